@@ -1,0 +1,3 @@
+//! Criterion benchmark `amf` (filled in with the codec).
+
+fn main() {}

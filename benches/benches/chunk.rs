@@ -1,0 +1,3 @@
+//! Criterion benchmark `chunk` (filled in with the codec).
+
+fn main() {}

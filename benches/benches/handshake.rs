@@ -1,0 +1,3 @@
+//! Criterion benchmark `handshake` (filled in with the codec).
+
+fn main() {}
