@@ -24,6 +24,10 @@ pub mod handshake;
 pub mod media;
 pub mod message;
 pub mod rng;
+pub mod session;
+
+#[cfg(test)]
+mod tests;
 
 pub use config::Limits;
 pub use error::{ProtocolError, UsageError};

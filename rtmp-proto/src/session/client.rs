@@ -16,7 +16,7 @@ use crate::amf::Value;
 use crate::config::Limits;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::{self, Handshake};
-use crate::message::{Command, RawMessage};
+use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// How a client session behaves.
@@ -474,7 +474,7 @@ impl ClientSession {
         }
         let stream = StreamId(message.stream_id);
         match wire::decode_inbound(message, &self.config.limits)? {
-            Inbound::Command(cmd) => self.on_command(stream, cmd),
+            Inbound::Command(cmd, _) => self.on_command(stream, cmd),
             Inbound::Media(media) => {
                 if let Some(handle) = self.playing_handle(stream) {
                     self.events.push_back(ClientEvent::Media { handle, media });
@@ -529,7 +529,7 @@ impl ClientSession {
     }
 
     fn on_command(&mut self, stream: StreamId, cmd: Command) {
-        match cmd.name.as_str() {
+        match cmd.name() {
             "_result" | "_error" => self.on_reply(cmd),
             "onStatus" => self.on_status(stream, &cmd),
             _ => {}
@@ -537,7 +537,7 @@ impl ClientSession {
     }
 
     fn on_reply(&mut self, cmd: Command) {
-        let ok = cmd.name == "_result";
+        let ok = cmd.name() == "_result";
         // Transaction ids are small positive integers we chose; anything else is not ours.
         let txn = cmd.transaction_id;
         if !(txn >= 1.0 && txn < u64::MAX as f64) {
@@ -662,7 +662,7 @@ impl ClientSession {
     }
 
     fn send_command(&mut self, stream_id: u32, cmd: Command) {
-        self.out.push_priority(csid::COMMAND, wire::encode_command(&cmd, stream_id));
+        self.out.push_priority(csid::COMMAND, wire::encode_command(&cmd, Encoding::Amf0, stream_id));
     }
 
     // ----- time and end ----------------------------------------------------------------

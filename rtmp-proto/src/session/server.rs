@@ -22,7 +22,7 @@ use crate::amf::Value;
 use crate::chunk::ChunkDecoder;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
-use crate::message::RawMessage;
+use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// What the application adds to a successful connect `_result`.
@@ -85,6 +85,8 @@ pub struct ServerSession {
     streams: BTreeMap<u32, StreamRole>,
     next_stream: u32,
     object_encoding: f64,
+    /// How we send commands: like the peer's connect (type 17 answers type 17).
+    encoding: Encoding,
     /// Bytes received after the handshake (wrapping, as acknowledgements carry it).
     pub(crate) received: u32,
     /// `received` when we last acknowledged.
@@ -118,6 +120,7 @@ impl ServerSession {
             streams: BTreeMap::new(),
             next_stream: 1,
             object_encoding: 0.0,
+            encoding: Encoding::Amf0,
             received: 0,
             acked: 0,
             peer_window: None,
@@ -256,7 +259,13 @@ impl ServerSession {
     fn dispatch(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
         let stream = StreamId(message.stream_id);
         match wire::decode_inbound(message, &self.config.limits)? {
-            Inbound::Command(cmd) => self.on_command(now, stream, cmd),
+            Inbound::Command(cmd, encoding) => {
+                if self.phase == Phase::AwaitingConnect {
+                    // Answer in the peer's own form: an AMF3 client's connect came as type 17.
+                    self.encoding = encoding;
+                }
+                self.on_command(now, stream, cmd)
+            }
             Inbound::Media(media) => {
                 if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
                     self.events.push_back(ServerEvent::Media { stream, media });
@@ -285,15 +294,15 @@ impl ServerSession {
         }
     }
 
-    fn on_command(&mut self, now: Instant, stream: StreamId, cmd: wire::Command) -> Result<(), ProtocolError> {
+    fn on_command(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
         let txn = cmd.transaction_id;
-        match (self.phase, cmd.name.as_str()) {
+        match (self.phase, cmd.name()) {
             (Phase::AwaitingConnect, "connect") => self.on_connect(now, cmd),
             (Phase::AwaitingConnect | Phase::ConnectPending, _) => {
-                Err(ProtocolError::UnexpectedCommand { name: cmd.name, state: "before connect" })
+                Err(ProtocolError::UnexpectedCommand { name: cmd.name().to_owned(), state: "before connect" })
             }
             (_, "connect") => {
-                Err(ProtocolError::UnexpectedCommand { name: cmd.name, state: "after connect" })
+                Err(ProtocolError::UnexpectedCommand { name: cmd.name().to_owned(), state: "after connect" })
             }
             (_, "createStream") => {
                 self.on_create_stream(txn);
@@ -346,13 +355,13 @@ impl ServerSession {
             (_, "seek") => {
                 let position = cmd.arguments.first().and_then(Value::as_f64).unwrap_or(0.0);
                 self.send_command(stream, status::seek_notify(position));
-                self.send_command(stream, status::play_start(""));
+                self.send_command(stream, status::on_status("NetStream.Play.Start", "Started playing."));
                 self.events.push_back(ServerEvent::Seek { stream, position });
                 Ok(())
             }
             (_, "receiveAudio" | "receiveVideo") => {
                 let kind =
-                    if cmd.name == "receiveAudio" { MediaKind::Audio } else { MediaKind::Video };
+                    if cmd.name() == "receiveAudio" { MediaKind::Audio } else { MediaKind::Video };
                 let enabled = cmd.arguments.first().and_then(Value::as_bool).unwrap_or(true);
                 self.events.push_back(ServerEvent::ReceiveMedia { stream, kind, enabled });
                 Ok(())
@@ -383,7 +392,7 @@ impl ServerSession {
         }
     }
 
-    fn on_connect(&mut self, now: Instant, cmd: wire::Command) -> Result<(), ProtocolError> {
+    fn on_connect(&mut self, now: Instant, cmd: Command) -> Result<(), ProtocolError> {
         let request = wire::connect_request(cmd.command_object, cmd.arguments);
         self.object_encoding = request.object_encoding;
         let id = ConnectId(self.ids.next());
@@ -412,7 +421,7 @@ impl ServerSession {
         self.events.push_back(ServerEvent::StreamCreated { stream: StreamId(id) });
     }
 
-    fn on_publish(&mut self, now: Instant, stream: StreamId, cmd: wire::Command) -> Result<(), ProtocolError> {
+    fn on_publish(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
         if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
             self.send_command(
                 stream,
@@ -435,7 +444,7 @@ impl ServerSession {
         Ok(())
     }
 
-    fn on_play(&mut self, now: Instant, stream: StreamId, cmd: wire::Command) -> Result<(), ProtocolError> {
+    fn on_play(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
         if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
             self.send_command(stream, status::on_status_error("NetStream.Play.Failed", "stream is busy"));
             return Ok(());
@@ -453,7 +462,7 @@ impl ServerSession {
         Ok(())
     }
 
-    fn on_pause(&mut self, stream: StreamId, cmd: &wire::Command) {
+    fn on_pause(&mut self, stream: StreamId, cmd: &Command) {
         let paused = cmd.arguments.first().and_then(Value::as_bool).unwrap_or(true);
         let position = cmd.arguments.get(1).and_then(Value::as_f64).unwrap_or(0.0);
         let Some(StreamRole::Playing { paused: p, .. }) = self.streams.get_mut(&stream.0) else {
@@ -470,10 +479,10 @@ impl ServerSession {
         self.events.push_back(ServerEvent::Paused { stream, paused, position });
     }
 
-    fn on_unknown(&mut self, now: Instant, stream: StreamId, cmd: wire::Command) -> Result<(), ProtocolError> {
+    fn on_unknown(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
         let call = CallRequest {
             stream,
-            name: cmd.name,
+            name: cmd.name().to_owned(),
             transaction_id: cmd.transaction_id,
             command_object: cmd.command_object,
             arguments: cmd.arguments,
@@ -522,8 +531,8 @@ impl ServerSession {
         self.send_command(StreamId(0), status::result(txn, object, args));
     }
 
-    fn send_command(&mut self, stream: StreamId, cmd: wire::Command) {
-        let raw = wire::encode_command(&cmd, stream.0);
+    fn send_command(&mut self, stream: StreamId, cmd: Command) {
+        let raw = wire::encode_command(&cmd, self.encoding, stream.0);
         self.out.push_priority(csid::COMMAND, raw);
     }
 

@@ -1,111 +1,73 @@
-//! The commands a server answers with: `_result`, `_error` and `onStatus` objects, with the
-//! codes and fields real clients look for (RTMP-NOTES 14-19).
+//! Session-specific replies built on [`Command`]'s status helpers (RTMP-NOTES 14-19).
 
-use super::server::ConnectReply;
 use super::request::Rejection;
+use super::server::ConnectReply;
 use crate::amf::Value;
 use crate::message::Command;
 
-fn command(name: &str, transaction_id: f64, command_object: Value, arguments: Vec<Value>) -> Command {
-    Command { name: name.into(), transaction_id, command_object, arguments }
-}
+const LEVEL_STATUS: &str = "status";
+const LEVEL_ERROR: &str = "error";
 
-fn info(level: &str, code: &str, description: &str) -> Value {
-    Value::object([
-        ("level", Value::from(level)),
-        ("code", Value::from(code)),
-        ("description", Value::from(description)),
-    ])
-}
-
-/// `_result(txn, object, args...)`.
-pub(crate) fn result(txn: f64, object: Value, args: Vec<Value>) -> Command {
-    command("_result", txn, object, args)
-}
-
-/// `_error(txn, null, {level: error, code, description})`.
-pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
-    command("_error", txn, Value::Null, vec![info("error", code, description)])
-}
-
-/// `onStatus(0, null, {level: status, code, description})`.
+/// `onStatus` level status.
 pub(crate) fn on_status(code: &str, description: &str) -> Command {
-    command("onStatus", 0.0, Value::Null, vec![info("status", code, description)])
+    Command::on_status(LEVEL_STATUS, code, description)
 }
 
-/// `onStatus` with level `error`.
+/// `onStatus` level error.
 pub(crate) fn on_status_error(code: &str, description: &str) -> Command {
-    command("onStatus", 0.0, Value::Null, vec![info("error", code, description)])
+    Command::on_status(LEVEL_ERROR, code, description)
 }
 
-/// `onFCPublish`, sent after FCPublish (FMLE and OBS wait for it in some versions).
+/// `_error` answering a call, with the given code.
+pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
+    Command::error(txn, Value::Null, Command::status_info(LEVEL_ERROR, code, description))
+}
+
+/// `onFCPublish`, sent after FCPublish (FMLE and some OBS versions wait for it).
 pub(crate) fn fc_publish(name: &str) -> Command {
-    command(
-        "onFCPublish",
-        0.0,
-        Value::Null,
-        vec![info("status", "NetStream.Publish.Start", name)],
-    )
+    Command::new("onFCPublish", 0.0, Value::Null, vec![Command::status_info(LEVEL_STATUS, "NetStream.Publish.Start", name)])
 }
 
 /// `onFCUnpublish`.
 pub(crate) fn fc_unpublish(name: &str) -> Command {
-    command(
+    Command::new(
         "onFCUnpublish",
         0.0,
         Value::Null,
-        vec![info("status", "NetStream.Unpublish.Success", name)],
+        vec![Command::status_info(LEVEL_STATUS, "NetStream.Unpublish.Success", name)],
     )
 }
 
-/// `NetStream.Seek.Notify`; a live stream always answers at the live point.
+/// `NetStream.Seek.Notify`; a live stream answers at the live point.
 pub(crate) fn seek_notify(position: f64) -> Command {
     on_status("NetStream.Seek.Notify", &format!("Seeking {position}."))
 }
 
-/// `NetStream.Play.Start`.
-pub(crate) fn play_start(description: &str) -> Command {
-    on_status("NetStream.Play.Start", if description.is_empty() { "Started playing." } else { description })
-}
-
-/// The connect `_result`: {fmsVer, capabilities 31, mode 1} and
-/// {level status, code NetConnection.Connect.Success, description, objectEncoding}.
+/// The connect `_result` with our `fmsVer` and the application's extra fields.
 pub(crate) fn connect_result(txn: f64, fms_version: &str, object_encoding: f64, reply: ConnectReply) -> Command {
-    let mut properties = vec![
-        ("fmsVer".into(), Value::from(fms_version)),
-        ("capabilities".into(), Value::Number(31.0)),
-        ("mode".into(), Value::Number(1.0)),
-    ];
-    properties.extend(reply.properties.into_iter().map(|(k, v)| (k.into(), v)));
-    let mut information = vec![
-        ("level".into(), Value::from("status")),
-        ("code".into(), Value::from("NetConnection.Connect.Success")),
-        ("description".into(), Value::from("Connection succeeded.")),
-        ("objectEncoding".into(), Value::Number(object_encoding)),
-    ];
-    information.extend(reply.information.into_iter().map(|(k, v)| (k.into(), v)));
-    command(
-        "_result",
-        txn,
-        Value::object(properties),
-        vec![Value::object(information)],
-    )
+    let mut cmd = Command::connect_success(txn, object_encoding);
+    if let Value::Object(props) = &mut cmd.command_object {
+        props.insert("fmsVer", fms_version.to_owned());
+        for (k, v) in reply.properties {
+            props.insert(k, v);
+        }
+    }
+    if let Some(Value::Object(info)) = cmd.arguments.first_mut() {
+        for (k, v) in reply.information {
+            info.insert(k, v);
+        }
+    }
+    cmd
 }
 
-/// The connect `_error`: NetConnection.Connect.Rejected, with `ex: {code 302, redirect}` when
-/// redirecting (the form librtmp, ffmpeg and Wowza clients read).
+/// The connect `_error`: Rejected, or a redirect with `ex: {code 302, redirect}`.
 pub(crate) fn connect_rejected(txn: f64, why: Rejection, redirect: Option<&str>) -> Command {
-    let code = why.code.unwrap_or_else(|| "NetConnection.Connect.Rejected".to_owned());
-    let mut information = vec![
-        ("level".into(), Value::from("error")),
-        ("code".into(), Value::from(code.as_str())),
-        ("description".into(), Value::from(why.description.as_str())),
-    ];
-    if let Some(url) = redirect {
-        information.push((
-            "ex".into(),
-            Value::object([("code", Value::Number(302.0)), ("redirect", Value::from(url))]),
-        ));
+    let mut cmd = match redirect {
+        Some(url) => Command::connect_redirect(txn, url, &why.description),
+        None => Command::connect_rejected(txn, &why.description),
+    };
+    if let (Some(code), Some(Value::Object(info))) = (why.code, cmd.arguments.first_mut()) {
+        info.insert("code", code);
     }
-    command("_error", txn, Value::Null, vec![Value::object(information)])
+    cmd
 }

@@ -9,14 +9,15 @@ use crate::amf::{self, Value};
 use crate::config::Limits;
 use crate::error::ProtocolError;
 use crate::message::{
-    AggregateMessages, Command, ControlMessage, DataMessage, LimitType, MessageType, RawMessage,
-    UserControlEvent,
+    AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
+    RawMessage, UserControlEvent, set_data_frame_inner,
 };
 
 /// What a session does with an inbound non-control message.
 #[derive(Debug)]
 pub(crate) enum Inbound {
-    Command(Command),
+    /// A command and the message type it came in (20 or 17).
+    Command(Command, Encoding),
     Media(Media),
     Metadata(Metadata),
     Data { payload: Bytes, timestamp: u32 },
@@ -65,8 +66,13 @@ pub(crate) fn decode_inbound(m: RawMessage, limits: &Limits) -> Result<Inbound, 
     let kind = match MessageType::from_id(m.type_id) {
         Some(MessageType::Audio) => MediaKind::Audio,
         Some(MessageType::Video) => MediaKind::Video,
-        Some(MessageType::CommandAmf0 | MessageType::CommandAmf3) => {
-            return Ok(Inbound::Command(Command::decode(&m, limits)?));
+        Some(MessageType::CommandAmf0) => {
+            let cmd = Command::decode(&m.payload, Encoding::Amf0, &limits.into())?;
+            return Ok(Inbound::Command(cmd, Encoding::Amf0));
+        }
+        Some(MessageType::CommandAmf3) => {
+            let cmd = Command::decode(&m.payload, Encoding::Amf3, &limits.into())?;
+            return Ok(Inbound::Command(cmd, Encoding::Amf3));
         }
         Some(MessageType::DataAmf0 | MessageType::DataAmf3) => return decode_data(m, limits),
         Some(MessageType::Aggregate) => {
@@ -79,16 +85,32 @@ pub(crate) fn decode_inbound(m: RawMessage, limits: &Limits) -> Result<Inbound, 
 }
 
 fn decode_data(m: RawMessage, limits: &Limits) -> Result<Inbound, ProtocolError> {
-    let data = DataMessage::decode(&m, limits)?;
-    match data.metadata() {
-        Some((values, payload)) => Ok(Inbound::Metadata(Metadata { values, payload, timestamp: m.timestamp })),
-        None => Ok(Inbound::Data { payload: m.payload, timestamp: m.timestamp }),
+    let encoding = if m.type_id == MessageType::DataAmf3.id() { Encoding::Amf3 } else { Encoding::Amf0 };
+    let data = DataMessage::decode(&m.payload, encoding, &limits.into())?;
+    if !data.is_metadata() {
+        return Ok(Inbound::Data { payload: m.payload, timestamp: m.timestamp });
     }
+    let values = data.metadata().cloned().unwrap_or(Value::Null);
+    // What players get: `onMetaData, {...}` byte for byte as the publisher wrote it when
+    // possible (a zero-copy slice), re-encoded only for an AMF3-switched wrapper.
+    let payload = if data.is_set_data_frame() {
+        match set_data_frame_inner(&m) {
+            Some(inner) => inner,
+            None => {
+                let mut out = BytesMut::new();
+                data.unwrap_set_data_frame().encode(Encoding::Amf0, &mut out);
+                out.freeze()
+            }
+        }
+    } else {
+        encoding.body(&m.payload)
+    };
+    Ok(Inbound::Metadata(Metadata { values, payload, timestamp: m.timestamp }))
 }
 
-/// A command as an AMF0 command message (type 20) on `stream_id`.
-pub(crate) fn encode_command(cmd: &Command, stream_id: u32) -> RawMessage {
-    cmd.to_raw(0, stream_id)
+/// A command message on `stream_id`: type 20, or type 17 for a peer that spoke AMF3.
+pub(crate) fn encode_command(cmd: &Command, encoding: Encoding, stream_id: u32) -> RawMessage {
+    cmd.to_raw(encoding, 0, stream_id)
 }
 
 /// `@setDataFrame("onMetaData", metadata)` as a publisher sends it.
@@ -100,9 +122,7 @@ pub(crate) fn set_data_frame(metadata: &Value) -> Bytes {
 
 /// `|RtmpSampleAccess(true, true)`: lets Flash players read the decoded frames.
 pub(crate) fn sample_access(stream_id: u32) -> RawMessage {
-    let mut out = BytesMut::new();
-    amf::amf0::encode_all(&[Value::from("|RtmpSampleAccess"), Value::Boolean(true), Value::Boolean(true)], &mut out);
-    RawMessage { timestamp: 0, type_id: MessageType::DataAmf0.id(), stream_id, payload: out.freeze() }
+    DataMessage::sample_access(true, true).to_raw(Encoding::Amf0, 0, stream_id)
 }
 
 /// The connect command object as the application sees it.
