@@ -12,12 +12,17 @@
 //!   files) expect.
 //! - [`flv`]: streaming FLV file reader and writer.
 
+pub mod adts;
+pub mod annexb;
+pub mod asc;
 mod audio;
+pub mod avcc;
 mod classify;
 mod error;
 mod ex;
 pub mod flv;
 mod fourcc;
+pub mod hvcc;
 mod reader;
 mod video;
 
