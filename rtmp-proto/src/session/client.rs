@@ -96,23 +96,23 @@ impl ConnectParams {
 
     fn to_value(&self) -> Value {
         let mut p: Vec<(String, Value)> = vec![
-            ("app".into(), self.app.as_str().into()),
+            ("app".into(), self.app.clone().into()),
         ];
         if let Some(kind) = &self.kind {
-            p.push(("type".into(), kind.as_str().into()));
+            p.push(("type".into(), kind.clone().into()));
         }
-        p.push(("flashVer".into(), self.flash_ver.as_str().into()));
+        p.push(("flashVer".into(), self.flash_ver.clone().into()));
         if let Some(s) = &self.swf_url {
-            p.push(("swfUrl".into(), s.as_str().into()));
+            p.push(("swfUrl".into(), s.clone().into()));
         }
-        p.push(("tcUrl".into(), self.tc_url.as_str().into()));
+        p.push(("tcUrl".into(), self.tc_url.clone().into()));
         p.push(("fpad".into(), self.fpad.into()));
         p.push(("capabilities".into(), self.capabilities.into()));
         p.push(("audioCodecs".into(), self.audio_codecs.into()));
         p.push(("videoCodecs".into(), self.video_codecs.into()));
         p.push(("videoFunction".into(), self.video_function.into()));
         if let Some(s) = &self.page_url {
-            p.push(("pageUrl".into(), s.as_str().into()));
+            p.push(("pageUrl".into(), s.clone().into()));
         }
         p.push(("objectEncoding".into(), self.object_encoding.into()));
         p.extend(self.extra.iter().cloned());
@@ -278,7 +278,7 @@ impl ClientSession {
     /// then publish. [`ClientEvent::PublishStarted`] says when media may flow.
     pub fn publish(&mut self, name: &str, mode: PublishMode) -> Result<StreamHandle, UsageError> {
         self.check_connected()?;
-        let args = vec![Value::from(name)];
+        let args = vec![Value::from(name.to_owned())];
         let t = self.txn(Awaiting::Ignored);
         self.send_command(0, Command { name: "releaseStream".into(), transaction_id: t, command_object: Value::Null, arguments: args.clone() });
         let t = self.txn(Awaiting::Ignored);
@@ -312,7 +312,7 @@ impl ClientSession {
             return Err(UsageError::QueueFull);
         }
         let t = self.txn(Awaiting::Call);
-        self.send_command(0, Command { name: name.into(), transaction_id: t, command_object: Value::Null, arguments });
+        self.send_command(0, Command { name: name.to_owned().into(), transaction_id: t, command_object: Value::Null, arguments });
         Ok(t)
     }
 
@@ -322,7 +322,7 @@ impl ClientSession {
         let s = self.streams.remove(&handle).ok_or(UsageError::UnknownStream(handle.0))?;
         if let Role::Publish(_) = s.role {
             let t = self.txn(Awaiting::Ignored);
-            self.send_command(0, Command { name: "FCUnpublish".into(), transaction_id: t, command_object: Value::Null, arguments: vec![Value::from(s.name.as_str())] });
+            self.send_command(0, Command { name: "FCUnpublish".into(), transaction_id: t, command_object: Value::Null, arguments: vec![Value::from(s.name.clone())] });
         }
         if let Some(id) = s.stream {
             self.send_command(id.0, Command { name: "deleteStream".into(), transaction_id: 0.0, command_object: Value::Null, arguments: vec![Value::Number(id.0 as f64)] });
@@ -572,7 +572,9 @@ impl ClientSession {
 
     fn on_stream_created(&mut self, handle: StreamHandle, ok: bool, cmd: &Command) {
         let id = cmd.arguments.first().and_then(Value::as_f64).filter(|n| *n >= 0.0 && *n <= u32::MAX as f64);
-        let Some(s) = self.streams.get_mut(&handle) else { return };
+        if !self.streams.contains_key(&handle) {
+            return;
+        }
         let (true, Some(id)) = (ok, id) else {
             let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
             let (code, description) = wire::code_and_description(&info);
@@ -581,8 +583,9 @@ impl ClientSession {
             return;
         };
         let stream = StreamId(id as u32);
+        let Some(s) = self.streams.get_mut(&handle) else { return };
         s.stream = Some(stream);
-        let name = Value::from(s.name.as_str());
+        let name = Value::from(s.name.clone());
         let cmd = match &s.role {
             Role::Publish(mode) => {
                 let mode = match mode {

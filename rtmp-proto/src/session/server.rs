@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::config::ServerConfig;
 use super::event::{
-    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest,
+    CallRequest, CloseReason, Media, MediaKind, PlayRequest,
     PublishMode, PublishRequest, ServerEvent,
 };
 use super::outbound::{Outbound, csid};
@@ -16,7 +16,7 @@ use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
 use super::status;
-use super::timer::{Liveness, LivenessAction, TimeoutKind};
+use super::timer::{Liveness, LivenessAction};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
 use crate::chunk::ChunkDecoder;
@@ -251,7 +251,10 @@ impl ServerSession {
             }
             // Chunk size and abort are applied by the decoder; acks of our data, ping
             // responses and other events need no answer (any input already proves liveness).
-            wire::Control::Other => {}
+            wire::Control::PeerBandwidth(_)
+            | wire::Control::StreamBegin(_)
+            | wire::Control::StreamEof(_)
+            | wire::Control::Other => {}
         }
         Ok(())
     }
@@ -528,7 +531,7 @@ impl ServerSession {
     }
 
     fn reply_result(&mut self, txn: f64, object: Value, args: Vec<Value>) {
-        self.send_command(StreamId(0), status::result(txn, object, args));
+        self.send_command(StreamId(0), Command::new("_result", txn, object, args));
     }
 
     fn send_command(&mut self, stream: StreamId, cmd: Command) {

@@ -136,7 +136,10 @@ mod tests {
         let mut l = Liveness::new(t0);
         assert_eq!(l.check(t0 + Duration::from_secs(15), &t, false), LivenessAction::SendPing);
         l.on_input(t0 + Duration::from_secs(16));
-        assert_eq!(l.check(t0 + Duration::from_secs(46), &t, false), LivenessAction::None);
+        // The answered ping no longer counts toward a ping timeout; the next ping is due a
+        // full interval after the last input.
+        assert_eq!(l.check(t0 + Duration::from_secs(30), &t, false), LivenessAction::None);
+        assert_eq!(l.check(t0 + Duration::from_secs(31), &t, false), LivenessAction::SendPing);
     }
 
     #[test]

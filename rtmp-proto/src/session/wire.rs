@@ -10,7 +10,7 @@ use crate::config::Limits;
 use crate::error::ProtocolError;
 use crate::message::{
     AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
-    RawMessage, UserControlEvent, set_data_frame_inner,
+    RawMessage, UserControlEvent, data::set_data_frame_inner,
 };
 
 /// What a session does with an inbound non-control message.

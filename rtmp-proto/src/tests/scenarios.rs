@@ -8,7 +8,7 @@ use super::pair::{Decide, Pair, Segmenter};
 use crate::Limits;
 use crate::amf::Value;
 use crate::chunk::{ChunkDecoder, ChunkEncoder};
-use crate::message::{Command, ControlMessage, RawMessage};
+use crate::message::{Command, ControlMessage, Encoding, RawMessage};
 use crate::session::{
     ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media, MediaKind,
     PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId, TimeoutKind,
@@ -335,7 +335,7 @@ fn pipelined_commands_wait_for_the_connect_decision() {
         p.drive();
         // Send createStream behind the undecided connect, as some encoders do.
         let create = Command { name: "createStream".into(), transaction_id: 2.0, command_object: Value::Null, arguments: vec![] };
-        inject_c2s(&mut p, &[create.to_raw(0, 0)]);
+        inject_c2s(&mut p, &[create.to_raw(Encoding::Amf0, 0, 0)]);
         assert_eq!(p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })), 0);
         let id = p
             .server_events
@@ -371,7 +371,7 @@ fn transaction_id_zero_still_gets_a_reply() {
     let mut p = connected(Segmenter::Whole);
     let before = messages_in(&p.s2c_log).len();
     let create = Command { name: "createStream".into(), transaction_id: 0.0, command_object: Value::Null, arguments: vec![] };
-    inject_c2s(&mut p, &[create.to_raw(0, 0)]);
+    inject_c2s(&mut p, &[create.to_raw(Encoding::Amf0, 0, 0)]);
     let replies = messages_in(&p.s2c_log);
     assert!(replies.len() > before);
     assert!(p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })) >= 1);
