@@ -48,13 +48,21 @@ fn parse_all(name: &str) -> (Vec<(u32, VideoTag)>, Vec<(u32, AudioTag)>) {
             FlvTagType::Video => {
                 let v = VideoTag::parse(t.data.clone())
                     .unwrap_or_else(|e| panic!("{name} tag {i}: {e}"));
-                assert_eq!(v.to_bytes().unwrap(), t.data, "{name} tag {i}: video rebuild");
+                assert_eq!(
+                    v.to_bytes().unwrap(),
+                    t.data,
+                    "{name} tag {i}: video rebuild"
+                );
                 video.push((t.timestamp, v));
             }
             FlvTagType::Audio => {
                 let a = AudioTag::parse(t.data.clone())
                     .unwrap_or_else(|e| panic!("{name} tag {i}: {e}"));
-                assert_eq!(a.to_bytes().unwrap(), t.data, "{name} tag {i}: audio rebuild");
+                assert_eq!(
+                    a.to_bytes().unwrap(),
+                    t.data,
+                    "{name} tag {i}: audio rebuild"
+                );
                 audio.push((t.timestamp, a));
             }
             FlvTagType::Script => assert!(t.data.starts_with(b"\x02\x00\x0aonMetaData")),
@@ -91,12 +99,23 @@ fn seq_start_video(tag: &VideoTag) -> Bytes {
 #[test]
 fn legacy_h264_aac_ffmpeg_5_1() {
     let (video, audio) = parse_all("legacy_h264_aac.flv");
-    assert!(video.iter().all(|(_, v)| v.codec() == Some(VideoCodec::Avc)));
-    assert!(audio.iter().all(|(_, a)| a.codec() == Some(AudioCodec::Aac)));
+    assert!(
+        video
+            .iter()
+            .all(|(_, v)| v.codec() == Some(VideoCodec::Avc))
+    );
+    assert!(
+        audio
+            .iter()
+            .all(|(_, a)| a.codec() == Some(AudioCodec::Aac))
+    );
     let first = &video[0].1;
     assert!(first.is_sequence_header() && !first.is_keyframe());
     let avcc = AvcDecoderConfigurationRecord::parse(seq_start_video(first)).unwrap();
-    assert_eq!((avcc.nal_length_size, avcc.sps.len(), avcc.pps.len()), (4, 1, 1));
+    assert_eq!(
+        (avcc.nal_length_size, avcc.sps.len(), avcc.pps.len()),
+        (4, 1, 1)
+    );
     assert_eq!(avcc.to_bytes().unwrap(), seq_start_video(first));
     assert!(video[1].1.is_keyframe());
     assert!(video.last().unwrap().1.is_sequence_end());
@@ -117,23 +136,36 @@ fn legacy_h264_aac_ffmpeg_5_1() {
         panic!("legacy AAC expected")
     };
     let asc = AudioSpecificConfig::parse(data.clone()).unwrap();
-    assert_eq!((asc.object_type, asc.sample_rate(), asc.channels()), (2, Some(22050), Some(1)));
+    assert_eq!(
+        (asc.object_type, asc.sample_rate(), asc.channels()),
+        (2, Some(22050), Some(1))
+    );
     assert!(audio[1..].iter().all(|(_, a)| !a.is_sequence_header()));
 }
 
 #[test]
 fn ertmp_hevc_opus() {
     let (video, audio) = parse_all("ertmp_hevc_opus.flv");
-    assert!(video.iter().all(|(_, v)| v.codec() == Some(VideoCodec::Hevc)));
-    assert!(audio.iter().all(|(_, a)| a.codec() == Some(AudioCodec::Opus)));
+    assert!(
+        video
+            .iter()
+            .all(|(_, v)| v.codec() == Some(VideoCodec::Hevc))
+    );
+    assert!(
+        audio
+            .iter()
+            .all(|(_, a)| a.codec() == Some(AudioCodec::Opus))
+    );
     let hvcc = HevcDecoderConfigurationRecord::parse(seq_start_video(&video[0].1)).unwrap();
     assert_eq!(hvcc.to_bytes().unwrap(), seq_start_video(&video[0].1));
     assert_eq!(hvcc.parameter_sets().len(), 3, "VPS, SPS, PPS");
     assert_eq!(hvcc.profile_idc, 1, "Main");
     // ffmpeg sends colorInfo as a Metadata packet with frame type Command.
-    assert!(video.iter().any(|(_, v)| v.is_metadata()
-        && v.frame_type() == FrameType::Command
-        && !v.is_command()));
+    assert!(
+        video.iter().any(|(_, v)| v.is_metadata()
+            && v.frame_type() == FrameType::Command
+            && !v.is_command())
+    );
     assert!(video.iter().any(|(_, v)| v.is_keyframe()));
     assert!(video.iter().any(|(_, v)| matches!(
         v,
@@ -164,8 +196,16 @@ fn ertmp_hevc_opus() {
 #[test]
 fn ertmp_av1_flac() {
     let (video, audio) = parse_all("ertmp_av1_flac.flv");
-    assert!(video.iter().all(|(_, v)| v.codec() == Some(VideoCodec::Av1)));
-    assert!(audio.iter().all(|(_, a)| a.codec() == Some(AudioCodec::Flac)));
+    assert!(
+        video
+            .iter()
+            .all(|(_, v)| v.codec() == Some(VideoCodec::Av1))
+    );
+    assert!(
+        audio
+            .iter()
+            .all(|(_, a)| a.codec() == Some(AudioCodec::Flac))
+    );
     assert!(video.iter().any(|(_, v)| v.is_sequence_header()));
     assert!(video.iter().any(|(_, v)| v.is_keyframe()));
     // av01 CodedFrames carry no composition time: the data starts right after the FourCC.
@@ -173,7 +213,10 @@ fn ertmp_av1_flac() {
         if let VideoTag::Enhanced(ExVideoTag {
             body:
                 ExVideoBody::Single {
-                    packet: VideoPacket::CodedFrames { composition_time, .. },
+                    packet:
+                        VideoPacket::CodedFrames {
+                            composition_time, ..
+                        },
                     ..
                 },
             ..
@@ -188,8 +231,16 @@ fn ertmp_av1_flac() {
 #[test]
 fn ertmp_vp9_ac3() {
     let (video, audio) = parse_all("ertmp_vp9_ac3.flv");
-    assert!(video.iter().all(|(_, v)| v.codec() == Some(VideoCodec::Vp9)));
-    assert!(audio.iter().all(|(_, a)| a.codec() == Some(AudioCodec::Ac3)));
+    assert!(
+        video
+            .iter()
+            .all(|(_, v)| v.codec() == Some(VideoCodec::Vp9))
+    );
+    assert!(
+        audio
+            .iter()
+            .all(|(_, a)| a.codec() == Some(AudioCodec::Ac3))
+    );
     assert!(video[0].1.is_sequence_header());
     assert_eq!(video.iter().filter(|(_, v)| v.is_keyframe()).count(), 1);
     assert!(video.iter().any(|(_, v)| v.is_metadata()));
@@ -204,16 +255,22 @@ fn ertmp_multitrack_avc_aac() {
         v.dedup();
         v
     };
-    let vids = ids(video.iter().flat_map(|(_, v)| v.tracks().map(|t| t.track_id)).collect());
-    let aids = ids(audio.iter().flat_map(|(_, a)| a.tracks().map(|t| t.track_id)).collect());
+    let vids = ids(video
+        .iter()
+        .flat_map(|(_, v)| v.tracks().map(|t| t.track_id))
+        .collect());
+    let aids = ids(audio
+        .iter()
+        .flat_map(|(_, a)| a.tracks().map(|t| t.track_id))
+        .collect());
     assert_eq!((vids, aids), (vec![0, 1], vec![0, 1]));
     for (_, v) in &video {
         assert!(v.tracks().all(|t| t.codec == Some(VideoCodec::Avc)));
     }
     // Both tracks get a sequence header, and track 1's comes as Multitrack/OneTrack avc1.
-    let track1_seq = video.iter().find(|(_, v)| {
-        v.is_sequence_header() && v.tracks().any(|t| t.track_id == 1)
-    });
+    let track1_seq = video
+        .iter()
+        .find(|(_, v)| v.is_sequence_header() && v.tracks().any(|t| t.track_id == 1));
     match track1_seq.map(|(_, v)| v) {
         Some(VideoTag::Enhanced(ExVideoTag {
             body: ExVideoBody::Multitrack { kind, tracks },
@@ -227,8 +284,14 @@ fn ertmp_multitrack_avc_aac() {
         }
         other => panic!("track 1 sequence header: {other:?}"),
     }
-    assert!(video.iter().any(|(_, v)| v.is_keyframe()
-        && v.tracks().any(|t| t.track_id == 1)));
-    assert!(audio.iter().any(|(_, a)| a.is_config()
-        && a.tracks().any(|t| t.track_id == 1 && t.kind == PacketKind::MultichannelConfig)));
+    assert!(
+        video
+            .iter()
+            .any(|(_, v)| v.is_keyframe() && v.tracks().any(|t| t.track_id == 1))
+    );
+    assert!(audio.iter().any(|(_, a)| {
+        a.is_config()
+            && a.tracks()
+                .any(|t| t.track_id == 1 && t.kind == PacketKind::MultichannelConfig)
+    }));
 }
