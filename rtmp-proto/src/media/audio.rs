@@ -432,3 +432,127 @@ impl ExAudioTag {
         ex::nano_offset(&self.mod_ex)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{AudioCodec, PacketKind};
+
+    fn parse(b: &'static [u8]) -> Result<AudioTag, MediaError> {
+        AudioTag::parse(Bytes::from_static(b))
+    }
+
+    fn roundtrip(b: &'static [u8]) -> AudioTag {
+        let a = parse(b).unwrap();
+        assert_eq!(&a.to_bytes().unwrap()[..], b, "rebuild of {a:?}");
+        a
+    }
+
+    #[test]
+    fn item_23_legacy() {
+        // 0xAF: AAC, 44 kHz, 16-bit, stereo; packet type 0 = AudioSpecificConfig.
+        let a = roundtrip(&[0xaf, 0x00, 0x12, 0x10]);
+        assert_eq!(
+            a,
+            AudioTag::Legacy(LegacyAudioTag {
+                format: SOUND_FORMAT_AAC,
+                rate: SoundRate::Khz44,
+                sixteen_bit: true,
+                stereo: true,
+                body: LegacyAudioBody::Aac {
+                    packet_type: AacPacketType::SequenceHeader,
+                    data: Bytes::from_static(&[0x12, 0x10]),
+                },
+            })
+        );
+        assert!(a.is_sequence_header());
+        // 0x2E: MP3, 44 kHz, 16-bit, mono.
+        let a = roundtrip(&[0x2e, 0xff, 0xfb]);
+        assert_eq!(a.codec(), Some(AudioCodec::Mp3));
+        assert!(!a.is_sequence_header());
+        assert_eq!(
+            parse(&[0xaf, 0x02]),
+            Err(MediaError::UnknownAacPacketType(2))
+        );
+        assert_eq!(
+            parse(&[0xaf]),
+            Err(MediaError::Truncated("AAC packet type"))
+        );
+    }
+
+    #[test]
+    fn item_23_enhanced() {
+        assert!(roundtrip(b"\x90OpusOpusHead").is_sequence_header());
+        assert_eq!(
+            roundtrip(b"\x91fLaC\xff\xf8").codec(),
+            Some(AudioCodec::Flac)
+        );
+        assert!(roundtrip(b"\x92ec-3").is_sequence_end());
+        assert_eq!(roundtrip(b"\x91.mp3\xff").codec(), Some(AudioCodec::Mp3));
+        // MultichannelConfig: Native, 2 channels, FrontLeft | FrontRight.
+        let a = roundtrip(b"\x94Opus\x01\x02\x00\x00\x00\x03");
+        assert!(a.is_config() && !a.is_sequence_header());
+        // Custom: 3 channels mapped to FrontCenter, FrontLeft, FrontRight.
+        let a = roundtrip(b"\x94ac-3\x02\x03\x02\x00\x01");
+        let AudioTag::Enhanced(ExAudioTag {
+            body:
+                ExAudioBody::Single {
+                    packet: AudioPacket::MultichannelConfig(c),
+                    ..
+                },
+            ..
+        }) = a
+        else {
+            panic!()
+        };
+        assert_eq!(
+            c.order,
+            ChannelOrder::Custom(Bytes::from_static(&[2, 0, 1]))
+        );
+        roundtrip(b"\x94mp4a\x00\x06");
+        assert_eq!(
+            parse(b"\x94mp4a\x03\x02"),
+            Err(MediaError::UnknownChannelOrder(3))
+        );
+        assert_eq!(
+            parse(b"\x94mp4a\x02\x03\x00"),
+            Err(MediaError::Truncated("channel mapping"))
+        );
+    }
+
+    #[test]
+    fn item_21_22_audio_mod_ex_and_multitrack() {
+        // ModEx (TimestampOffsetNano 1000 ns) then CodedFrames Opus.
+        let a = roundtrip(b"\x97\x02\x00\x03\xe8\x01Opus\xaa");
+        let AudioTag::Enhanced(ex) = &a else { panic!() };
+        assert_eq!(ex.timestamp_offset_nanos(), Some(1000));
+        // ManyTracksManyCodecs CodedFrames: Opus track 0, mp4a track 1.
+        let a = roundtrip(b"\x95\x21Opus\x00\x00\x00\x01\xaamp4a\x01\x00\x00\x02\xbb\xcc");
+        let t: Vec<_> = a.tracks().map(|t| (t.track_id, t.codec, t.kind)).collect();
+        assert_eq!(
+            t,
+            [
+                (0, Some(AudioCodec::Opus), PacketKind::CodedFrames),
+                (1, Some(AudioCodec::Aac), PacketKind::CodedFrames)
+            ]
+        );
+        // ModEx in front of a multitrack message.
+        roundtrip(b"\x97\x02\x00\x00\x01\x05\x00mp4a\x00\x12\x10");
+    }
+
+    #[test]
+    fn item_27_unknown_audio_values() {
+        assert_eq!(
+            parse(b"\x93Opus"),
+            Err(MediaError::UnknownAudioPacketType(3))
+        );
+        assert_eq!(
+            parse(b"\x91vorb\x00"),
+            Err(MediaError::UnknownFourCc(*b"vorb"))
+        );
+        assert_eq!(
+            parse(b"\x95\x05Opus\x00"),
+            Err(MediaError::NestedPacketType(5))
+        );
+    }
+}

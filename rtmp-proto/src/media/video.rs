@@ -546,3 +546,235 @@ impl ExVideoTag {
         ex::nano_offset(&self.mod_ex)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{PacketKind, VideoCodec};
+
+    fn parse(b: &'static [u8]) -> Result<VideoTag, MediaError> {
+        VideoTag::parse(Bytes::from_static(b))
+    }
+
+    fn roundtrip(b: &'static [u8]) -> VideoTag {
+        let v = parse(b).unwrap();
+        assert_eq!(&v.to_bytes().unwrap()[..], b, "rebuild of {v:?}");
+        v
+    }
+
+    #[test]
+    fn item_20_legacy_avc_and_hevc_12() {
+        // Keyframe, AVC, NALU, composition time -2 (SI24 0xFFFFFE).
+        let v = roundtrip(&[0x17, 0x01, 0xff, 0xff, 0xfe, 0xaa]);
+        assert_eq!(
+            v,
+            VideoTag::Legacy(LegacyVideoTag {
+                frame_type: FrameType::Key,
+                codec_id: 7,
+                body: LegacyVideoBody::Avc {
+                    packet_type: AvcPacketType::Nalu,
+                    composition_time: -2,
+                    data: Bytes::from_static(&[0xaa]),
+                },
+            })
+        );
+        // Non-standard HEVC 12: inter frame, framed like AVC.
+        let v = roundtrip(&[0x2c, 0x01, 0x00, 0x00, 0x28, 0xbb]);
+        assert!(matches!(
+            v,
+            VideoTag::Legacy(LegacyVideoTag {
+                codec_id: CODEC_ID_HEVC,
+                body: LegacyVideoBody::Avc {
+                    composition_time: 40,
+                    ..
+                },
+                ..
+            })
+        ));
+        // Legacy command frame: frame type 5, then the command byte.
+        let v = roundtrip(&[0x57, 0x01]);
+        assert!(matches!(
+            v,
+            VideoTag::Legacy(LegacyVideoTag {
+                body: LegacyVideoBody::Command(VideoCommand::END_SEEK),
+                ..
+            })
+        ));
+        // VP6 (4): opaque.
+        roundtrip(&[0x24, 0x00, 0x11]);
+        assert_eq!(
+            parse(&[0x17, 0x05, 0, 0, 0]),
+            Err(MediaError::UnknownAvcPacketType(5))
+        );
+        assert_eq!(
+            parse(&[0x17, 0x01, 0]),
+            Err(MediaError::Truncated("composition time"))
+        );
+    }
+
+    #[test]
+    fn item_20_enhanced_packet_types() {
+        // hvc1 CodedFrames: SI24 composition time 0x000102 then data.
+        let v = roundtrip(b"\x91hvc1\x00\x01\x02\xcc");
+        assert_eq!(
+            v,
+            VideoTag::Enhanced(ExVideoTag {
+                frame_type: FrameType::Key,
+                mod_ex: vec![],
+                body: ExVideoBody::Single {
+                    fourcc: VideoFourCc::Hvc1,
+                    packet: VideoPacket::CodedFrames {
+                        composition_time: 0x102,
+                        data: Bytes::from_static(b"\xcc"),
+                    },
+                },
+            })
+        );
+        assert!(v.is_keyframe());
+        // av01 CodedFrames: no composition time.
+        let v = roundtrip(b"\xa1av01\x12\x00");
+        assert!(matches!(
+            &v,
+            VideoTag::Enhanced(ExVideoTag {
+                body: ExVideoBody::Single {
+                    packet: VideoPacket::CodedFrames { composition_time: 0, data },
+                    ..
+                },
+                ..
+            }) if data[..] == [0x12, 0]
+        ));
+        assert!(!v.is_keyframe());
+        // CodedFramesX, SequenceStart, SequenceEnd, Metadata, MPEG2TSSequenceStart.
+        assert!(roundtrip(b"\x93avc1\x65").is_keyframe());
+        assert!(roundtrip(b"\x90vp09\x01\x02").is_sequence_header());
+        assert!(roundtrip(b"\x92vvc1").is_sequence_end());
+        assert!(roundtrip(b"\xd4hvc1\x02\x00\x09colorInfo\x03\x00\x00\x09").is_metadata());
+        assert!(roundtrip(b"\x95vp08\x47").is_sequence_header());
+        // E-RTMP command frame: frame type 5 with a non-Metadata packet type, no FourCC.
+        let v = roundtrip(b"\xd1\x00");
+        assert!(v.is_command() && v.codec().is_none());
+    }
+
+    #[test]
+    fn item_21_mod_ex_timestamp_offset_nano() {
+        // Key | ModEx; size-1 = 2 (3 bytes: 500000 ns); type 0 << 4 | CodedFrames; avc1.
+        let v = roundtrip(b"\x97\x02\x07\xa1\x20\x01avc1\x00\x00\x00\x65");
+        let VideoTag::Enhanced(ex) = &v else { panic!() };
+        assert_eq!(ex.timestamp_offset_nanos(), Some(500_000));
+        assert!(v.is_keyframe());
+        // 256 bytes of ModEx data use the UI16 size form: FF 00 FF.
+        let mut big = BytesMut::new();
+        ExVideoTag {
+            frame_type: FrameType::Inter,
+            mod_ex: vec![ModEx {
+                kind: ex::ModExType::Other(3),
+                data: Bytes::from(vec![7u8; 256]),
+            }],
+            body: ExVideoBody::Single {
+                fourcc: VideoFourCc::Vp09,
+                packet: VideoPacket::CodedFramesX(Bytes::new()),
+            },
+        }
+        .write_to(&mut big)
+        .unwrap();
+        assert_eq!(&big[..4], &[0xa7, 0xff, 0x00, 0xff]);
+        assert_eq!(&big[4 + 256..], b"\x33vp09");
+        assert_eq!(
+            VideoTag::parse(big.freeze()).unwrap().codec(),
+            Some(VideoCodec::Vp9)
+        );
+        assert_eq!(
+            parse(b"\x97\x02\x07\xa1\x20"),
+            Err(MediaError::Truncated("ModEx type"))
+        );
+    }
+
+    #[test]
+    fn item_22_multitrack_three_modes() {
+        // OneTrack, CodedFramesX, avc1, track 1, data to the end.
+        let v = roundtrip(b"\x96\x03avc1\x01\x65\x66");
+        assert_eq!(v.tracks().map(|t| t.track_id).collect::<Vec<_>>(), [1]);
+        // ManyTracks, SequenceStart, hvc1: track 0 (2 bytes), track 2 (1 byte).
+        let v = roundtrip(b"\x96\x10hvc1\x00\x00\x00\x02\xaa\xbb\x02\x00\x00\x01\xcc");
+        let ids: Vec<_> = v.tracks().map(|t| (t.track_id, t.kind)).collect();
+        assert_eq!(
+            ids,
+            [
+                (0, PacketKind::SequenceStart),
+                (2, PacketKind::SequenceStart)
+            ]
+        );
+        // ManyTracksManyCodecs, CodedFrames: hvc1 track 0 (CTO + 1 byte), av01 track 1.
+        let v = roundtrip(b"\x96\x21hvc1\x00\x00\x00\x04\x00\x00\x05\xaaav01\x01\x00\x00\x01\xbb");
+        let codecs: Vec<_> = v.tracks().map(|t| t.codec).collect();
+        assert_eq!(codecs, [Some(VideoCodec::Hevc), Some(VideoCodec::Av1)]);
+        assert!(v.is_keyframe());
+        // A track size beyond the message, a nested multitrack, an unknown type.
+        assert_eq!(
+            parse(b"\x96\x10hvc1\x00\x00\x00\x09\xaa"),
+            Err(MediaError::Truncated("track data"))
+        );
+        assert_eq!(
+            parse(b"\x96\x06avc1\x00"),
+            Err(MediaError::NestedPacketType(6))
+        );
+        assert_eq!(
+            parse(b"\x96\x31avc1\x00"),
+            Err(MediaError::UnknownMultitrackType(3))
+        );
+    }
+
+    #[test]
+    fn item_27_unknown_values_fail_the_message_only() {
+        assert_eq!(
+            parse(b"\x98avc1"),
+            Err(MediaError::UnknownVideoPacketType(8))
+        );
+        assert_eq!(
+            parse(b"\x91vp10\x00"),
+            Err(MediaError::UnknownFourCc(*b"vp10"))
+        );
+        assert_eq!(parse(b""), Err(MediaError::Truncated("video header")));
+    }
+
+    #[test]
+    fn builder_rejects_unrepresentable() {
+        let cto = |composition_time, fourcc| {
+            VideoTag::Enhanced(ExVideoTag {
+                frame_type: FrameType::Key,
+                mod_ex: vec![],
+                body: ExVideoBody::Single {
+                    fourcc,
+                    packet: VideoPacket::CodedFrames {
+                        composition_time,
+                        data: Bytes::new(),
+                    },
+                },
+            })
+            .to_bytes()
+        };
+        assert!(cto(1 << 23, VideoFourCc::Avc1).is_err());
+        assert!(cto(-(1 << 23), VideoFourCc::Avc1).is_ok());
+        assert!(cto(5, VideoFourCc::Av01).is_err());
+        let mixed = VideoTag::Enhanced(ExVideoTag {
+            frame_type: FrameType::Key,
+            mod_ex: vec![],
+            body: ExVideoBody::Multitrack {
+                kind: MultitrackType::ManyTracks,
+                tracks: vec![
+                    Track {
+                        track_id: 0,
+                        codec: VideoFourCc::Avc1,
+                        packet: VideoPacket::SequenceEnd,
+                    },
+                    Track {
+                        track_id: 1,
+                        codec: VideoFourCc::Hvc1,
+                        packet: VideoPacket::SequenceEnd,
+                    },
+                ],
+            },
+        });
+        assert!(mixed.to_bytes().is_err());
+    }
+}
