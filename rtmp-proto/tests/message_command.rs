@@ -106,6 +106,16 @@ fn missing_transaction_id_and_command_object_are_tolerated() {
     )
     .unwrap();
     assert_eq!(c, Command::new("onFCPublish", 0.0, Value::Null, vec![]));
+    let c = decode(
+        amf(|o| {
+            s(o, "onStatus");
+            null(o);
+            null(o);
+        }),
+        Encoding::Amf0,
+    )
+    .unwrap();
+    assert_eq!(c, Command::new("onStatus", 0.0, Value::Null, vec![]));
 }
 
 #[test]

@@ -103,10 +103,9 @@ impl Iterator for AggregateMessages {
             stream_id: self.stream_id,
             payload: self.payload.slice(start..start + size),
         };
-        // The back-pointer is not checked: readers (nginx-rtmp, ffmpeg) skip it, and
-        // encoders have written wrong values.
-        // After the last sub-message the back-pointer may be missing. A partial one (1 to 3
-        // bytes) is left in place, and the next call reports it as a truncated tag.
+        // The back-pointer's value is not checked: readers (nginx-rtmp, ffmpeg) skip it, and
+        // encoders have written wrong values. After the last sub-message it may be missing;
+        // a partial one (1 to 3 bytes) is left in place for the next call to report.
         let after = rest.len() - needed;
         self.pos += if after >= BACK_POINTER_LEN {
             needed + BACK_POINTER_LEN

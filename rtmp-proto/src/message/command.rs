@@ -4,7 +4,8 @@
 //! A command is a name, a transaction id, a command object and any further arguments, in
 //! that order. Peers leave the trailing parts out (`onStatus` from some servers has no
 //! command object, FMLE sends `FCPublish` without one), so missing ones decode as 0 and
-//! null; a body that does not start with a name string is an error.
+//! null, and a null transaction id as 0; a body that does not start with a name string, or
+//! a transaction id of another type, is an error.
 
 use bytes::{Bytes, BytesMut};
 
@@ -66,6 +67,7 @@ impl Command {
         };
         let transaction_id = match next().map_err(amf)? {
             None => 0.0,
+            Some(v) if v.is_null() || v.is_undefined() => 0.0,
             Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
         };
         let command_object = next().map_err(amf)?.unwrap_or(Value::Null);
