@@ -105,11 +105,22 @@ fn serve(mut sock: TcpStream, config: Arc<ServerConfig>) -> std::io::Result<()> 
 fn describe(event: &ServerEvent) -> String {
     match event {
         ServerEvent::Media { stream, media } => {
-            format!("media {:?} {} ts={} {} bytes", media.kind, stream, media.timestamp, media.payload.len())
+            format!(
+                "media {:?} {} ts={} {} bytes",
+                media.kind,
+                stream,
+                media.timestamp,
+                media.payload.len()
+            )
         }
-        ServerEvent::Metadata { stream, metadata } => format!("metadata {stream}: {}", metadata.values),
+        ServerEvent::Metadata { stream, metadata } => {
+            format!("metadata {stream}: {}", metadata.values)
+        }
         ServerEvent::ConnectRequested { request, .. } => {
-            format!("connect app={:?} tcUrl={:?} flashVer={:?}", request.app, request.tc_url, request.flash_ver)
+            format!(
+                "connect app={:?} tcUrl={:?} flashVer={:?}",
+                request.app, request.tc_url, request.flash_ver
+            )
         }
         other => format!("{other:?}"),
     }

@@ -41,7 +41,10 @@ impl Default for ClientConfig {
         ClientConfig {
             limits: Limits::default(),
             // A client answers pings; it does not need to send its own.
-            timeouts: Timeouts { ping_interval: None, ..Timeouts::default() },
+            timeouts: Timeouts {
+                ping_interval: None,
+                ..Timeouts::default()
+            },
             handshake: handshake::ClientConfig::default(),
             chunk_size: 4096,
             max_pending_requests: 64,
@@ -95,9 +98,7 @@ impl ConnectParams {
     }
 
     fn to_value(&self) -> Value {
-        let mut p: Vec<(String, Value)> = vec![
-            ("app".into(), self.app.clone().into()),
-        ];
+        let mut p: Vec<(String, Value)> = vec![("app".into(), self.app.clone().into())];
         if let Some(kind) = &self.kind {
             p.push(("type".into(), kind.clone().into()));
         }
@@ -131,31 +132,73 @@ pub struct StreamHandle(pub(crate) u32);
 pub enum ClientEvent {
     HandshakeDone,
     /// The connect `_result`: the server's properties and information objects.
-    Connected { properties: Value, information: Value },
+    Connected {
+        properties: Value,
+        information: Value,
+    },
     /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
-    ConnectRejected { code: String, description: String, redirect: Option<String> },
+    ConnectRejected {
+        code: String,
+        description: String,
+        redirect: Option<String>,
+    },
     /// `NetStream.Publish.Start`: media may be sent.
-    PublishStarted { handle: StreamHandle, stream: StreamId },
+    PublishStarted {
+        handle: StreamHandle,
+        stream: StreamId,
+    },
     /// `NetStream.Play.Start`: media will arrive.
-    PlayStarted { handle: StreamHandle, stream: StreamId },
+    PlayStarted {
+        handle: StreamHandle,
+        stream: StreamId,
+    },
     /// A publish or play was refused (`onStatus` level error, or `createStream` failed).
-    StreamFailed { handle: StreamHandle, code: String, description: String },
+    StreamFailed {
+        handle: StreamHandle,
+        code: String,
+        description: String,
+    },
     /// Any other `onStatus` on a stream (Play.Reset, UnpublishNotify, Pause.Notify...).
-    Status { handle: Option<StreamHandle>, level: String, code: String, description: String },
+    Status {
+        handle: Option<StreamHandle>,
+        level: String,
+        code: String,
+        description: String,
+    },
     /// User Control StreamBegin / StreamEOF for one of our streams.
-    StreamBegin { handle: StreamHandle },
-    StreamEof { handle: StreamHandle },
+    StreamBegin {
+        handle: StreamHandle,
+    },
+    StreamEof {
+        handle: StreamHandle,
+    },
     /// Media while playing.
-    Media { handle: StreamHandle, media: Media },
+    Media {
+        handle: StreamHandle,
+        media: Media,
+    },
     /// `onMetaData` while playing.
-    Metadata { handle: StreamHandle, metadata: Metadata },
+    Metadata {
+        handle: StreamHandle,
+        metadata: Metadata,
+    },
     /// Another data message while playing, raw.
-    Data { handle: StreamHandle, payload: Bytes, timestamp: u32 },
+    Data {
+        handle: StreamHandle,
+        payload: Bytes,
+        timestamp: u32,
+    },
     /// E-RTMP `NetConnection.Connect.ReconnectRequest`: reconnect to `tc_url` (or the
     /// current URL when absent) at the next media boundary.
-    ReconnectRequested { tc_url: Option<String>, description: Option<String> },
+    ReconnectRequested {
+        tc_url: Option<String>,
+        description: Option<String>,
+    },
     /// The answer to [`ClientSession::call`].
-    CallResult { transaction_id: f64, result: Result<Vec<Value>, Vec<Value>> },
+    CallResult {
+        transaction_id: f64,
+        result: Result<Vec<Value>, Vec<Value>>,
+    },
     Closed(CloseReason),
 }
 
@@ -280,9 +323,25 @@ impl ClientSession {
         self.check_connected()?;
         let args = vec![Value::from(name.to_owned())];
         let t = self.txn(Awaiting::Ignored);
-        self.send_command(0, Command { name: "releaseStream".into(), transaction_id: t, command_object: Value::Null, arguments: args.clone() });
+        self.send_command(
+            0,
+            Command {
+                name: "releaseStream".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: args.clone(),
+            },
+        );
         let t = self.txn(Awaiting::Ignored);
-        self.send_command(0, Command { name: "FCPublish".into(), transaction_id: t, command_object: Value::Null, arguments: args });
+        self.send_command(
+            0,
+            Command {
+                name: "FCPublish".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: args,
+            },
+        );
         self.open_stream(name, Role::Publish(mode))
     }
 
@@ -298,9 +357,25 @@ impl ClientSession {
         }
         let handle = StreamHandle(self.next_handle);
         self.next_handle = self.next_handle.wrapping_add(1);
-        self.streams.insert(handle, ClientStream { name: name.to_owned(), role, stream: None, started: false });
+        self.streams.insert(
+            handle,
+            ClientStream {
+                name: name.to_owned(),
+                role,
+                stream: None,
+                started: false,
+            },
+        );
         let t = self.txn(Awaiting::CreateStream(handle));
-        self.send_command(0, Command { name: "createStream".into(), transaction_id: t, command_object: Value::Null, arguments: vec![] });
+        self.send_command(
+            0,
+            Command {
+                name: "createStream".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: vec![],
+            },
+        );
         Ok(handle)
     }
 
@@ -312,20 +387,47 @@ impl ClientSession {
             return Err(UsageError::QueueFull);
         }
         let t = self.txn(Awaiting::Call);
-        self.send_command(0, Command { name: name.to_owned().into(), transaction_id: t, command_object: Value::Null, arguments });
+        self.send_command(
+            0,
+            Command {
+                name: name.to_owned().into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments,
+            },
+        );
         Ok(t)
     }
 
     /// Stops a stream: FCUnpublish (when publishing) and deleteStream.
     pub fn close_stream(&mut self, handle: StreamHandle) -> Result<(), UsageError> {
         self.check_open()?;
-        let s = self.streams.remove(&handle).ok_or(UsageError::UnknownStream(handle.0))?;
+        let s = self
+            .streams
+            .remove(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
         if let Role::Publish(_) = s.role {
             let t = self.txn(Awaiting::Ignored);
-            self.send_command(0, Command { name: "FCUnpublish".into(), transaction_id: t, command_object: Value::Null, arguments: vec![Value::from(s.name.clone())] });
+            self.send_command(
+                0,
+                Command {
+                    name: "FCUnpublish".into(),
+                    transaction_id: t,
+                    command_object: Value::Null,
+                    arguments: vec![Value::from(s.name.clone())],
+                },
+            );
         }
         if let Some(id) = s.stream {
-            self.send_command(id.0, Command { name: "deleteStream".into(), transaction_id: 0.0, command_object: Value::Null, arguments: vec![Value::Number(id.0 as f64)] });
+            self.send_command(
+                id.0,
+                Command {
+                    name: "deleteStream".into(),
+                    transaction_id: 0.0,
+                    command_object: Value::Null,
+                    arguments: vec![Value::Number(id.0 as f64)],
+                },
+            );
         }
         Ok(())
     }
@@ -337,29 +439,48 @@ impl ClientSession {
             MediaKind::Audio => (8, csid::AUDIO),
             MediaKind::Video => (9, csid::VIDEO),
         };
-        let msg = RawMessage { timestamp: media.timestamp, type_id, stream_id: stream.0, payload: media.payload };
+        let msg = RawMessage {
+            timestamp: media.timestamp,
+            type_id,
+            stream_id: stream.0,
+            payload: media.payload,
+        };
         self.out.push_media(lane, msg, false);
         Ok(())
     }
 
     /// Sends `@setDataFrame("onMetaData", metadata)` on a publishing stream.
-    pub fn send_metadata(&mut self, handle: StreamHandle, metadata: &Value) -> Result<(), UsageError> {
+    pub fn send_metadata(
+        &mut self,
+        handle: StreamHandle,
+        metadata: &Value,
+    ) -> Result<(), UsageError> {
         let payload = wire::set_data_frame(metadata);
         let stream = self.publishing(handle, payload.len())?;
-        let msg = RawMessage { timestamp: 0, type_id: 18, stream_id: stream.0, payload };
+        let msg = RawMessage {
+            timestamp: 0,
+            type_id: 18,
+            stream_id: stream.0,
+            payload,
+        };
         self.out.push_media(csid::DATA, msg, false);
         Ok(())
     }
 
     fn publishing(&self, handle: StreamHandle, len: usize) -> Result<StreamId, UsageError> {
         self.check_open()?;
-        let s = self.streams.get(&handle).ok_or(UsageError::UnknownStream(handle.0))?;
+        let s = self
+            .streams
+            .get(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
         match (&s.role, s.stream, s.started) {
             (Role::Publish(_), Some(id), true) => {
                 if len > super::outbound::MAX_PAYLOAD {
-            return Err(UsageError::InvalidArgument("payload longer than 0xFFFFFF bytes"));
-        }
-        if self.out.pending_bytes() + len > self.config.max_outbound_bytes {
+                    return Err(UsageError::InvalidArgument(
+                        "payload longer than 0xFFFFFF bytes",
+                    ));
+                }
+                if self.out.pending_bytes() + len > self.config.max_outbound_bytes {
                     return Err(UsageError::QueueFull);
                 }
                 Ok(id)
@@ -369,14 +490,30 @@ impl ClientSession {
     }
 
     /// Pauses (`true`) or resumes (`false`) a playing stream at `position_ms`.
-    pub fn pause(&mut self, handle: StreamHandle, paused: bool, position_ms: f64) -> Result<(), UsageError> {
+    pub fn pause(
+        &mut self,
+        handle: StreamHandle,
+        paused: bool,
+        position_ms: f64,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
-        let s = self.streams.get(&handle).ok_or(UsageError::UnknownStream(handle.0))?;
+        let s = self
+            .streams
+            .get(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
         let (Role::Play, Some(id)) = (&s.role, s.stream) else {
             return Err(UsageError::WrongState("stream is not playing"));
         };
         let args = vec![Value::Boolean(paused), Value::Number(position_ms)];
-        self.send_command(id.0, Command { name: "pause".into(), transaction_id: 0.0, command_object: Value::Null, arguments: args });
+        self.send_command(
+            id.0,
+            Command {
+                name: "pause".into(),
+                transaction_id: 0.0,
+                command_object: Value::Null,
+                arguments: args,
+            },
+        );
         Ok(())
     }
 
@@ -385,9 +522,12 @@ impl ClientSession {
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
         if size == 0 || size > 0x7FFF_FFFF {
-            return Err(UsageError::InvalidArgument("chunk size must be in 1..=0x7FFFFFFF"));
+            return Err(UsageError::InvalidArgument(
+                "chunk size must be in 1..=0x7FFFFFFF",
+            ));
         }
-        self.out.push_priority(csid::CONTROL, wire::set_chunk_size(size));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
         Ok(())
     }
 
@@ -399,7 +539,11 @@ impl ClientSession {
     // ----- input ------------------------------------------------------------------------
 
     /// Feeds bytes read from the socket (see [`ServerSession::handle_input`](super::ServerSession::handle_input)).
-    pub fn handle_input(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        input: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -438,7 +582,8 @@ impl ClientSession {
             self.phase = Phase::Ready;
             self.events.push_back(ClientEvent::HandshakeDone);
             let size = self.config.chunk_size;
-            self.out.push_priority(csid::CONTROL, wire::set_chunk_size(size));
+            self.out
+                .push_priority(csid::CONTROL, wire::set_chunk_size(size));
             if let Some(params) = self.queued_connect.take() {
                 self.send_connect(params);
             }
@@ -464,7 +609,8 @@ impl ClientSession {
             && self.received.wrapping_sub(self.acked) >= window
         {
             self.acked = self.received;
-            self.out.push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+            self.out
+                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
         }
     }
 
@@ -482,12 +628,17 @@ impl ClientSession {
             }
             Inbound::Metadata(metadata) => {
                 if let Some(handle) = self.playing_handle(stream) {
-                    self.events.push_back(ClientEvent::Metadata { handle, metadata });
+                    self.events
+                        .push_back(ClientEvent::Metadata { handle, metadata });
                 }
             }
             Inbound::Data { payload, timestamp } => {
                 if let Some(handle) = self.playing_handle(stream) {
-                    self.events.push_back(ClientEvent::Data { handle, payload, timestamp });
+                    self.events.push_back(ClientEvent::Data {
+                        handle,
+                        payload,
+                        timestamp,
+                    });
                 }
             }
             Inbound::Aggregate(parts) => {
@@ -507,11 +658,13 @@ impl ClientSession {
                 // Answer a changed peer bandwidth with our Window Ack Size (NOTES 7).
                 if self.peer_bandwidth != Some(size) {
                     self.peer_bandwidth = Some(size);
-                    self.out.push_priority(csid::CONTROL, wire::window_ack_size(size));
+                    self.out
+                        .push_priority(csid::CONTROL, wire::window_ack_size(size));
                 }
             }
             wire::Control::PingRequest(ts) => {
-                self.out.push_priority(csid::CONTROL, wire::ping_response(ts));
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_response(ts));
             }
             wire::Control::StreamBegin(id) => {
                 if let Some(handle) = self.handle_of(StreamId(id)) {
@@ -543,13 +696,18 @@ impl ClientSession {
         if !(txn >= 1.0 && txn < u64::MAX as f64) {
             return;
         }
-        let Some(what) = self.awaiting.remove(&(txn as u64)) else { return };
+        let Some(what) = self.awaiting.remove(&(txn as u64)) else {
+            return;
+        };
         match what {
             Awaiting::Connect => {
                 let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
                 if ok {
                     self.phase = Phase::Connected;
-                    self.events.push_back(ClientEvent::Connected { properties: cmd.command_object, information: info });
+                    self.events.push_back(ClientEvent::Connected {
+                        properties: cmd.command_object,
+                        information: info,
+                    });
                 } else {
                     let (code, description) = wire::code_and_description(&info);
                     let redirect = info
@@ -557,21 +715,34 @@ impl ClientSession {
                         .and_then(|ex| ex.get("redirect"))
                         .and_then(Value::as_str)
                         .map(str::to_owned);
-                    self.events.push_back(ClientEvent::ConnectRejected { code, description, redirect });
+                    self.events.push_back(ClientEvent::ConnectRejected {
+                        code,
+                        description,
+                        redirect,
+                    });
                 }
             }
             Awaiting::CreateStream(handle) => self.on_stream_created(handle, ok, &cmd),
             Awaiting::Call => {
-                let values = std::iter::once(cmd.command_object).chain(cmd.arguments).collect();
+                let values = std::iter::once(cmd.command_object)
+                    .chain(cmd.arguments)
+                    .collect();
                 let result = if ok { Ok(values) } else { Err(values) };
-                self.events.push_back(ClientEvent::CallResult { transaction_id: txn, result });
+                self.events.push_back(ClientEvent::CallResult {
+                    transaction_id: txn,
+                    result,
+                });
             }
             Awaiting::Ignored => {}
         }
     }
 
     fn on_stream_created(&mut self, handle: StreamHandle, ok: bool, cmd: &Command) {
-        let id = cmd.arguments.first().and_then(Value::as_f64).filter(|n| *n >= 0.0 && *n <= u32::MAX as f64);
+        let id = cmd
+            .arguments
+            .first()
+            .and_then(Value::as_f64)
+            .filter(|n| *n >= 0.0 && *n <= u32::MAX as f64);
         if !self.streams.contains_key(&handle) {
             return;
         }
@@ -579,11 +750,17 @@ impl ClientSession {
             let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
             let (code, description) = wire::code_and_description(&info);
             self.streams.remove(&handle);
-            self.events.push_back(ClientEvent::StreamFailed { handle, code, description });
+            self.events.push_back(ClientEvent::StreamFailed {
+                handle,
+                code,
+                description,
+            });
             return;
         };
         let stream = StreamId(id as u32);
-        let Some(s) = self.streams.get_mut(&handle) else { return };
+        let Some(s) = self.streams.get_mut(&handle) else {
+            return;
+        };
         s.stream = Some(stream);
         let name = Value::from(s.name.clone());
         let cmd = match &s.role {
@@ -593,7 +770,12 @@ impl ClientSession {
                     PublishMode::Record => "record",
                     PublishMode::Append => "append",
                 };
-                Command { name: "publish".into(), transaction_id: 0.0, command_object: Value::Null, arguments: vec![name, Value::from(mode)] }
+                Command {
+                    name: "publish".into(),
+                    transaction_id: 0.0,
+                    command_object: Value::Null,
+                    arguments: vec![name, Value::from(mode)],
+                }
             }
             Role::Play => Command {
                 name: "play".into(),
@@ -606,18 +788,29 @@ impl ClientSession {
         self.send_command(stream.0, cmd);
         if is_play {
             // Like ffmpeg: tell the server our buffer (3 s) so it starts sending at once.
-            self.out.push_priority(csid::CONTROL, wire::set_buffer_length(stream.0, 3000));
+            self.out
+                .push_priority(csid::CONTROL, wire::set_buffer_length(stream.0, 3000));
         }
     }
 
     fn on_status(&mut self, stream: StreamId, cmd: &Command) {
         let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
         let (code, description) = wire::code_and_description(&info);
-        let level = info.get("level").and_then(Value::as_str).unwrap_or("status").to_owned();
+        let level = info
+            .get("level")
+            .and_then(Value::as_str)
+            .unwrap_or("status")
+            .to_owned();
         if code == "NetConnection.Connect.ReconnectRequest" {
             let tc_url = info.get("tcUrl").and_then(Value::as_str).map(str::to_owned);
-            let description = info.get("description").and_then(Value::as_str).map(str::to_owned);
-            self.events.push_back(ClientEvent::ReconnectRequested { tc_url, description });
+            let description = info
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            self.events.push_back(ClientEvent::ReconnectRequested {
+                tc_url,
+                description,
+            });
             return;
         }
         let handle = self.handle_of(stream);
@@ -639,15 +832,27 @@ impl ClientSession {
                 return;
             }
             if level == "error" {
-                self.events.push_back(ClientEvent::StreamFailed { handle: h, code, description });
+                self.events.push_back(ClientEvent::StreamFailed {
+                    handle: h,
+                    code,
+                    description,
+                });
                 return;
             }
         }
-        self.events.push_back(ClientEvent::Status { handle, level, code, description });
+        self.events.push_back(ClientEvent::Status {
+            handle,
+            level,
+            code,
+            description,
+        });
     }
 
     fn handle_of(&self, stream: StreamId) -> Option<StreamHandle> {
-        self.streams.iter().find(|(_, s)| s.stream == Some(stream)).map(|(h, _)| *h)
+        self.streams
+            .iter()
+            .find(|(_, s)| s.stream == Some(stream))
+            .map(|(h, _)| *h)
     }
 
     fn playing_handle(&self, stream: StreamId) -> Option<StreamHandle> {
@@ -665,7 +870,10 @@ impl ClientSession {
     }
 
     fn send_command(&mut self, stream_id: u32, cmd: Command) {
-        self.out.push_priority(csid::COMMAND, wire::encode_command(&cmd, Encoding::Amf0, stream_id));
+        self.out.push_priority(
+            csid::COMMAND,
+            wire::encode_command(&cmd, Encoding::Amf0, stream_id),
+        );
     }
 
     // ----- time and end ----------------------------------------------------------------
@@ -680,7 +888,8 @@ impl ClientSession {
             LivenessAction::Close(kind) => self.close_with(CloseReason::Timeout(kind)),
             LivenessAction::SendPing => {
                 let ms = now.duration_since(self.liveness.started).as_millis() as u32;
-                self.out.push_priority(csid::CONTROL, wire::ping_request(ms));
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_request(ms));
             }
             LivenessAction::None => {}
         }
@@ -705,12 +914,20 @@ impl ClientSession {
     }
 
     fn check_open(&self) -> Result<(), UsageError> {
-        if self.phase == Phase::Closed { Err(UsageError::Closed) } else { Ok(()) }
+        if self.phase == Phase::Closed {
+            Err(UsageError::Closed)
+        } else {
+            Ok(())
+        }
     }
 
     fn check_connected(&self) -> Result<(), UsageError> {
         self.check_open()?;
-        if self.phase == Phase::Connected { Ok(()) } else { Err(UsageError::WrongState("not connected")) }
+        if self.phase == Phase::Connected {
+            Ok(())
+        } else {
+            Err(UsageError::WrongState("not connected"))
+        }
     }
 
     pub fn is_closed(&self) -> bool {
@@ -732,6 +949,9 @@ impl ClientSession {
         if self.phase == Phase::Closed {
             return None;
         }
-        Some(self.liveness.next_deadline(&self.config.timeouts, self.phase == Phase::Handshake))
+        Some(
+            self.liveness
+                .next_deadline(&self.config.timeouts, self.phase == Phase::Handshake),
+        )
     }
 }

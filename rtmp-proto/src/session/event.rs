@@ -131,29 +131,50 @@ pub enum ServerEvent {
     /// The handshake finished; chunk stream traffic begins.
     HandshakeDone,
     /// Answer with `accept_connect`, `reject` or `redirect`.
-    ConnectRequested { id: ConnectId, request: ConnectRequest },
+    ConnectRequested {
+        id: ConnectId,
+        request: ConnectRequest,
+    },
     /// `createStream` allocated a message stream.
     StreamCreated { stream: StreamId },
     /// Answer with `accept_publish` or `reject`.
-    PublishRequested { id: PublishId, request: PublishRequest },
+    PublishRequested {
+        id: PublishId,
+        request: PublishRequest,
+    },
     /// Answer with `accept_play` or `reject`.
     PlayRequested { id: PlayId, request: PlayRequest },
     /// Audio or video from a publisher.
     Media { stream: StreamId, media: Media },
     /// `@setDataFrame onMetaData` (or a bare `onMetaData`) from a publisher.
-    Metadata { stream: StreamId, metadata: Metadata },
+    Metadata {
+        stream: StreamId,
+        metadata: Metadata,
+    },
     /// Another data message on a publishing stream, raw.
-    Data { stream: StreamId, payload: Bytes, timestamp: u32 },
+    Data {
+        stream: StreamId,
+        payload: Bytes,
+        timestamp: u32,
+    },
     /// A publisher stopped (FCUnpublish, closeStream or deleteStream).
     PublishStopped { stream: StreamId },
     /// A player stopped (closeStream or deleteStream).
     PlayStopped { stream: StreamId },
     /// A player paused (`true`) or resumed (`false`) at `position` ms.
-    Paused { stream: StreamId, paused: bool, position: f64 },
+    Paused {
+        stream: StreamId,
+        paused: bool,
+        position: f64,
+    },
     /// A player asked to seek; live streams answer at the live point.
     Seek { stream: StreamId, position: f64 },
     /// `receiveAudio` / `receiveVideo`.
-    ReceiveMedia { stream: StreamId, kind: MediaKind, enabled: bool },
+    ReceiveMedia {
+        stream: StreamId,
+        kind: MediaKind,
+        enabled: bool,
+    },
     /// The stream id was freed by `deleteStream`.
     StreamDeleted { stream: StreamId },
     /// A player's buffer length (User Control SetBufferLength).

@@ -15,8 +15,8 @@ mod wire;
 pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
 pub use config::ServerConfig;
 pub use event::{
-    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest,
-    PublishMode, PublishRequest, ServerEvent,
+    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
+    PublishRequest, ServerEvent,
 };
 pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};
 pub use server::{ConnectReply, Droppable, ServerSession};

@@ -79,14 +79,22 @@ impl Outbound {
     /// encoder once its last chunk is out (the chunk encoder does that itself).
     pub(crate) fn push_priority(&mut self, csid: u32, message: RawMessage) {
         self.queued_bytes += message.payload.len();
-        self.priority.push_back(Queued { csid, message, droppable: false });
+        self.priority.push_back(Queued {
+            csid,
+            message,
+            droppable: false,
+        });
     }
 
     /// Queues media (or a data message that must stay in order with media). The caller
     /// checked the payload against [`MAX_PAYLOAD`].
     pub(crate) fn push_media(&mut self, csid: u32, message: RawMessage, droppable: bool) {
         self.queued_bytes += message.payload.len();
-        self.media.push_back(Queued { csid, message, droppable });
+        self.media.push_back(Queued {
+            csid,
+            message,
+            droppable,
+        });
     }
 
     /// Payload bytes queued and not yet handed out (chunk headers not counted).
@@ -121,7 +129,9 @@ impl Outbound {
         }
         loop {
             if self.priority_flight.is_none() {
-                let Some(q) = self.priority.pop_front() else { break };
+                let Some(q) = self.priority.pop_front() else {
+                    break;
+                };
                 self.priority_flight = self.begin(q);
             }
             if let Some(seg) = self.step(true) {
@@ -130,7 +140,9 @@ impl Outbound {
         }
         loop {
             if self.media_flight.is_none() {
-                let Some(q) = self.media.pop_front() else { break };
+                let Some(q) = self.media.pop_front() else {
+                    break;
+                };
                 self.media_flight = self.begin(q);
             }
             if let Some(seg) = self.step(false) {
@@ -153,7 +165,11 @@ impl Outbound {
 
     /// Emits one chunk of a lane's in-flight message; clears the lane when it is done.
     fn step(&mut self, priority: bool) -> Option<Bytes> {
-        let flight = if priority { &mut self.priority_flight } else { &mut self.media_flight };
+        let flight = if priority {
+            &mut self.priority_flight
+        } else {
+            &mut self.media_flight
+        };
         let msg = flight.as_mut()?;
         let Some((header, payload)) = self.encoder.next_chunk(msg, &mut self.scratch) else {
             *flight = None;

@@ -91,12 +91,18 @@ pub struct Rejection {
 impl Rejection {
     /// A rejection with the default code for the request kind.
     pub fn new(description: impl Into<String>) -> Self {
-        Rejection { code: None, description: description.into() }
+        Rejection {
+            code: None,
+            description: description.into(),
+        }
     }
 
     /// A rejection with an explicit status code.
     pub fn with_code(code: impl Into<String>, description: impl Into<String>) -> Self {
-        Rejection { code: Some(code.into()), description: description.into() }
+        Rejection {
+            code: Some(code.into()),
+            description: description.into(),
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::config::ServerConfig;
 use super::event::{
-    CallRequest, CloseReason, Media, MediaKind, PlayRequest,
-    PublishMode, PublishRequest, ServerEvent,
+    CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
+    ServerEvent,
 };
 use super::outbound::{Outbound, csid};
 use super::request::{
@@ -134,7 +134,11 @@ impl ServerSession {
     /// Feeds bytes read from the socket. Complete chunks are split off the front of `input`;
     /// a partial chunk stays for the next call. After an error the session is closed and the
     /// same error is returned again on every call.
-    pub fn handle_input(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        input: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -195,7 +199,8 @@ impl ServerSession {
             && self.received.wrapping_sub(self.acked) >= window
         {
             self.acked = self.received;
-            self.out.push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+            self.out
+                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
         }
     }
 
@@ -213,7 +218,9 @@ impl ServerSession {
 
     /// Connect, publish and play decisions hold back later commands; calls do not.
     fn blocking(&self) -> bool {
-        self.pending.iter().any(|p| !matches!(p.id, RequestId::Call(_)))
+        self.pending
+            .iter()
+            .any(|p| !matches!(p.id, RequestId::Call(_)))
     }
 
     fn block(&mut self, message: RawMessage) -> Result<(), ProtocolError> {
@@ -231,7 +238,9 @@ impl ServerSession {
     /// Handles held messages once no decision is pending.
     fn unblock(&mut self, now: Instant) {
         while !self.blocking() && self.phase != Phase::Closed {
-            let Some(message) = self.blocked.pop_front() else { break };
+            let Some(message) = self.blocked.pop_front() else {
+                break;
+            };
             self.blocked_bytes -= message.payload.len();
             if let Err(e) = self.dispatch(now, message) {
                 self.fail(e);
@@ -243,11 +252,14 @@ impl ServerSession {
         match wire::decode_control(message)? {
             wire::Control::WindowAckSize(size) => self.peer_window = Some(size),
             wire::Control::PingRequest(ts) => {
-                self.out.push_priority(csid::CONTROL, wire::ping_response(ts));
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_response(ts));
             }
             wire::Control::BufferLength { stream, millis } => {
-                self.events
-                    .push_back(ServerEvent::BufferLength { stream: StreamId(stream), millis });
+                self.events.push_back(ServerEvent::BufferLength {
+                    stream: StreamId(stream),
+                    millis,
+                });
             }
             // Chunk size and abort are applied by the decoder; acks of our data, ping
             // responses and other events need no answer (any input already proves liveness).
@@ -277,13 +289,18 @@ impl ServerSession {
             }
             Inbound::Metadata(metadata) => {
                 if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
-                    self.events.push_back(ServerEvent::Metadata { stream, metadata });
+                    self.events
+                        .push_back(ServerEvent::Metadata { stream, metadata });
                 }
                 Ok(())
             }
             Inbound::Data { payload, timestamp } => {
                 if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
-                    self.events.push_back(ServerEvent::Data { stream, payload, timestamp });
+                    self.events.push_back(ServerEvent::Data {
+                        stream,
+                        payload,
+                        timestamp,
+                    });
                 }
                 Ok(())
             }
@@ -297,16 +314,25 @@ impl ServerSession {
         }
     }
 
-    fn on_command(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
+    fn on_command(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
         let txn = cmd.transaction_id;
         match (self.phase, cmd.name()) {
             (Phase::AwaitingConnect, "connect") => self.on_connect(now, cmd),
             (Phase::AwaitingConnect | Phase::ConnectPending, _) => {
-                Err(ProtocolError::UnexpectedCommand { name: cmd.name().to_owned(), state: "before connect" })
+                Err(ProtocolError::UnexpectedCommand {
+                    name: cmd.name().to_owned(),
+                    state: "before connect",
+                })
             }
-            (_, "connect") => {
-                Err(ProtocolError::UnexpectedCommand { name: cmd.name().to_owned(), state: "after connect" })
-            }
+            (_, "connect") => Err(ProtocolError::UnexpectedCommand {
+                name: cmd.name().to_owned(),
+                state: "after connect",
+            }),
             (_, "createStream") => {
                 self.on_create_stream(txn);
                 Ok(())
@@ -316,13 +342,23 @@ impl ServerSession {
                 Ok(())
             }
             (_, "FCPublish") => {
-                let name = cmd.arguments.first().and_then(Value::as_str).unwrap_or("").to_owned();
+                let name = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
                 self.reply_result(txn, Value::Null, vec![Value::Undefined]);
                 self.send_command(stream, status::fc_publish(&name));
                 Ok(())
             }
             (_, "FCUnpublish") => {
-                let name = cmd.arguments.first().and_then(Value::as_str).unwrap_or("").to_owned();
+                let name = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
                 self.reply_result(txn, Value::Null, vec![Value::Undefined]);
                 self.send_command(stream, status::fc_unpublish(&name));
                 // FCUnpublish names a stream, not a stream id: stop whatever publishes it.
@@ -358,15 +394,30 @@ impl ServerSession {
             (_, "seek") => {
                 let position = cmd.arguments.first().and_then(Value::as_f64).unwrap_or(0.0);
                 self.send_command(stream, status::seek_notify(position));
-                self.send_command(stream, status::on_status("NetStream.Play.Start", "Started playing."));
-                self.events.push_back(ServerEvent::Seek { stream, position });
+                self.send_command(
+                    stream,
+                    status::on_status("NetStream.Play.Start", "Started playing."),
+                );
+                self.events
+                    .push_back(ServerEvent::Seek { stream, position });
                 Ok(())
             }
             (_, "receiveAudio" | "receiveVideo") => {
-                let kind =
-                    if cmd.name() == "receiveAudio" { MediaKind::Audio } else { MediaKind::Video };
-                let enabled = cmd.arguments.first().and_then(Value::as_bool).unwrap_or(true);
-                self.events.push_back(ServerEvent::ReceiveMedia { stream, kind, enabled });
+                let kind = if cmd.name() == "receiveAudio" {
+                    MediaKind::Audio
+                } else {
+                    MediaKind::Video
+                };
+                let enabled = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                self.events.push_back(ServerEvent::ReceiveMedia {
+                    stream,
+                    kind,
+                    enabled,
+                });
                 Ok(())
             }
             (_, "closeStream") => {
@@ -385,12 +436,16 @@ impl ServerSession {
                 if self.streams.contains_key(&id) {
                     self.stop_stream(StreamId(id));
                     self.streams.remove(&id);
-                    self.events.push_back(ServerEvent::StreamDeleted { stream: StreamId(id) });
+                    self.events.push_back(ServerEvent::StreamDeleted {
+                        stream: StreamId(id),
+                    });
                 }
                 Ok(())
             }
             // Replies to commands we never send, and client-side notifications.
-            (_, "_result" | "_error" | "onStatus" | "onBWDone" | "_onbwcheck" | "_onbwdone") => Ok(()),
+            (_, "_result" | "_error" | "onStatus" | "onBWDone" | "_onbwcheck" | "_onbwdone") => {
+                Ok(())
+            }
             _ => self.on_unknown(now, stream, cmd),
         }
     }
@@ -401,7 +456,8 @@ impl ServerSession {
         let id = ConnectId(self.ids.next());
         self.phase = Phase::ConnectPending;
         self.add_pending(now, id.into(), cmd.transaction_id, StreamId(0))?;
-        self.events.push_back(ServerEvent::ConnectRequested { id, request });
+        self.events
+            .push_back(ServerEvent::ConnectRequested { id, request });
         Ok(())
     }
 
@@ -421,10 +477,17 @@ impl ServerSession {
         self.next_stream = self.next_stream.wrapping_add(1);
         self.streams.insert(id, StreamRole::Idle);
         self.reply_result(txn, Value::Null, vec![Value::Number(id as f64)]);
-        self.events.push_back(ServerEvent::StreamCreated { stream: StreamId(id) });
+        self.events.push_back(ServerEvent::StreamCreated {
+            stream: StreamId(id),
+        });
     }
 
-    fn on_publish(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
+    fn on_publish(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
         if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
             self.send_command(
                 stream,
@@ -442,47 +505,94 @@ impl ServerSession {
         let id = PublishId(self.ids.next());
         self.add_pending(now, id.into(), cmd.transaction_id, stream)?;
         self.streams.insert(stream.0, StreamRole::PublishPending);
-        let request = PublishRequest { stream, name, query, mode };
-        self.events.push_back(ServerEvent::PublishRequested { id, request });
+        let request = PublishRequest {
+            stream,
+            name,
+            query,
+            mode,
+        };
+        self.events
+            .push_back(ServerEvent::PublishRequested { id, request });
         Ok(())
     }
 
-    fn on_play(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
+    fn on_play(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
         if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
-            self.send_command(stream, status::on_status_error("NetStream.Play.Failed", "stream is busy"));
+            self.send_command(
+                stream,
+                status::on_status_error("NetStream.Play.Failed", "stream is busy"),
+            );
             return Ok(());
         }
         let raw_name = cmd.arguments.first().and_then(Value::as_str).unwrap_or("");
         let (name, query) = wire::split_query(raw_name);
         let start = cmd.arguments.get(1).and_then(Value::as_f64).unwrap_or(-2.0);
         let duration = cmd.arguments.get(2).and_then(Value::as_f64).unwrap_or(-1.0);
-        let reset = cmd.arguments.get(3).and_then(Value::as_bool).unwrap_or(true);
+        let reset = cmd
+            .arguments
+            .get(3)
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         let id = PlayId(self.ids.next());
         self.add_pending(now, id.into(), cmd.transaction_id, stream)?;
         self.streams.insert(stream.0, StreamRole::PlayPending);
-        let request = PlayRequest { stream, name, query, start, duration, reset };
-        self.events.push_back(ServerEvent::PlayRequested { id, request });
+        let request = PlayRequest {
+            stream,
+            name,
+            query,
+            start,
+            duration,
+            reset,
+        };
+        self.events
+            .push_back(ServerEvent::PlayRequested { id, request });
         Ok(())
     }
 
     fn on_pause(&mut self, stream: StreamId, cmd: &Command) {
-        let paused = cmd.arguments.first().and_then(Value::as_bool).unwrap_or(true);
+        let paused = cmd
+            .arguments
+            .first()
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         let position = cmd.arguments.get(1).and_then(Value::as_f64).unwrap_or(0.0);
         let Some(StreamRole::Playing { paused: p, .. }) = self.streams.get_mut(&stream.0) else {
             return;
         };
         *p = paused;
         if paused {
-            self.send_command(stream, status::on_status("NetStream.Pause.Notify", "Paused."));
-            self.out.push_priority(csid::CONTROL, wire::stream_eof(stream.0));
+            self.send_command(
+                stream,
+                status::on_status("NetStream.Pause.Notify", "Paused."),
+            );
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
         } else {
-            self.out.push_priority(csid::CONTROL, wire::stream_begin(stream.0));
-            self.send_command(stream, status::on_status("NetStream.Unpause.Notify", "Unpaused."));
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(stream.0));
+            self.send_command(
+                stream,
+                status::on_status("NetStream.Unpause.Notify", "Unpaused."),
+            );
         }
-        self.events.push_back(ServerEvent::Paused { stream, paused, position });
+        self.events.push_back(ServerEvent::Paused {
+            stream,
+            paused,
+            position,
+        });
     }
 
-    fn on_unknown(&mut self, now: Instant, stream: StreamId, cmd: Command) -> Result<(), ProtocolError> {
+    fn on_unknown(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
         let call = CallRequest {
             stream,
             name: cmd.name().to_owned(),
@@ -507,13 +617,22 @@ impl ServerSession {
             });
         } else if call.transaction_id != 0.0 {
             let desc = format!("unknown command {}", call.name);
-            self.send_command(stream, status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc));
+            self.send_command(
+                stream,
+                status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc),
+            );
         }
         self.events.push_back(ServerEvent::Call { id, call });
         Ok(())
     }
 
-    fn add_pending(&mut self, now: Instant, id: RequestId, txn: f64, stream: StreamId) -> Result<(), ProtocolError> {
+    fn add_pending(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        txn: f64,
+        stream: StreamId,
+    ) -> Result<(), ProtocolError> {
         if self.pending.len() >= self.config.max_pending_requests {
             return Err(ProtocolError::LimitExceeded {
                 what: "pending requests",
@@ -521,12 +640,21 @@ impl ServerSession {
             });
         }
         let deadline = now + self.config.timeouts.decision;
-        self.pending.push(Pending { id, deadline, transaction_id: txn, stream });
+        self.pending.push(Pending {
+            id,
+            deadline,
+            transaction_id: txn,
+            stream,
+        });
         Ok(())
     }
 
     fn take_pending(&mut self, id: RequestId) -> Result<Pending, UsageError> {
-        let pos = self.pending.iter().position(|p| p.id == id).ok_or(UsageError::UnknownRequest)?;
+        let pos = self
+            .pending
+            .iter()
+            .position(|p| p.id == id)
+            .ok_or(UsageError::UnknownRequest)?;
         Ok(self.pending.remove(pos))
     }
 
@@ -540,13 +668,18 @@ impl ServerSession {
     }
 
     fn stop_stream(&mut self, stream: StreamId) {
-        let Some(role) = self.streams.get_mut(&stream.0) else { return };
+        let Some(role) = self.streams.get_mut(&stream.0) else {
+            return;
+        };
         let old = std::mem::replace(role, StreamRole::Idle);
         match old {
             StreamRole::Publishing => {
-                self.events.push_back(ServerEvent::PublishStopped { stream });
+                self.events
+                    .push_back(ServerEvent::PublishStopped { stream });
             }
-            StreamRole::Playing { .. } => self.events.push_back(ServerEvent::PlayStopped { stream }),
+            StreamRole::Playing { .. } => {
+                self.events.push_back(ServerEvent::PlayStopped { stream })
+            }
             // A pending decision for this stream stays pending; its answer finds the stream
             // idle and is ignored.
             StreamRole::Idle | StreamRole::PublishPending | StreamRole::PlayPending => {}
@@ -561,9 +694,12 @@ impl ServerSession {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let c = &self.config;
-        self.out.push_priority(csid::CONTROL, wire::window_ack_size(c.window_ack_size));
-        self.out.push_priority(csid::CONTROL, wire::set_peer_bandwidth(c.peer_bandwidth));
-        self.out.push_priority(csid::CONTROL, wire::set_chunk_size(c.chunk_size));
+        self.out
+            .push_priority(csid::CONTROL, wire::window_ack_size(c.window_ack_size));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_peer_bandwidth(c.peer_bandwidth));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(c.chunk_size));
         let result = status::connect_result(
             p.transaction_id,
             &c.fms_version,
@@ -582,8 +718,12 @@ impl ServerSession {
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PublishPending) {
             self.streams.insert(p.stream.0, StreamRole::Publishing);
-            self.out.push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
-            self.send_command(p.stream, status::on_status("NetStream.Publish.Start", "Start publishing"));
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
+            self.send_command(
+                p.stream,
+                status::on_status("NetStream.Publish.Start", "Start publishing"),
+            );
         }
         self.unblock(self.last_now);
         Ok(())
@@ -594,12 +734,26 @@ impl ServerSession {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PlayPending) {
-            self.streams.insert(p.stream.0, StreamRole::Playing { paused: false, ended: false });
+            self.streams.insert(
+                p.stream.0,
+                StreamRole::Playing {
+                    paused: false,
+                    ended: false,
+                },
+            );
             let s = p.stream;
-            self.out.push_priority(csid::CONTROL, wire::stream_is_recorded(s.0));
-            self.out.push_priority(csid::CONTROL, wire::stream_begin(s.0));
-            self.send_command(s, status::on_status("NetStream.Play.Reset", "Playing and resetting."));
-            self.send_command(s, status::on_status("NetStream.Play.Start", "Started playing."));
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_is_recorded(s.0));
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(s.0));
+            self.send_command(
+                s,
+                status::on_status("NetStream.Play.Reset", "Playing and resetting."),
+            );
+            self.send_command(
+                s,
+                status::on_status("NetStream.Play.Start", "Started playing."),
+            );
             self.out.push_priority(csid::DATA, wire::sample_access(s.0));
         }
         self.unblock(self.last_now);
@@ -635,7 +789,10 @@ impl ServerSession {
             }
             RequestId::Call(_) => {
                 let code = why.code.as_deref().unwrap_or("NetConnection.Call.Failed");
-                self.send_command(p.stream, status::call_error(p.transaction_id, code, &why.description));
+                self.send_command(
+                    p.stream,
+                    status::call_error(p.transaction_id, code, &why.description),
+                );
             }
         }
     }
@@ -653,13 +810,20 @@ impl ServerSession {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let why = Rejection::new("redirected");
-        self.send_command(StreamId(0), status::connect_rejected(p.transaction_id, why, Some(tc_url)));
+        self.send_command(
+            StreamId(0),
+            status::connect_rejected(p.transaction_id, why, Some(tc_url)),
+        );
         self.close_with(CloseReason::Rejected);
         Ok(())
     }
 
     /// Answers an application-defined call with `_result` (`Ok`) or `_error` (`Err`).
-    pub fn answer_call(&mut self, id: CallId, answer: Result<Vec<Value>, Rejection>) -> Result<(), UsageError> {
+    pub fn answer_call(
+        &mut self,
+        id: CallId,
+        answer: Result<Vec<Value>, Rejection>,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         match answer {
@@ -673,27 +837,53 @@ impl ServerSession {
 
     /// Whether `stream` is playing and not paused: media sent now reaches the player.
     pub fn is_playing(&self, stream: StreamId) -> bool {
-        matches!(self.streams.get(&stream.0), Some(StreamRole::Playing { paused: false, ended: false }))
+        matches!(
+            self.streams.get(&stream.0),
+            Some(StreamRole::Playing {
+                paused: false,
+                ended: false
+            })
+        )
     }
 
     /// Queues audio or video toward a player on its own message stream. The payload is
     /// sliced into chunks, never copied.
-    pub fn send_media(&mut self, stream: StreamId, media: Media, drop: Droppable) -> Result<(), UsageError> {
+    pub fn send_media(
+        &mut self,
+        stream: StreamId,
+        media: Media,
+        drop: Droppable,
+    ) -> Result<(), UsageError> {
         self.check_sendable(stream, media.payload.len())?;
         let (id, lane) = match media.kind {
             MediaKind::Audio => (8, csid::AUDIO),
             MediaKind::Video => (9, csid::VIDEO),
         };
-        let msg = RawMessage { timestamp: media.timestamp, type_id: id, stream_id: stream.0, payload: media.payload };
+        let msg = RawMessage {
+            timestamp: media.timestamp,
+            type_id: id,
+            stream_id: stream.0,
+            payload: media.payload,
+        };
         self.out.push_media(lane, msg, drop == Droppable::Yes);
         Ok(())
     }
 
     /// Queues stream metadata (an AMF0 `onMetaData` data-message payload, as in
     /// [`Metadata::payload`]) toward a player.
-    pub fn send_metadata(&mut self, stream: StreamId, payload: Bytes, timestamp: u32) -> Result<(), UsageError> {
+    pub fn send_metadata(
+        &mut self,
+        stream: StreamId,
+        payload: Bytes,
+        timestamp: u32,
+    ) -> Result<(), UsageError> {
         self.check_sendable(stream, payload.len())?;
-        let msg = RawMessage { timestamp, type_id: 18, stream_id: stream.0, payload };
+        let msg = RawMessage {
+            timestamp,
+            type_id: 18,
+            stream_id: stream.0,
+            payload,
+        };
         self.out.push_media(csid::DATA, msg, false);
         Ok(())
     }
@@ -701,12 +891,17 @@ impl ServerSession {
     fn check_sendable(&self, stream: StreamId, len: usize) -> Result<(), UsageError> {
         self.check_open()?;
         match self.streams.get(&stream.0) {
-            Some(StreamRole::Playing { paused: false, ended: false }) => {}
+            Some(StreamRole::Playing {
+                paused: false,
+                ended: false,
+            }) => {}
             Some(_) => return Err(UsageError::WrongState("stream is not playing")),
             None => return Err(UsageError::UnknownStream(stream.0)),
         }
         if len > super::outbound::MAX_PAYLOAD {
-            return Err(UsageError::InvalidArgument("payload longer than 0xFFFFFF bytes"));
+            return Err(UsageError::InvalidArgument(
+                "payload longer than 0xFFFFFF bytes",
+            ));
         }
         if self.out.pending_bytes() + len > self.config.max_outbound_bytes {
             return Err(UsageError::QueueFull);
@@ -721,9 +916,16 @@ impl ServerSession {
             return Err(UsageError::WrongState("stream is not playing"));
         };
         *ended = true;
-        self.out.push_priority(csid::CONTROL, wire::stream_eof(stream.0));
-        self.send_command(stream, status::on_status("NetStream.Play.UnpublishNotify", "Stream unpublished."));
-        self.send_command(stream, status::on_status("NetStream.Play.Stop", "Stopped playing."));
+        self.out
+            .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
+        self.send_command(
+            stream,
+            status::on_status("NetStream.Play.UnpublishNotify", "Stream unpublished."),
+        );
+        self.send_command(
+            stream,
+            status::on_status("NetStream.Play.Stop", "Stopped playing."),
+        );
         Ok(())
     }
 
@@ -732,9 +934,12 @@ impl ServerSession {
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
         if size == 0 || size > 0x7FFF_FFFF {
-            return Err(UsageError::InvalidArgument("chunk size must be in 1..=0x7FFFFFFF"));
+            return Err(UsageError::InvalidArgument(
+                "chunk size must be in 1..=0x7FFFFFFF",
+            ));
         }
-        self.out.push_priority(csid::CONTROL, wire::set_chunk_size(size));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
         Ok(())
     }
 
@@ -765,12 +970,17 @@ impl ServerSession {
             LivenessAction::SendPing => {
                 // The low 32 bits of elapsed milliseconds: the peer echoes them back.
                 let ms = now.duration_since(self.liveness.started).as_millis() as u32;
-                self.out.push_priority(csid::CONTROL, wire::ping_request(ms));
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_request(ms));
             }
             LivenessAction::None => {}
         }
-        let expired: Vec<RequestId> =
-            self.pending.iter().filter(|p| p.deadline <= now).map(|p| p.id).collect();
+        let expired: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|p| p.deadline <= now)
+            .map(|p| p.id)
+            .collect();
         for id in expired {
             if let Ok(p) = self.take_pending(id) {
                 self.answer_rejection(p, Rejection::new("no decision in time"));
@@ -806,7 +1016,11 @@ impl ServerSession {
     }
 
     fn check_open(&self) -> Result<(), UsageError> {
-        if self.phase == Phase::Closed { Err(UsageError::Closed) } else { Ok(()) }
+        if self.phase == Phase::Closed {
+            Err(UsageError::Closed)
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether the session ended (the `Closed` event has been queued).
@@ -831,7 +1045,9 @@ impl ServerSession {
             return None;
         }
         let handshaking = self.phase == Phase::Handshake;
-        let mut next = self.liveness.next_deadline(&self.config.timeouts, handshaking);
+        let mut next = self
+            .liveness
+            .next_deadline(&self.config.timeouts, handshaking);
         for p in &self.pending {
             next = next.min(p.deadline);
         }

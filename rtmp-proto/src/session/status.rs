@@ -20,12 +20,25 @@ pub(crate) fn on_status_error(code: &str, description: &str) -> Command {
 
 /// `_error` answering a call, with the given code.
 pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
-    Command::error(txn, Value::Null, Command::status_info(LEVEL_ERROR, code, description))
+    Command::error(
+        txn,
+        Value::Null,
+        Command::status_info(LEVEL_ERROR, code, description),
+    )
 }
 
 /// `onFCPublish`, sent after FCPublish (FMLE and some OBS versions wait for it).
 pub(crate) fn fc_publish(name: &str) -> Command {
-    Command::new("onFCPublish", 0.0, Value::Null, vec![Command::status_info(LEVEL_STATUS, "NetStream.Publish.Start", name)])
+    Command::new(
+        "onFCPublish",
+        0.0,
+        Value::Null,
+        vec![Command::status_info(
+            LEVEL_STATUS,
+            "NetStream.Publish.Start",
+            name,
+        )],
+    )
 }
 
 /// `onFCUnpublish`.
@@ -34,7 +47,11 @@ pub(crate) fn fc_unpublish(name: &str) -> Command {
         "onFCUnpublish",
         0.0,
         Value::Null,
-        vec![Command::status_info(LEVEL_STATUS, "NetStream.Unpublish.Success", name)],
+        vec![Command::status_info(
+            LEVEL_STATUS,
+            "NetStream.Unpublish.Success",
+            name,
+        )],
     )
 }
 
@@ -44,7 +61,12 @@ pub(crate) fn seek_notify(position: f64) -> Command {
 }
 
 /// The connect `_result` with our `fmsVer` and the application's extra fields.
-pub(crate) fn connect_result(txn: f64, fms_version: &str, object_encoding: f64, reply: ConnectReply) -> Command {
+pub(crate) fn connect_result(
+    txn: f64,
+    fms_version: &str,
+    object_encoding: f64,
+    reply: ConnectReply,
+) -> Command {
     let mut cmd = Command::connect_success(txn, object_encoding);
     if let Value::Object(props) = &mut cmd.command_object {
         props.insert("fmsVer", fms_version.to_owned());

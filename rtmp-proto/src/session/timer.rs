@@ -56,7 +56,11 @@ pub(crate) struct Liveness {
 
 impl Liveness {
     pub(crate) fn new(now: Instant) -> Self {
-        Liveness { started: now, last_input: now, ping_sent: None }
+        Liveness {
+            started: now,
+            last_input: now,
+            ping_sent: None,
+        }
     }
 
     /// Any inbound byte proves the peer alive and answers an outstanding ping.
@@ -80,7 +84,12 @@ impl Liveness {
     }
 
     /// What is due at `now`: a timeout that closes the session, or a ping to send.
-    pub(crate) fn check(&mut self, now: Instant, t: &Timeouts, handshaking: bool) -> LivenessAction {
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        t: &Timeouts,
+        handshaking: bool,
+    ) -> LivenessAction {
         if handshaking {
             return if now >= self.started + t.handshake {
                 LivenessAction::Close(TimeoutKind::Handshake)
@@ -92,7 +101,9 @@ impl Liveness {
             return LivenessAction::Close(TimeoutKind::Idle);
         }
         match (self.ping_sent, t.ping_interval) {
-            (Some(sent), _) if now >= sent + t.ping_timeout => LivenessAction::Close(TimeoutKind::Ping),
+            (Some(sent), _) if now >= sent + t.ping_timeout => {
+                LivenessAction::Close(TimeoutKind::Ping)
+            }
             (None, Some(interval)) if now >= self.last_input + interval => {
                 self.ping_sent = Some(now);
                 LivenessAction::SendPing
@@ -116,13 +127,25 @@ mod tests {
     #[test]
     fn ping_then_timeout_when_peer_is_silent() {
         let t0 = Instant::now();
-        let t = Timeouts { idle: Duration::from_secs(600), ..Timeouts::default() };
+        let t = Timeouts {
+            idle: Duration::from_secs(600),
+            ..Timeouts::default()
+        };
         let mut l = Liveness::new(t0);
-        assert_eq!(l.check(t0 + Duration::from_secs(14), &t, false), LivenessAction::None);
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(14), &t, false),
+            LivenessAction::None
+        );
         assert_eq!(l.next_deadline(&t, false), t0 + Duration::from_secs(15));
-        assert_eq!(l.check(t0 + Duration::from_secs(15), &t, false), LivenessAction::SendPing);
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(15), &t, false),
+            LivenessAction::SendPing
+        );
         assert_eq!(l.next_deadline(&t, false), t0 + Duration::from_secs(45));
-        assert_eq!(l.check(t0 + Duration::from_secs(44), &t, false), LivenessAction::None);
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(44), &t, false),
+            LivenessAction::None
+        );
         assert_eq!(
             l.check(t0 + Duration::from_secs(45), &t, false),
             LivenessAction::Close(TimeoutKind::Ping)
@@ -134,12 +157,21 @@ mod tests {
         let t0 = Instant::now();
         let t = Timeouts::default();
         let mut l = Liveness::new(t0);
-        assert_eq!(l.check(t0 + Duration::from_secs(15), &t, false), LivenessAction::SendPing);
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(15), &t, false),
+            LivenessAction::SendPing
+        );
         l.on_input(t0 + Duration::from_secs(16));
         // The answered ping no longer counts toward a ping timeout; the next ping is due a
         // full interval after the last input.
-        assert_eq!(l.check(t0 + Duration::from_secs(30), &t, false), LivenessAction::None);
-        assert_eq!(l.check(t0 + Duration::from_secs(31), &t, false), LivenessAction::SendPing);
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(30), &t, false),
+            LivenessAction::None
+        );
+        assert_eq!(
+            l.check(t0 + Duration::from_secs(31), &t, false),
+            LivenessAction::SendPing
+        );
     }
 
     #[test]

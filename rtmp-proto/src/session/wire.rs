@@ -20,7 +20,10 @@ pub(crate) enum Inbound {
     Command(Command, Encoding),
     Media(Media),
     Metadata(Metadata),
-    Data { payload: Bytes, timestamp: u32 },
+    Data {
+        payload: Bytes,
+        timestamp: u32,
+    },
     Aggregate(Vec<RawMessage>),
     /// Shared objects and unknown types: accepted and ignored.
     Ignored,
@@ -49,9 +52,13 @@ pub(crate) fn decode_control(m: &RawMessage) -> Result<Control, ProtocolError> {
             UserControlEvent::PingRequest { timestamp } => Control::PingRequest(timestamp),
             UserControlEvent::StreamBegin { stream_id } => Control::StreamBegin(stream_id),
             UserControlEvent::StreamEof { stream_id } => Control::StreamEof(stream_id),
-            UserControlEvent::SetBufferLength { stream_id, buffer_ms } => {
-                Control::BufferLength { stream: stream_id, millis: buffer_ms }
-            }
+            UserControlEvent::SetBufferLength {
+                stream_id,
+                buffer_ms,
+            } => Control::BufferLength {
+                stream: stream_id,
+                millis: buffer_ms,
+            },
             _ => Control::Other,
         });
     }
@@ -81,14 +88,25 @@ pub(crate) fn decode_inbound(m: RawMessage, limits: &Limits) -> Result<Inbound, 
         }
         _ => return Ok(Inbound::Ignored),
     };
-    Ok(Inbound::Media(Media { kind, timestamp: m.timestamp, payload: m.payload }))
+    Ok(Inbound::Media(Media {
+        kind,
+        timestamp: m.timestamp,
+        payload: m.payload,
+    }))
 }
 
 fn decode_data(m: RawMessage, limits: &Limits) -> Result<Inbound, ProtocolError> {
-    let encoding = if m.type_id == MessageType::DataAmf3.id() { Encoding::Amf3 } else { Encoding::Amf0 };
+    let encoding = if m.type_id == MessageType::DataAmf3.id() {
+        Encoding::Amf3
+    } else {
+        Encoding::Amf0
+    };
     let data = DataMessage::decode(&m.payload, encoding, &limits.into())?;
     if !data.is_metadata() {
-        return Ok(Inbound::Data { payload: m.payload, timestamp: m.timestamp });
+        return Ok(Inbound::Data {
+            payload: m.payload,
+            timestamp: m.timestamp,
+        });
     }
     let values = data.metadata().cloned().unwrap_or(Value::Null);
     // What players get: `onMetaData, {...}` byte for byte as the publisher wrote it when
@@ -98,14 +116,19 @@ fn decode_data(m: RawMessage, limits: &Limits) -> Result<Inbound, ProtocolError>
             Some(inner) => inner,
             None => {
                 let mut out = BytesMut::new();
-                data.unwrap_set_data_frame().encode(Encoding::Amf0, &mut out);
+                data.unwrap_set_data_frame()
+                    .encode(Encoding::Amf0, &mut out);
                 out.freeze()
             }
         }
     } else {
         encoding.body(&m.payload)
     };
-    Ok(Inbound::Metadata(Metadata { values, payload, timestamp: m.timestamp }))
+    Ok(Inbound::Metadata(Metadata {
+        values,
+        payload,
+        timestamp: m.timestamp,
+    }))
 }
 
 /// A command message on `stream_id`: type 20, or type 17 for a peer that spoke AMF3.
@@ -116,7 +139,14 @@ pub(crate) fn encode_command(cmd: &Command, encoding: Encoding, stream_id: u32) 
 /// `@setDataFrame("onMetaData", metadata)` as a publisher sends it.
 pub(crate) fn set_data_frame(metadata: &Value) -> Bytes {
     let mut out = BytesMut::new();
-    amf::amf0::encode_all(&[Value::from("@setDataFrame"), Value::from("onMetaData"), metadata.clone()], &mut out);
+    amf::amf0::encode_all(
+        &[
+            Value::from("@setDataFrame"),
+            Value::from("onMetaData"),
+            metadata.clone(),
+        ],
+        &mut out,
+    );
     out.freeze()
 }
 
@@ -138,7 +168,10 @@ pub(crate) fn connect_request(object: Value, arguments: Vec<Value>) -> ConnectRe
         flash_ver: text("flashVer"),
         swf_url: text("swfUrl"),
         page_url: text("pageUrl"),
-        object_encoding: object.get("objectEncoding").and_then(Value::as_f64).unwrap_or(0.0),
+        object_encoding: object
+            .get("objectEncoding")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
         command_object: object,
         arguments,
     }
@@ -167,13 +200,18 @@ fn user(e: UserControlEvent) -> RawMessage {
 }
 
 pub(crate) fn acknowledgement(total: u32) -> RawMessage {
-    control(ControlMessage::Acknowledgement { sequence_number: total })
+    control(ControlMessage::Acknowledgement {
+        sequence_number: total,
+    })
 }
 pub(crate) fn window_ack_size(size: u32) -> RawMessage {
     control(ControlMessage::WindowAckSize(size))
 }
 pub(crate) fn set_peer_bandwidth(size: u32) -> RawMessage {
-    control(ControlMessage::SetPeerBandwidth { window_size: size, limit_type: LimitType::Dynamic })
+    control(ControlMessage::SetPeerBandwidth {
+        window_size: size,
+        limit_type: LimitType::Dynamic,
+    })
 }
 pub(crate) fn set_chunk_size(size: u32) -> RawMessage {
     control(ControlMessage::SetChunkSize(size))
@@ -194,5 +232,8 @@ pub(crate) fn stream_is_recorded(stream_id: u32) -> RawMessage {
     user(UserControlEvent::StreamIsRecorded { stream_id })
 }
 pub(crate) fn set_buffer_length(stream_id: u32, buffer_ms: u32) -> RawMessage {
-    user(UserControlEvent::SetBufferLength { stream_id, buffer_ms })
+    user(UserControlEvent::SetBufferLength {
+        stream_id,
+        buffer_ms,
+    })
 }

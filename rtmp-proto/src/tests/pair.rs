@@ -24,8 +24,12 @@ pub(crate) enum Segmenter {
 }
 
 impl Segmenter {
-    pub(crate) const ALL: [Segmenter; 4] =
-        [Segmenter::Whole, Segmenter::OneByte, Segmenter::Random(1), Segmenter::Random(0xDEAD)];
+    pub(crate) const ALL: [Segmenter; 4] = [
+        Segmenter::Whole,
+        Segmenter::OneByte,
+        Segmenter::Random(1),
+        Segmenter::Random(0xDEAD),
+    ];
 }
 
 /// What the server side's automatic decisions are.
@@ -150,7 +154,9 @@ impl Pair {
         }
         match ev {
             ServerEvent::ConnectRequested { id, .. } => {
-                self.server.accept_connect(*id, ConnectReply::default()).unwrap();
+                self.server
+                    .accept_connect(*id, ConnectReply::default())
+                    .unwrap();
             }
             ServerEvent::PublishRequested { id, .. } => self.server.accept_publish(*id).unwrap(),
             ServerEvent::PlayRequested { id, .. } => self.server.accept_play(*id).unwrap(),

@@ -25,15 +25,26 @@ fn connected(seg: Segmenter) -> Pair {
     let mut p = Pair::new(seg);
     p.client.connect(params()).unwrap();
     p.drive();
-    assert_eq!(p.client_saw(|e| matches!(e, ClientEvent::Connected { .. })), 1, "{seg:?}");
+    assert_eq!(
+        p.client_saw(|e| matches!(e, ClientEvent::Connected { .. })),
+        1,
+        "{seg:?}"
+    );
     p
 }
 
 fn publishing(seg: Segmenter) -> (Pair, StreamHandle) {
     let mut p = connected(seg);
-    let h = p.client.publish("cam1?key=secret", PublishMode::Live).unwrap();
+    let h = p
+        .client
+        .publish("cam1?key=secret", PublishMode::Live)
+        .unwrap();
     p.drive();
-    assert_eq!(p.client_saw(|e| matches!(e, ClientEvent::PublishStarted { .. })), 1, "{seg:?}");
+    assert_eq!(
+        p.client_saw(|e| matches!(e, ClientEvent::PublishStarted { .. })),
+        1,
+        "{seg:?}"
+    );
     (p, h)
 }
 
@@ -49,7 +60,11 @@ fn playing(seg: Segmenter) -> (Pair, StreamHandle, StreamId) {
             _ => None,
         })
         .expect("play requested");
-    assert_eq!(p.client_saw(|e| matches!(e, ClientEvent::PlayStarted { .. })), 1, "{seg:?}");
+    assert_eq!(
+        p.client_saw(|e| matches!(e, ClientEvent::PlayStarted { .. })),
+        1,
+        "{seg:?}"
+    );
     (p, h, stream)
 }
 
@@ -67,7 +82,11 @@ fn messages_in(log: &[u8]) -> Vec<RawMessage> {
 fn video(ts: u32, len: usize, fill: u8) -> Media {
     let mut payload = vec![fill; len];
     payload[0] = 0x17; // keyframe, AVC
-    Media { kind: MediaKind::Video, timestamp: ts, payload: Bytes::from(payload) }
+    Media {
+        kind: MediaKind::Video,
+        timestamp: ts,
+        payload: Bytes::from(payload),
+    }
 }
 
 #[test]
@@ -84,7 +103,10 @@ fn connect_accept_exposes_the_command_object() {
             .unwrap();
         assert_eq!(req.app, "live");
         assert_eq!(req.tc_url.as_deref(), Some("rtmp://127.0.0.1/live"));
-        assert_eq!(req.command_object.get("type").and_then(Value::as_str), Some("nonprivate"));
+        assert_eq!(
+            req.command_object.get("type").and_then(Value::as_str),
+            Some("nonprivate")
+        );
         assert_eq!(p.server_saw(|e| matches!(e, ServerEvent::HandshakeDone)), 1);
         // Window Ack Size, Set Peer Bandwidth and Set Chunk Size precede the _result (NOTES 14).
         let types: Vec<u8> = messages_in(&p.s2c_log).iter().map(|m| m.type_id).collect();
@@ -112,7 +134,10 @@ fn connect_reject_reaches_the_client_and_closes() {
         assert!(p.client_events.iter().any(|e| matches!(e,
             ClientEvent::ConnectRejected { code, description, redirect: None }
                 if code == "NetConnection.Connect.Rejected" && description == "bad key")));
-        assert_eq!(p.server_events.last(), Some(&ServerEvent::Closed(CloseReason::Rejected)));
+        assert_eq!(
+            p.server_events.last(),
+            Some(&ServerEvent::Closed(CloseReason::Rejected))
+        );
         assert!(p.server.is_closed());
     }
 }
@@ -153,7 +178,10 @@ fn connect_reply_properties_reach_the_client() {
             _ => None,
         })
         .unwrap();
-    let reply = ConnectReply { properties: vec![("capsEx".into(), Value::Number(1.0))], ..Default::default() };
+    let reply = ConnectReply {
+        properties: vec![("capsEx".into(), Value::Number(1.0))],
+        ..Default::default()
+    };
     p.server.accept_connect(id, reply).unwrap();
     p.drive();
     let props = p
@@ -165,7 +193,10 @@ fn connect_reply_properties_reach_the_client() {
         })
         .unwrap();
     assert_eq!(props.get("capsEx").and_then(Value::as_f64), Some(1.0));
-    assert_eq!(props.get("fmsVer").and_then(Value::as_str), Some("FMS/3,5,7,7009"));
+    assert_eq!(
+        props.get("fmsVer").and_then(Value::as_str),
+        Some("FMS/3,5,7,7009")
+    );
 }
 
 #[test]
@@ -180,10 +211,18 @@ fn publish_delivers_media_and_metadata_byte_identical() {
                 _ => None,
             })
             .unwrap();
-        assert_eq!((req.name.as_str(), req.query.as_deref()), ("cam1", Some("key=secret")));
-        let meta = Value::object([("width", Value::Number(1280.0)), ("videocodecid", Value::Number(7.0))]);
+        assert_eq!(
+            (req.name.as_str(), req.query.as_deref()),
+            ("cam1", Some("key=secret"))
+        );
+        let meta = Value::object([
+            ("width", Value::Number(1280.0)),
+            ("videocodecid", Value::Number(7.0)),
+        ]);
         p.client.send_metadata(h, &meta).unwrap();
-        let frames: Vec<Media> = (0..20).map(|i| video(i * 33, 100 + i as usize * 997, i as u8)).collect();
+        let frames: Vec<Media> = (0..20)
+            .map(|i| video(i * 33, 100 + i as usize * 997, i as u8))
+            .collect();
         for f in &frames {
             p.client.send_media(h, f.clone()).unwrap();
         }
@@ -231,7 +270,10 @@ fn relay_by_hand_publisher_to_player_is_byte_identical() {
         publisher.drive();
         for ev in &publisher.server_events {
             if let ServerEvent::Media { media, .. } = ev {
-                player.server.send_media(pstream, media.clone(), crate::session::Droppable::No).unwrap();
+                player
+                    .server
+                    .send_media(pstream, media.clone(), crate::session::Droppable::No)
+                    .unwrap();
             }
         }
         player.drive();
@@ -266,9 +308,18 @@ fn pause_unpause_and_end_of_stream() {
         p.server.end_stream(stream).unwrap();
         p.drive();
         for code in ["NetStream.Play.UnpublishNotify", "NetStream.Play.Stop"] {
-            assert!(p.client_events.iter().any(|e| matches!(e, ClientEvent::Status { code: c, .. } if c == code)), "{code}");
+            assert!(
+                p.client_events
+                    .iter()
+                    .any(|e| matches!(e, ClientEvent::Status { code: c, .. } if c == code)),
+                "{code}"
+            );
         }
-        assert!(p.client_events.iter().any(|e| matches!(e, ClientEvent::StreamEof { handle } if *handle == h)));
+        assert!(
+            p.client_events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::StreamEof { handle } if *handle == h))
+        );
     }
 }
 
@@ -278,7 +329,12 @@ fn handshake_timeout_closes() {
     // Nothing is driven: the server never sees C0/C1.
     p.now += Duration::from_secs(10);
     p.server.handle_timeout(p.now);
-    assert_eq!(p.server.poll_event(), Some(ServerEvent::Closed(CloseReason::Timeout(TimeoutKind::Handshake))));
+    assert_eq!(
+        p.server.poll_event(),
+        Some(ServerEvent::Closed(CloseReason::Timeout(
+            TimeoutKind::Handshake
+        )))
+    );
     assert_eq!(p.server.poll_timeout(), None);
 }
 
@@ -288,9 +344,15 @@ fn ping_then_ping_timeout_when_the_client_goes_silent() {
     // The client answers pings while it is driven...
     p.advance(Duration::from_secs(16));
     assert!(!p.server.is_closed());
-    let pings = messages_in(&p.s2c_log).iter().filter(|m| m.type_id == 4 && m.payload.get(..2) == Some(&[0, 6])).count();
+    let pings = messages_in(&p.s2c_log)
+        .iter()
+        .filter(|m| m.type_id == 4 && m.payload.get(..2) == Some(&[0, 6]))
+        .count();
     assert_eq!(pings, 1);
-    let pongs = messages_in(&p.c2s_log).iter().filter(|m| m.type_id == 4 && m.payload.get(..2) == Some(&[0, 7])).count();
+    let pongs = messages_in(&p.c2s_log)
+        .iter()
+        .filter(|m| m.type_id == 4 && m.payload.get(..2) == Some(&[0, 7]))
+        .count();
     assert_eq!(pongs, 1);
     // ...and once it stops reading, the server pings and gives up.
     let mut t = p.now;
@@ -299,7 +361,12 @@ fn ping_then_ping_timeout_when_the_client_goes_silent() {
         p.server.handle_timeout(t);
     }
     let closed: Vec<_> = std::iter::from_fn(|| p.server.poll_event()).collect();
-    assert!(closed.contains(&ServerEvent::Closed(CloseReason::Timeout(TimeoutKind::Ping))), "{closed:?}");
+    assert!(
+        closed.contains(&ServerEvent::Closed(CloseReason::Timeout(
+            TimeoutKind::Ping
+        ))),
+        "{closed:?}"
+    );
 }
 
 #[test]
@@ -312,7 +379,9 @@ fn idle_timeout_without_pings() {
     p.now += Duration::from_secs(60);
     p.server.handle_timeout(p.now);
     let evs: Vec<_> = std::iter::from_fn(|| p.server.poll_event()).collect();
-    assert!(evs.contains(&ServerEvent::Closed(CloseReason::Timeout(TimeoutKind::Idle))));
+    assert!(evs.contains(&ServerEvent::Closed(CloseReason::Timeout(
+        TimeoutKind::Idle
+    ))));
 }
 
 #[test]
@@ -322,7 +391,11 @@ fn decision_timeout_rejects_the_connect() {
     p.client.connect(params()).unwrap();
     p.drive();
     p.advance(Duration::from_secs(10));
-    assert!(p.client_events.iter().any(|e| matches!(e, ClientEvent::ConnectRejected { .. })));
+    assert!(
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::ConnectRejected { .. }))
+    );
     assert!(p.server.is_closed());
 }
 
@@ -334,9 +407,17 @@ fn pipelined_commands_wait_for_the_connect_decision() {
         p.client.connect(params()).unwrap();
         p.drive();
         // Send createStream behind the undecided connect, as some encoders do.
-        let create = Command { name: "createStream".into(), transaction_id: 2.0, command_object: Value::Null, arguments: vec![] };
+        let create = Command {
+            name: "createStream".into(),
+            transaction_id: 2.0,
+            command_object: Value::Null,
+            arguments: vec![],
+        };
         inject_c2s(&mut p, &[create.to_raw(Encoding::Amf0, 0, 0)]);
-        assert_eq!(p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })), 0);
+        assert_eq!(
+            p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })),
+            0
+        );
         let id = p
             .server_events
             .iter()
@@ -345,9 +426,15 @@ fn pipelined_commands_wait_for_the_connect_decision() {
                 _ => None,
             })
             .unwrap();
-        p.server.accept_connect(id, ConnectReply::default()).unwrap();
+        p.server
+            .accept_connect(id, ConnectReply::default())
+            .unwrap();
         p.drive();
-        assert_eq!(p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })), 1, "{seg:?}");
+        assert_eq!(
+            p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })),
+            1,
+            "{seg:?}"
+        );
     }
 }
 
@@ -355,7 +442,8 @@ fn pipelined_commands_wait_for_the_connect_decision() {
 /// chunk encoder that uses the client's outbound chunk size.
 fn inject_c2s(p: &mut Pair, messages: &[RawMessage]) {
     let mut enc = ChunkEncoder::new();
-    enc.set_chunk_size(ClientConfig::default().chunk_size).unwrap();
+    enc.set_chunk_size(ClientConfig::default().chunk_size)
+        .unwrap();
     let mut bytes = BytesMut::new();
     for m in messages {
         // csid 8: a chunk stream the client session itself never uses.
@@ -370,7 +458,12 @@ fn inject_c2s(p: &mut Pair, messages: &[RawMessage]) {
 fn transaction_id_zero_still_gets_a_reply() {
     let mut p = connected(Segmenter::Whole);
     let before = messages_in(&p.s2c_log).len();
-    let create = Command { name: "createStream".into(), transaction_id: 0.0, command_object: Value::Null, arguments: vec![] };
+    let create = Command {
+        name: "createStream".into(),
+        transaction_id: 0.0,
+        command_object: Value::Null,
+        arguments: vec![],
+    };
     inject_c2s(&mut p, &[create.to_raw(Encoding::Amf0, 0, 0)]);
     let replies = messages_in(&p.s2c_log);
     assert!(replies.len() > before);
@@ -380,17 +473,23 @@ fn transaction_id_zero_still_gets_a_reply() {
 #[test]
 fn unknown_commands_get_call_failed_and_an_event() {
     let mut p = connected(Segmenter::Whole);
-    let id = p.client.call("customThing", vec![Value::from("x")]).unwrap();
+    let id = p
+        .client
+        .call("customThing", vec![Value::from("x")])
+        .unwrap();
     p.drive();
-    assert!(p.server_events.iter().any(|e| matches!(e, ServerEvent::Call { call, .. } if call.name == "customThing")));
+    assert!(
+        p.server_events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Call { call, .. } if call.name == "customThing"))
+    );
     assert!(p.client_events.iter().any(|e| matches!(e,
         ClientEvent::CallResult { transaction_id, result: Err(_) } if *transaction_id == id)));
 }
 
 #[test]
 fn custom_calls_are_answered_by_the_application() {
-    let mut cfg = ServerConfig::default();
-    cfg.custom_calls = true;
+    let cfg = ServerConfig { custom_calls: true, ..ServerConfig::default() };
     let mut p = Pair::with_configs(Segmenter::Whole, cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
@@ -404,7 +503,9 @@ fn custom_calls_are_answered_by_the_application() {
             _ => None,
         })
         .unwrap();
-    p.server.answer_call(id, Ok(vec![Value::Number(42.0)])).unwrap();
+    p.server
+        .answer_call(id, Ok(vec![Value::Number(42.0)]))
+        .unwrap();
     p.drive();
     assert!(p.client_events.iter().any(|e| matches!(e,
         ClientEvent::CallResult { transaction_id, result: Ok(v) } if *transaction_id == txn && v.contains(&Value::Number(42.0)))));
@@ -412,8 +513,7 @@ fn custom_calls_are_answered_by_the_application() {
 
 #[test]
 fn acknowledgements_follow_the_window_across_the_u32_wrap() {
-    let mut cfg = ServerConfig::default();
-    cfg.window_ack_size = 5000;
+    let cfg = ServerConfig { window_ack_size: 5000, ..ServerConfig::default() };
     let mut p = Pair::with_configs(Segmenter::Random(3), cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
@@ -431,7 +531,9 @@ fn acknowledgements_follow_the_window_across_the_u32_wrap() {
         })
         .unwrap();
     for i in 0..10 {
-        p.server.send_media(stream, video(i, 1500, 1), crate::session::Droppable::No).unwrap();
+        p.server
+            .send_media(stream, video(i, 1500, 1), crate::session::Droppable::No)
+            .unwrap();
     }
     p.drive();
     let _ = h;
@@ -477,7 +579,15 @@ fn chunk_size_changes_mid_stream() {
 fn extended_timestamps_cross_24_bits_and_wrap() {
     for seg in Segmenter::ALL {
         let (mut p, h) = publishing(seg);
-        let stamps = [0xFF_FFFE, 0xFF_FFFF, 0x100_0000, u32::MAX - 1, u32::MAX, 0, 5];
+        let stamps = [
+            0xFF_FFFE,
+            0xFF_FFFF,
+            0x100_0000,
+            u32::MAX - 1,
+            u32::MAX,
+            0,
+            5,
+        ];
         let frames: Vec<Media> = stamps.iter().map(|t| video(*t, 6000, 9)).collect();
         for f in &frames {
             p.client.send_media(h, f.clone()).unwrap();
@@ -509,15 +619,27 @@ fn abort_discards_a_partial_message() {
     // A 10000-byte video message of which only the first chunk is sent, then Abort on its
     // csid, then a whole message on the same csid.
     let mut enc = ChunkEncoder::new();
-    enc.set_chunk_size(ClientConfig::default().chunk_size).unwrap();
-    let partial = RawMessage { timestamp: 1, type_id: 9, stream_id: stream, payload: Bytes::from(vec![0x17; 10000]) };
+    enc.set_chunk_size(ClientConfig::default().chunk_size)
+        .unwrap();
+    let partial = RawMessage {
+        timestamp: 1,
+        type_id: 9,
+        stream_id: stream,
+        payload: Bytes::from(vec![0x17; 10000]),
+    };
     let mut all = BytesMut::new();
     enc.encode_message(9, &partial, &mut all).unwrap();
     let first_chunk = all.split_to(12 + 4096);
     let abort = ControlMessage::Abort { chunk_stream_id: 9 }.to_raw(0);
-    let whole = RawMessage { timestamp: 2, type_id: 9, stream_id: stream, payload: Bytes::from(vec![0x27; 50]) };
+    let whole = RawMessage {
+        timestamp: 2,
+        type_id: 9,
+        stream_id: stream,
+        payload: Bytes::from(vec![0x27; 50]),
+    };
     let mut enc2 = ChunkEncoder::new();
-    enc2.set_chunk_size(ClientConfig::default().chunk_size).unwrap();
+    enc2.set_chunk_size(ClientConfig::default().chunk_size)
+        .unwrap();
     let mut rest = BytesMut::new();
     enc2.encode_message(2, &abort, &mut rest).unwrap();
     enc2.encode_message(9, &whole, &mut rest).unwrap();
@@ -548,8 +670,18 @@ fn aggregate_messages_become_separate_media_events() {
         })
         .unwrap();
     let parts = vec![
-        RawMessage { timestamp: 1000, type_id: 9, stream_id: stream, payload: Bytes::from_static(&[0x17, 1, 0, 0, 0, 9]) },
-        RawMessage { timestamp: 1020, type_id: 8, stream_id: stream, payload: Bytes::from_static(&[0xAF, 1, 7]) },
+        RawMessage {
+            timestamp: 1000,
+            type_id: 9,
+            stream_id: stream,
+            payload: Bytes::from_static(&[0x17, 1, 0, 0, 0, 9]),
+        },
+        RawMessage {
+            timestamp: 1020,
+            type_id: 8,
+            stream_id: stream,
+            payload: Bytes::from_static(&[0xAF, 1, 7]),
+        },
     ];
     let mut agg = crate::message::build_aggregate(&parts).unwrap();
     agg.timestamp = 5000;
@@ -563,7 +695,10 @@ fn aggregate_messages_become_separate_media_events() {
             _ => None,
         })
         .collect();
-    assert_eq!(got, vec![(MediaKind::Video, 5000), (MediaKind::Audio, 5020)]);
+    assert_eq!(
+        got,
+        vec![(MediaKind::Video, 5000), (MediaKind::Audio, 5020)]
+    );
 }
 
 #[test]
@@ -573,8 +708,15 @@ fn malformed_input_closes_with_a_protocol_error() {
     let mut bad = BytesMut::from(&[0x40 | 40, 0, 0, 0, 0, 0, 5, 9][..]);
     assert!(p.server.handle_input(p.now, &mut bad).is_err());
     let evs: Vec<_> = std::iter::from_fn(|| p.server.poll_event()).collect();
-    assert!(matches!(evs.last(), Some(ServerEvent::Closed(CloseReason::Protocol(_)))));
+    assert!(matches!(
+        evs.last(),
+        Some(ServerEvent::Closed(CloseReason::Protocol(_)))
+    ));
     // Sticky: the same error again, nothing else happens.
-    assert!(p.server.handle_input(p.now, &mut BytesMut::from(&[1u8][..])).is_err());
+    assert!(
+        p.server
+            .handle_input(p.now, &mut BytesMut::from(&[1u8][..]))
+            .is_err()
+    );
     assert_eq!(p.server.poll_event(), None);
 }
