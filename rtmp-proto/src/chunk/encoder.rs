@@ -267,3 +267,96 @@ impl ChunkEncoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt_of(enc: &mut ChunkEncoder, csid: u32, ts: u32, len: usize, type_id: u8, sid: u32) -> u8 {
+        let m = RawMessage {
+            timestamp: ts,
+            type_id,
+            stream_id: sid,
+            payload: vec![0; len].into(),
+        };
+        let mut out = BytesMut::new();
+        enc.encode_message(csid, &m, &mut out).unwrap();
+        out[0] >> 6
+    }
+
+    /// RTMP-NOTES item 2: the format follows the last header emitted on the csid.
+    #[test]
+    fn item2_format_choice() {
+        let mut enc = ChunkEncoder::new();
+        assert_eq!(
+            fmt_of(&mut enc, 4, 100, 10, 8, 1),
+            FMT_FULL,
+            "first on csid"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 110, 10, 8, 1),
+            FMT_DELTA_ONLY,
+            "not after fmt 0"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 120, 10, 8, 1),
+            FMT_CONTINUE,
+            "same delta"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 125, 10, 8, 1),
+            FMT_DELTA_ONLY,
+            "new delta"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 130, 11, 8, 1),
+            FMT_NO_STREAM,
+            "new length"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 135, 11, 9, 1),
+            FMT_NO_STREAM,
+            "new type"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 140, 11, 9, 2),
+            FMT_FULL,
+            "new stream id"
+        );
+        assert_eq!(fmt_of(&mut enc, 4, 139, 11, 9, 2), FMT_FULL, "backwards");
+        assert_eq!(fmt_of(&mut enc, 5, 139, 11, 9, 2), FMT_FULL, "other csid");
+        assert_eq!(
+            fmt_of(&mut enc, 4, 139, 11, 9, 2),
+            FMT_DELTA_ONLY,
+            "zero delta"
+        );
+        assert_eq!(
+            fmt_of(&mut enc, 4, 139, 11, 9, 2),
+            FMT_CONTINUE,
+            "zero delta again"
+        );
+    }
+
+    /// Item 4: sending Set Chunk Size switches our chunk size after its last chunk.
+    #[test]
+    fn item4_sent_set_chunk_size_applies() {
+        let mut enc = ChunkEncoder::new();
+        let scs = |size: u32| RawMessage {
+            timestamp: 0,
+            type_id: 1,
+            stream_id: 0,
+            payload: size.to_be_bytes().to_vec().into(),
+        };
+        let mut out = BytesMut::new();
+        enc.encode_message(2, &scs(60000), &mut out).unwrap();
+        assert_eq!(enc.chunk_size(), 60000);
+        // Invalid sizes are not applied.
+        enc.encode_message(2, &scs(0), &mut out).unwrap();
+        assert_eq!(enc.chunk_size(), 60000);
+        // The same type on another stream id is not protocol control.
+        let mut other = scs(99);
+        other.stream_id = 1;
+        enc.encode_message(2, &other, &mut out).unwrap();
+        assert_eq!(enc.chunk_size(), 60000);
+    }
+}

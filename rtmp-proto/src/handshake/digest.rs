@@ -50,6 +50,9 @@ pub(crate) const SERVER_KEY_PUBLIC: &[u8] = SERVER_KEY.split_at(36).0;
 /// Length of the random part of a C2/S2 answer; its signature fills the last 32 bytes.
 const ANSWER_RANDOM_LEN: usize = PACKET_LEN - DIGEST_LEN;
 
+// The largest offsets leave room for the digest inside its block.
+const _: () = assert!(1503 + DIGEST_LEN <= PACKET_LEN && 739 + DIGEST_LEN <= 8 + 764);
+
 fn hmac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this never fails.
     Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"))
@@ -180,7 +183,6 @@ mod tests {
         p[772..776].copy_from_slice(&[182, 182, 182, 181]);
         assert_eq!(digest_offset(&p, Schema::One), 739);
         assert_eq!(digest_offset(&p, Schema::Zero), 1503);
-        assert!(1503 + DIGEST_LEN <= PACKET_LEN && 739 + DIGEST_LEN <= 772);
     }
 
     #[test]
