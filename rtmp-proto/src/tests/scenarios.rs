@@ -489,7 +489,10 @@ fn unknown_commands_get_call_failed_and_an_event() {
 
 #[test]
 fn custom_calls_are_answered_by_the_application() {
-    let cfg = ServerConfig { custom_calls: true, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        custom_calls: true,
+        ..ServerConfig::default()
+    };
     let mut p = Pair::with_configs(Segmenter::Whole, cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
@@ -513,7 +516,10 @@ fn custom_calls_are_answered_by_the_application() {
 
 #[test]
 fn acknowledgements_follow_the_window_across_the_u32_wrap() {
-    let cfg = ServerConfig { window_ack_size: 5000, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        window_ack_size: 5000,
+        ..ServerConfig::default()
+    };
     let mut p = Pair::with_configs(Segmenter::Random(3), cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
