@@ -5,7 +5,9 @@ use std::fs;
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
     let Ok(entries) = fs::read_dir(&dir) else {
         return;
     };

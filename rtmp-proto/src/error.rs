@@ -21,6 +21,10 @@ pub enum ProtocolError {
     Message(#[from] MessageError),
     #[error("AMF: {0}")]
     Amf(#[from] AmfError),
+    #[error("too many {what} (limit {limit})")]
+    LimitExceeded { what: &'static str, limit: usize },
+    #[error("command {name:?} not allowed {state}")]
+    UnexpectedCommand { name: String, state: &'static str },
 }
 
 /// The caller used the API wrongly; the session is unchanged.
@@ -37,4 +41,6 @@ pub enum UsageError {
     InvalidArgument(&'static str),
     #[error("the session is closed")]
     Closed,
+    #[error("the outbound queue is full")]
+    QueueFull,
 }

@@ -11,9 +11,73 @@
 //! - [`chunk`]: the chunk stream codec that multiplexes messages over one connection.
 //! - [`message`]: typed protocol control, user control, command, data and media messages.
 //! - [`media`]: FLV tag headers, codec configuration records and Enhanced RTMP v2.
+//! - [`session`]: [`ServerSession`](session::ServerSession) and
+//!   [`ClientSession`](session::ClientSession), one object per TCP connection from the first
+//!   handshake byte to the terminal `Closed` event.
 //!
 //! Peer input never panics: malformed bytes give a typed [`ProtocolError`], and every
 //! resource a peer can make us hold is bounded by [`Limits`].
+//!
+//! # The drain contract
+//!
+//! Inputs are `handle_input(now, &mut BytesMut)`, `handle_timeout(now)`, `handle_eof(now)`
+//! and the application's commands (`accept_*`, `reject`, `send_media`, ...). Outputs are
+//! polled. After **any** input or command:
+//!
+//! 1. drain `poll_event()` until `None` (answering decisions may queue more output);
+//! 2. drain `poll_transmit()` until `None` and write every segment, in order;
+//! 3. read `poll_timeout()`: call `handle_timeout` at that instant (calling it early is
+//!    harmless).
+//!
+//! `handle_input` splits complete chunks off the front of your buffer and leaves a partial
+//! chunk in place, so keep appending socket reads to the same `BytesMut`. A
+//! [`ProtocolError`] is the peer's fault and final: the session queues its terminal
+//! `Closed` event, and whatever it already queued (an `_error`, an `onStatus`) can still be
+//! drained and written before you close the socket. A [`UsageError`] is the caller's fault
+//! and changes nothing. Every session ends with exactly one `Closed(reason)` event.
+//!
+//! # Embedding in any loop
+//!
+//! A blocking server connection (see `examples/std_server.rs` for the complete program):
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant};
+//! use bytes::BytesMut;
+//! use rtmp_proto::session::{ConnectReply, ServerConfig, ServerEvent, ServerSession};
+//!
+//! fn serve(mut sock: std::net::TcpStream) -> std::io::Result<()> {
+//!     let mut s = ServerSession::new(Arc::new(ServerConfig::default()), Instant::now());
+//!     let (mut input, mut buf) = (BytesMut::new(), [0u8; 16384]);
+//!     loop {
+//!         while let Some(ev) = s.poll_event() {
+//!             match ev {
+//!                 ServerEvent::ConnectRequested { id, .. } => { s.accept_connect(id, ConnectReply::default()).ok(); }
+//!                 ServerEvent::PublishRequested { id, .. } => { s.accept_publish(id).ok(); }
+//!                 ServerEvent::Media { media, .. } => { /* relay media.payload (a Bytes) */ }
+//!                 _ => {}
+//!             }
+//!         }
+//!         while let Some(segment) = s.poll_transmit() {
+//!             sock.write_all(&segment)?;
+//!         }
+//!         if s.is_closed() {
+//!             return Ok(());
+//!         }
+//!         let wait = s.poll_timeout().map_or(Duration::from_secs(1), |t| t - Instant::now());
+//!         sock.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+//!         match sock.read(&mut buf) {
+//!             Ok(0) => s.handle_eof(Instant::now()),
+//!             Ok(n) => {
+//!                 input.extend_from_slice(&buf[..n]);
+//!                 let _ = s.handle_input(Instant::now(), &mut input);
+//!             }
+//!             Err(_) => s.handle_timeout(Instant::now()),
+//!         }
+//!     }
+//! }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod amf;
@@ -24,6 +88,10 @@ pub mod handshake;
 pub mod media;
 pub mod message;
 pub mod rng;
+pub mod session;
+
+#[cfg(test)]
+mod tests;
 
 pub use config::Limits;
 pub use error::{ProtocolError, UsageError};

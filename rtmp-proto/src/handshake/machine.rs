@@ -1,0 +1,292 @@
+//! The handshake state machine, both roles.
+//!
+//! Each side sends a version byte and a 1536-byte packet (C0+C1, S0+S1), then answers the
+//! peer's packet (C2, S2). The server answers as soon as it has C0+C1, in one segment
+//! S0+S1+S2; the client sends C2 as soon as it has S1 (the spec allows it, and a server that
+//! waits for C2 before sending S2 would otherwise deadlock us).
+//!
+//! Input is read from the caller's buffer only when a whole piece (the version byte, or a
+//! 1536-byte packet) is there, so any split of the stream gives the same result, and nothing
+//! after the handshake (the first chunks) is ever consumed.
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::digest::{self, PLAYER_KEY, PLAYER_KEY_PUBLIC, SERVER_KEY, SERVER_KEY_PUBLIC};
+use super::{
+    ClientConfig, HandshakeError, HandshakeMode, Negotiated, PACKET_LEN, PeerAnswer, RTMP_VERSION,
+    Schema, ServerConfig, simple,
+};
+use crate::rng::Rng;
+
+/// Which end of the connection we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone)]
+enum Local {
+    Client(ClientConfig),
+    Server(ServerConfig),
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    /// Waiting for C0/S0.
+    AwaitVersion,
+    /// Waiting for C1/S1.
+    AwaitPacket,
+    /// Waiting for C2/S2; our answer to the peer's packet is queued.
+    AwaitAnswer {
+        mode: HandshakeMode,
+        peer_version: [u8; 4],
+        peer_epoch: u32,
+    },
+    Done(Negotiated),
+    Failed(HandshakeError),
+}
+
+/// One side of an RTMP handshake (sans-IO).
+///
+/// Feed what the peer sends to [`handle_input`](Self::handle_input), send what
+/// [`poll_transmit`](Self::poll_transmit) yields, until [`is_complete`](Self::is_complete).
+/// Bytes after the handshake stay in the input buffer for the chunk decoder.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use rtmp_proto::handshake::{ClientConfig, Handshake, ServerConfig};
+/// use rtmp_proto::rng::Rng;
+///
+/// let mut rng = Rng::new(1);
+/// let mut client = Handshake::client(&ClientConfig::default(), &mut rng, 0);
+/// let mut server = Handshake::server(&ServerConfig::default(), &mut rng, 0);
+/// let (mut to_server, mut to_client) = (BytesMut::new(), BytesMut::new());
+/// while !(client.is_complete() && server.is_complete()) {
+///     while let Some(seg) = client.poll_transmit() { to_server.extend_from_slice(&seg); }
+///     server.handle_input(&mut to_server).unwrap();
+///     while let Some(seg) = server.poll_transmit() { to_client.extend_from_slice(&seg); }
+///     client.handle_input(&mut to_client).unwrap();
+/// }
+/// let (c, s) = (client.negotiated().unwrap(), server.negotiated().unwrap());
+/// assert_eq!(c.mode, s.mode); // HandshakeMode::Digest(Schema::One)
+/// ```
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    local: Local,
+    state: State,
+    rng: Rng,
+    epoch: u32,
+    /// Our C1/S1 as sent (a slice of the transmitted segment), for the echo check.
+    ours: Bytes,
+    /// The digest of our C1/S1, when we signed it.
+    our_digest: Option<[u8; digest::DIGEST_LEN]>,
+    transmit: VecDeque<Bytes>,
+}
+
+impl Handshake {
+    /// A client handshake; C0+C1 is ready in [`poll_transmit`](Self::poll_transmit) at once.
+    /// `rng` seeds the filler (one draw); `epoch` is our time field (milliseconds, any base).
+    pub fn client(config: &ClientConfig, rng: &mut Rng, epoch: u32) -> Self {
+        let mut hs = Handshake::new(Local::Client(config.clone()), rng, epoch);
+        let mut c1 = [0u8; PACKET_LEN];
+        match config.digest {
+            Some(schema) => {
+                simple::write_packet(&mut c1, epoch, config.version, &mut hs.rng);
+                hs.our_digest = Some(digest::sign(&mut c1, schema, PLAYER_KEY_PUBLIC));
+            }
+            None => simple::write_packet(&mut c1, epoch, [0; 4], &mut hs.rng),
+        }
+        let mut seg = BytesMut::with_capacity(1 + PACKET_LEN);
+        seg.put_u8(RTMP_VERSION);
+        seg.extend_from_slice(&c1);
+        let seg = seg.freeze();
+        hs.ours = seg.slice(1..);
+        hs.transmit.push_back(seg);
+        hs
+    }
+
+    /// A server handshake; it answers once C0+C1 are in.
+    /// `rng` seeds the filler (one draw); `epoch` is our time field (milliseconds, any base).
+    pub fn server(config: &ServerConfig, rng: &mut Rng, epoch: u32) -> Self {
+        Handshake::new(Local::Server(config.clone()), rng, epoch)
+    }
+
+    fn new(local: Local, rng: &mut Rng, epoch: u32) -> Self {
+        Handshake {
+            local,
+            state: State::AwaitVersion,
+            rng: Rng::new(rng.next_u64()),
+            epoch,
+            ours: Bytes::new(),
+            our_digest: None,
+            transmit: VecDeque::with_capacity(2),
+        }
+    }
+
+    /// Which end we are.
+    pub fn role(&self) -> Role {
+        match self.local {
+            Local::Client(_) => Role::Client,
+            Local::Server(_) => Role::Server,
+        }
+    }
+
+    /// Consumes handshake bytes from the front of `input`: whole pieces only, and nothing
+    /// after the peer's C2/S2. Call again when more bytes arrived; once complete it leaves
+    /// `input` alone. An error is sticky: later calls return it again.
+    pub fn handle_input(&mut self, input: &mut BytesMut) -> Result<(), HandshakeError> {
+        loop {
+            match &self.state {
+                State::Done(_) => return Ok(()),
+                State::Failed(e) => return Err(e.clone()),
+                State::AwaitVersion => {
+                    let Some(&version) = input.first() else {
+                        return Ok(());
+                    };
+                    if let Err(e) = check_version(version) {
+                        self.state = State::Failed(e.clone());
+                        return Err(e);
+                    }
+                    input.advance(1);
+                    self.state = State::AwaitPacket;
+                }
+                State::AwaitPacket => {
+                    let Some(packet) = first_packet(input) else {
+                        return Ok(());
+                    };
+                    self.state = self.on_peer_packet(&packet);
+                    input.advance(PACKET_LEN);
+                }
+                State::AwaitAnswer {
+                    mode,
+                    peer_version,
+                    peer_epoch,
+                } => {
+                    let Some(packet) = first_packet(input) else {
+                        return Ok(());
+                    };
+                    self.state = State::Done(Negotiated {
+                        mode: *mode,
+                        peer_version: *peer_version,
+                        peer_epoch: *peer_epoch,
+                        peer_answer: self.check_answer(&packet),
+                    });
+                    input.advance(PACKET_LEN);
+                }
+            }
+        }
+    }
+
+    /// The next segment to send, in order. The server's S0+S1+S2 is one segment.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// Whether the peer's C2/S2 is in: what follows in the input is the chunk stream. (A
+    /// client may still have C2 to drain from [`poll_transmit`](Self::poll_transmit).)
+    pub fn is_complete(&self) -> bool {
+        matches!(self.state, State::Done(_))
+    }
+
+    /// What was negotiated, once complete.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        match &self.state {
+            State::Done(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Handles C1 (server) or S1 (client): queues our answer and says what comes next.
+    fn on_peer_packet(&mut self, packet: &[u8; PACKET_LEN]) -> State {
+        let mode = match self.local.clone() {
+            Local::Server(config) => self.answer_c1(packet, &config),
+            Local::Client(config) => self.answer_s1(packet, &config),
+        };
+        State::AwaitAnswer {
+            mode,
+            peer_version: simple::version(packet),
+            peer_epoch: simple::epoch(packet),
+        }
+    }
+
+    /// Queues S0+S1+S2: digest ones when C1 carries a valid digest (schema 0 tried first),
+    /// otherwise a simple S1 (zero version, so clients look for no digest) and S2 = C1.
+    fn answer_c1(&mut self, c1: &[u8; PACKET_LEN], config: &ServerConfig) -> HandshakeMode {
+        let found = config
+            .digest
+            .then(|| digest::find(c1, [Schema::Zero, Schema::One], PLAYER_KEY_PUBLIC))
+            .flatten();
+        let mut s1 = [0u8; PACKET_LEN];
+        let mut s2 = *c1;
+        let mode = match found {
+            Some((schema, client_digest)) => {
+                simple::write_packet(&mut s1, self.epoch, config.version, &mut self.rng);
+                self.our_digest = Some(digest::sign(&mut s1, schema, SERVER_KEY_PUBLIC));
+                digest::write_answer(&mut s2, &client_digest, &SERVER_KEY, &mut self.rng);
+                HandshakeMode::Digest(schema)
+            }
+            None => {
+                simple::write_packet(&mut s1, self.epoch, [0; 4], &mut self.rng);
+                HandshakeMode::Simple
+            }
+        };
+        let mut seg = BytesMut::with_capacity(1 + 2 * PACKET_LEN);
+        seg.put_u8(RTMP_VERSION);
+        seg.extend_from_slice(&s1);
+        seg.extend_from_slice(&s2);
+        let seg = seg.freeze();
+        self.ours = seg.slice(1..1 + PACKET_LEN);
+        self.transmit.push_back(seg);
+        mode
+    }
+
+    /// Queues C2: a digest answer when we signed C1 and S1's digest validates (our schema
+    /// tried first), otherwise an echo of S1.
+    fn answer_s1(&mut self, s1: &[u8; PACKET_LEN], config: &ClientConfig) -> HandshakeMode {
+        let found = config
+            .digest
+            .and_then(|ours| digest::find(s1, [ours, ours.other()], SERVER_KEY_PUBLIC));
+        let mut c2 = *s1;
+        let mode = match found {
+            Some((schema, server_digest)) => {
+                digest::write_answer(&mut c2, &server_digest, &PLAYER_KEY, &mut self.rng);
+                HandshakeMode::Digest(schema)
+            }
+            None => HandshakeMode::Simple,
+        };
+        self.transmit.push_back(Bytes::copy_from_slice(&c2));
+        mode
+    }
+
+    /// Classifies C2 (server) or S2 (client) against our S1/C1.
+    fn check_answer(&self, answer: &[u8; PACKET_LEN]) -> PeerAnswer {
+        let peer_key: &[u8] = match self.local {
+            Local::Server(_) => &PLAYER_KEY,
+            Local::Client(_) => &SERVER_KEY,
+        };
+        match self.our_digest {
+            Some(ours) if digest::is_answer(answer, &ours, peer_key) => PeerAnswer::Digest,
+            _ if simple::is_echo(answer, &self.ours) => PeerAnswer::Echo,
+            _ => PeerAnswer::Unrecognized,
+        }
+    }
+}
+
+/// C0/S0 must be 3; 6 and 8 are RTMPE, anything else is not RTMP we know.
+fn check_version(version: u8) -> Result<(), HandshakeError> {
+    match version {
+        RTMP_VERSION => Ok(()),
+        6 | 8 => Err(HandshakeError::Encrypted(version)),
+        other => Err(HandshakeError::UnsupportedVersion(other)),
+    }
+}
+
+/// The first 1536 bytes of `input`, when they are all there.
+fn first_packet(input: &[u8]) -> Option<[u8; PACKET_LEN]> {
+    input.get(..PACKET_LEN)?.try_into().ok()
+}

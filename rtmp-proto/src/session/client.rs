@@ -1,0 +1,957 @@
+//! The client side of one RTMP connection: handshake, connect, and publishing or playing
+//! streams.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::event::{CloseReason, Media, MediaKind, Metadata, PublishMode};
+use super::outbound::{Outbound, csid};
+use super::request::StreamId;
+use super::timer::{Liveness, LivenessAction, Timeouts};
+use super::wire::{self, Inbound};
+use crate::amf::Value;
+use crate::config::Limits;
+use crate::error::{ProtocolError, UsageError};
+use crate::handshake::{self, Handshake};
+use crate::message::{Command, Encoding, RawMessage};
+use crate::rng::Rng;
+
+/// How a client session behaves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+    pub handshake: handshake::ClientConfig,
+    /// Our outbound chunk size, announced right after the handshake.
+    pub chunk_size: u32,
+    /// Most commands awaiting a reply at once.
+    pub max_pending_requests: usize,
+    /// Most payload bytes queued toward the server; `send_media` refuses beyond this.
+    pub max_outbound_bytes: usize,
+    /// Seed of the PRNG for handshake filler.
+    pub rng_seed: u64,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            limits: Limits::default(),
+            // A client answers pings; it does not need to send its own.
+            timeouts: Timeouts {
+                ping_interval: None,
+                ..Timeouts::default()
+            },
+            handshake: handshake::ClientConfig::default(),
+            chunk_size: 4096,
+            max_pending_requests: 64,
+            max_outbound_bytes: 64 * 1024 * 1024,
+            rng_seed: 0xC11E,
+        }
+    }
+}
+
+/// The `connect` command object. Defaults match what OBS and ffmpeg send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectParams {
+    pub app: String,
+    pub tc_url: String,
+    pub flash_ver: String,
+    pub swf_url: Option<String>,
+    pub page_url: Option<String>,
+    /// `type: "nonprivate"` as FMLE/OBS send it.
+    pub kind: Option<String>,
+    pub fpad: bool,
+    pub capabilities: f64,
+    pub audio_codecs: f64,
+    pub video_codecs: f64,
+    pub video_function: f64,
+    pub object_encoding: f64,
+    /// Further properties (E-RTMP `fourCcList`, `capsEx`, custom fields).
+    pub extra: Vec<(String, Value)>,
+    /// Arguments after the command object.
+    pub arguments: Vec<Value>,
+}
+
+impl ConnectParams {
+    /// Parameters for `app` at `tc_url` with the usual defaults.
+    pub fn new(app: impl Into<String>, tc_url: impl Into<String>) -> Self {
+        ConnectParams {
+            app: app.into(),
+            tc_url: tc_url.into(),
+            flash_ver: "FMLE/3.0 (compatible; rtmp-proto)".to_owned(),
+            swf_url: None,
+            page_url: None,
+            kind: Some("nonprivate".to_owned()),
+            fpad: false,
+            capabilities: 15.0,
+            audio_codecs: 4071.0,
+            video_codecs: 252.0,
+            video_function: 1.0,
+            object_encoding: 0.0,
+            extra: Vec::new(),
+            arguments: Vec::new(),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        let mut p: Vec<(String, Value)> = vec![("app".into(), self.app.clone().into())];
+        if let Some(kind) = &self.kind {
+            p.push(("type".into(), kind.clone().into()));
+        }
+        p.push(("flashVer".into(), self.flash_ver.clone().into()));
+        if let Some(s) = &self.swf_url {
+            p.push(("swfUrl".into(), s.clone().into()));
+        }
+        p.push(("tcUrl".into(), self.tc_url.clone().into()));
+        p.push(("fpad".into(), self.fpad.into()));
+        p.push(("capabilities".into(), self.capabilities.into()));
+        p.push(("audioCodecs".into(), self.audio_codecs.into()));
+        p.push(("videoCodecs".into(), self.video_codecs.into()));
+        p.push(("videoFunction".into(), self.video_function.into()));
+        if let Some(s) = &self.page_url {
+            p.push(("pageUrl".into(), s.clone().into()));
+        }
+        p.push(("objectEncoding".into(), self.object_encoding.into()));
+        p.extend(self.extra.iter().cloned());
+        Value::object(p)
+    }
+}
+
+/// A stream the client opened with `publish` or `play`, before and after the server
+/// assigned it a message stream id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamHandle(pub(crate) u32);
+
+/// Events of a [`ClientSession`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    HandshakeDone,
+    /// The connect `_result`: the server's properties and information objects.
+    Connected {
+        properties: Value,
+        information: Value,
+    },
+    /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
+    ConnectRejected {
+        code: String,
+        description: String,
+        redirect: Option<String>,
+    },
+    /// `NetStream.Publish.Start`: media may be sent.
+    PublishStarted {
+        handle: StreamHandle,
+        stream: StreamId,
+    },
+    /// `NetStream.Play.Start`: media will arrive.
+    PlayStarted {
+        handle: StreamHandle,
+        stream: StreamId,
+    },
+    /// A publish or play was refused (`onStatus` level error, or `createStream` failed).
+    StreamFailed {
+        handle: StreamHandle,
+        code: String,
+        description: String,
+    },
+    /// Any other `onStatus` on a stream (Play.Reset, UnpublishNotify, Pause.Notify...).
+    Status {
+        handle: Option<StreamHandle>,
+        level: String,
+        code: String,
+        description: String,
+    },
+    /// User Control StreamBegin / StreamEOF for one of our streams.
+    StreamBegin {
+        handle: StreamHandle,
+    },
+    StreamEof {
+        handle: StreamHandle,
+    },
+    /// Media while playing.
+    Media {
+        handle: StreamHandle,
+        media: Media,
+    },
+    /// `onMetaData` while playing.
+    Metadata {
+        handle: StreamHandle,
+        metadata: Metadata,
+    },
+    /// Another data message while playing, raw.
+    Data {
+        handle: StreamHandle,
+        payload: Bytes,
+        timestamp: u32,
+    },
+    /// E-RTMP `NetConnection.Connect.ReconnectRequest`: reconnect to `tc_url` (or the
+    /// current URL when absent) at the next media boundary.
+    ReconnectRequested {
+        tc_url: Option<String>,
+        description: Option<String>,
+    },
+    /// The answer to [`ClientSession::call`].
+    CallResult {
+        transaction_id: f64,
+        result: Result<Vec<Value>, Vec<Value>>,
+    },
+    Closed(CloseReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Handshake,
+    Ready,
+    Connecting,
+    Connected,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    Connect,
+    CreateStream(StreamHandle),
+    /// Replies we do not act on (releaseStream, FCPublish, FCUnpublish).
+    Ignored,
+    Call,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    Publish(PublishMode),
+    Play,
+}
+
+#[derive(Debug)]
+struct ClientStream {
+    name: String,
+    role: Role,
+    stream: Option<StreamId>,
+    started: bool,
+}
+
+/// One RTMP connection, client side. See the crate docs for the drain contract.
+#[derive(Debug)]
+pub struct ClientSession {
+    config: Arc<ClientConfig>,
+    phase: Phase,
+    handshake: Handshake,
+    decoder: crate::chunk::ChunkDecoder,
+    out: Outbound,
+    events: VecDeque<ClientEvent>,
+    liveness: Liveness,
+    /// A connect asked for during the handshake, sent when it completes.
+    queued_connect: Option<ConnectParams>,
+    awaiting: BTreeMap<u64, Awaiting>,
+    next_txn: u64,
+    streams: BTreeMap<StreamHandle, ClientStream>,
+    next_handle: u32,
+    pub(crate) received: u32,
+    pub(crate) acked: u32,
+    peer_window: Option<u32>,
+    peer_bandwidth: Option<u32>,
+    slice_buf: BytesMut,
+    error: Option<ProtocolError>,
+}
+
+impl ClientSession {
+    /// A session for a freshly opened TCP connection; C0+C1 are ready to send at once.
+    pub fn new(config: Arc<ClientConfig>, now: Instant) -> Self {
+        let mut rng = Rng::new(config.rng_seed);
+        let mut handshake = Handshake::client(&config.handshake, &mut rng, 0);
+        let mut out = Outbound::new();
+        while let Some(seg) = handshake.poll_transmit() {
+            out.push_raw(seg);
+        }
+        ClientSession {
+            phase: Phase::Handshake,
+            handshake,
+            decoder: crate::chunk::ChunkDecoder::new(&config.limits),
+            out,
+            events: VecDeque::new(),
+            liveness: Liveness::new(now),
+            queued_connect: None,
+            awaiting: BTreeMap::new(),
+            next_txn: 1,
+            streams: BTreeMap::new(),
+            next_handle: 1,
+            received: 0,
+            acked: 0,
+            peer_window: None,
+            peer_bandwidth: None,
+            slice_buf: BytesMut::new(),
+            error: None,
+            config,
+        }
+    }
+
+    /// Sends `connect` (after the handshake, if it is still running).
+    pub fn connect(&mut self, params: ConnectParams) -> Result<(), UsageError> {
+        self.check_open()?;
+        match self.phase {
+            Phase::Handshake if self.queued_connect.is_none() => {
+                self.queued_connect = Some(params);
+                Ok(())
+            }
+            Phase::Ready => {
+                self.send_connect(params);
+                Ok(())
+            }
+            _ => Err(UsageError::WrongState("connect was already sent")),
+        }
+    }
+
+    fn send_connect(&mut self, params: ConnectParams) {
+        let txn = self.txn(Awaiting::Connect);
+        let cmd = Command {
+            name: "connect".into(),
+            transaction_id: txn,
+            command_object: params.to_value(),
+            arguments: params.arguments,
+        };
+        self.send_command(0, cmd);
+        self.phase = Phase::Connecting;
+    }
+
+    /// Starts publishing `name` the way OBS does: releaseStream, FCPublish, createStream,
+    /// then publish. [`ClientEvent::PublishStarted`] says when media may flow.
+    pub fn publish(&mut self, name: &str, mode: PublishMode) -> Result<StreamHandle, UsageError> {
+        self.check_connected()?;
+        let args = vec![Value::from(name.to_owned())];
+        let t = self.txn(Awaiting::Ignored);
+        self.send_command(
+            0,
+            Command {
+                name: "releaseStream".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: args.clone(),
+            },
+        );
+        let t = self.txn(Awaiting::Ignored);
+        self.send_command(
+            0,
+            Command {
+                name: "FCPublish".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: args,
+            },
+        );
+        self.open_stream(name, Role::Publish(mode))
+    }
+
+    /// Starts playing `name` (createStream, play from the live point).
+    pub fn play(&mut self, name: &str) -> Result<StreamHandle, UsageError> {
+        self.check_connected()?;
+        self.open_stream(name, Role::Play)
+    }
+
+    fn open_stream(&mut self, name: &str, role: Role) -> Result<StreamHandle, UsageError> {
+        if self.awaiting.len() >= self.config.max_pending_requests {
+            return Err(UsageError::QueueFull);
+        }
+        let handle = StreamHandle(self.next_handle);
+        self.next_handle = self.next_handle.wrapping_add(1);
+        self.streams.insert(
+            handle,
+            ClientStream {
+                name: name.to_owned(),
+                role,
+                stream: None,
+                started: false,
+            },
+        );
+        let t = self.txn(Awaiting::CreateStream(handle));
+        self.send_command(
+            0,
+            Command {
+                name: "createStream".into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments: vec![],
+            },
+        );
+        Ok(handle)
+    }
+
+    /// Sends an arbitrary command on the connection; the reply arrives as
+    /// [`ClientEvent::CallResult`] with the returned transaction id.
+    pub fn call(&mut self, name: &str, arguments: Vec<Value>) -> Result<f64, UsageError> {
+        self.check_connected()?;
+        if self.awaiting.len() >= self.config.max_pending_requests {
+            return Err(UsageError::QueueFull);
+        }
+        let t = self.txn(Awaiting::Call);
+        self.send_command(
+            0,
+            Command {
+                name: name.to_owned().into(),
+                transaction_id: t,
+                command_object: Value::Null,
+                arguments,
+            },
+        );
+        Ok(t)
+    }
+
+    /// Stops a stream: FCUnpublish (when publishing) and deleteStream.
+    pub fn close_stream(&mut self, handle: StreamHandle) -> Result<(), UsageError> {
+        self.check_open()?;
+        let s = self
+            .streams
+            .remove(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
+        if let Role::Publish(_) = s.role {
+            let t = self.txn(Awaiting::Ignored);
+            self.send_command(
+                0,
+                Command {
+                    name: "FCUnpublish".into(),
+                    transaction_id: t,
+                    command_object: Value::Null,
+                    arguments: vec![Value::from(s.name.clone())],
+                },
+            );
+        }
+        if let Some(id) = s.stream {
+            self.send_command(
+                id.0,
+                Command {
+                    name: "deleteStream".into(),
+                    transaction_id: 0.0,
+                    command_object: Value::Null,
+                    arguments: vec![Value::Number(id.0 as f64)],
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Sends audio or video on a publishing stream; the payload is sliced, never copied.
+    pub fn send_media(&mut self, handle: StreamHandle, media: Media) -> Result<(), UsageError> {
+        let stream = self.publishing(handle, media.payload.len())?;
+        let (type_id, lane) = match media.kind {
+            MediaKind::Audio => (8, csid::AUDIO),
+            MediaKind::Video => (9, csid::VIDEO),
+        };
+        let msg = RawMessage {
+            timestamp: media.timestamp,
+            type_id,
+            stream_id: stream.0,
+            payload: media.payload,
+        };
+        self.out.push_media(lane, msg, false);
+        Ok(())
+    }
+
+    /// Sends `@setDataFrame("onMetaData", metadata)` on a publishing stream.
+    pub fn send_metadata(
+        &mut self,
+        handle: StreamHandle,
+        metadata: &Value,
+    ) -> Result<(), UsageError> {
+        let payload = wire::set_data_frame(metadata);
+        let stream = self.publishing(handle, payload.len())?;
+        let msg = RawMessage {
+            timestamp: 0,
+            type_id: 18,
+            stream_id: stream.0,
+            payload,
+        };
+        self.out.push_media(csid::DATA, msg, false);
+        Ok(())
+    }
+
+    fn publishing(&self, handle: StreamHandle, len: usize) -> Result<StreamId, UsageError> {
+        self.check_open()?;
+        let s = self
+            .streams
+            .get(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
+        match (&s.role, s.stream, s.started) {
+            (Role::Publish(_), Some(id), true) => {
+                if len > super::outbound::MAX_PAYLOAD {
+                    return Err(UsageError::InvalidArgument(
+                        "payload longer than 0xFFFFFF bytes",
+                    ));
+                }
+                if self.out.pending_bytes() + len > self.config.max_outbound_bytes {
+                    return Err(UsageError::QueueFull);
+                }
+                Ok(id)
+            }
+            _ => Err(UsageError::WrongState("stream is not publishing")),
+        }
+    }
+
+    /// Pauses (`true`) or resumes (`false`) a playing stream at `position_ms`.
+    pub fn pause(
+        &mut self,
+        handle: StreamHandle,
+        paused: bool,
+        position_ms: f64,
+    ) -> Result<(), UsageError> {
+        self.check_open()?;
+        let s = self
+            .streams
+            .get(&handle)
+            .ok_or(UsageError::UnknownStream(handle.0))?;
+        let (Role::Play, Some(id)) = (&s.role, s.stream) else {
+            return Err(UsageError::WrongState("stream is not playing"));
+        };
+        let args = vec![Value::Boolean(paused), Value::Number(position_ms)];
+        self.send_command(
+            id.0,
+            Command {
+                name: "pause".into(),
+                transaction_id: 0.0,
+                command_object: Value::Null,
+                arguments: args,
+            },
+        );
+        Ok(())
+    }
+
+    /// Changes our outbound chunk size: a Set Chunk Size goes out and every chunk after it
+    /// uses the new size.
+    pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
+        self.check_open()?;
+        if size == 0 || size > 0x7FFF_FFFF {
+            return Err(UsageError::InvalidArgument(
+                "chunk size must be in 1..=0x7FFFFFFF",
+            ));
+        }
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
+        Ok(())
+    }
+
+    /// Payload bytes waiting in the outbound queue: the backpressure signal.
+    pub fn pending_transmit_bytes(&self) -> usize {
+        self.out.pending_bytes()
+    }
+
+    // ----- input ------------------------------------------------------------------------
+
+    /// Feeds bytes read from the socket (see [`ServerSession::handle_input`](super::ServerSession::handle_input)).
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        input: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.phase == Phase::Closed || input.is_empty() {
+            return Ok(());
+        }
+        self.liveness.on_input(now);
+        match self.read(input) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.error = Some(e.clone());
+                self.close_with(CloseReason::Protocol(e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice.
+    pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
+        let mut buf = std::mem::take(&mut self.slice_buf);
+        buf.extend_from_slice(input);
+        let r = self.handle_input(now, &mut buf);
+        self.slice_buf = buf;
+        r
+    }
+
+    fn read(&mut self, input: &mut BytesMut) -> Result<(), ProtocolError> {
+        if self.phase == Phase::Handshake {
+            self.handshake.handle_input(input)?;
+            while let Some(seg) = self.handshake.poll_transmit() {
+                self.out.push_raw(seg);
+            }
+            if !self.handshake.is_complete() {
+                return Ok(());
+            }
+            self.phase = Phase::Ready;
+            self.events.push_back(ClientEvent::HandshakeDone);
+            let size = self.config.chunk_size;
+            self.out
+                .push_priority(csid::CONTROL, wire::set_chunk_size(size));
+            if let Some(params) = self.queued_connect.take() {
+                self.send_connect(params);
+            }
+        }
+        loop {
+            let before = input.len();
+            let message = self.decoder.decode(input)?;
+            self.count_received(before - input.len());
+            let Some(message) = message else { break };
+            if self.phase == Phase::Closed {
+                break;
+            }
+            self.on_message(message)?;
+        }
+        Ok(())
+    }
+
+    fn count_received(&mut self, n: usize) {
+        // The sequence number is the wire's wrapping u32.
+        self.received = self.received.wrapping_add(n as u32);
+        if let Some(window) = self.peer_window
+            && window > 0
+            && self.received.wrapping_sub(self.acked) >= window
+        {
+            self.acked = self.received;
+            self.out
+                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+        }
+    }
+
+    fn on_message(&mut self, message: RawMessage) -> Result<(), ProtocolError> {
+        if wire::is_protocol_control(&message) {
+            return self.on_control(&message);
+        }
+        let stream = StreamId(message.stream_id);
+        match wire::decode_inbound(message, &self.config.limits)? {
+            Inbound::Command(cmd, _) => self.on_command(stream, cmd),
+            Inbound::Media(media) => {
+                if let Some(handle) = self.playing_handle(stream) {
+                    self.events.push_back(ClientEvent::Media { handle, media });
+                }
+            }
+            Inbound::Metadata(metadata) => {
+                if let Some(handle) = self.playing_handle(stream) {
+                    self.events
+                        .push_back(ClientEvent::Metadata { handle, metadata });
+                }
+            }
+            Inbound::Data { payload, timestamp } => {
+                if let Some(handle) = self.playing_handle(stream) {
+                    self.events.push_back(ClientEvent::Data {
+                        handle,
+                        payload,
+                        timestamp,
+                    });
+                }
+            }
+            Inbound::Aggregate(parts) => {
+                for part in parts {
+                    self.on_message(part)?;
+                }
+            }
+            Inbound::Ignored => {}
+        }
+        Ok(())
+    }
+
+    fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
+        match wire::decode_control(message)? {
+            wire::Control::WindowAckSize(size) => self.peer_window = Some(size),
+            wire::Control::PeerBandwidth(size) => {
+                // Answer a changed peer bandwidth with our Window Ack Size (NOTES 7).
+                if self.peer_bandwidth != Some(size) {
+                    self.peer_bandwidth = Some(size);
+                    self.out
+                        .push_priority(csid::CONTROL, wire::window_ack_size(size));
+                }
+            }
+            wire::Control::PingRequest(ts) => {
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_response(ts));
+            }
+            wire::Control::StreamBegin(id) => {
+                if let Some(handle) = self.handle_of(StreamId(id)) {
+                    self.events.push_back(ClientEvent::StreamBegin { handle });
+                }
+            }
+            wire::Control::StreamEof(id) => {
+                if let Some(handle) = self.handle_of(StreamId(id)) {
+                    self.events.push_back(ClientEvent::StreamEof { handle });
+                }
+            }
+            wire::Control::BufferLength { .. } | wire::Control::Other => {}
+        }
+        Ok(())
+    }
+
+    fn on_command(&mut self, stream: StreamId, cmd: Command) {
+        match cmd.name() {
+            "_result" | "_error" => self.on_reply(cmd),
+            "onStatus" => self.on_status(stream, &cmd),
+            _ => {}
+        }
+    }
+
+    fn on_reply(&mut self, cmd: Command) {
+        let ok = cmd.name() == "_result";
+        // Transaction ids are small positive integers we chose; anything else is not ours.
+        let txn = cmd.transaction_id;
+        if !(txn >= 1.0 && txn < u64::MAX as f64) {
+            return;
+        }
+        let Some(what) = self.awaiting.remove(&(txn as u64)) else {
+            return;
+        };
+        match what {
+            Awaiting::Connect => {
+                let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
+                if ok {
+                    self.phase = Phase::Connected;
+                    self.events.push_back(ClientEvent::Connected {
+                        properties: cmd.command_object,
+                        information: info,
+                    });
+                } else {
+                    let (code, description) = wire::code_and_description(&info);
+                    let redirect = info
+                        .get("ex")
+                        .and_then(|ex| ex.get("redirect"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    self.events.push_back(ClientEvent::ConnectRejected {
+                        code,
+                        description,
+                        redirect,
+                    });
+                }
+            }
+            Awaiting::CreateStream(handle) => self.on_stream_created(handle, ok, &cmd),
+            Awaiting::Call => {
+                let values = std::iter::once(cmd.command_object)
+                    .chain(cmd.arguments)
+                    .collect();
+                let result = if ok { Ok(values) } else { Err(values) };
+                self.events.push_back(ClientEvent::CallResult {
+                    transaction_id: txn,
+                    result,
+                });
+            }
+            Awaiting::Ignored => {}
+        }
+    }
+
+    fn on_stream_created(&mut self, handle: StreamHandle, ok: bool, cmd: &Command) {
+        let id = cmd
+            .arguments
+            .first()
+            .and_then(Value::as_f64)
+            .filter(|n| *n >= 0.0 && *n <= u32::MAX as f64);
+        if !self.streams.contains_key(&handle) {
+            return;
+        }
+        let (true, Some(id)) = (ok, id) else {
+            let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
+            let (code, description) = wire::code_and_description(&info);
+            self.streams.remove(&handle);
+            self.events.push_back(ClientEvent::StreamFailed {
+                handle,
+                code,
+                description,
+            });
+            return;
+        };
+        let stream = StreamId(id as u32);
+        let Some(s) = self.streams.get_mut(&handle) else {
+            return;
+        };
+        s.stream = Some(stream);
+        let name = Value::from(s.name.clone());
+        let cmd = match &s.role {
+            Role::Publish(mode) => {
+                let mode = match mode {
+                    PublishMode::Live => "live",
+                    PublishMode::Record => "record",
+                    PublishMode::Append => "append",
+                };
+                Command {
+                    name: "publish".into(),
+                    transaction_id: 0.0,
+                    command_object: Value::Null,
+                    arguments: vec![name, Value::from(mode)],
+                }
+            }
+            Role::Play => Command {
+                name: "play".into(),
+                transaction_id: 0.0,
+                command_object: Value::Null,
+                arguments: vec![name, Value::Number(-2000.0)],
+            },
+        };
+        let is_play = s.role == Role::Play;
+        self.send_command(stream.0, cmd);
+        if is_play {
+            // Like ffmpeg: tell the server our buffer (3 s) so it starts sending at once.
+            self.out
+                .push_priority(csid::CONTROL, wire::set_buffer_length(stream.0, 3000));
+        }
+    }
+
+    fn on_status(&mut self, stream: StreamId, cmd: &Command) {
+        let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
+        let (code, description) = wire::code_and_description(&info);
+        let level = info
+            .get("level")
+            .and_then(Value::as_str)
+            .unwrap_or("status")
+            .to_owned();
+        if code == "NetConnection.Connect.ReconnectRequest" {
+            let tc_url = info.get("tcUrl").and_then(Value::as_str).map(str::to_owned);
+            let description = info
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            self.events.push_back(ClientEvent::ReconnectRequested {
+                tc_url,
+                description,
+            });
+            return;
+        }
+        let handle = self.handle_of(stream);
+        if let Some(h) = handle
+            && let Some(s) = self.streams.get_mut(&h)
+            && !s.started
+        {
+            let started = match s.role {
+                Role::Publish(_) => code == "NetStream.Publish.Start",
+                Role::Play => code == "NetStream.Play.Start",
+            };
+            if started {
+                s.started = true;
+                let ev = match s.role {
+                    Role::Publish(_) => ClientEvent::PublishStarted { handle: h, stream },
+                    Role::Play => ClientEvent::PlayStarted { handle: h, stream },
+                };
+                self.events.push_back(ev);
+                return;
+            }
+            if level == "error" {
+                self.events.push_back(ClientEvent::StreamFailed {
+                    handle: h,
+                    code,
+                    description,
+                });
+                return;
+            }
+        }
+        self.events.push_back(ClientEvent::Status {
+            handle,
+            level,
+            code,
+            description,
+        });
+    }
+
+    fn handle_of(&self, stream: StreamId) -> Option<StreamHandle> {
+        self.streams
+            .iter()
+            .find(|(_, s)| s.stream == Some(stream))
+            .map(|(h, _)| *h)
+    }
+
+    fn playing_handle(&self, stream: StreamId) -> Option<StreamHandle> {
+        self.streams
+            .iter()
+            .find(|(_, s)| s.stream == Some(stream) && s.role == Role::Play)
+            .map(|(h, _)| *h)
+    }
+
+    fn txn(&mut self, what: Awaiting) -> f64 {
+        let t = self.next_txn;
+        self.next_txn += 1;
+        self.awaiting.insert(t, what);
+        t as f64
+    }
+
+    fn send_command(&mut self, stream_id: u32, cmd: Command) {
+        self.out.push_priority(
+            csid::COMMAND,
+            wire::encode_command(&cmd, Encoding::Amf0, stream_id),
+        );
+    }
+
+    // ----- time and end ----------------------------------------------------------------
+
+    /// Checks deadlines. Harmless to call early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let handshaking = self.phase == Phase::Handshake;
+        match self.liveness.check(now, &self.config.timeouts, handshaking) {
+            LivenessAction::Close(kind) => self.close_with(CloseReason::Timeout(kind)),
+            LivenessAction::SendPing => {
+                let ms = now.duration_since(self.liveness.started).as_millis() as u32;
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_request(ms));
+            }
+            LivenessAction::None => {}
+        }
+    }
+
+    /// The server closed its side.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        self.close_with(CloseReason::PeerClosed);
+    }
+
+    /// Closes the session from our side.
+    pub fn close(&mut self) {
+        self.close_with(CloseReason::Local);
+    }
+
+    fn close_with(&mut self, reason: CloseReason) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.phase = Phase::Closed;
+        self.events.push_back(ClientEvent::Closed(reason));
+    }
+
+    fn check_open(&self) -> Result<(), UsageError> {
+        if self.phase == Phase::Closed {
+            Err(UsageError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_connected(&self) -> Result<(), UsageError> {
+        self.check_open()?;
+        if self.phase == Phase::Connected {
+            Ok(())
+        } else {
+            Err(UsageError::WrongState("not connected"))
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.poll_transmit()
+    }
+
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        Some(
+            self.liveness
+                .next_deadline(&self.config.timeouts, self.phase == Phase::Handshake),
+        )
+    }
+}

@@ -1,0 +1,23 @@
+//! Server and client sessions: one object per TCP connection, handshake included.
+//!
+//! See the crate documentation for the drain contract every embedder follows.
+
+mod client;
+mod config;
+mod event;
+mod outbound;
+mod request;
+mod server;
+mod status;
+mod timer;
+mod wire;
+
+pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
+pub use config::ServerConfig;
+pub use event::{
+    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
+    PublishRequest, ServerEvent,
+};
+pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};
+pub use server::{ConnectReply, Droppable, ServerSession};
+pub use timer::{TimeoutKind, Timeouts};

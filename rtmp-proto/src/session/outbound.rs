@@ -1,0 +1,192 @@
+//! The outbound queue: messages waiting to be cut into chunks.
+//!
+//! Messages are split into chunks only when polled, one chunk per step, so
+//! - a control or command message slips in between the chunks of a large keyframe;
+//! - a queued droppable frame can be discarded before its first chunk, and header
+//!   compression stays correct because the encoder compares against headers actually emitted;
+//! - a payload `Bytes` is sliced, never copied: one frame sent to N players costs N
+//!   reference-count bumps.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::chunk::{ChunkEncoder, OutboundMessage};
+use crate::message::RawMessage;
+
+/// Chunk stream ids we send on. One per kind of traffic, so a large video message on its
+/// csid never blocks a command or an audio frame on theirs.
+pub(crate) mod csid {
+    pub(crate) const CONTROL: u32 = 2;
+    pub(crate) const COMMAND: u32 = 3;
+    pub(crate) const AUDIO: u32 = 4;
+    pub(crate) const DATA: u32 = 5;
+    pub(crate) const VIDEO: u32 = 6;
+}
+
+/// Payloads up to this size are copied next to their chunk header so the peer gets one
+/// segment instead of two; larger ones are sliced.
+const COALESCE_MAX: usize = 128;
+
+/// The largest payload the 24-bit length field of a chunk header can carry.
+pub(crate) const MAX_PAYLOAD: usize = 0xFF_FFFF;
+
+#[derive(Debug)]
+struct Queued {
+    csid: u32,
+    message: RawMessage,
+    droppable: bool,
+}
+
+/// Two FIFO lanes: `priority` (protocol control and commands) and `media`. Each poll emits
+/// one chunk, from the priority lane whenever it has one ready.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    encoder: ChunkEncoder,
+    /// Bytes sent verbatim before any chunk (the handshake).
+    raw: VecDeque<Bytes>,
+    priority: VecDeque<Queued>,
+    media: VecDeque<Queued>,
+    priority_flight: Option<OutboundMessage>,
+    media_flight: Option<OutboundMessage>,
+    /// The payload part of a chunk whose header was just returned.
+    payload_next: Option<Bytes>,
+    scratch: BytesMut,
+    queued_bytes: usize,
+}
+
+impl Outbound {
+    pub(crate) fn new() -> Self {
+        Outbound {
+            encoder: ChunkEncoder::new(),
+            raw: VecDeque::new(),
+            priority: VecDeque::new(),
+            media: VecDeque::new(),
+            priority_flight: None,
+            media_flight: None,
+            payload_next: None,
+            scratch: BytesMut::new(),
+            queued_bytes: 0,
+        }
+    }
+
+    pub(crate) fn push_raw(&mut self, bytes: Bytes) {
+        self.queued_bytes += bytes.len();
+        self.raw.push_back(bytes);
+    }
+
+    /// Queues a control or command message. A Set Chunk Size among them switches our
+    /// encoder once its last chunk is out (the chunk encoder does that itself).
+    pub(crate) fn push_priority(&mut self, csid: u32, message: RawMessage) {
+        self.queued_bytes += message.payload.len();
+        self.priority.push_back(Queued {
+            csid,
+            message,
+            droppable: false,
+        });
+    }
+
+    /// Queues media (or a data message that must stay in order with media). The caller
+    /// checked the payload against [`MAX_PAYLOAD`].
+    pub(crate) fn push_media(&mut self, csid: u32, message: RawMessage, droppable: bool) {
+        self.queued_bytes += message.payload.len();
+        self.media.push_back(Queued {
+            csid,
+            message,
+            droppable,
+        });
+    }
+
+    /// Payload bytes queued and not yet handed out (chunk headers not counted).
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// Drops every queued droppable message whose first chunk has not been sent.
+    /// Returns how many were dropped.
+    pub(crate) fn discard_droppable(&mut self) -> usize {
+        let before = self.media.len();
+        let mut freed = 0;
+        self.media.retain(|q| {
+            if q.droppable {
+                freed += q.message.payload.len();
+            }
+            !q.droppable
+        });
+        self.queued_bytes -= freed;
+        before - self.media.len()
+    }
+
+    /// The next segment to write: a chunk header (with its payload when small), or the
+    /// payload slice that follows a header.
+    pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(p) = self.payload_next.take() {
+            return Some(p);
+        }
+        if let Some(raw) = self.raw.pop_front() {
+            self.queued_bytes -= raw.len();
+            return Some(raw);
+        }
+        loop {
+            if self.priority_flight.is_none() {
+                let Some(q) = self.priority.pop_front() else {
+                    break;
+                };
+                self.priority_flight = self.begin(q);
+            }
+            if let Some(seg) = self.step(true) {
+                return Some(seg);
+            }
+        }
+        loop {
+            if self.media_flight.is_none() {
+                let Some(q) = self.media.pop_front() else {
+                    break;
+                };
+                self.media_flight = self.begin(q);
+            }
+            if let Some(seg) = self.step(false) {
+                return Some(seg);
+            }
+        }
+        None
+    }
+
+    fn begin(&mut self, q: Queued) -> Option<OutboundMessage> {
+        match self.encoder.begin(q.csid, &q.message) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                // Unreachable for our own csids and checked lengths; never stall the queue.
+                self.queued_bytes -= q.message.payload.len();
+                None
+            }
+        }
+    }
+
+    /// Emits one chunk of a lane's in-flight message; clears the lane when it is done.
+    fn step(&mut self, priority: bool) -> Option<Bytes> {
+        let flight = if priority {
+            &mut self.priority_flight
+        } else {
+            &mut self.media_flight
+        };
+        let msg = flight.as_mut()?;
+        let Some((header, payload)) = self.encoder.next_chunk(msg, &mut self.scratch) else {
+            *flight = None;
+            return None;
+        };
+        if msg.is_finished() {
+            *flight = None;
+        }
+        self.queued_bytes -= payload.len();
+        if payload.len() <= COALESCE_MAX {
+            // One segment instead of two; the scratch buffer keeps its capacity, so small
+            // chunks cost a short copy and no allocation.
+            self.scratch.extend_from_slice(&header);
+            self.scratch.extend_from_slice(&payload);
+            return Some(self.scratch.split().freeze());
+        }
+        self.payload_next = Some(payload);
+        Some(header)
+    }
+}

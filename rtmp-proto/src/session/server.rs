@@ -1,0 +1,1056 @@
+//! The server side of one RTMP connection, from the first handshake byte to `Closed`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::config::ServerConfig;
+use super::event::{
+    CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
+    ServerEvent,
+};
+use super::outbound::{Outbound, csid};
+use super::request::{
+    CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
+};
+use super::status;
+use super::timer::{Liveness, LivenessAction};
+use super::wire::{self, Inbound};
+use crate::amf::Value;
+use crate::chunk::ChunkDecoder;
+use crate::error::{ProtocolError, UsageError};
+use crate::handshake::Handshake;
+use crate::message::{Command, Encoding, RawMessage};
+use crate::rng::Rng;
+
+/// What the application adds to a successful connect `_result`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectReply {
+    /// Extra properties (first object of `_result`), e.g. E-RTMP capabilities.
+    pub properties: Vec<(String, Value)>,
+    /// Extra fields of the information object (second object).
+    pub information: Vec<(String, Value)>,
+}
+
+/// Whether a queued media message may be discarded under congestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Droppable {
+    Yes,
+    No,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Handshake,
+    AwaitingConnect,
+    ConnectPending,
+    Connected,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum StreamRole {
+    Idle,
+    PublishPending,
+    Publishing,
+    PlayPending,
+    Playing { paused: bool, ended: bool },
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: RequestId,
+    deadline: Instant,
+    transaction_id: f64,
+    stream: StreamId,
+}
+
+/// One RTMP connection, server side. See the crate docs for the drain contract.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: Arc<ServerConfig>,
+    phase: Phase,
+    handshake: Handshake,
+    decoder: ChunkDecoder,
+    out: Outbound,
+    events: VecDeque<ServerEvent>,
+    liveness: Liveness,
+    ids: IdSource,
+    pending: Vec<Pending>,
+    /// Commands and media that arrived while a decision was pending, handled in order after.
+    blocked: VecDeque<RawMessage>,
+    blocked_bytes: usize,
+    streams: BTreeMap<u32, StreamRole>,
+    next_stream: u32,
+    object_encoding: f64,
+    /// How we send commands: like the peer's connect (type 17 answers type 17).
+    encoding: Encoding,
+    /// Bytes received after the handshake (wrapping, as acknowledgements carry it).
+    pub(crate) received: u32,
+    /// `received` when we last acknowledged.
+    pub(crate) acked: u32,
+    /// The peer's Window Acknowledgement Size; no acks until it tells us.
+    peer_window: Option<u32>,
+    error: Option<ProtocolError>,
+    /// Bytes of an incomplete chunk left by `handle_input_slice`.
+    slice_buf: BytesMut,
+    /// The `now` of the latest call, for work triggered by a decision (which has no `now`).
+    last_now: Instant,
+}
+
+impl ServerSession {
+    /// A session for a freshly accepted connection.
+    pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
+        let mut rng = Rng::new(config.rng_seed);
+        let handshake = Handshake::server(&config.handshake, &mut rng, 0);
+        let decoder = ChunkDecoder::new(&config.limits);
+        ServerSession {
+            phase: Phase::Handshake,
+            handshake,
+            decoder,
+            out: Outbound::new(),
+            events: VecDeque::new(),
+            liveness: Liveness::new(now),
+            ids: IdSource::default(),
+            pending: Vec::new(),
+            blocked: VecDeque::new(),
+            blocked_bytes: 0,
+            streams: BTreeMap::new(),
+            next_stream: 1,
+            object_encoding: 0.0,
+            encoding: Encoding::Amf0,
+            received: 0,
+            acked: 0,
+            peer_window: None,
+            error: None,
+            slice_buf: BytesMut::new(),
+            last_now: now,
+            config,
+        }
+    }
+
+    /// Feeds bytes read from the socket. Complete chunks are split off the front of `input`;
+    /// a partial chunk stays for the next call. After an error the session is closed and the
+    /// same error is returned again on every call.
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        input: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.phase == Phase::Closed || input.is_empty() {
+            return Ok(());
+        }
+        self.last_now = now;
+        self.liveness.on_input(now);
+        match self.read(now, input) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice; bytes
+    /// of an incomplete chunk are kept internally.
+    pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
+        let mut buf = std::mem::take(&mut self.slice_buf);
+        buf.extend_from_slice(input);
+        let r = self.handle_input(now, &mut buf);
+        self.slice_buf = buf;
+        r
+    }
+
+    fn read(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
+        if self.phase == Phase::Handshake {
+            self.handshake.handle_input(input)?;
+            while let Some(seg) = self.handshake.poll_transmit() {
+                self.out.push_raw(seg);
+            }
+            if !self.handshake.is_complete() {
+                return Ok(());
+            }
+            self.phase = Phase::AwaitingConnect;
+            self.events.push_back(ServerEvent::HandshakeDone);
+        }
+        loop {
+            let before = input.len();
+            let message = self.decoder.decode(input)?;
+            self.count_received(before - input.len());
+            let Some(message) = message else { break };
+            if self.phase == Phase::Closed {
+                break;
+            }
+            self.on_message(now, message)?;
+        }
+        Ok(())
+    }
+
+    fn count_received(&mut self, n: usize) {
+        // Truncation is the wire's own arithmetic: the sequence number wraps at 2^32.
+        self.received = self.received.wrapping_add(n as u32);
+        if let Some(window) = self.peer_window
+            && window > 0
+            && self.received.wrapping_sub(self.acked) >= window
+        {
+            self.acked = self.received;
+            self.out
+                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+        }
+    }
+
+    /// Routes one complete message. Protocol control is handled at once; everything else
+    /// waits behind a pending decision so pipelined commands keep their order.
+    fn on_message(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
+        if wire::is_protocol_control(&message) {
+            return self.on_control(&message);
+        }
+        if self.blocking() || !self.blocked.is_empty() {
+            return self.block(message);
+        }
+        self.dispatch(now, message)
+    }
+
+    /// Connect, publish and play decisions hold back later commands; calls do not.
+    fn blocking(&self) -> bool {
+        self.pending
+            .iter()
+            .any(|p| !matches!(p.id, RequestId::Call(_)))
+    }
+
+    fn block(&mut self, message: RawMessage) -> Result<(), ProtocolError> {
+        self.blocked_bytes += message.payload.len();
+        if self.blocked_bytes > self.config.max_blocked_bytes {
+            return Err(ProtocolError::LimitExceeded {
+                what: "bytes held behind a pending decision",
+                limit: self.config.max_blocked_bytes,
+            });
+        }
+        self.blocked.push_back(message);
+        Ok(())
+    }
+
+    /// Handles held messages once no decision is pending.
+    fn unblock(&mut self, now: Instant) {
+        while !self.blocking() && self.phase != Phase::Closed {
+            let Some(message) = self.blocked.pop_front() else {
+                break;
+            };
+            self.blocked_bytes -= message.payload.len();
+            if let Err(e) = self.dispatch(now, message) {
+                self.fail(e);
+            }
+        }
+    }
+
+    fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
+        match wire::decode_control(message)? {
+            wire::Control::WindowAckSize(size) => self.peer_window = Some(size),
+            wire::Control::PingRequest(ts) => {
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_response(ts));
+            }
+            wire::Control::BufferLength { stream, millis } => {
+                self.events.push_back(ServerEvent::BufferLength {
+                    stream: StreamId(stream),
+                    millis,
+                });
+            }
+            // Chunk size and abort are applied by the decoder; acks of our data, ping
+            // responses and other events need no answer (any input already proves liveness).
+            wire::Control::PeerBandwidth(_)
+            | wire::Control::StreamBegin(_)
+            | wire::Control::StreamEof(_)
+            | wire::Control::Other => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
+        let stream = StreamId(message.stream_id);
+        match wire::decode_inbound(message, &self.config.limits)? {
+            Inbound::Command(cmd, encoding) => {
+                if self.phase == Phase::AwaitingConnect {
+                    // Answer in the peer's own form: an AMF3 client's connect came as type 17.
+                    self.encoding = encoding;
+                }
+                self.on_command(now, stream, cmd)
+            }
+            Inbound::Media(media) => {
+                if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
+                    self.events.push_back(ServerEvent::Media { stream, media });
+                }
+                Ok(())
+            }
+            Inbound::Metadata(metadata) => {
+                if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
+                    self.events
+                        .push_back(ServerEvent::Metadata { stream, metadata });
+                }
+                Ok(())
+            }
+            Inbound::Data { payload, timestamp } => {
+                if self.streams.get(&stream.0) == Some(&StreamRole::Publishing) {
+                    self.events.push_back(ServerEvent::Data {
+                        stream,
+                        payload,
+                        timestamp,
+                    });
+                }
+                Ok(())
+            }
+            Inbound::Aggregate(parts) => {
+                for part in parts {
+                    self.dispatch(now, part)?;
+                }
+                Ok(())
+            }
+            Inbound::Ignored => Ok(()),
+        }
+    }
+
+    fn on_command(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
+        let txn = cmd.transaction_id;
+        match (self.phase, cmd.name()) {
+            (Phase::AwaitingConnect, "connect") => self.on_connect(now, cmd),
+            (Phase::AwaitingConnect | Phase::ConnectPending, _) => {
+                Err(ProtocolError::UnexpectedCommand {
+                    name: cmd.name().to_owned(),
+                    state: "before connect",
+                })
+            }
+            (_, "connect") => Err(ProtocolError::UnexpectedCommand {
+                name: cmd.name().to_owned(),
+                state: "after connect",
+            }),
+            (_, "createStream") => {
+                self.on_create_stream(txn);
+                Ok(())
+            }
+            (_, "releaseStream") => {
+                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                Ok(())
+            }
+            (_, "FCPublish") => {
+                let name = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                self.send_command(stream, status::fc_publish(&name));
+                Ok(())
+            }
+            (_, "FCUnpublish") => {
+                let name = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                self.send_command(stream, status::fc_unpublish(&name));
+                // FCUnpublish names a stream, not a stream id: stop whatever publishes it.
+                let publishing: Vec<u32> = self
+                    .streams
+                    .iter()
+                    .filter(|(_, r)| **r == StreamRole::Publishing)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in publishing {
+                    self.stop_stream(StreamId(id));
+                }
+                Ok(())
+            }
+            (_, "FCSubscribe") => {
+                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                Ok(())
+            }
+            (_, "getStreamLength") => {
+                self.reply_result(txn, Value::Null, vec![Value::Number(0.0)]);
+                Ok(())
+            }
+            (_, "_checkbw") => {
+                self.reply_result(txn, Value::Null, vec![]);
+                Ok(())
+            }
+            (_, "publish") => self.on_publish(now, stream, cmd),
+            (_, "play") => self.on_play(now, stream, cmd),
+            (_, "pause") => {
+                self.on_pause(stream, &cmd);
+                Ok(())
+            }
+            (_, "seek") => {
+                let position = cmd.arguments.first().and_then(Value::as_f64).unwrap_or(0.0);
+                self.send_command(stream, status::seek_notify(position));
+                self.send_command(
+                    stream,
+                    status::on_status("NetStream.Play.Start", "Started playing."),
+                );
+                self.events
+                    .push_back(ServerEvent::Seek { stream, position });
+                Ok(())
+            }
+            (_, "receiveAudio" | "receiveVideo") => {
+                let kind = if cmd.name() == "receiveAudio" {
+                    MediaKind::Audio
+                } else {
+                    MediaKind::Video
+                };
+                let enabled = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                self.events.push_back(ServerEvent::ReceiveMedia {
+                    stream,
+                    kind,
+                    enabled,
+                });
+                Ok(())
+            }
+            (_, "closeStream") => {
+                self.stop_stream(stream);
+                Ok(())
+            }
+            (_, "deleteStream") => {
+                // Some clients send the stream name instead of its number: fall back to the
+                // stream the message came on.
+                let id = cmd
+                    .arguments
+                    .first()
+                    .and_then(Value::as_f64)
+                    .filter(|n| *n >= 1.0 && *n <= u32::MAX as f64)
+                    .map_or(stream.0, |n| n as u32);
+                if self.streams.contains_key(&id) {
+                    self.stop_stream(StreamId(id));
+                    self.streams.remove(&id);
+                    self.events.push_back(ServerEvent::StreamDeleted {
+                        stream: StreamId(id),
+                    });
+                }
+                Ok(())
+            }
+            // Replies to commands we never send, and client-side notifications.
+            (_, "_result" | "_error" | "onStatus" | "onBWDone" | "_onbwcheck" | "_onbwdone") => {
+                Ok(())
+            }
+            _ => self.on_unknown(now, stream, cmd),
+        }
+    }
+
+    fn on_connect(&mut self, now: Instant, cmd: Command) -> Result<(), ProtocolError> {
+        let request = wire::connect_request(cmd.command_object, cmd.arguments);
+        self.object_encoding = request.object_encoding;
+        let id = ConnectId(self.ids.next());
+        self.phase = Phase::ConnectPending;
+        self.add_pending(now, id.into(), cmd.transaction_id, StreamId(0))?;
+        self.events
+            .push_back(ServerEvent::ConnectRequested { id, request });
+        Ok(())
+    }
+
+    fn on_create_stream(&mut self, txn: f64) {
+        if self.streams.len() as u32 >= self.config.max_streams {
+            self.send_command(
+                StreamId(0),
+                status::call_error(txn, "NetStream.Create.Failed", "too many streams"),
+            );
+            return;
+        }
+        // Skip ids still in use after a wrap (a client creating billions of streams).
+        while self.streams.contains_key(&self.next_stream) || self.next_stream == 0 {
+            self.next_stream = self.next_stream.wrapping_add(1);
+        }
+        let id = self.next_stream;
+        self.next_stream = self.next_stream.wrapping_add(1);
+        self.streams.insert(id, StreamRole::Idle);
+        self.reply_result(txn, Value::Null, vec![Value::Number(id as f64)]);
+        self.events.push_back(ServerEvent::StreamCreated {
+            stream: StreamId(id),
+        });
+    }
+
+    fn on_publish(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
+        if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
+            self.send_command(
+                stream,
+                status::on_status_error("NetStream.Publish.BadConnection", "stream is not idle"),
+            );
+            return Ok(());
+        }
+        let raw_name = cmd.arguments.first().and_then(Value::as_str).unwrap_or("");
+        let (name, query) = wire::split_query(raw_name);
+        let mode = match cmd.arguments.get(1).and_then(Value::as_str) {
+            Some("record") => PublishMode::Record,
+            Some("append") => PublishMode::Append,
+            _ => PublishMode::Live,
+        };
+        let id = PublishId(self.ids.next());
+        self.add_pending(now, id.into(), cmd.transaction_id, stream)?;
+        self.streams.insert(stream.0, StreamRole::PublishPending);
+        let request = PublishRequest {
+            stream,
+            name,
+            query,
+            mode,
+        };
+        self.events
+            .push_back(ServerEvent::PublishRequested { id, request });
+        Ok(())
+    }
+
+    fn on_play(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
+        if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
+            self.send_command(
+                stream,
+                status::on_status_error("NetStream.Play.Failed", "stream is busy"),
+            );
+            return Ok(());
+        }
+        let raw_name = cmd.arguments.first().and_then(Value::as_str).unwrap_or("");
+        let (name, query) = wire::split_query(raw_name);
+        let start = cmd.arguments.get(1).and_then(Value::as_f64).unwrap_or(-2.0);
+        let duration = cmd.arguments.get(2).and_then(Value::as_f64).unwrap_or(-1.0);
+        let reset = cmd
+            .arguments
+            .get(3)
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let id = PlayId(self.ids.next());
+        self.add_pending(now, id.into(), cmd.transaction_id, stream)?;
+        self.streams.insert(stream.0, StreamRole::PlayPending);
+        let request = PlayRequest {
+            stream,
+            name,
+            query,
+            start,
+            duration,
+            reset,
+        };
+        self.events
+            .push_back(ServerEvent::PlayRequested { id, request });
+        Ok(())
+    }
+
+    fn on_pause(&mut self, stream: StreamId, cmd: &Command) {
+        let paused = cmd
+            .arguments
+            .first()
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let position = cmd.arguments.get(1).and_then(Value::as_f64).unwrap_or(0.0);
+        let Some(StreamRole::Playing { paused: p, .. }) = self.streams.get_mut(&stream.0) else {
+            return;
+        };
+        *p = paused;
+        if paused {
+            self.send_command(
+                stream,
+                status::on_status("NetStream.Pause.Notify", "Paused."),
+            );
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
+        } else {
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(stream.0));
+            self.send_command(
+                stream,
+                status::on_status("NetStream.Unpause.Notify", "Unpaused."),
+            );
+        }
+        self.events.push_back(ServerEvent::Paused {
+            stream,
+            paused,
+            position,
+        });
+    }
+
+    fn on_unknown(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        cmd: Command,
+    ) -> Result<(), ProtocolError> {
+        let call = CallRequest {
+            stream,
+            name: cmd.name().to_owned(),
+            transaction_id: cmd.transaction_id,
+            command_object: cmd.command_object,
+            arguments: cmd.arguments,
+        };
+        let id = CallId(self.ids.next());
+        if self.config.custom_calls {
+            // Calls are answered out of band and do not hold back later commands.
+            if self.pending.len() >= self.config.max_pending_requests {
+                return Err(ProtocolError::LimitExceeded {
+                    what: "pending requests",
+                    limit: self.config.max_pending_requests,
+                });
+            }
+            self.pending.push(Pending {
+                id: id.into(),
+                deadline: now + self.config.timeouts.decision,
+                transaction_id: call.transaction_id,
+                stream,
+            });
+        } else if call.transaction_id != 0.0 {
+            let desc = format!("unknown command {}", call.name);
+            self.send_command(
+                stream,
+                status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc),
+            );
+        }
+        self.events.push_back(ServerEvent::Call { id, call });
+        Ok(())
+    }
+
+    fn add_pending(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        txn: f64,
+        stream: StreamId,
+    ) -> Result<(), ProtocolError> {
+        if self.pending.len() >= self.config.max_pending_requests {
+            return Err(ProtocolError::LimitExceeded {
+                what: "pending requests",
+                limit: self.config.max_pending_requests,
+            });
+        }
+        let deadline = now + self.config.timeouts.decision;
+        self.pending.push(Pending {
+            id,
+            deadline,
+            transaction_id: txn,
+            stream,
+        });
+        Ok(())
+    }
+
+    fn take_pending(&mut self, id: RequestId) -> Result<Pending, UsageError> {
+        let pos = self
+            .pending
+            .iter()
+            .position(|p| p.id == id)
+            .ok_or(UsageError::UnknownRequest)?;
+        Ok(self.pending.remove(pos))
+    }
+
+    fn reply_result(&mut self, txn: f64, object: Value, args: Vec<Value>) {
+        self.send_command(StreamId(0), Command::new("_result", txn, object, args));
+    }
+
+    fn send_command(&mut self, stream: StreamId, cmd: Command) {
+        let raw = wire::encode_command(&cmd, self.encoding, stream.0);
+        self.out.push_priority(csid::COMMAND, raw);
+    }
+
+    fn stop_stream(&mut self, stream: StreamId) {
+        let Some(role) = self.streams.get_mut(&stream.0) else {
+            return;
+        };
+        let old = std::mem::replace(role, StreamRole::Idle);
+        match old {
+            StreamRole::Publishing => {
+                self.events
+                    .push_back(ServerEvent::PublishStopped { stream });
+            }
+            StreamRole::Playing { .. } => {
+                self.events.push_back(ServerEvent::PlayStopped { stream })
+            }
+            // A pending decision for this stream stays pending; its answer finds the stream
+            // idle and is ignored.
+            StreamRole::Idle | StreamRole::PublishPending | StreamRole::PlayPending => {}
+        }
+    }
+
+    // ----- application decisions -------------------------------------------------------
+
+    /// Accepts a connect: sends Window Ack Size, Set Peer Bandwidth, Set Chunk Size and the
+    /// `_result`.
+    pub fn accept_connect(&mut self, id: ConnectId, reply: ConnectReply) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        let c = &self.config;
+        self.out
+            .push_priority(csid::CONTROL, wire::window_ack_size(c.window_ack_size));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_peer_bandwidth(c.peer_bandwidth));
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(c.chunk_size));
+        let result = status::connect_result(
+            p.transaction_id,
+            &c.fms_version,
+            self.object_encoding,
+            reply,
+        );
+        self.send_command(StreamId(0), result);
+        self.phase = Phase::Connected;
+        self.unblock(self.last_now);
+        Ok(())
+    }
+
+    /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`.
+    pub fn accept_publish(&mut self, id: PublishId) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        if self.streams.get(&p.stream.0) == Some(&StreamRole::PublishPending) {
+            self.streams.insert(p.stream.0, StreamRole::Publishing);
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
+            self.send_command(
+                p.stream,
+                status::on_status("NetStream.Publish.Start", "Start publishing"),
+            );
+        }
+        self.unblock(self.last_now);
+        Ok(())
+    }
+
+    /// Accepts a play: StreamBegin, `Play.Reset`, `Play.Start`, `|RtmpSampleAccess`.
+    pub fn accept_play(&mut self, id: PlayId) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        if self.streams.get(&p.stream.0) == Some(&StreamRole::PlayPending) {
+            self.streams.insert(
+                p.stream.0,
+                StreamRole::Playing {
+                    paused: false,
+                    ended: false,
+                },
+            );
+            let s = p.stream;
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_is_recorded(s.0));
+            self.out
+                .push_priority(csid::CONTROL, wire::stream_begin(s.0));
+            self.send_command(
+                s,
+                status::on_status("NetStream.Play.Reset", "Playing and resetting."),
+            );
+            self.send_command(
+                s,
+                status::on_status("NetStream.Play.Start", "Started playing."),
+            );
+            self.out.push_priority(csid::DATA, wire::sample_access(s.0));
+        }
+        self.unblock(self.last_now);
+        Ok(())
+    }
+
+    /// Refuses any pending request. A refused connect closes the session once the `_error`
+    /// is sent; a refused publish or play leaves the connection open.
+    pub fn reject(&mut self, id: impl Into<RequestId>, why: Rejection) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        self.answer_rejection(p, why);
+        self.unblock(self.last_now);
+        Ok(())
+    }
+
+    fn answer_rejection(&mut self, p: Pending, why: Rejection) {
+        match p.id {
+            RequestId::Connect(_) => {
+                let cmd = status::connect_rejected(p.transaction_id, why, None);
+                self.send_command(StreamId(0), cmd);
+                self.close_with(CloseReason::Rejected);
+            }
+            RequestId::Publish(_) => {
+                let code = why.code.as_deref().unwrap_or("NetStream.Publish.BadName");
+                self.send_command(p.stream, status::on_status_error(code, &why.description));
+                self.reset_pending_stream(p.stream, StreamRole::PublishPending);
+            }
+            RequestId::Play(_) => {
+                let code = why.code.as_deref().unwrap_or("NetStream.Play.Failed");
+                self.send_command(p.stream, status::on_status_error(code, &why.description));
+                self.reset_pending_stream(p.stream, StreamRole::PlayPending);
+            }
+            RequestId::Call(_) => {
+                let code = why.code.as_deref().unwrap_or("NetConnection.Call.Failed");
+                self.send_command(
+                    p.stream,
+                    status::call_error(p.transaction_id, code, &why.description),
+                );
+            }
+        }
+    }
+
+    fn reset_pending_stream(&mut self, stream: StreamId, expected: StreamRole) {
+        if let Some(role) = self.streams.get_mut(&stream.0)
+            && *role == expected
+        {
+            *role = StreamRole::Idle;
+        }
+    }
+
+    /// Refuses a connect with a redirect to `tc_url` (`ex.redirect`, code 302).
+    pub fn redirect(&mut self, id: ConnectId, tc_url: &str) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        let why = Rejection::new("redirected");
+        self.send_command(
+            StreamId(0),
+            status::connect_rejected(p.transaction_id, why, Some(tc_url)),
+        );
+        self.close_with(CloseReason::Rejected);
+        Ok(())
+    }
+
+    /// Answers an application-defined call with `_result` (`Ok`) or `_error` (`Err`).
+    pub fn answer_call(
+        &mut self,
+        id: CallId,
+        answer: Result<Vec<Value>, Rejection>,
+    ) -> Result<(), UsageError> {
+        self.check_open()?;
+        let p = self.take_pending(id.into())?;
+        match answer {
+            Ok(values) => self.reply_result(p.transaction_id, Value::Null, values),
+            Err(why) => self.answer_rejection(p, why),
+        }
+        Ok(())
+    }
+
+    // ----- toward players ---------------------------------------------------------------
+
+    /// Whether `stream` is playing and not paused: media sent now reaches the player.
+    pub fn is_playing(&self, stream: StreamId) -> bool {
+        matches!(
+            self.streams.get(&stream.0),
+            Some(StreamRole::Playing {
+                paused: false,
+                ended: false
+            })
+        )
+    }
+
+    /// Queues audio or video toward a player on its own message stream. The payload is
+    /// sliced into chunks, never copied.
+    pub fn send_media(
+        &mut self,
+        stream: StreamId,
+        media: Media,
+        drop: Droppable,
+    ) -> Result<(), UsageError> {
+        self.check_sendable(stream, media.payload.len())?;
+        let (id, lane) = match media.kind {
+            MediaKind::Audio => (8, csid::AUDIO),
+            MediaKind::Video => (9, csid::VIDEO),
+        };
+        let msg = RawMessage {
+            timestamp: media.timestamp,
+            type_id: id,
+            stream_id: stream.0,
+            payload: media.payload,
+        };
+        self.out.push_media(lane, msg, drop == Droppable::Yes);
+        Ok(())
+    }
+
+    /// Queues stream metadata (an AMF0 `onMetaData` data-message payload, as in
+    /// [`Metadata::payload`]) toward a player.
+    pub fn send_metadata(
+        &mut self,
+        stream: StreamId,
+        payload: Bytes,
+        timestamp: u32,
+    ) -> Result<(), UsageError> {
+        self.check_sendable(stream, payload.len())?;
+        let msg = RawMessage {
+            timestamp,
+            type_id: 18,
+            stream_id: stream.0,
+            payload,
+        };
+        self.out.push_media(csid::DATA, msg, false);
+        Ok(())
+    }
+
+    fn check_sendable(&self, stream: StreamId, len: usize) -> Result<(), UsageError> {
+        self.check_open()?;
+        match self.streams.get(&stream.0) {
+            Some(StreamRole::Playing {
+                paused: false,
+                ended: false,
+            }) => {}
+            Some(_) => return Err(UsageError::WrongState("stream is not playing")),
+            None => return Err(UsageError::UnknownStream(stream.0)),
+        }
+        if len > super::outbound::MAX_PAYLOAD {
+            return Err(UsageError::InvalidArgument(
+                "payload longer than 0xFFFFFF bytes",
+            ));
+        }
+        if self.out.pending_bytes() + len > self.config.max_outbound_bytes {
+            return Err(UsageError::QueueFull);
+        }
+        Ok(())
+    }
+
+    /// Tells a player its stream ended: StreamEOF, `Play.UnpublishNotify`, `Play.Stop`.
+    pub fn end_stream(&mut self, stream: StreamId) -> Result<(), UsageError> {
+        self.check_open()?;
+        let Some(StreamRole::Playing { ended, .. }) = self.streams.get_mut(&stream.0) else {
+            return Err(UsageError::WrongState("stream is not playing"));
+        };
+        *ended = true;
+        self.out
+            .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
+        self.send_command(
+            stream,
+            status::on_status("NetStream.Play.UnpublishNotify", "Stream unpublished."),
+        );
+        self.send_command(
+            stream,
+            status::on_status("NetStream.Play.Stop", "Stopped playing."),
+        );
+        Ok(())
+    }
+
+    /// Changes our outbound chunk size mid-session: a Set Chunk Size goes out and every
+    /// chunk after it uses the new size.
+    pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
+        self.check_open()?;
+        if size == 0 || size > 0x7FFF_FFFF {
+            return Err(UsageError::InvalidArgument(
+                "chunk size must be in 1..=0x7FFFFFFF",
+            ));
+        }
+        self.out
+            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
+        Ok(())
+    }
+
+    /// Drops queued media marked droppable that has not started to go out; returns how many.
+    pub fn discard_droppable(&mut self) -> usize {
+        self.out.discard_droppable()
+    }
+
+    /// Payload bytes waiting in the outbound queue: the backpressure signal.
+    pub fn pending_transmit_bytes(&self) -> usize {
+        self.out.pending_bytes()
+    }
+
+    // ----- time and end of input --------------------------------------------------------
+
+    /// Checks deadlines. Harmless to call early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.last_now = now;
+        let handshaking = self.phase == Phase::Handshake;
+        match self.liveness.check(now, &self.config.timeouts, handshaking) {
+            LivenessAction::Close(kind) => {
+                self.close_with(CloseReason::Timeout(kind));
+                return;
+            }
+            LivenessAction::SendPing => {
+                // The low 32 bits of elapsed milliseconds: the peer echoes them back.
+                let ms = now.duration_since(self.liveness.started).as_millis() as u32;
+                self.out
+                    .push_priority(csid::CONTROL, wire::ping_request(ms));
+            }
+            LivenessAction::None => {}
+        }
+        let expired: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|p| p.deadline <= now)
+            .map(|p| p.id)
+            .collect();
+        for id in expired {
+            if let Ok(p) = self.take_pending(id) {
+                self.answer_rejection(p, Rejection::new("no decision in time"));
+            }
+        }
+        self.unblock(now);
+    }
+
+    /// The peer closed its side.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        self.close_with(CloseReason::PeerClosed);
+    }
+
+    /// Closes the session from our side; the terminal event follows.
+    pub fn close(&mut self) {
+        self.close_with(CloseReason::Local);
+    }
+
+    fn fail(&mut self, e: ProtocolError) {
+        self.error = Some(e.clone());
+        self.close_with(CloseReason::Protocol(e));
+    }
+
+    fn close_with(&mut self, reason: CloseReason) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.phase = Phase::Closed;
+        self.pending.clear();
+        self.blocked.clear();
+        self.blocked_bytes = 0;
+        self.events.push_back(ServerEvent::Closed(reason));
+    }
+
+    fn check_open(&self) -> Result<(), UsageError> {
+        if self.phase == Phase::Closed {
+            Err(UsageError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the session ended (the `Closed` event has been queued).
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.poll_transmit()
+    }
+
+    /// When to call `handle_timeout` next; `None` once closed.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        let handshaking = self.phase == Phase::Handshake;
+        let mut next = self
+            .liveness
+            .next_deadline(&self.config.timeouts, handshaking);
+        for p in &self.pending {
+            next = next.min(p.deadline);
+        }
+        Some(next)
+    }
+}

@@ -1,0 +1,95 @@
+//! Session-specific replies built on [`Command`]'s status helpers (RTMP-NOTES 14-19).
+
+use super::request::Rejection;
+use super::server::ConnectReply;
+use crate::amf::Value;
+use crate::message::Command;
+
+const LEVEL_STATUS: &str = "status";
+const LEVEL_ERROR: &str = "error";
+
+/// `onStatus` level status.
+pub(crate) fn on_status(code: &str, description: &str) -> Command {
+    Command::on_status(LEVEL_STATUS, code, description)
+}
+
+/// `onStatus` level error.
+pub(crate) fn on_status_error(code: &str, description: &str) -> Command {
+    Command::on_status(LEVEL_ERROR, code, description)
+}
+
+/// `_error` answering a call, with the given code.
+pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
+    Command::error(
+        txn,
+        Value::Null,
+        Command::status_info(LEVEL_ERROR, code, description),
+    )
+}
+
+/// `onFCPublish`, sent after FCPublish (FMLE and some OBS versions wait for it).
+pub(crate) fn fc_publish(name: &str) -> Command {
+    Command::new(
+        "onFCPublish",
+        0.0,
+        Value::Null,
+        vec![Command::status_info(
+            LEVEL_STATUS,
+            "NetStream.Publish.Start",
+            name,
+        )],
+    )
+}
+
+/// `onFCUnpublish`.
+pub(crate) fn fc_unpublish(name: &str) -> Command {
+    Command::new(
+        "onFCUnpublish",
+        0.0,
+        Value::Null,
+        vec![Command::status_info(
+            LEVEL_STATUS,
+            "NetStream.Unpublish.Success",
+            name,
+        )],
+    )
+}
+
+/// `NetStream.Seek.Notify`; a live stream answers at the live point.
+pub(crate) fn seek_notify(position: f64) -> Command {
+    on_status("NetStream.Seek.Notify", &format!("Seeking {position}."))
+}
+
+/// The connect `_result` with our `fmsVer` and the application's extra fields.
+pub(crate) fn connect_result(
+    txn: f64,
+    fms_version: &str,
+    object_encoding: f64,
+    reply: ConnectReply,
+) -> Command {
+    let mut cmd = Command::connect_success(txn, object_encoding);
+    if let Value::Object(props) = &mut cmd.command_object {
+        props.insert("fmsVer", fms_version.to_owned());
+        for (k, v) in reply.properties {
+            props.insert(k, v);
+        }
+    }
+    if let Some(Value::Object(info)) = cmd.arguments.first_mut() {
+        for (k, v) in reply.information {
+            info.insert(k, v);
+        }
+    }
+    cmd
+}
+
+/// The connect `_error`: Rejected, or a redirect with `ex: {code 302, redirect}`.
+pub(crate) fn connect_rejected(txn: f64, why: Rejection, redirect: Option<&str>) -> Command {
+    let mut cmd = match redirect {
+        Some(url) => Command::connect_redirect(txn, url, &why.description),
+        None => Command::connect_rejected(txn, &why.description),
+    };
+    if let (Some(code), Some(Value::Object(info))) = (why.code, cmd.arguments.first_mut()) {
+        info.insert("code", code);
+    }
+    cmd
+}
