@@ -13,21 +13,39 @@ pub fn run(data: &[u8]) {
     let data = Bytes::copy_from_slice(data);
 
     if let Ok(v) = VideoTag::parse(data.clone()) {
-        let _ = (v.is_keyframe(), v.is_sequence_header(), v.is_sequence_end(), v.codec());
+        let _ = (
+            v.is_keyframe(),
+            v.is_sequence_header(),
+            v.is_sequence_end(),
+            v.codec(),
+        );
         let _ = v.tracks().count();
         let wire = v.to_bytes().expect("a parsed video header can be rebuilt");
         let again = VideoTag::parse(wire.clone()).expect("a rebuilt video header parses");
         assert_eq!(again, v, "video header rebuild changed its meaning");
-        assert_eq!(again.to_bytes().ok(), Some(wire), "video rebuild is not stable");
+        assert_eq!(
+            again.to_bytes().ok(),
+            Some(wire),
+            "video rebuild is not stable"
+        );
     }
 
     if let Ok(a) = AudioTag::parse(data.clone()) {
-        let _ = (a.is_config(), a.is_sequence_header(), a.is_sequence_end(), a.codec());
+        let _ = (
+            a.is_config(),
+            a.is_sequence_header(),
+            a.is_sequence_end(),
+            a.codec(),
+        );
         let _ = a.tracks().count();
         let wire = a.to_bytes().expect("a parsed audio header can be rebuilt");
         let again = AudioTag::parse(wire.clone()).expect("a rebuilt audio header parses");
         assert_eq!(again, a, "audio header rebuild changed its meaning");
-        assert_eq!(again.to_bytes().ok(), Some(wire), "audio rebuild is not stable");
+        assert_eq!(
+            again.to_bytes().ok(),
+            Some(wire),
+            "audio rebuild is not stable"
+        );
     }
 
     if let Ok(r) = AvcDecoderConfigurationRecord::parse(data.clone()) {

@@ -38,8 +38,11 @@ fn load(name: &str) -> (FlvHeader, Vec<FlvTag>) {
     (header, tags)
 }
 
+/// Parsed media tags with their timestamps.
+type Parsed<T> = Vec<(u32, T)>;
+
 /// Parses and re-encodes every media tag; returns them parsed.
-fn parse_all(name: &str) -> (Vec<(u32, VideoTag)>, Vec<(u32, AudioTag)>) {
+fn parse_all(name: &str) -> (Parsed<VideoTag>, Parsed<AudioTag>) {
     let (_, tags) = load(name);
     let mut video = Vec::new();
     let mut audio = Vec::new();

@@ -82,7 +82,7 @@ struct BitWriter {
 impl BitWriter {
     fn put(&mut self, v: u32, n: usize) {
         for i in (0..n).rev() {
-            if self.bits % 8 == 0 {
+            if self.bits.is_multiple_of(8) {
                 self.out.push(0);
             }
             let bit = (v >> i & 1) as u8;
