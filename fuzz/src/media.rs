@@ -56,5 +56,10 @@ pub fn run(data: &[u8]) {
         let wire = r.to_bytes().expect("a parsed hvcC can be rebuilt");
         assert_eq!(HevcDecoderConfigurationRecord::parse(wire).ok(), Some(r));
     }
+    let _ = HevcDecoderConfigurationRecord::from_parameter_sets(
+        Bytes::new(),
+        data.clone(),
+        Bytes::new(),
+    );
     let _ = AudioSpecificConfig::parse(data);
 }

@@ -161,3 +161,81 @@ fn hevc_to_annex_b_with_vps_sps_pps() {
     }
     assert!(keys >= 1);
 }
+
+#[test]
+fn hvcc_from_parameter_sets_matches_ffmpeg() {
+    let t = tags("ertmp_hevc_opus.flv")
+        .into_iter()
+        .find(|t| t.tag_type == FlvTagType::Video)
+        .unwrap();
+    let VideoTag::Enhanced(ExVideoTag {
+        body:
+            ExVideoBody::Single {
+                packet: VideoPacket::SequenceStart(d),
+                ..
+            },
+        ..
+    }) = VideoTag::parse(t.data).unwrap()
+    else {
+        panic!("hvc1 SequenceStart expected")
+    };
+    let ffmpeg = HevcDecoderConfigurationRecord::parse(d).unwrap();
+    let one = |t: u8| ffmpeg.nalus_of_type(t).next().unwrap().clone();
+    let ours =
+        HevcDecoderConfigurationRecord::from_parameter_sets(one(32), one(33), one(34)).unwrap();
+    // The fields that come from the SPS agree with ffmpeg's record.
+    let sps_fields = |r: &HevcDecoderConfigurationRecord| {
+        (
+            r.profile_space,
+            r.tier,
+            r.profile_idc,
+            r.profile_compatibility,
+            r.constraint_flags,
+            r.level_idc,
+            r.chroma_format,
+            r.bit_depth_luma_minus8,
+            r.bit_depth_chroma_minus8,
+            r.num_temporal_layers,
+            r.temporal_id_nested,
+            r.nal_length_size,
+        )
+    };
+    assert_eq!(sps_fields(&ours), sps_fields(&ffmpeg));
+    assert_eq!(ours.parameter_sets(), ffmpeg.parameter_sets());
+    let again = HevcDecoderConfigurationRecord::parse(ours.to_bytes().unwrap()).unwrap();
+    assert_eq!(again, ours);
+    // And the avcC equivalent on the H.264 fixture.
+    let t = tags("legacy_h264_aac.flv")
+        .into_iter()
+        .find(|t| t.tag_type == FlvTagType::Video)
+        .unwrap();
+    let VideoTag::Legacy(LegacyVideoTag {
+        body: LegacyVideoBody::Avc { data, .. },
+        ..
+    }) = VideoTag::parse(t.data).unwrap()
+    else {
+        panic!()
+    };
+    let x264 = AvcDecoderConfigurationRecord::parse(data).unwrap();
+    let ours = AvcDecoderConfigurationRecord::from_parameter_sets(
+        x264.sps[0].clone(),
+        x264.pps[0].clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            ours.profile,
+            ours.compatibility,
+            ours.level,
+            &ours.sps,
+            &ours.pps
+        ),
+        (
+            x264.profile,
+            x264.compatibility,
+            x264.level,
+            &x264.sps,
+            &x264.pps
+        )
+    );
+}

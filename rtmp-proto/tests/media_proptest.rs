@@ -290,6 +290,9 @@ proptest! {
         if let Ok(a) = AudioTag::parse(data.clone()) { a.to_bytes().unwrap(); }
         let _ = AvcDecoderConfigurationRecord::parse(data.clone());
         let _ = HevcDecoderConfigurationRecord::parse(data.clone());
+        let mut sps = vec![0x42, 0x01];
+        sps.extend_from_slice(&data);
+        let _ = HevcDecoderConfigurationRecord::from_parameter_sets(Bytes::new(), sps.into(), Bytes::new());
         let _ = AudioSpecificConfig::parse(data.clone());
         let _ = adts_frames(data.clone()).count();
         let _ = annex_b_nalus(data.clone()).count();

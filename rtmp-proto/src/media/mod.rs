@@ -37,7 +37,7 @@ pub use audio::{
 };
 pub use classify::{AudioCodec, PacketKind, TrackInfo, VideoCodec};
 pub use error::MediaError;
-pub use ex::{ModEx, ModExType, MultitrackType, Track};
+pub use ex::{MAX_MOD_EX, MAX_TRACKS, ModEx, ModExType, MultitrackType, Track};
 pub use fourcc::{AudioFourCc, FourCc, VideoFourCc};
 pub use video::{
     AvcPacketType, CODEC_ID_AVC, CODEC_ID_HEVC, ExVideoBody, ExVideoTag, FrameType,
