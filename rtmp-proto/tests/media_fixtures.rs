@@ -38,11 +38,11 @@ fn load(name: &str) -> (FlvHeader, Vec<FlvTag>) {
     (header, tags)
 }
 
-/// Parsed tags with their FLV timestamps.
-type Timed<T> = Vec<(u32, T)>;
+/// Parsed media tags with their timestamps.
+type Parsed<T> = Vec<(u32, T)>;
 
 /// Parses and re-encodes every media tag; returns them parsed.
-fn parse_all(name: &str) -> (Timed<VideoTag>, Timed<AudioTag>) {
+fn parse_all(name: &str) -> (Parsed<VideoTag>, Parsed<AudioTag>) {
     let (_, tags) = load(name);
     let mut video = Vec::new();
     let mut audio = Vec::new();

@@ -44,7 +44,7 @@ impl SamplingFrequency {
 /// A parsed AudioSpecificConfig.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioSpecificConfig {
-    /// audioObjectType (2 = AAC LC, 5 = SBR, 29 = PS, up to 95 with the escape).
+    /// audioObjectType (2 = AAC LC, 5 = SBR, 29 = PS; 32..=95 through the escape value 31).
     pub object_type: u8,
     /// Sampling rate.
     pub sampling: SamplingFrequency,
@@ -127,7 +127,8 @@ impl AudioSpecificConfig {
         sampling: SamplingFrequency,
         channel_config: u8,
     ) -> Result<Self, MediaError> {
-        if object_type == 0 || object_type > 95 || channel_config > 15 {
+        // 31 is the escape value itself: escaped types start at 32.
+        if matches!(object_type, 0 | 31) || object_type > 95 || channel_config > 15 {
             return Err(MediaError::Invalid(
                 "AudioSpecificConfig field out of range",
             ));

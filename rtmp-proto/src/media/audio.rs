@@ -328,6 +328,35 @@ impl AudioTag {
         Ok(AudioTag::Enhanced(ExAudioTag { mod_ex, body }))
     }
 
+    /// A legacy AAC payload with the conventional header byte 0xAF (AAC, 44 kHz, 16-bit,
+    /// stereo: the real values are in the AudioSpecificConfig).
+    pub fn aac(packet_type: AacPacketType, data: Bytes) -> Self {
+        AudioTag::Legacy(LegacyAudioTag {
+            format: SOUND_FORMAT_AAC,
+            rate: SoundRate::Khz44,
+            sixteen_bit: true,
+            stereo: true,
+            body: LegacyAudioBody::Aac { packet_type, data },
+        })
+    }
+
+    /// An E-RTMP SequenceStart (AudioSpecificConfig, OpusHead, FLAC STREAMINFO, ...).
+    pub fn ex_sequence_start(fourcc: AudioFourCc, config: Bytes) -> Self {
+        Self::ex_single(fourcc, AudioPacket::SequenceStart(config))
+    }
+
+    /// E-RTMP coded frames.
+    pub fn ex_coded_frames(fourcc: AudioFourCc, data: Bytes) -> Self {
+        Self::ex_single(fourcc, AudioPacket::CodedFrames(data))
+    }
+
+    fn ex_single(fourcc: AudioFourCc, packet: AudioPacket) -> Self {
+        AudioTag::Enhanced(ExAudioTag {
+            mod_ex: Vec::new(),
+            body: ExAudioBody::Single { fourcc, packet },
+        })
+    }
+
     /// Appends the wire form of this payload to `out`.
     pub fn write_to(&self, out: &mut BytesMut) -> Result<(), MediaError> {
         match self {
@@ -538,6 +567,17 @@ mod tests {
         );
         // ModEx in front of a multitrack message.
         roundtrip(b"\x97\x02\x00\x00\x01\x05\x00mp4a\x00\x12\x10");
+    }
+
+    #[test]
+    fn publisher_constructors() {
+        let d = Bytes::from_static(&[0x12, 0x10]);
+        let aac = AudioTag::aac(AacPacketType::SequenceHeader, d.clone());
+        assert_eq!(&aac.to_bytes().unwrap()[..], &[0xaf, 0, 0x12, 0x10]);
+        let opus = AudioTag::ex_sequence_start(AudioFourCc::Opus, d.clone());
+        assert_eq!(&opus.to_bytes().unwrap()[..], b"\x90Opus\x12\x10");
+        let opus = AudioTag::ex_coded_frames(AudioFourCc::Opus, d);
+        assert_eq!(&opus.to_bytes().unwrap()[..], b"\x91Opus\x12\x10");
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub enum MediaError {
     /// An FLV file is malformed.
     #[error("malformed FLV: {0}")]
     BadFlv(&'static str),
+    /// AMF inside a media payload (video Metadata) is malformed.
+    #[error("AMF in media metadata: {0}")]
+    Amf(#[from] crate::amf::AmfError),
     /// An FLV tag is larger than the configured limit.
     #[error("FLV tag of {len} bytes exceeds the limit of {max}")]
     TagTooLarge {

@@ -9,6 +9,15 @@ use super::reader::{Reader, put_u24};
 /// Packet type value that announces a ModEx prefix, in both audio and video.
 pub(crate) const MOD_EX: u8 = 7;
 
+/// Most tracks accepted in one message. Track ids are a UI8, so a message can name at most
+/// 256 distinct tracks; the bound also keeps a 16 MiB message of empty tracks (4 bytes
+/// each) from turning into millions of parsed entries.
+pub const MAX_TRACKS: usize = 256;
+
+/// Most ModEx prefixes accepted in one message. E-RTMP v2 defines one modifier type; the
+/// bound keeps a message of tiny prefixes from becoming a large vector.
+pub const MAX_MOD_EX: usize = 16;
+
 /// What a ModEx prefix modifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -74,6 +83,9 @@ pub(crate) fn read_mod_ex(
     out: &mut Vec<ModEx>,
 ) -> Result<u8, MediaError> {
     while packet_type == MOD_EX {
+        if out.len() == MAX_MOD_EX {
+            return Err(MediaError::Invalid("message (more than 16 ModEx prefixes)"));
+        }
         let mut size = usize::from(r.u8("ModEx size")?) + 1;
         if size == 256 {
             size = usize::from(r.u16("ModEx size")?) + 1;
@@ -97,6 +109,9 @@ pub(crate) fn write_mod_ex(
     mod_ex: &[ModEx],
     packet_type: u8,
 ) -> Result<(), MediaError> {
+    if mod_ex.len() > MAX_MOD_EX {
+        return Err(MediaError::Invalid("message (more than 16 ModEx prefixes)"));
+    }
     for (i, m) in mod_ex.iter().enumerate() {
         let size_minus_one = m
             .data
@@ -178,6 +193,11 @@ pub(crate) fn read_tracks<C: Copy, P>(
     };
     let mut tracks = Vec::new();
     loop {
+        if tracks.len() == MAX_TRACKS {
+            return Err(MediaError::Invalid(
+                "multitrack message (more than 256 tracks)",
+            ));
+        }
         let codec = match shared {
             Some(c) => c,
             None => read_codec(r)?,
@@ -213,6 +233,11 @@ pub(crate) fn write_tracks<C: Copy + PartialEq, P>(
     let first = tracks
         .first()
         .ok_or(MediaError::Invalid("multitrack message (no tracks)"))?;
+    if tracks.len() > MAX_TRACKS {
+        return Err(MediaError::Invalid(
+            "multitrack message (more than 256 tracks)",
+        ));
+    }
     match kind {
         MultitrackType::OneTrack if tracks.len() != 1 => {
             return Err(MediaError::Invalid(
@@ -248,4 +273,41 @@ pub(crate) fn write_tracks<C: Copy + PartialEq, P>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{AudioTag, VideoTag};
+
+    #[test]
+    fn track_and_mod_ex_counts_are_bounded() {
+        // ManyTracks SequenceEnd avc1 with 257 empty tracks: 4 bytes each.
+        let mut msg = BytesMut::from(&b"\x96\x12avc1"[..]);
+        for i in 0..=MAX_TRACKS {
+            msg.extend_from_slice(&[i as u8, 0, 0, 0]);
+        }
+        assert_eq!(
+            VideoTag::parse(msg.clone().freeze()),
+            Err(MediaError::Invalid(
+                "multitrack message (more than 256 tracks)"
+            ))
+        );
+        msg.truncate(msg.len() - 4);
+        let tag = VideoTag::parse(msg.clone().freeze()).unwrap();
+        assert_eq!(tag.tracks().count(), MAX_TRACKS);
+        assert_eq!(tag.to_bytes().unwrap(), msg.freeze());
+
+        // 17 one-byte ModEx prefixes, then CodedFrames Opus.
+        let mut msg = BytesMut::from(&b"\x97"[..]);
+        for _ in 0..MAX_MOD_EX {
+            msg.extend_from_slice(&[0, 0xaa, 0x17]);
+        }
+        msg.extend_from_slice(&[0, 0xaa, 0x11]);
+        msg.extend_from_slice(b"Opus");
+        assert_eq!(
+            AudioTag::parse(msg.freeze()),
+            Err(MediaError::Invalid("message (more than 16 ModEx prefixes)"))
+        );
+    }
 }

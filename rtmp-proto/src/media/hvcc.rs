@@ -176,11 +176,177 @@ impl HevcDecoderConfigurationRecord {
             .flat_map(|a| a.nalus.iter())
     }
 
+    /// A record for one VPS, SPS and PPS (as an encoder produces them in Annex B), with
+    /// 4-byte NALU lengths. Profile, tier, level, chroma format, bit depths and temporal
+    /// layering are read from the SPS; the fields that need the VUI or PPS
+    /// (min_spatial_segmentation, parallelismType, frame rates) are left at 0, "unknown".
+    pub fn from_parameter_sets(vps: Bytes, sps: Bytes, pps: Bytes) -> Result<Self, MediaError> {
+        let info = SpsInfo::parse(&sps)?;
+        let array = |nal_type, nalu| HvccArray {
+            complete: true,
+            nal_type,
+            nalus: vec![nalu],
+        };
+        Ok(HevcDecoderConfigurationRecord {
+            version: 1,
+            profile_space: info.ptl[0] >> 6,
+            tier: info.ptl[0] & 0x20 != 0,
+            profile_idc: info.ptl[0] & 0x1f,
+            profile_compatibility: u32::from_be_bytes([
+                info.ptl[1],
+                info.ptl[2],
+                info.ptl[3],
+                info.ptl[4],
+            ]),
+            constraint_flags: info.ptl[5..11]
+                .iter()
+                .fold(0u64, |a, b| a << 8 | u64::from(*b)),
+            level_idc: info.ptl[11],
+            min_spatial_segmentation: 0,
+            parallelism_type: 0,
+            chroma_format: info.chroma_format,
+            bit_depth_luma_minus8: info.bit_depth_luma_minus8,
+            bit_depth_chroma_minus8: info.bit_depth_chroma_minus8,
+            avg_frame_rate: 0,
+            constant_frame_rate: 0,
+            num_temporal_layers: info.max_sub_layers_minus1 + 1,
+            temporal_id_nested: info.temporal_id_nesting,
+            nal_length_size: 4,
+            arrays: vec![
+                array(HEVC_NAL_VPS, vps),
+                array(HEVC_NAL_SPS, sps),
+                array(HEVC_NAL_PPS, pps),
+            ],
+        })
+    }
+
     /// VPS, SPS and PPS in that order: what a keyframe needs in front of it in Annex B.
     pub fn parameter_sets(&self) -> Vec<Bytes> {
         [HEVC_NAL_VPS, HEVC_NAL_SPS, HEVC_NAL_PPS]
             .iter()
             .flat_map(|t| self.nalus_of_type(*t).cloned())
             .collect()
+    }
+}
+
+/// The SPS fields an hvcC repeats (H.265 7.3.2.2).
+struct SpsInfo {
+    max_sub_layers_minus1: u8,
+    temporal_id_nesting: bool,
+    /// general_profile_space .. general_level_idc: 12 bytes.
+    ptl: [u8; 12],
+    chroma_format: u8,
+    bit_depth_luma_minus8: u8,
+    bit_depth_chroma_minus8: u8,
+}
+
+/// Bit reader over an RBSP (emulation prevention bytes already removed).
+struct RbspBits {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl RbspBits {
+    fn bit(&mut self) -> Result<u32, MediaError> {
+        let byte = self
+            .data
+            .get(self.pos / 8)
+            .ok_or(MediaError::Truncated("HEVC SPS"))?;
+        let b = u32::from(byte >> (7 - self.pos % 8) & 1);
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn bits(&mut self, n: usize) -> Result<u32, MediaError> {
+        (0..n).try_fold(0u32, |a, _| Ok(a << 1 | self.bit()?))
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), MediaError> {
+        if self.pos.saturating_add(n) > self.data.len() * 8 {
+            return Err(MediaError::Truncated("HEVC SPS"));
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    /// Exp-Golomb ue(v), up to 31 leading zeros.
+    fn ue(&mut self) -> Result<u32, MediaError> {
+        let mut zeros = 0;
+        while self.bit()? == 0 {
+            zeros += 1;
+            if zeros > 31 {
+                return Err(MediaError::BadConfig("HEVC SPS Exp-Golomb code"));
+            }
+        }
+        Ok(((1u64 << zeros) - 1 + u64::from(self.bits(zeros)?)) as u32)
+    }
+}
+
+impl SpsInfo {
+    fn parse(sps: &[u8]) -> Result<Self, MediaError> {
+        // Drop the 2-byte NAL header and the emulation prevention bytes (00 00 03).
+        let payload = sps.get(2..).ok_or(MediaError::Truncated("HEVC SPS"))?;
+        let mut data = Vec::with_capacity(payload.len());
+        let mut zeros = 0;
+        for &b in payload {
+            if zeros >= 2 && b == 3 {
+                zeros = 0;
+                continue;
+            }
+            zeros = if b == 0 { zeros + 1 } else { 0 };
+            data.push(b);
+        }
+        let mut r = RbspBits { data, pos: 0 };
+        r.skip(4)?; // sps_video_parameter_set_id
+        let max_sub_layers_minus1 = r.bits(3)? as u8;
+        let temporal_id_nesting = r.bit()? == 1;
+        let mut ptl = [0u8; 12];
+        for b in &mut ptl {
+            *b = r.bits(8)? as u8;
+        }
+        let sub = usize::from(max_sub_layers_minus1);
+        let mut present = Vec::with_capacity(sub);
+        for _ in 0..sub {
+            present.push((r.bit()? == 1, r.bit()? == 1));
+        }
+        if sub > 0 {
+            r.skip(2 * (8 - sub))?;
+        }
+        for (profile, level) in present {
+            if profile {
+                r.skip(88)?;
+            }
+            if level {
+                r.skip(8)?;
+            }
+        }
+        r.ue()?; // sps_seq_parameter_set_id
+        let chroma_format = r.ue()?;
+        if chroma_format > 3 {
+            return Err(MediaError::BadConfig("HEVC SPS chroma_format_idc"));
+        }
+        if chroma_format == 3 {
+            r.skip(1)?; // separate_colour_plane_flag
+        }
+        r.ue()?; // pic_width_in_luma_samples
+        r.ue()?; // pic_height_in_luma_samples
+        if r.bit()? == 1 {
+            for _ in 0..4 {
+                r.ue()?; // conformance window offsets
+            }
+        }
+        let luma = r.ue()?;
+        let chroma = r.ue()?;
+        if luma > 7 || chroma > 7 {
+            return Err(MediaError::BadConfig("HEVC SPS bit depth"));
+        }
+        Ok(SpsInfo {
+            max_sub_layers_minus1,
+            temporal_id_nesting,
+            ptl,
+            chroma_format: chroma_format as u8,
+            bit_depth_luma_minus8: luma as u8,
+            bit_depth_chroma_minus8: chroma as u8,
+        })
     }
 }

@@ -11,18 +11,22 @@
 //! - [`annexb`], [`adts`]: converters to the framings other systems (MPEG-TS, SRT, raw
 //!   files) expect.
 //! - [`flv`]: streaming FLV file reader and writer.
+//! - [`caps`]: E-RTMP capability negotiation in `connect` and the reconnect request.
+//! - [`metadata`]: codec ids in `onMetaData` and the video Metadata (`colorInfo`) body.
 
 pub mod adts;
 pub mod annexb;
 pub mod asc;
 mod audio;
 pub mod avcc;
+pub mod caps;
 mod classify;
 mod error;
 mod ex;
 pub mod flv;
 mod fourcc;
 pub mod hvcc;
+pub mod metadata;
 mod reader;
 mod video;
 
@@ -33,7 +37,7 @@ pub use audio::{
 };
 pub use classify::{AudioCodec, PacketKind, TrackInfo, VideoCodec};
 pub use error::MediaError;
-pub use ex::{ModEx, ModExType, MultitrackType, Track};
+pub use ex::{MAX_MOD_EX, MAX_TRACKS, ModEx, ModExType, MultitrackType, Track};
 pub use fourcc::{AudioFourCc, FourCc, VideoFourCc};
 pub use video::{
     AvcPacketType, CODEC_ID_AVC, CODEC_ID_HEVC, ExVideoBody, ExVideoTag, FrameType,

@@ -413,6 +413,71 @@ impl VideoTag {
         }
     }
 
+    /// A legacy AVC (codec id 7) payload, as every RTMP peer understands.
+    pub fn avc(
+        packet_type: AvcPacketType,
+        keyframe: bool,
+        composition_time: i32,
+        data: Bytes,
+    ) -> Self {
+        VideoTag::Legacy(LegacyVideoTag {
+            frame_type: if keyframe || packet_type != AvcPacketType::Nalu {
+                FrameType::Key
+            } else {
+                FrameType::Inter
+            },
+            codec_id: CODEC_ID_AVC,
+            body: LegacyVideoBody::Avc {
+                packet_type,
+                composition_time,
+                data,
+            },
+        })
+    }
+
+    /// An E-RTMP SequenceStart carrying the codec's configuration record.
+    pub fn ex_sequence_start(fourcc: VideoFourCc, config: Bytes) -> Self {
+        Self::ex_single(FrameType::Key, fourcc, VideoPacket::SequenceStart(config))
+    }
+
+    /// E-RTMP coded frames. For avc1/hvc1/vvc1 a zero composition time is sent as
+    /// CodedFramesX (three bytes shorter); the other codecs have no composition time and
+    /// `composition_time` must be 0.
+    pub fn ex_coded_frames(
+        fourcc: VideoFourCc,
+        keyframe: bool,
+        composition_time: i32,
+        data: Bytes,
+    ) -> Self {
+        let packet = if composition_time == 0 && fourcc.has_composition_time() {
+            VideoPacket::CodedFramesX(data)
+        } else {
+            VideoPacket::CodedFrames {
+                composition_time,
+                data,
+            }
+        };
+        let frame_type = if keyframe {
+            FrameType::Key
+        } else {
+            FrameType::Inter
+        };
+        Self::ex_single(frame_type, fourcc, packet)
+    }
+
+    /// An E-RTMP SequenceEnd.
+    pub fn ex_sequence_end(fourcc: VideoFourCc) -> Self {
+        Self::ex_single(FrameType::Key, fourcc, VideoPacket::SequenceEnd)
+    }
+
+    fn ex_single(frame_type: FrameType, fourcc: VideoFourCc, packet: VideoPacket) -> Self {
+        VideoTag::Enhanced(ExVideoTag {
+            frame_type,
+            mod_ex: Vec::new(),
+            body: ExVideoBody::Single { fourcc, packet },
+        })
+    }
+
     /// Frame type of byte 0.
     pub fn frame_type(&self) -> FrameType {
         match self {
@@ -735,6 +800,23 @@ mod tests {
             Err(MediaError::UnknownFourCc(*b"vp10"))
         );
         assert_eq!(parse(b""), Err(MediaError::Truncated("video header")));
+    }
+
+    #[test]
+    fn publisher_constructors() {
+        let d = Bytes::from_static(&[0xaa]);
+        let avc = VideoTag::avc(AvcPacketType::Nalu, true, 40, d.clone());
+        assert_eq!(&avc.to_bytes().unwrap()[..], &[0x17, 1, 0, 0, 40, 0xaa]);
+        let hevc = VideoTag::ex_coded_frames(VideoFourCc::Hvc1, false, 0, d.clone());
+        assert_eq!(&hevc.to_bytes().unwrap()[..], b"\xa3hvc1\xaa");
+        let hevc = VideoTag::ex_coded_frames(VideoFourCc::Hvc1, true, -1, d.clone());
+        assert_eq!(&hevc.to_bytes().unwrap()[..], b"\x91hvc1\xff\xff\xff\xaa");
+        let av1 = VideoTag::ex_coded_frames(VideoFourCc::Av01, true, 0, d.clone());
+        assert_eq!(&av1.to_bytes().unwrap()[..], b"\x91av01\xaa");
+        let seq = VideoTag::ex_sequence_start(VideoFourCc::Av01, d);
+        assert_eq!(&seq.to_bytes().unwrap()[..], b"\x90av01\xaa");
+        let end = VideoTag::ex_sequence_end(VideoFourCc::Vp09);
+        assert_eq!(&end.to_bytes().unwrap()[..], b"\x92vp09");
     }
 
     #[test]
