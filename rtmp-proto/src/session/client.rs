@@ -16,7 +16,8 @@ use crate::amf::Value;
 use crate::config::Limits;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::{self, Handshake};
-use crate::message::{Command, Encoding, RawMessage};
+use crate::media::caps::{EnhancedCaps, ReconnectRequest};
+use crate::message::{AckCounter, Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// How a client session behaves.
@@ -70,7 +71,9 @@ pub struct ConnectParams {
     pub video_codecs: f64,
     pub video_function: f64,
     pub object_encoding: f64,
-    /// Further properties (E-RTMP `fourCcList`, `capsEx`, custom fields).
+    /// Enhanced RTMP capabilities to advertise (`fourCcList`, FourCC info maps, `capsEx`).
+    pub enhanced: Option<EnhancedCaps>,
+    /// Further properties (custom fields).
     pub extra: Vec<(String, Value)>,
     /// Arguments after the command object.
     pub arguments: Vec<Value>,
@@ -92,6 +95,7 @@ impl ConnectParams {
             video_codecs: 252.0,
             video_function: 1.0,
             object_encoding: 0.0,
+            enhanced: None,
             extra: Vec::new(),
             arguments: Vec::new(),
         }
@@ -116,6 +120,13 @@ impl ConnectParams {
             p.push(("pageUrl".into(), s.clone().into()));
         }
         p.push(("objectEncoding".into(), self.object_encoding.into()));
+        if let Some(caps) = &self.enhanced {
+            p.extend(
+                caps.to_properties()
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v)),
+            );
+        }
         p.extend(self.extra.iter().cloned());
         Value::object(p)
     }
@@ -131,10 +142,12 @@ pub struct StreamHandle(pub(crate) u32);
 #[non_exhaustive]
 pub enum ClientEvent {
     HandshakeDone,
-    /// The connect `_result`: the server's properties and information objects.
+    /// The connect `_result`: the server's properties and information objects, and the
+    /// Enhanced RTMP capabilities the server answered with (`None`: a legacy server).
     Connected {
         properties: Value,
         information: Value,
+        enhanced: Option<EnhancedCaps>,
     },
     /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
     ConnectRejected {
@@ -250,9 +263,8 @@ pub struct ClientSession {
     next_txn: u64,
     streams: BTreeMap<StreamHandle, ClientStream>,
     next_handle: u32,
-    pub(crate) received: u32,
-    pub(crate) acked: u32,
-    peer_window: Option<u32>,
+    /// Every byte received, against the peer's Window Acknowledgement Size.
+    pub(crate) acks: AckCounter,
     peer_bandwidth: Option<u32>,
     slice_buf: BytesMut,
     error: Option<ProtocolError>,
@@ -279,9 +291,7 @@ impl ClientSession {
             next_txn: 1,
             streams: BTreeMap::new(),
             next_handle: 1,
-            received: 0,
-            acked: 0,
-            peer_window: None,
+            acks: AckCounter::new(),
             peer_bandwidth: None,
             slice_buf: BytesMut::new(),
             error: None,
@@ -572,7 +582,10 @@ impl ClientSession {
 
     fn read(&mut self, input: &mut BytesMut) -> Result<(), ProtocolError> {
         if self.phase == Phase::Handshake {
-            self.handshake.handle_input(input)?;
+            let before = input.len();
+            let result = self.handshake.handle_input(input);
+            self.count_received(before - input.len());
+            result?;
             while let Some(seg) = self.handshake.poll_transmit() {
                 self.out.push_raw(seg);
             }
@@ -601,16 +614,11 @@ impl ClientSession {
         Ok(())
     }
 
+    /// Counts every byte read, handshake included (as ffmpeg and Flash do), and queues an
+    /// Acknowledgement each time another window's worth has arrived (NOTES 6).
     fn count_received(&mut self, n: usize) {
-        // The sequence number is the wire's wrapping u32.
-        self.received = self.received.wrapping_add(n as u32);
-        if let Some(window) = self.peer_window
-            && window > 0
-            && self.received.wrapping_sub(self.acked) >= window
-        {
-            self.acked = self.received;
-            self.out
-                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+        if let Some(ack) = self.acks.on_received(n) {
+            self.out.push_priority(csid::CONTROL, ack.to_raw(0));
         }
     }
 
@@ -653,7 +661,7 @@ impl ClientSession {
 
     fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
         match wire::decode_control(message)? {
-            wire::Control::WindowAckSize(size) => self.peer_window = Some(size),
+            wire::Control::WindowAckSize(size) => self.acks.set_window(size),
             wire::Control::PeerBandwidth(size) => {
                 // Answer a changed peer bandwidth with our Window Ack Size (NOTES 7).
                 if self.peer_bandwidth != Some(size) {
@@ -704,9 +712,11 @@ impl ClientSession {
                 let info = cmd.arguments.first().cloned().unwrap_or(Value::Null);
                 if ok {
                     self.phase = Phase::Connected;
+                    let enhanced = EnhancedCaps::from_object(&cmd.command_object);
                     self.events.push_back(ClientEvent::Connected {
                         properties: cmd.command_object,
                         information: info,
+                        enhanced,
                     });
                 } else {
                     let (code, description) = wire::code_and_description(&info);
@@ -801,12 +811,9 @@ impl ClientSession {
             .and_then(Value::as_str)
             .unwrap_or("status")
             .to_owned();
-        if code == "NetConnection.Connect.ReconnectRequest" {
-            let tc_url = info.get("tcUrl").and_then(Value::as_str).map(str::to_owned);
-            let description = info
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+        if let Some(r) = ReconnectRequest::from_info(&info) {
+            let tc_url = r.tc_url.map(|u| u.as_str().to_owned());
+            let description = r.description.map(|d| d.as_str().to_owned());
             self.events.push_back(ClientEvent::ReconnectRequested {
                 tc_url,
                 description,

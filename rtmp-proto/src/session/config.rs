@@ -3,6 +3,7 @@
 use super::timer::Timeouts;
 use crate::config::Limits;
 use crate::handshake;
+use crate::media::caps::{CapsEx, CodecKey, EnhancedCaps, EnhancedPolicy, FourCcCaps};
 
 /// How a server session behaves. Share one `Arc<ServerConfig>` across connections.
 #[derive(Debug, Clone)]
@@ -32,6 +33,25 @@ pub struct ServerConfig {
     pub custom_calls: bool,
     /// Seed of the PRNG for handshake filler. Adapters seed it from the OS per connection.
     pub rng_seed: u64,
+    /// Whether Enhanced RTMP is answered, required or ignored in connect.
+    pub enhanced_policy: EnhancedPolicy,
+    /// What we support; the `_result` carries its intersection with the client's.
+    pub enhanced_caps: EnhancedCaps,
+}
+
+/// A relay forwards every codec and supports every `capsEx` feature.
+pub fn relay_enhanced_caps() -> EnhancedCaps {
+    EnhancedCaps {
+        fourcc_list: vec![CodecKey::Any],
+        video: vec![(CodecKey::Any, FourCcCaps::FORWARD)],
+        audio: vec![(CodecKey::Any, FourCcCaps::FORWARD)],
+        caps_ex: CapsEx(
+            CapsEx::RECONNECT.0
+                | CapsEx::MULTITRACK.0
+                | CapsEx::MOD_EX.0
+                | CapsEx::TIMESTAMP_NANO_OFFSET.0,
+        ),
+    }
 }
 
 impl Default for ServerConfig {
@@ -50,6 +70,8 @@ impl Default for ServerConfig {
             fms_version: "FMS/3,5,7,7009".to_owned(),
             custom_calls: false,
             rng_seed: 0x5EED,
+            enhanced_policy: EnhancedPolicy::Auto,
+            enhanced_caps: relay_enhanced_caps(),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::request::{CallId, ConnectId, PlayId, PublishId, StreamId};
 use super::timer::TimeoutKind;
 use crate::amf::Value;
 use crate::error::ProtocolError;
+use crate::media::caps::EnhancedCaps;
 
 /// An audio or video message as it travels between publisher, relay and players.
 ///
@@ -65,6 +66,8 @@ pub struct ConnectRequest {
     pub command_object: Value,
     /// Arguments after the command object (some clients pass credentials there).
     pub arguments: Vec<Value>,
+    /// The client's Enhanced RTMP capabilities, when it advertised any.
+    pub enhanced: Option<EnhancedCaps>,
 }
 
 /// How a publisher wants its stream recorded (`publish` type argument).

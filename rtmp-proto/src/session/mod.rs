@@ -13,7 +13,7 @@ mod timer;
 mod wire;
 
 pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
-pub use config::ServerConfig;
+pub use config::{ServerConfig, relay_enhanced_caps};
 pub use event::{
     CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
     PublishRequest, ServerEvent,

@@ -22,7 +22,8 @@ use crate::amf::Value;
 use crate::chunk::ChunkDecoder;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
-use crate::message::{Command, Encoding, RawMessage};
+use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
+use crate::message::{AckCounter, Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// What the application adds to a successful connect `_result`.
@@ -87,13 +88,12 @@ pub struct ServerSession {
     object_encoding: f64,
     /// How we send commands: like the peer's connect (type 17 answers type 17).
     encoding: Encoding,
-    /// Bytes received after the handshake (wrapping, as acknowledgements carry it).
-    pub(crate) received: u32,
-    /// `received` when we last acknowledged.
-    pub(crate) acked: u32,
-    /// The peer's Window Acknowledgement Size; no acks until it tells us.
-    peer_window: Option<u32>,
+    /// Every byte received, against the peer's Window Acknowledgement Size.
+    pub(crate) acks: AckCounter,
     error: Option<ProtocolError>,
+    /// The E-RTMP answer decided at connect.
+    negotiation: Negotiation,
+    client_caps: Option<EnhancedCaps>,
     /// Bytes of an incomplete chunk left by `handle_input_slice`.
     slice_buf: BytesMut,
     /// The `now` of the latest call, for work triggered by a decision (which has no `now`).
@@ -121,10 +121,10 @@ impl ServerSession {
             next_stream: 1,
             object_encoding: 0.0,
             encoding: Encoding::Amf0,
-            received: 0,
-            acked: 0,
-            peer_window: None,
+            acks: AckCounter::new(),
             error: None,
+            negotiation: Negotiation::Legacy,
+            client_caps: None,
             slice_buf: BytesMut::new(),
             last_now: now,
             config,
@@ -168,7 +168,10 @@ impl ServerSession {
 
     fn read(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
         if self.phase == Phase::Handshake {
-            self.handshake.handle_input(input)?;
+            let before = input.len();
+            let result = self.handshake.handle_input(input);
+            self.count_received(before - input.len());
+            result?;
             while let Some(seg) = self.handshake.poll_transmit() {
                 self.out.push_raw(seg);
             }
@@ -191,16 +194,11 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Counts every byte read, handshake included (as ffmpeg and Flash do), and queues an
+    /// Acknowledgement each time another window's worth has arrived (NOTES 6).
     fn count_received(&mut self, n: usize) {
-        // Truncation is the wire's own arithmetic: the sequence number wraps at 2^32.
-        self.received = self.received.wrapping_add(n as u32);
-        if let Some(window) = self.peer_window
-            && window > 0
-            && self.received.wrapping_sub(self.acked) >= window
-        {
-            self.acked = self.received;
-            self.out
-                .push_priority(csid::CONTROL, wire::acknowledgement(self.received));
+        if let Some(ack) = self.acks.on_received(n) {
+            self.out.push_priority(csid::CONTROL, ack.to_raw(0));
         }
     }
 
@@ -250,7 +248,7 @@ impl ServerSession {
 
     fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
         match wire::decode_control(message)? {
-            wire::Control::WindowAckSize(size) => self.peer_window = Some(size),
+            wire::Control::WindowAckSize(size) => self.acks.set_window(size),
             wire::Control::PingRequest(ts) => {
                 self.out
                     .push_priority(csid::CONTROL, wire::ping_response(ts));
@@ -451,7 +449,19 @@ impl ServerSession {
     }
 
     fn on_connect(&mut self, now: Instant, cmd: Command) -> Result<(), ProtocolError> {
+        let c = &self.config;
+        self.negotiation = c
+            .enhanced_policy
+            .negotiate(&c.enhanced_caps, &cmd.command_object);
+        if self.negotiation == Negotiation::Refuse {
+            let why = Rejection::new("Enhanced RTMP required");
+            let reply = status::connect_rejected(cmd.transaction_id, why, None);
+            self.send_command(StreamId(0), reply);
+            self.close_with(CloseReason::Rejected);
+            return Ok(());
+        }
         let request = wire::connect_request(cmd.command_object, cmd.arguments);
+        self.client_caps = request.enhanced.clone();
         self.object_encoding = request.object_encoding;
         let id = ConnectId(self.ids.next());
         self.phase = Phase::ConnectPending;
@@ -700,6 +710,17 @@ impl ServerSession {
             .push_priority(csid::CONTROL, wire::set_peer_bandwidth(c.peer_bandwidth));
         self.out
             .push_priority(csid::CONTROL, wire::set_chunk_size(c.chunk_size));
+        let mut reply = reply;
+        if let Negotiation::Enhanced(caps) = &self.negotiation {
+            // The negotiated capabilities first; the application's own fields may override.
+            let mut props: Vec<(String, Value)> = caps
+                .to_properties()
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect();
+            props.append(&mut reply.properties);
+            reply.properties = props;
+        }
         let result = status::connect_result(
             p.transaction_id,
             &c.fms_version,
@@ -710,6 +731,36 @@ impl ServerSession {
         self.phase = Phase::Connected;
         self.unblock(self.last_now);
         Ok(())
+    }
+
+    /// Asks an Enhanced RTMP client to reconnect (to `tc_url`, or the same URL when `None`):
+    /// `onStatus NetConnection.Connect.ReconnectRequest`. Only for clients that advertised
+    /// the reconnect capability (`capsEx` bit 1).
+    pub fn request_reconnect(
+        &mut self,
+        tc_url: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<(), UsageError> {
+        self.check_open()?;
+        if self.phase != Phase::Connected {
+            return Err(UsageError::WrongState("not connected"));
+        }
+        if !ReconnectRequest::allowed_for(self.client_caps.as_ref()) {
+            return Err(UsageError::WrongState(
+                "the client did not advertise reconnect support",
+            ));
+        }
+        let request = ReconnectRequest {
+            tc_url: tc_url.map(|u| u.to_owned().into()),
+            description: description.map(|d| d.to_owned().into()),
+        };
+        self.send_command(StreamId(0), Command::on_status_info(request.to_info()));
+        Ok(())
+    }
+
+    /// The client's Enhanced RTMP capabilities from its connect, if it sent any.
+    pub fn client_enhanced_caps(&self) -> Option<&EnhancedCaps> {
+        self.client_caps.as_ref()
     }
 
     /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`.

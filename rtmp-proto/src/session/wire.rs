@@ -8,6 +8,7 @@ use super::event::{ConnectRequest, Media, MediaKind, Metadata};
 use crate::amf::{self, Value};
 use crate::config::Limits;
 use crate::error::ProtocolError;
+use crate::media::caps::EnhancedCaps;
 use crate::message::{
     AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
     RawMessage, UserControlEvent, data::set_data_frame_inner,
@@ -172,6 +173,7 @@ pub(crate) fn connect_request(object: Value, arguments: Vec<Value>) -> ConnectRe
             .get("objectEncoding")
             .and_then(Value::as_f64)
             .unwrap_or(0.0),
+        enhanced: EnhancedCaps::from_object(&object),
         command_object: object,
         arguments,
     }
@@ -199,11 +201,6 @@ fn user(e: UserControlEvent) -> RawMessage {
     e.to_raw(0)
 }
 
-pub(crate) fn acknowledgement(total: u32) -> RawMessage {
-    control(ControlMessage::Acknowledgement {
-        sequence_number: total,
-    })
-}
 pub(crate) fn window_ack_size(size: u32) -> RawMessage {
     control(ControlMessage::WindowAckSize(size))
 }

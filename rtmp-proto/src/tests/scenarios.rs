@@ -523,9 +523,12 @@ fn acknowledgements_follow_the_window_across_the_u32_wrap() {
     let mut p = Pair::with_configs(Segmenter::Random(3), cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
-    // Pretend the client has already received almost 4 GiB.
-    p.client.received = u32::MAX - 2000;
-    p.client.acked = u32::MAX - 2000;
+    // Pretend the client has already received almost 4 GiB (and acknowledged it).
+    let already = p.client.acks.total();
+    let _ = p
+        .client
+        .acks
+        .on_received((u32::MAX - 2000 - already) as usize);
     let h = p.client.play("x").unwrap();
     p.drive();
     let stream = p
@@ -553,7 +556,6 @@ fn acknowledgements_follow_the_window_across_the_u32_wrap() {
     assert!(acks.len() >= 2, "{acks:?}");
     // The sequence numbers wrapped past 2^32 and each is at least a window past the last.
     assert!(acks.iter().any(|a| *a < 100_000), "{acks:?}");
-    assert_eq!(p.client.received, p.client.received);
 }
 
 #[test]
@@ -725,4 +727,113 @@ fn malformed_input_closes_with_a_protocol_error() {
             .is_err()
     );
     assert_eq!(p.server.poll_event(), None);
+}
+
+fn enhanced_params() -> ConnectParams {
+    use crate::media::FourCc;
+    use crate::media::caps::{CapsEx, CodecKey, EnhancedCaps, FourCcCaps};
+    let hvc1 = CodecKey::FourCc(FourCc(*b"hvc1"));
+    let av01 = CodecKey::FourCc(FourCc(*b"av01"));
+    let opus = CodecKey::FourCc(FourCc(*b"Opus"));
+    let mut p = params();
+    p.enhanced = Some(EnhancedCaps {
+        fourcc_list: vec![hvc1, av01],
+        video: vec![(hvc1, FourCcCaps::ALL), (av01, FourCcCaps::DECODE)],
+        audio: vec![(opus, FourCcCaps::ALL)],
+        caps_ex: CapsEx(CapsEx::RECONNECT.0 | CapsEx::MULTITRACK.0),
+    });
+    p
+}
+
+#[test]
+fn enhanced_rtmp_capabilities_are_negotiated() {
+    use crate::media::FourCc;
+    use crate::media::caps::{CapsEx, CodecKey};
+    for seg in Segmenter::ALL {
+        let mut p = Pair::new(seg);
+        p.client.connect(enhanced_params()).unwrap();
+        p.drive();
+        let req = p
+            .server_events
+            .iter()
+            .find_map(|e| match e {
+                ServerEvent::ConnectRequested { request, .. } => Some(request.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let theirs = req.enhanced.expect("client advertised E-RTMP");
+        assert_eq!(theirs.fourcc_list.len(), 2);
+        let answer = p
+            .client_events
+            .iter()
+            .find_map(|e| match e {
+                ClientEvent::Connected { enhanced, .. } => Some(enhanced.clone()),
+                _ => None,
+            })
+            .unwrap()
+            .expect("server answered with E-RTMP caps");
+        // The relay forwards anything: the intersection is exactly what the client listed.
+        assert!(
+            answer
+                .fourcc_list
+                .contains(&CodecKey::FourCc(FourCc(*b"hvc1"))),
+            "{seg:?}"
+        );
+        assert!(answer.caps_ex.contains(CapsEx::RECONNECT));
+        assert!(!answer.caps_ex.contains(CapsEx::MOD_EX));
+    }
+}
+
+#[test]
+fn legacy_clients_get_a_legacy_result_and_no_reconnect_request() {
+    let mut p = connected(Segmenter::Whole);
+    assert!(
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Connected { enhanced: None, .. }))
+    );
+    assert!(
+        p.server
+            .request_reconnect(Some("rtmp://b/live"), None)
+            .is_err()
+    );
+}
+
+#[test]
+fn enhanced_only_refuses_legacy_clients() {
+    let cfg = ServerConfig {
+        enhanced_policy: crate::media::caps::EnhancedPolicy::EnhancedOnly,
+        ..ServerConfig::default()
+    };
+    let mut p = Pair::with_configs(Segmenter::Whole, cfg, ClientConfig::default());
+    p.client.connect(params()).unwrap();
+    p.drive();
+    assert!(
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::ConnectRejected { .. }))
+    );
+    assert_eq!(
+        p.server_saw(|e| matches!(e, ServerEvent::ConnectRequested { .. })),
+        0
+    );
+}
+
+#[test]
+fn reconnect_request_reaches_a_client_that_advertised_it() {
+    for seg in Segmenter::ALL {
+        let mut p = Pair::new(seg);
+        p.client.connect(enhanced_params()).unwrap();
+        p.drive();
+        p.server
+            .request_reconnect(Some("rtmp://edge2/live"), Some("maintenance"))
+            .unwrap();
+        p.drive();
+        assert!(
+            p.client_events.iter().any(|e| matches!(e,
+            ClientEvent::ReconnectRequested { tc_url: Some(u), description: Some(d) }
+                if u == "rtmp://edge2/live" && d == "maintenance")),
+            "{seg:?}"
+        );
+    }
 }
