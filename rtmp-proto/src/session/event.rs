@@ -101,6 +101,15 @@ pub struct PlayRequest {
     pub reset: bool,
 }
 
+impl PlayRequest {
+    /// Whether the player asked for the live stream. Clients send -2000 (Flash), -1000,
+    /// -2 (Adobe's "live or recorded"), -1 ("live only") and 0 (ffmpeg for live input): a
+    /// live server treats every one of them as "from the live point".
+    pub fn wants_live(&self) -> bool {
+        self.start <= 0.0 || self.start.is_nan()
+    }
+}
+
 /// A command the session does not handle itself, offered to the application.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRequest {

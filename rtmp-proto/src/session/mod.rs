@@ -5,6 +5,7 @@
 mod client;
 mod config;
 mod event;
+mod io;
 mod outbound;
 mod request;
 mod server;
@@ -18,6 +19,7 @@ pub use event::{
     CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
     PublishRequest, ServerEvent,
 };
+pub use io::Session;
 pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};
 pub use server::{ConnectReply, Droppable, ServerSession};
 pub use timer::{TimeoutKind, Timeouts};

@@ -794,8 +794,6 @@ impl ServerSession {
             );
             let s = p.stream;
             self.out
-                .push_priority(csid::CONTROL, wire::stream_is_recorded(s.0));
-            self.out
                 .push_priority(csid::CONTROL, wire::stream_begin(s.0));
             self.send_command(
                 s,

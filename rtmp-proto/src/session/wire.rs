@@ -225,9 +225,6 @@ pub(crate) fn stream_begin(stream_id: u32) -> RawMessage {
 pub(crate) fn stream_eof(stream_id: u32) -> RawMessage {
     user(UserControlEvent::StreamEof { stream_id })
 }
-pub(crate) fn stream_is_recorded(stream_id: u32) -> RawMessage {
-    user(UserControlEvent::StreamIsRecorded { stream_id })
-}
 pub(crate) fn set_buffer_length(stream_id: u32, buffer_ms: u32) -> RawMessage {
     user(UserControlEvent::SetBufferLength {
         stream_id,

@@ -837,3 +837,101 @@ fn reconnect_request_reaches_a_client_that_advertised_it() {
         );
     }
 }
+
+#[test]
+fn queued_droppable_media_can_be_discarded() {
+    let (mut p, h, stream) = playing(Segmenter::Whole);
+    let keep = video(0, 5000, 1);
+    p.server
+        .send_media(stream, keep.clone(), crate::session::Droppable::No)
+        .unwrap();
+    for i in 1..5 {
+        p.server
+            .send_media(
+                stream,
+                video(i * 40, 5000, 2),
+                crate::session::Droppable::Yes,
+            )
+            .unwrap();
+    }
+    let queued = p.server.pending_transmit_bytes();
+    assert!(queued >= 25_000);
+    assert_eq!(p.server.discard_droppable(), 4);
+    assert_eq!(p.server.pending_transmit_bytes(), queued - 20_000);
+    p.drive();
+    let got: Vec<Media> = p
+        .client_events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Media { handle, media } if *handle == h => Some(media.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![keep]);
+}
+
+#[test]
+fn delete_stream_by_name_is_tolerated() {
+    let (mut p, _h) = publishing(Segmenter::Whole);
+    let stream = p
+        .server_events
+        .iter()
+        .find_map(|e| match e {
+            ServerEvent::PublishRequested { request, .. } => Some(request.stream),
+            _ => None,
+        })
+        .unwrap();
+    let delete = Command::new("deleteStream", 0.0, Value::Null, vec![Value::from("cam1")]);
+    inject_c2s(&mut p, &[delete.to_raw(Encoding::Amf0, 0, stream.0)]);
+    assert!(
+        p.server_events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::PublishStopped { stream: s } if *s == stream))
+    );
+    assert!(
+        p.server_events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::StreamDeleted { stream: s } if *s == stream))
+    );
+    assert!(!p.server.is_closed());
+}
+
+#[test]
+fn client_answers_set_peer_bandwidth_with_window_ack_size() {
+    let p = connected(Segmenter::Whole);
+    let sent: Vec<ControlMessage> = messages_in(&p.c2s_log)
+        .iter()
+        .filter_map(|m| ControlMessage::decode(m.type_id, &m.payload).ok())
+        .collect();
+    assert!(
+        sent.contains(&ControlMessage::WindowAckSize(
+            ServerConfig::default().peer_bandwidth
+        )),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn every_live_start_value_means_live() {
+    for start in [-2000.0, -1000.0, -2.0, -1.0, 0.0] {
+        let mut p = connected(Segmenter::Whole);
+        let create = Command::new("createStream", 2.0, Value::Null, vec![]);
+        inject_c2s(&mut p, &[create.to_raw(Encoding::Amf0, 0, 0)]);
+        let play = Command::new(
+            "play",
+            0.0,
+            Value::Null,
+            vec![Value::from("s"), Value::Number(start)],
+        );
+        inject_c2s(&mut p, &[play.to_raw(Encoding::Amf0, 0, 1)]);
+        let req = p
+            .server_events
+            .iter()
+            .find_map(|e| match e {
+                ServerEvent::PlayRequested { request, .. } => Some(request.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(req.wants_live(), "{start}");
+    }
+}
