@@ -6,7 +6,8 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::client::{ClientEvent, ClientSession};
-use super::server::{ServerEvent, ServerSession};
+use super::event::ServerEvent;
+use super::server::ServerSession;
 use crate::error::ProtocolError;
 
 /// What a connection driver needs from a session: feed bytes, time and end of input in;
