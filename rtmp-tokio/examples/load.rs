@@ -1,0 +1,307 @@
+//! Load generator: N players (and optionally the publisher) against one RTMP server.
+//!
+//! ```sh
+//! cargo run --release -p rtmp-tokio --example load -- \
+//!     --url rtmp://127.0.0.1:1935/live/load --players 100 --duration 20 --publish
+//! ```
+//!
+//! With `--publish` it also publishes a synthetic stream (25 fps video at `--kbps`, a
+//! keyframe every 2 s, 50 audio frames/s) whose frames carry their send time, so every
+//! player measures end-to-end latency through the server. It reports per-player bytes and
+//! frames, time to first frame (and whether that frame was a keyframe after the sequence
+//! headers), latency percentiles and dropped connections.
+#![allow(clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use clap::Parser;
+use rtmp_proto::session::{
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
+    StreamHandle,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Parser, Debug, Clone)]
+struct Args {
+    /// rtmp://host[:port]/app/stream
+    #[arg(long)]
+    url: String,
+    #[arg(long, default_value_t = 10)]
+    players: usize,
+    /// Seconds of playing.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Also publish a synthetic stream with embedded send times.
+    #[arg(long)]
+    publish: bool,
+    /// Video bitrate of the synthetic stream.
+    #[arg(long, default_value_t = 3000)]
+    kbps: u64,
+    /// Seconds between starting the publisher and the players.
+    #[arg(long, default_value_t = 1.0)]
+    join_after: f64,
+}
+
+const MAGIC: &[u8; 8] = b"RTMPLOAD";
+
+struct Target {
+    addr: String,
+    app: String,
+    stream: String,
+    tc_url: String,
+}
+
+fn parse_url(url: &str) -> Target {
+    let rest = url.strip_prefix("rtmp://").expect("an rtmp:// URL");
+    let (host, path) = rest.split_once('/').expect("rtmp://host/app/stream");
+    let (app, stream) = path.rsplit_once('/').expect("rtmp://host/app/stream");
+    let addr = if host.contains(':') { host.to_owned() } else { format!("{host}:1935") };
+    Target { addr, app: app.to_owned(), stream: stream.to_owned(), tc_url: format!("rtmp://{host}/{app}") }
+}
+
+/// One connection's session loop: write what the session queued, read, feed, repeat.
+struct Conn {
+    sock: TcpStream,
+    session: ClientSession,
+    input: BytesMut,
+}
+
+impl Conn {
+    async fn open(t: &Target, seed: u64) -> std::io::Result<Conn> {
+        let sock = TcpStream::connect(&t.addr).await?;
+        sock.set_nodelay(true)?;
+        let mut config = ClientConfig::default();
+        config.rng_seed = seed;
+        let mut session = ClientSession::new(Arc::new(config), Instant::now());
+        session.connect(ConnectParams::new(t.app.clone(), t.tc_url.clone())).expect("fresh session");
+        Ok(Conn { sock, session, input: BytesMut::with_capacity(64 * 1024) })
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let mut batch = BytesMut::new();
+        while let Some(seg) = self.session.poll_transmit() {
+            batch.extend_from_slice(&seg);
+        }
+        if !batch.is_empty() {
+            self.sock.write_all(&batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads once (bounded by `deadline`) and returns the events that produced.
+    async fn step(&mut self, deadline: Instant) -> std::io::Result<Vec<ClientEvent>> {
+        self.flush().await?;
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(wait, self.sock.read_buf(&mut self.input)).await {
+            Ok(Ok(0)) => self.session.handle_eof(Instant::now()),
+            Ok(Ok(_)) => {
+                let _ = self.session.handle_input(Instant::now(), &mut self.input);
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => self.session.handle_timeout(Instant::now()),
+        }
+        let events: Vec<ClientEvent> = std::iter::from_fn(|| self.session.poll_event()).collect();
+        self.flush().await?;
+        Ok(events)
+    }
+}
+
+#[derive(Debug, Default)]
+struct PlayerReport {
+    bytes: u64,
+    video_frames: u64,
+    audio_frames: u64,
+    first_frame: Option<Duration>,
+    first_is_key_after_headers: bool,
+    latencies_us: Vec<u64>,
+    dropped: bool,
+}
+
+fn micros_since(origin: Instant) -> u64 {
+    Instant::now().duration_since(origin).as_micros() as u64
+}
+
+async fn player(t: Arc<Target>, id: usize, until: Instant, origin: Instant) -> PlayerReport {
+    let mut r = PlayerReport::default();
+    let Ok(mut c) = Conn::open(&t, 1000 + id as u64).await else {
+        r.dropped = true;
+        return r;
+    };
+    let started = Instant::now();
+    let mut handle: Option<StreamHandle> = None;
+    let mut saw_video_header = false;
+    while Instant::now() < until {
+        let Ok(events) = c.step(until).await else {
+            r.dropped = true;
+            break;
+        };
+        for ev in events {
+            match ev {
+                ClientEvent::Connected { .. } => handle = c.session.play(&t.stream).ok(),
+                ClientEvent::Media { media, .. } => {
+                    r.bytes += media.payload.len() as u64;
+                    match media.kind {
+                        MediaKind::Audio => r.audio_frames += 1,
+                        MediaKind::Video => {
+                            let p = &media.payload;
+                            let is_header = p.get(1) == Some(&0);
+                            if is_header {
+                                saw_video_header = true;
+                                continue;
+                            }
+                            r.video_frames += 1;
+                            if r.first_frame.is_none() {
+                                r.first_frame = Some(started.elapsed());
+                                r.first_is_key_after_headers = saw_video_header && p.first() == Some(&0x17);
+                            }
+                            if let Some(sent) = sent_at(p) {
+                                r.latencies_us.push(micros_since(origin).saturating_sub(sent));
+                            }
+                        }
+                    }
+                }
+                ClientEvent::Closed(_) => {
+                    r.dropped = true;
+                    return r;
+                }
+                _ => {}
+            }
+        }
+    }
+    let _ = handle;
+    r
+}
+
+/// The send time embedded by [`synthetic_video`], if this frame carries one.
+fn sent_at(payload: &[u8]) -> Option<u64> {
+    let body = payload.get(5..)?;
+    if body.get(..8)? != MAGIC {
+        return None;
+    }
+    Some(u64::from_be_bytes(body.get(8..16)?.try_into().ok()?))
+}
+
+fn synthetic_video(key: bool, sent_us: u64, size: usize) -> Bytes {
+    let mut b = BytesMut::with_capacity(size.max(21));
+    b.put_u8(if key { 0x17 } else { 0x27 });
+    b.put_slice(&[1, 0, 0, 0]); // AVC NALU, composition time 0
+    b.put_slice(MAGIC);
+    b.put_u64(sent_us);
+    b.resize(size.max(b.len()), 0xAB);
+    b.freeze()
+}
+
+async fn publisher(t: Arc<Target>, args: Args, stop: Arc<AtomicBool>, origin: Instant) -> std::io::Result<()> {
+    let mut c = Conn::open(&t, 7).await?;
+    let mut handle = None;
+    let far = || Instant::now() + Duration::from_millis(5);
+    while handle.is_none() {
+        for ev in c.step(far()).await? {
+            match ev {
+                ClientEvent::Connected { .. } => {
+                    c.session.publish(&t.stream, PublishMode::Live).ok();
+                }
+                ClientEvent::PublishStarted { handle: h, .. } => handle = Some(h),
+                ClientEvent::Closed(reason) => {
+                    return Err(std::io::Error::other(format!("publisher closed: {reason:?}")));
+                }
+                _ => {}
+            }
+        }
+    }
+    let h = handle.expect("loop exits with a handle");
+    let seq = Bytes::from_static(&[0x17, 0, 0, 0, 0, 1, 0x42, 0xC0, 0x1E, 0xFF, 0xE1, 0, 0, 1, 0, 0]);
+    c.session.send_media(h, Media { kind: MediaKind::Video, timestamp: 0, payload: seq }).ok();
+    let aac_seq = Bytes::from_static(&[0xAF, 0, 0x12, 0x10]);
+    c.session.send_media(h, Media { kind: MediaKind::Audio, timestamp: 0, payload: aac_seq }).ok();
+    let frame_bytes = (args.kbps * 1000 / 8 / 25) as usize;
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let ts = (n * 40) as u32;
+        let video = synthetic_video(n % 50 == 0, micros_since(origin), frame_bytes);
+        c.session.send_media(h, Media { kind: MediaKind::Video, timestamp: ts, payload: video }).ok();
+        for a in 0..2u32 {
+            let audio = Bytes::from_static(&[0xAF, 1, 0x21, 0x10, 0x04, 0x60, 0x8C, 0x1C]);
+            c.session.send_media(h, Media { kind: MediaKind::Audio, timestamp: ts + a * 20, payload: audio }).ok();
+        }
+        n += 1;
+        let next = start + Duration::from_millis(n * 40);
+        while Instant::now() < next {
+            c.step(next).await?;
+        }
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let t = Arc::new(parse_url(&args.url));
+    let origin = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let publishing = args.publish.then(|| {
+        let (t, args, stop) = (t.clone(), args.clone(), stop.clone());
+        tokio::spawn(async move { publisher(t, args, stop, origin).await })
+    });
+    if args.publish {
+        tokio::time::sleep(Duration::from_secs_f64(args.join_after)).await;
+    }
+    let until = Instant::now() + Duration::from_secs(args.duration);
+    let players: Vec<_> = (0..args.players)
+        .map(|i| tokio::spawn(player(t.clone(), i, until, origin)))
+        .collect();
+    let mut reports = Vec::new();
+    for p in players {
+        reports.push(p.await.expect("player task"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    if let Some(p) = publishing {
+        if let Ok(Err(e)) = p.await {
+            println!("publisher error: {e}");
+        }
+    }
+    let secs = args.duration as f64;
+    let mut lat: Vec<u64> = reports.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();
+    lat.sort_unstable();
+    let mut ttff: Vec<u64> = reports.iter().filter_map(|r| r.first_frame.map(|d| d.as_micros() as u64)).collect();
+    ttff.sort_unstable();
+    let total_bytes: u64 = reports.iter().map(|r| r.bytes).sum();
+    let frames: Vec<u64> = reports.iter().map(|r| r.video_frames).collect();
+    println!("players {}  dropped {}", reports.len(), reports.iter().filter(|r| r.dropped).count());
+    println!(
+        "video frames per player: min {} max {}  ({:.1} fps avg)",
+        frames.iter().min().unwrap_or(&0),
+        frames.iter().max().unwrap_or(&0),
+        frames.iter().sum::<u64>() as f64 / reports.len().max(1) as f64 / secs
+    );
+    println!("delivered {:.1} MB ({:.1} Mbit/s total)", total_bytes as f64 / 1e6, total_bytes as f64 * 8.0 / 1e6 / secs);
+    println!(
+        "time to first frame ms: p50 {:.1} p99 {:.1} max {:.1}; first frame a keyframe after headers: {}/{}",
+        percentile(&ttff, 0.5) as f64 / 1000.0,
+        percentile(&ttff, 0.99) as f64 / 1000.0,
+        ttff.last().copied().unwrap_or(0) as f64 / 1000.0,
+        reports.iter().filter(|r| r.first_is_key_after_headers).count(),
+        reports.len()
+    );
+    if !lat.is_empty() {
+        println!(
+            "latency ms: p50 {:.2} p99 {:.2} max {:.2} ({} samples)",
+            percentile(&lat, 0.5) as f64 / 1000.0,
+            percentile(&lat, 0.99) as f64 / 1000.0,
+            lat.last().copied().unwrap_or(0) as f64 / 1000.0,
+            lat.len()
+        );
+    }
+}
