@@ -22,7 +22,8 @@ pub fn run(data: &[u8]) {
     limits.max_partial_bytes = 128 * 1024;
     let mut dec = ChunkDecoder::new(&limits);
     let size = CHUNK_SIZES[usize::from(*size_pick) % CHUNK_SIZES.len()];
-    dec.set_chunk_size(size).expect("every listed chunk size is valid");
+    dec.set_chunk_size(size)
+        .expect("every listed chunk size is valid");
     let read = usize::from(*read_pick) + 1;
 
     let mut input = BytesMut::new();

@@ -31,6 +31,8 @@ pub struct ChunkDecoder {
     streams: Vec<InStream>,
     /// Bytes reserved by the reassembly buffers of all csids.
     partial_bytes: usize,
+    /// Index of the stream the previous chunk belonged to, for the fast path.
+    last: usize,
 }
 
 /// What the decoder remembers about one chunk stream: the last header, for the compressed
@@ -85,6 +87,7 @@ impl ChunkDecoder {
             max_partial_bytes: limits.max_partial_bytes,
             streams: Vec::new(),
             partial_bytes: 0,
+            last: 0,
         }
     }
 
@@ -115,14 +118,50 @@ impl ChunkDecoder {
     /// An error is fatal for the connection: the chunk stream cannot be resynchronised.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {
         loop {
-            let Some(plan) = self.plan(input)? else {
-                return Ok(None);
+            let done = match self.continue_fast(input) {
+                Some(done) => done,
+                None => {
+                    let Some(plan) = self.plan(input)? else {
+                        return Ok(None);
+                    };
+                    self.apply(plan, input)
+                }
             };
-            if let Some(msg) = self.apply(plan, input) {
+            if let Some(msg) = done {
                 self.apply_control(&msg)?;
                 return Ok(Some(msg));
             }
         }
+    }
+
+    /// The common chunk of a large message: a one-byte fmt 3 header continuing the message
+    /// on the csid of the previous chunk, without extended timestamp. `None` when the chunk
+    /// is anything else or incomplete (the general path decides then); otherwise the message
+    /// it completes, if any.
+    fn continue_fast(&mut self, input: &mut BytesMut) -> Option<Option<RawMessage>> {
+        let first = *input.first()?;
+        let stream = self.streams.get_mut(self.last)?;
+        if first >> 6 != FMT_CONTINUE
+            || u32::from(first & 0x3F) != stream.csid
+            || stream.extended.is_some()
+        {
+            return None;
+        }
+        let buf = stream.partial.as_mut()?;
+        let remaining = (stream.length as usize).saturating_sub(buf.len());
+        let end = 1 + remaining.min(self.chunk_size as usize);
+        buf.extend_from_slice(input.get(1..end)?);
+        input.advance(end);
+        if buf.len() < stream.length as usize {
+            return Some(None);
+        }
+        let payload = stream
+            .partial
+            .take()
+            .map(BytesMut::freeze)
+            .unwrap_or_default();
+        self.partial_bytes -= stream.length as usize;
+        Some(Some(stream.message(payload)))
     }
 
     fn find(&self, csid: u32) -> Option<usize> {
@@ -280,7 +319,6 @@ impl ChunkDecoder {
 
     /// Consumes the planned chunk; returns the message it completes, if any.
     fn apply(&mut self, plan: Plan, input: &mut BytesMut) -> Option<RawMessage> {
-        input.advance(plan.header_len);
         let index = match plan.index {
             Some(i) => i,
             None => {
@@ -297,6 +335,7 @@ impl ChunkDecoder {
                 self.streams.len() - 1
             }
         };
+        self.last = index;
         // `index` is either a position `find` returned or the element just pushed, and
         // nothing removes streams.
         let stream = self.streams.get_mut(index).expect("stream index is valid");
@@ -310,12 +349,14 @@ impl ChunkDecoder {
             stream.extended = start.extended;
             if plan.payload_len == start.length as usize {
                 // The whole message is in this chunk: hand out a slice of the input.
+                input.advance(plan.header_len);
                 let payload = input.split_to(plan.payload_len).freeze();
                 return Some(stream.message(payload));
             }
             let mut buf = BytesMut::with_capacity(start.length as usize);
-            buf.extend_from_slice(input.get(..plan.payload_len).unwrap_or_default());
-            input.advance(plan.payload_len);
+            let end = plan.header_len + plan.payload_len;
+            buf.extend_from_slice(input.get(plan.header_len..end).unwrap_or_default());
+            input.advance(end);
             stream.partial = Some(buf);
             self.partial_bytes += start.length as usize;
             return None;
@@ -326,8 +367,9 @@ impl ChunkDecoder {
             .partial
             .as_mut()
             .expect("continuation has a partial message");
-        buf.extend_from_slice(input.get(..plan.payload_len).unwrap_or_default());
-        input.advance(plan.payload_len);
+        let end = plan.header_len + plan.payload_len;
+        buf.extend_from_slice(input.get(plan.header_len..end).unwrap_or_default());
+        input.advance(end);
         if buf.len() < stream.length as usize {
             return None;
         }

@@ -13,7 +13,7 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 
 use super::header::{
-    self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM,
+    self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM, HeaderBytes,
     MAX_CHUNK_SIZE, MAX_CSID, MAX_HEADER_LEN, MAX_WIRE_MESSAGE_LEN, MIN_CSID,
 };
 use crate::error::UsageError;
@@ -149,9 +149,10 @@ impl ChunkEncoder {
     /// Produces the next chunk of `msg` as a header and a zero-copy slice of its payload,
     /// or `None` when every chunk has been produced.
     ///
-    /// The header is written into `headers`, a scratch buffer the caller keeps between calls,
-    /// and split off it, so steady-state chunking does not allocate. Anything the caller left
-    /// in `headers` is returned in front of the header.
+    /// A header longer than one byte is written into `headers`, a scratch buffer the caller
+    /// keeps between calls, and split off it, so steady-state chunking does not allocate;
+    /// one-byte headers (most continuation chunks) are static. Anything the caller left in
+    /// `headers` is returned in front of a multi-byte header.
     pub fn next_chunk(
         &mut self,
         msg: &mut OutboundMessage,
@@ -160,11 +161,18 @@ impl ChunkEncoder {
         if msg.is_finished() {
             return None;
         }
-        if headers.capacity() - headers.len() < MAX_HEADER_LEN {
-            headers.reserve(HEADER_SCRATCH);
-        }
-        let range = self.write_chunk_header(msg, headers);
-        Some((headers.split().freeze(), msg.message.payload.slice(range)))
+        let (h, range) = self.chunk_header(msg);
+        let header = match h.as_slice() {
+            [b] if headers.is_empty() => header::one_byte_header(*b),
+            bytes => {
+                if headers.capacity() - headers.len() < MAX_HEADER_LEN {
+                    headers.reserve(HEADER_SCRATCH);
+                }
+                headers.extend_from_slice(bytes);
+                headers.split().freeze()
+            }
+        };
+        Some((header, msg.message.payload.slice(range)))
     }
 
     /// Appends all chunks of `message` to `out`, copying the payload: the simple form for
@@ -177,34 +185,33 @@ impl ChunkEncoder {
     ) -> Result<(), UsageError> {
         let mut msg = self.begin(csid, message)?;
         while !msg.is_finished() {
-            out.reserve(MAX_HEADER_LEN + msg.remaining_payload().min(self.chunk_size as usize));
-            let range = self.write_chunk_header(&mut msg, out);
-            out.extend_from_slice(msg.message.payload.get(range).unwrap_or_default());
+            let (h, range) = self.chunk_header(&mut msg);
+            let payload = msg.message.payload.get(range).unwrap_or_default();
+            out.reserve(h.as_slice().len() + payload.len());
+            out.extend_from_slice(h.as_slice());
+            out.extend_from_slice(payload);
         }
         Ok(())
     }
 
-    /// Writes the next chunk header of `msg` to `out` and returns the payload range the
+    /// Builds the next chunk header of `msg` and returns it with the payload range the
     /// chunk carries.
-    fn write_chunk_header(
-        &mut self,
-        msg: &mut OutboundMessage,
-        out: &mut BytesMut,
-    ) -> Range<usize> {
+    fn chunk_header(&mut self, msg: &mut OutboundMessage) -> (HeaderBytes, Range<usize>) {
+        let mut out = HeaderBytes::new();
         if msg.started {
-            header::write_basic(FMT_CONTINUE, msg.csid, out);
+            header::write_basic(FMT_CONTINUE, msg.csid, &mut out);
             if let Some(ext) = msg.extended {
-                header::write_extended(ext, out);
+                header::write_extended(ext, &mut out);
             }
         } else {
             let m = &msg.message;
             // `begin` checked the length fits 24 bits.
             let length = m.payload.len() as u32;
             let (fmt, ts_value) = self.compress(msg.csid, m, length);
-            header::write_basic(fmt, msg.csid, out);
-            header::write_message_header(fmt, ts_value, length, m.type_id, m.stream_id, out);
+            header::write_basic(fmt, msg.csid, &mut out);
+            header::write_message_header(fmt, ts_value, length, m.type_id, m.stream_id, &mut out);
             if header::needs_extended(ts_value) {
-                header::write_extended(ts_value, out);
+                header::write_extended(ts_value, &mut out);
                 msg.extended = Some(ts_value);
             }
             msg.started = true;
@@ -214,7 +221,7 @@ impl ChunkEncoder {
         if msg.is_finished() {
             self.finished(&msg.message);
         }
-        start..msg.sent
+        (out, start..msg.sent)
     }
 
     /// Picks the smallest header format for `m` against the last header emitted on `csid`
