@@ -31,8 +31,9 @@ pub struct ChunkDecoder {
     streams: Vec<InStream>,
     /// Bytes reserved by the reassembly buffers of all csids.
     partial_bytes: usize,
-    /// Index of the stream the previous chunk belonged to, for the fast path.
-    last: usize,
+    /// For the one-byte csids (2..=63): index + 1 into `streams`, 0 when not open. Lets the
+    /// fast path find a stream without scanning.
+    small: [u8; 64],
 }
 
 /// What the decoder remembers about one chunk stream: the last header, for the compressed
@@ -87,7 +88,7 @@ impl ChunkDecoder {
             max_partial_bytes: limits.max_partial_bytes,
             streams: Vec::new(),
             partial_bytes: 0,
-            last: 0,
+            small: [0; 64],
         }
     }
 
@@ -118,7 +119,7 @@ impl ChunkDecoder {
     /// An error is fatal for the connection: the chunk stream cannot be resynchronised.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {
         loop {
-            let done = match self.continue_fast(input) {
+            let done = match self.fast(input) {
                 Some(done) => done,
                 None => {
                     let Some(plan) = self.plan(input)? else {
@@ -134,25 +135,37 @@ impl ChunkDecoder {
         }
     }
 
-    /// The common chunk of a large message: a one-byte fmt 3 header continuing the message
-    /// on the csid of the previous chunk, without extended timestamp. `None` when the chunk
-    /// is anything else or incomplete (the general path decides then); otherwise the message
-    /// it completes, if any.
-    fn continue_fast(&mut self, input: &mut BytesMut) -> Option<Option<RawMessage>> {
+    /// The chunks of a busy stream: a one-byte fmt 3 header on csid 2..=63 without extended
+    /// timestamp, either continuing the csid's message or starting one that fits this chunk.
+    /// `None` when the chunk is anything else or incomplete (the general path decides then);
+    /// otherwise the message it completes, if any. Same result as the general path, only
+    /// without the bookkeeping it needs for the rare cases.
+    fn fast(&mut self, input: &mut BytesMut) -> Option<Option<RawMessage>> {
         let first = *input.first()?;
-        let stream = self.streams.get_mut(self.last)?;
-        if first >> 6 != FMT_CONTINUE
-            || u32::from(first & 0x3F) != stream.csid
-            || stream.extended.is_some()
-        {
+        if first >> 6 != FMT_CONTINUE {
             return None;
         }
-        let buf = stream.partial.as_mut()?;
-        let remaining = (stream.length as usize).saturating_sub(buf.len());
-        let end = 1 + remaining.min(self.chunk_size as usize);
+        let slot = *self.small.get(usize::from(first & 0x3F))?;
+        let stream = self.streams.get_mut(usize::from(slot).checked_sub(1)?)?;
+        if stream.extended.is_some() {
+            return None;
+        }
+        let length = stream.length as usize;
+        let chunk_size = self.chunk_size as usize;
+        let Some(buf) = stream.partial.as_mut() else {
+            // A new message repeating the previous header and delta (item 2).
+            if length > chunk_size || input.len() < 1 + length {
+                return None;
+            }
+            stream.timestamp = stream.timestamp.wrapping_add(stream.delta);
+            input.advance(1);
+            let payload = input.split_to(length).freeze();
+            return Some(Some(stream.message(payload)));
+        };
+        let end = 1 + length.saturating_sub(buf.len()).min(chunk_size);
         buf.extend_from_slice(input.get(1..end)?);
         input.advance(end);
-        if buf.len() < stream.length as usize {
+        if buf.len() < length {
             return Some(None);
         }
         let payload = stream
@@ -160,7 +173,7 @@ impl ChunkDecoder {
             .take()
             .map(BytesMut::freeze)
             .unwrap_or_default();
-        self.partial_bytes -= stream.length as usize;
+        self.partial_bytes -= length;
         Some(Some(stream.message(payload)))
     }
 
@@ -332,10 +345,17 @@ impl ChunkDecoder {
                     extended: None,
                     partial: None,
                 });
-                self.streams.len() - 1
+                let index = self.streams.len() - 1;
+                // At most `max_chunk_streams` entries; past 255 the fast path just skips them.
+                if let (Some(slot), Ok(v)) = (
+                    self.small.get_mut(plan.csid as usize),
+                    u8::try_from(index + 1),
+                ) {
+                    *slot = v;
+                }
+                index
             }
         };
-        self.last = index;
         // `index` is either a position `find` returned or the element just pushed, and
         // nothing removes streams.
         let stream = self.streams.get_mut(index).expect("stream index is valid");
