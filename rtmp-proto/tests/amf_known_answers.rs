@@ -119,7 +119,10 @@ fn item10_ffmpeg_connect_decodes_and_reencodes_identically() {
 fn item10_decoded_strings_share_the_payload() {
     let bytes = ffmpeg_connect_bytes();
     let values = dec0(&bytes).unwrap();
-    let app = values[2].get("app").and_then(Value::as_amf_string).unwrap();
+    let app = values[2]
+        .get("tcUrl")
+        .and_then(Value::as_amf_string)
+        .unwrap();
     let range = bytes.as_ptr_range();
     assert!(
         range.contains(&app.as_bytes().as_ptr()),

@@ -93,9 +93,14 @@ fn send_interleaved(ops: &[Op], schedule: &[u8]) -> (BytesMut, Vec<RawMessage>) 
             q.2 = Some(enc.begin(q.0, &m).unwrap());
         }
         let out = q.2.as_mut().unwrap();
-        let (h, p) = enc.next_chunk(out, &mut scratch).unwrap();
-        wire.extend_from_slice(&h);
-        wire.extend_from_slice(&p);
+        // Both outbound forms: zero-copy slices and copied chunks.
+        if pick % 2 == 0 {
+            let (h, p) = enc.next_chunk(out, &mut scratch).unwrap();
+            wire.extend_from_slice(&h);
+            wire.extend_from_slice(&p);
+        } else {
+            assert!(enc.next_chunk_into(out, &mut wire));
+        }
         if out.is_finished() {
             done.push(out.message().clone());
             q.2 = None;

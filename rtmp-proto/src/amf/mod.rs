@@ -2,8 +2,12 @@
 //!
 //! One value model, [`Value`], covers both formats, so a command decoded from AMF0 can carry
 //! an AMF3 value (marker `0x11`) and be written back byte for byte. Strings are
-//! [`AmfString`]s that share the message payload: decoding a `connect` command allocates only
-//! the property vectors.
+//! [`AmfString`]s: short ones inline, long ones zero-copy slices of the message payload, so
+//! decoding a `connect` command allocates only its containers (four allocations, see
+//! `tests/amf_allocations.rs`). Object properties keep wire order.
+//!
+//! Reference tables live for one message: use one decoder or encoder per message. Inside an
+//! AMF0 message, every AMF3 value behind a switch marker shares one set of AMF3 tables.
 //!
 //! ```
 //! use bytes::{Bytes, BytesMut};
@@ -69,7 +73,8 @@ pub enum AmfError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeLimits {
-    /// Deepest nesting of objects, arrays, vectors and dictionaries.
+    /// Deepest nesting of objects, arrays, vectors and dictionaries. The decoders recurse,
+    /// so keep this modest (64 levels use a few tens of KiB of stack).
     pub max_depth: usize,
     /// Most entries in each reference table (AMF0 objects; AMF3 strings, objects, traits).
     pub max_references: usize,

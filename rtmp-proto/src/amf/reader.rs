@@ -92,8 +92,32 @@ impl Reader {
     }
 
     /// The next `len` bytes as a string (invalid UTF-8 repaired).
+    ///
+    /// This is the hot path of command decoding: short strings are copied inline (a fixed
+    /// 23-byte window when the input has one, which compiles to a few moves), long ones
+    /// become a shared slice; ASCII, most of what RTMP carries, skips the UTF-8 decoder.
     pub(crate) fn string(&mut self, len: u64) -> Result<AmfString, AmfError> {
-        self.bytes(len).map(AmfString::from_utf8_lossy)
+        let start = self.pos;
+        let Some(raw) = usize::try_from(len)
+            .ok()
+            .and_then(|len| self.buf.get(start..)?.get(..len))
+        else {
+            return Err(AmfError::LengthExceedsInput {
+                length: len,
+                remaining: self.remaining(),
+            });
+        };
+        let end = start + raw.len();
+        let valid = raw.is_ascii() || std::str::from_utf8(raw).is_ok();
+        let out = if !valid {
+            AmfString::from_utf8_lossy(Bytes::copy_from_slice(raw))
+        } else if let Some(s) = AmfString::inline_window(raw.len(), self.buf.get(start..)) {
+            s
+        } else {
+            AmfString::from_checked(self.buf.slice(start..end))
+        };
+        self.pos = end;
+        Ok(out)
     }
 }
 

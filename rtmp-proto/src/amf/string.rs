@@ -1,36 +1,53 @@
 //! [`AmfString`]: a UTF-8 string that shares the message payload instead of copying it.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 use bytes::Bytes;
 
-/// A UTF-8 string backed by [`Bytes`].
+/// Strings up to this many bytes are stored inline. 23 keeps [`AmfString`] as small as
+/// [`Bytes`] (32 bytes: the inline form fits beside the niche of `Bytes`' vtable pointer).
+const INLINE_CAP: usize = 23;
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Shared(Bytes),
+}
+
+/// A UTF-8 string: a slice of the message payload, or inline when short.
 ///
-/// Decoding slices strings out of the message payload, so a `connect` command costs a
-/// reference-count bump per string instead of an allocation. The bytes are always valid
-/// UTF-8 (checked on construction).
+/// Decoding slices long strings out of the payload ([`Bytes`], a reference-count bump) and
+/// copies short ones (keys, command names, `"live"`) into the value itself, which is
+/// cheaper than the two atomic operations a shared slice costs over its life. Either way,
+/// decoding a `connect` command allocates only the property vectors. The bytes are always
+/// valid UTF-8 (checked on construction).
 ///
 /// The crate forbids `unsafe`, so [`Deref`] cannot skip the UTF-8 check and runs
 /// `std::str::from_utf8` again; that is a fast scan over the short strings AMF carries.
 /// Comparisons ([`PartialEq<str>`], [`crate::amf::Value::get`]) work on the bytes and never
 /// pay it.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AmfString(Bytes);
+#[derive(Clone)]
+pub struct AmfString(Repr);
 
 impl AmfString {
     /// The empty string.
-    pub const EMPTY: AmfString = AmfString(Bytes::from_static(b""));
+    pub const EMPTY: AmfString = AmfString(Repr::Inline {
+        len: 0,
+        buf: [0; INLINE_CAP],
+    });
 
-    /// A string from a `'static` literal, usable in `const` context.
+    /// A string from a `'static` literal, usable in `const` context (never copied).
     pub const fn from_static(s: &'static str) -> Self {
-        AmfString(Bytes::from_static(s.as_bytes()))
+        AmfString(Repr::Shared(Bytes::from_static(s.as_bytes())))
     }
 
     /// Takes `bytes` as the string when they are valid UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
         std::str::from_utf8(&bytes)?;
-        Ok(AmfString(bytes))
+        Ok(AmfString::from_checked(bytes))
     }
 
     /// Takes `bytes` as the string, replacing invalid UTF-8 sequences with U+FFFD.
@@ -40,37 +57,108 @@ impl AmfString {
     /// then allocate).
     pub fn from_utf8_lossy(bytes: Bytes) -> Self {
         match std::str::from_utf8(&bytes) {
-            Ok(_) => AmfString(bytes),
-            Err(_) => AmfString(Bytes::from(
-                String::from_utf8_lossy(&bytes).into_owned().into_bytes(),
-            )),
+            Ok(_) => AmfString::from_checked(bytes),
+            Err(_) => AmfString::from(String::from_utf8_lossy(&bytes).into_owned()),
         }
+    }
+
+    /// Wraps bytes the caller has checked to be UTF-8 (short ones are copied inline).
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        AmfString::inline(&bytes).unwrap_or(AmfString(Repr::Shared(bytes)))
+    }
+
+    /// Copies checked UTF-8 `bytes` inline when they fit.
+    pub(crate) fn inline(bytes: &[u8]) -> Option<Self> {
+        let mut buf = [0; INLINE_CAP];
+        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(AmfString(Repr::Inline {
+            len: bytes.len() as u8,
+            buf,
+        }))
+    }
+
+    /// The first `len` bytes of `window` (checked UTF-8) inline, when `len` fits. Copies a
+    /// whole fixed-size window when there is one (cheaper than a variable-length copy);
+    /// bytes past `len` are never read.
+    pub(crate) fn inline_window(len: usize, window: Option<&[u8]>) -> Option<Self> {
+        if len > INLINE_CAP {
+            return None;
+        }
+        let window = window?;
+        let mut buf = [0; INLINE_CAP];
+        match window.get(..INLINE_CAP) {
+            Some(fixed) => buf.copy_from_slice(fixed),
+            None => buf.get_mut(..len)?.copy_from_slice(window.get(..len)?),
+        }
+        Some(AmfString(Repr::Inline {
+            len: len as u8,
+            buf,
+        }))
     }
 
     /// The string.
     pub fn as_str(&self) -> &str {
         // Every constructor checks UTF-8, so the fallback is never taken.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     /// The UTF-8 bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Shared(bytes) => bytes,
+        }
     }
 
-    /// The underlying shared bytes.
+    /// The bytes as [`Bytes`] (short strings are copied out of the inline buffer).
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
+            Repr::Shared(bytes) => bytes,
+        }
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
     }
 
     /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_bytes().is_empty()
+    }
+}
+
+impl Default for AmfString {
+    fn default() -> Self {
+        AmfString::EMPTY
+    }
+}
+
+impl PartialEq for AmfString {
+    fn eq(&self, other: &AmfString) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for AmfString {}
+
+impl Hash for AmfString {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialOrd for AmfString {
+    fn partial_cmp(&self, other: &AmfString) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AmfString {
+    fn cmp(&self, other: &AmfString) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -95,13 +183,15 @@ impl From<&'static str> for AmfString {
 
 impl From<String> for AmfString {
     fn from(s: String) -> Self {
-        AmfString(Bytes::from(s.into_bytes()))
+        AmfString::inline(s.as_bytes())
+            .unwrap_or_else(|| AmfString(Repr::Shared(Bytes::from(s.into_bytes()))))
     }
 }
 
 impl From<&String> for AmfString {
     fn from(s: &String) -> Self {
-        AmfString(Bytes::copy_from_slice(s.as_bytes()))
+        AmfString::inline(s.as_bytes())
+            .unwrap_or_else(|| AmfString(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
     }
 }
 
@@ -161,8 +251,38 @@ mod tests {
     }
 
     #[test]
+    fn stays_as_small_as_bytes() {
+        assert_eq!(
+            std::mem::size_of::<AmfString>(),
+            std::mem::size_of::<Bytes>()
+        );
+    }
+
+    #[test]
+    fn short_strings_inline_long_ones_shared() {
+        let long = Bytes::from_static(b"rtmp://live.example.com/app");
+        let shared = AmfString::from_utf8(long.clone()).unwrap();
+        assert_eq!(shared.into_bytes().as_ptr(), long.as_ptr());
+        let short = AmfString::from(String::from("live"));
+        assert!(matches!(short.0, Repr::Inline { len: 4, .. }));
+        assert_eq!(short, AmfString::from_static("live"));
+        let exactly = "x".repeat(INLINE_CAP);
+        assert!(matches!(AmfString::from(&exactly).0, Repr::Inline { .. }));
+        assert!(matches!(AmfString::from(exactly + "y").0, Repr::Shared(_)));
+        // A window shorter than the inline buffer (end of input) still works.
+        let s = AmfString::inline_window(2, Some(b"ok")).unwrap();
+        assert_eq!(s, "ok");
+        let set: std::collections::HashSet<AmfString> = [
+            AmfString::from_static("k"),
+            AmfString::from(String::from("k")),
+        ]
+        .into();
+        assert_eq!(set.len(), 1, "hash and equality ignore the representation");
+    }
+
+    #[test]
     fn lossy_repairs_only_invalid_input() {
-        let ok = Bytes::from_static(b"abc");
+        let ok = Bytes::from_static(b"a string longer than the inline buffer");
         assert_eq!(
             AmfString::from_utf8_lossy(ok.clone()).into_bytes().as_ptr(),
             ok.as_ptr()

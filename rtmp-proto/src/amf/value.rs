@@ -57,13 +57,13 @@ pub enum Value {
     Xml(AmfString),
     /// AMF3 ByteArray.
     ByteArray(Bytes),
-    /// AMF3 Vector.<int>.
+    /// AMF3 `Vector.<int>`.
     VectorInt(Vector<i32>),
-    /// AMF3 Vector.<uint>.
+    /// AMF3 `Vector.<uint>`.
     VectorUint(Vector<u32>),
-    /// AMF3 Vector.<Number>.
+    /// AMF3 `Vector.<Number>`.
     VectorDouble(Vector<f64>),
-    /// AMF3 Vector.<Object> (typed by name).
+    /// AMF3 `Vector.<Object>` (typed by name).
     VectorObject(Box<ObjectVector>),
     /// AMF3 Dictionary.
     Dictionary(Box<Dictionary>),
@@ -97,7 +97,7 @@ pub struct Vector<T> {
     pub items: Vec<T>,
 }
 
-/// AMF3 Vector.<Object>; `type_name` is the element class name (`"*"` for any).
+/// AMF3 `Vector.<Object>`; `type_name` is the element class name (`"*"` for any).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectVector {
     pub fixed: bool,

@@ -31,6 +31,9 @@ pub struct ChunkDecoder {
     streams: Vec<InStream>,
     /// Bytes reserved by the reassembly buffers of all csids.
     partial_bytes: usize,
+    /// For the one-byte csids (2..=63): index + 1 into `streams`, 0 when not open. Lets the
+    /// fast path find a stream without scanning.
+    small: [u8; 64],
 }
 
 /// What the decoder remembers about one chunk stream: the last header, for the compressed
@@ -85,6 +88,7 @@ impl ChunkDecoder {
             max_partial_bytes: limits.max_partial_bytes,
             streams: Vec::new(),
             partial_bytes: 0,
+            small: [0; 64],
         }
     }
 
@@ -115,14 +119,62 @@ impl ChunkDecoder {
     /// An error is fatal for the connection: the chunk stream cannot be resynchronised.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {
         loop {
-            let Some(plan) = self.plan(input)? else {
-                return Ok(None);
+            let done = match self.fast(input) {
+                Some(done) => done,
+                None => {
+                    let Some(plan) = self.plan(input)? else {
+                        return Ok(None);
+                    };
+                    self.apply(plan, input)
+                }
             };
-            if let Some(msg) = self.apply(plan, input) {
+            if let Some(msg) = done {
                 self.apply_control(&msg)?;
                 return Ok(Some(msg));
             }
         }
+    }
+
+    /// The chunks of a busy stream: a one-byte fmt 3 header on csid 2..=63 without extended
+    /// timestamp, either continuing the csid's message or starting one that fits this chunk.
+    /// `None` when the chunk is anything else or incomplete (the general path decides then);
+    /// otherwise the message it completes, if any. Same result as the general path, only
+    /// without the bookkeeping it needs for the rare cases.
+    fn fast(&mut self, input: &mut BytesMut) -> Option<Option<RawMessage>> {
+        let first = *input.first()?;
+        if first >> 6 != FMT_CONTINUE {
+            return None;
+        }
+        let slot = *self.small.get(usize::from(first & 0x3F))?;
+        let stream = self.streams.get_mut(usize::from(slot).checked_sub(1)?)?;
+        if stream.extended.is_some() {
+            return None;
+        }
+        let length = stream.length as usize;
+        let chunk_size = self.chunk_size as usize;
+        let Some(buf) = stream.partial.as_mut() else {
+            // A new message repeating the previous header and delta (item 2).
+            if length > chunk_size || input.len() < 1 + length {
+                return None;
+            }
+            stream.timestamp = stream.timestamp.wrapping_add(stream.delta);
+            input.advance(1);
+            let payload = input.split_to(length).freeze();
+            return Some(Some(stream.message(payload)));
+        };
+        let end = 1 + length.saturating_sub(buf.len()).min(chunk_size);
+        buf.extend_from_slice(input.get(1..end)?);
+        input.advance(end);
+        if buf.len() < length {
+            return Some(None);
+        }
+        let payload = stream
+            .partial
+            .take()
+            .map(BytesMut::freeze)
+            .unwrap_or_default();
+        self.partial_bytes -= length;
+        Some(Some(stream.message(payload)))
     }
 
     fn find(&self, csid: u32) -> Option<usize> {
@@ -280,7 +332,6 @@ impl ChunkDecoder {
 
     /// Consumes the planned chunk; returns the message it completes, if any.
     fn apply(&mut self, plan: Plan, input: &mut BytesMut) -> Option<RawMessage> {
-        input.advance(plan.header_len);
         let index = match plan.index {
             Some(i) => i,
             None => {
@@ -294,7 +345,15 @@ impl ChunkDecoder {
                     extended: None,
                     partial: None,
                 });
-                self.streams.len() - 1
+                let index = self.streams.len() - 1;
+                // At most `max_chunk_streams` entries; past 255 the fast path just skips them.
+                if let (Some(slot), Ok(v)) = (
+                    self.small.get_mut(plan.csid as usize),
+                    u8::try_from(index + 1),
+                ) {
+                    *slot = v;
+                }
+                index
             }
         };
         // `index` is either a position `find` returned or the element just pushed, and
@@ -310,12 +369,14 @@ impl ChunkDecoder {
             stream.extended = start.extended;
             if plan.payload_len == start.length as usize {
                 // The whole message is in this chunk: hand out a slice of the input.
+                input.advance(plan.header_len);
                 let payload = input.split_to(plan.payload_len).freeze();
                 return Some(stream.message(payload));
             }
             let mut buf = BytesMut::with_capacity(start.length as usize);
-            buf.extend_from_slice(input.get(..plan.payload_len).unwrap_or_default());
-            input.advance(plan.payload_len);
+            let end = plan.header_len + plan.payload_len;
+            buf.extend_from_slice(input.get(plan.header_len..end).unwrap_or_default());
+            input.advance(end);
             stream.partial = Some(buf);
             self.partial_bytes += start.length as usize;
             return None;
@@ -326,8 +387,9 @@ impl ChunkDecoder {
             .partial
             .as_mut()
             .expect("continuation has a partial message");
-        buf.extend_from_slice(input.get(..plan.payload_len).unwrap_or_default());
-        input.advance(plan.payload_len);
+        let end = plan.header_len + plan.payload_len;
+        buf.extend_from_slice(input.get(plan.header_len..end).unwrap_or_default());
+        input.advance(end);
         if buf.len() < stream.length as usize {
             return None;
         }

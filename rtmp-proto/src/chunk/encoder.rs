@@ -13,7 +13,7 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 
 use super::header::{
-    self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM,
+    self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM, HeaderBytes,
     MAX_CHUNK_SIZE, MAX_CSID, MAX_HEADER_LEN, MAX_WIRE_MESSAGE_LEN, MIN_CSID,
 };
 use crate::error::UsageError;
@@ -149,9 +149,10 @@ impl ChunkEncoder {
     /// Produces the next chunk of `msg` as a header and a zero-copy slice of its payload,
     /// or `None` when every chunk has been produced.
     ///
-    /// The header is written into `headers`, a scratch buffer the caller keeps between calls,
-    /// and split off it, so steady-state chunking does not allocate. Anything the caller left
-    /// in `headers` is returned in front of the header.
+    /// A header longer than one byte is written into `headers`, a scratch buffer the caller
+    /// keeps between calls, and split off it, so steady-state chunking does not allocate;
+    /// one-byte headers (most continuation chunks) are static. Anything the caller left in
+    /// `headers` is returned in front of a multi-byte header.
     pub fn next_chunk(
         &mut self,
         msg: &mut OutboundMessage,
@@ -160,11 +161,40 @@ impl ChunkEncoder {
         if msg.is_finished() {
             return None;
         }
-        if headers.capacity() - headers.len() < MAX_HEADER_LEN {
-            headers.reserve(HEADER_SCRATCH);
+        // Built in place and read back byte-sized: moving a freshly byte-written struct by
+        // value costs a store-forwarding stall per chunk.
+        let mut h = HeaderBytes::new();
+        let range = self.chunk_header(msg, &mut h);
+        let header = match h.as_slice() {
+            [b] if headers.is_empty() => header::one_byte_header(*b),
+            bytes => {
+                if headers.capacity() - headers.len() < MAX_HEADER_LEN {
+                    headers.reserve(HEADER_SCRATCH);
+                }
+                headers.extend_from_slice(bytes);
+                headers.split().freeze()
+            }
+        };
+        Some((header, msg.message.payload.slice(range)))
+    }
+
+    /// Appends the next chunk of `msg` to `out`, header and payload copied, and returns
+    /// `false` when every chunk has been produced.
+    ///
+    /// The copying twin of [`ChunkEncoder::next_chunk`]: below a few hundred bytes a copy is
+    /// cheaper than a reference-counted slice, so a session can copy small chunks into its
+    /// write buffer and slice large ones.
+    pub fn next_chunk_into(&mut self, msg: &mut OutboundMessage, out: &mut BytesMut) -> bool {
+        if msg.is_finished() {
+            return false;
         }
-        let range = self.write_chunk_header(msg, headers);
-        Some((headers.split().freeze(), msg.message.payload.slice(range)))
+        let mut h = HeaderBytes::new();
+        let range = self.chunk_header(msg, &mut h);
+        let payload = msg.message.payload.get(range).unwrap_or_default();
+        out.reserve(h.as_slice().len() + payload.len());
+        out.extend_from_slice(h.as_slice());
+        out.extend_from_slice(payload);
+        true
     }
 
     /// Appends all chunks of `message` to `out`, copying the payload: the simple form for
@@ -176,21 +206,13 @@ impl ChunkEncoder {
         out: &mut BytesMut,
     ) -> Result<(), UsageError> {
         let mut msg = self.begin(csid, message)?;
-        while !msg.is_finished() {
-            out.reserve(MAX_HEADER_LEN + msg.remaining_payload().min(self.chunk_size as usize));
-            let range = self.write_chunk_header(&mut msg, out);
-            out.extend_from_slice(msg.message.payload.get(range).unwrap_or_default());
-        }
+        while self.next_chunk_into(&mut msg, out) {}
         Ok(())
     }
 
-    /// Writes the next chunk header of `msg` to `out` and returns the payload range the
+    /// Appends the next chunk header of `msg` to `out` and returns the payload range the
     /// chunk carries.
-    fn write_chunk_header(
-        &mut self,
-        msg: &mut OutboundMessage,
-        out: &mut BytesMut,
-    ) -> Range<usize> {
+    fn chunk_header(&mut self, msg: &mut OutboundMessage, out: &mut HeaderBytes) -> Range<usize> {
         if msg.started {
             header::write_basic(FMT_CONTINUE, msg.csid, out);
             if let Some(ext) = msg.extended {

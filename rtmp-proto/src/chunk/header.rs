@@ -5,8 +5,6 @@
 //! 4-byte extended timestamp. These helpers only read and write bytes; what the fields mean
 //! for the chunk stream state lives in the decoder and the encoder.
 
-use bytes::{BufMut, BytesMut};
-
 /// Lowest chunk stream id a message can use (0 and 1 mark the longer basic header forms).
 pub const MIN_CSID: u32 = 2;
 /// Highest chunk stream id the 3-byte basic header can carry.
@@ -22,6 +20,56 @@ pub const MAX_WIRE_MESSAGE_LEN: u32 = 0xFF_FFFF;
 pub(crate) const EXTENDED_TIMESTAMP: u32 = 0xFF_FFFF;
 /// Longest header a chunk can have: 3-byte basic + 11-byte message header + 4-byte extended.
 pub(crate) const MAX_HEADER_LEN: usize = 3 + 11 + 4;
+
+/// A chunk header built on the stack, copied out in one piece (or not at all: see
+/// [`one_byte_header`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderBytes {
+    buf: [u8; MAX_HEADER_LEN],
+    len: usize,
+}
+
+impl HeaderBytes {
+    pub fn new() -> Self {
+        HeaderBytes {
+            buf: [0; MAX_HEADER_LEN],
+            len: 0,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Appends `bytes`. The writers below never exceed [`MAX_HEADER_LEN`] for one header.
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+            self.len = end;
+        } else {
+            debug_assert!(false, "chunk header longer than {MAX_HEADER_LEN} bytes");
+        }
+    }
+}
+
+/// Every byte value, so any 1-byte header can be a `Bytes::from_static` slice: the
+/// continuation chunks of a message on csid 2..=63 cost no allocation and no reference count.
+static ALL_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// A static one-byte `Bytes` holding `b`.
+pub(crate) fn one_byte_header(b: u8) -> bytes::Bytes {
+    let i = usize::from(b);
+    bytes::Bytes::from_static(ALL_BYTES.get(i..=i).unwrap_or_default())
+}
 
 /// The four message header formats.
 pub(crate) const FMT_FULL: u8 = 0;
@@ -70,22 +118,19 @@ pub(crate) fn read_basic(buf: &[u8]) -> Option<BasicHeader> {
 }
 
 /// Writes the smallest basic header form for `csid`, which must be in `MIN_CSID..=MAX_CSID`.
-pub(crate) fn write_basic(fmt: u8, csid: u32, out: &mut BytesMut) {
+pub(crate) fn write_basic(fmt: u8, csid: u32, out: &mut HeaderBytes) {
     debug_assert!(
         (MIN_CSID..=MAX_CSID).contains(&csid),
         "csid {csid} out of range"
     );
     let fmt = fmt << 6;
     if csid < 64 {
-        out.put_u8(fmt | csid as u8);
+        out.put(&[fmt | csid as u8]);
     } else if csid < 320 {
-        out.put_u8(fmt);
-        out.put_u8((csid - 64) as u8);
+        out.put(&[fmt, (csid - 64) as u8]);
     } else {
         let v = csid - 64;
-        out.put_u8(fmt | 1);
-        out.put_u8(v as u8);
-        out.put_u8((v >> 8) as u8);
+        out.put(&[fmt | 1, v as u8, (v >> 8) as u8]);
     }
 }
 
@@ -139,18 +184,18 @@ pub(crate) fn write_message_header(
     length: u32,
     type_id: u8,
     stream_id: u32,
-    out: &mut BytesMut,
+    out: &mut HeaderBytes,
 ) {
     if fmt == FMT_CONTINUE {
         return;
     }
-    put_be24(out, ts_value.min(EXTENDED_TIMESTAMP));
+    out.put(&be24_bytes(ts_value.min(EXTENDED_TIMESTAMP)));
     if fmt <= FMT_NO_STREAM {
-        put_be24(out, length);
-        out.put_u8(type_id);
+        out.put(&be24_bytes(length));
+        out.put(&[type_id]);
     }
     if fmt == FMT_FULL {
-        out.put_u32_le(stream_id);
+        out.put(&stream_id.to_le_bytes());
     }
 }
 
@@ -160,8 +205,8 @@ pub(crate) fn needs_extended(ts_value: u32) -> bool {
 }
 
 /// Writes the 4-byte extended timestamp.
-pub(crate) fn write_extended(ts_value: u32, out: &mut BytesMut) {
-    out.put_u32(ts_value);
+pub(crate) fn write_extended(ts_value: u32, out: &mut HeaderBytes) {
+    out.put(&ts_value.to_be_bytes());
 }
 
 /// Reads a big-endian u32 from the first 4 bytes of `buf`.
@@ -181,10 +226,8 @@ fn be24(b: &[u8]) -> u32 {
         .fold(0, |acc, &x| (acc << 8) | u32::from(x))
 }
 
-fn put_be24(out: &mut BytesMut, v: u32) {
-    out.put_u8((v >> 16) as u8);
-    out.put_u8((v >> 8) as u8);
-    out.put_u8(v as u8);
+fn be24_bytes(v: u32) -> [u8; 3] {
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
 }
 
 #[cfg(test)]
@@ -192,9 +235,9 @@ mod tests {
     use super::*;
 
     fn basic_bytes(fmt: u8, csid: u32) -> Vec<u8> {
-        let mut out = BytesMut::new();
+        let mut out = HeaderBytes::new();
         write_basic(fmt, csid, &mut out);
-        out.to_vec()
+        out.as_slice().to_vec()
     }
 
     /// RTMP-NOTES item 1: the three basic header forms, hand-checked bytes, smallest form.
@@ -235,6 +278,13 @@ mod tests {
     }
 
     #[test]
+    fn one_byte_headers_are_static() {
+        for b in [0u8, 0xC2, 0xFF] {
+            assert_eq!(&one_byte_header(b)[..], &[b]);
+        }
+    }
+
+    #[test]
     fn basic_header_round_trips_every_csid() {
         for csid in MIN_CSID..=MAX_CSID {
             let b = basic_bytes(2, csid);
@@ -259,16 +309,16 @@ mod tests {
     /// RTMP-NOTES item 2: header sizes and the little-endian stream id.
     #[test]
     fn item2_message_header_layouts() {
-        let mut out = BytesMut::new();
+        let mut out = HeaderBytes::new();
         write_message_header(FMT_FULL, 0x010203, 0x0A0B0C, 9, 0x11223344, &mut out);
         assert_eq!(
-            &out[..],
+            out.as_slice(),
             [
                 0x01, 0x02, 0x03, 0x0A, 0x0B, 0x0C, 9, 0x44, 0x33, 0x22, 0x11
             ]
         );
         assert_eq!(
-            read_message_header(FMT_FULL, &out),
+            read_message_header(FMT_FULL, out.as_slice()),
             Some(MessageHeader {
                 ts_field: 0x010203,
                 length: 0x0A0B0C,
@@ -276,17 +326,17 @@ mod tests {
                 stream_id: 0x11223344
             })
         );
-        assert_eq!(read_message_header(FMT_FULL, &out[..10]), None);
+        assert_eq!(read_message_header(FMT_FULL, &out.as_slice()[..10]), None);
 
-        let mut out = BytesMut::new();
+        let mut out = HeaderBytes::new();
         write_message_header(FMT_NO_STREAM, 40, 300, 8, 1, &mut out);
-        assert_eq!(&out[..], [0, 0, 40, 0, 1, 44, 8]);
-        let mut out = BytesMut::new();
+        assert_eq!(out.as_slice(), [0, 0, 40, 0, 1, 44, 8]);
+        let mut out = HeaderBytes::new();
         write_message_header(FMT_DELTA_ONLY, 0x1234567, 300, 8, 1, &mut out);
-        assert_eq!(&out[..], [0xFF, 0xFF, 0xFF]);
-        let mut out = BytesMut::new();
+        assert_eq!(out.as_slice(), [0xFF, 0xFF, 0xFF]);
+        let mut out = HeaderBytes::new();
         write_message_header(FMT_CONTINUE, 1, 2, 3, 4, &mut out);
-        assert!(out.is_empty());
+        assert!(out.as_slice().is_empty());
         assert_eq!([0, 1, 2, 3].map(message_header_len), [11, 7, 3, 0]);
     }
 
@@ -296,9 +346,9 @@ mod tests {
         assert!(!needs_extended(0xFF_FFFE));
         assert!(needs_extended(0xFF_FFFF));
         assert!(needs_extended(u32::MAX));
-        let mut out = BytesMut::new();
+        let mut out = HeaderBytes::new();
         write_extended(0x0102_0304, &mut out);
-        assert_eq!(be32(&out), Some(0x0102_0304));
-        assert_eq!(be32(&out[..3]), None);
+        assert_eq!(be32(out.as_slice()), Some(0x0102_0304));
+        assert_eq!(be32(&out.as_slice()[..3]), None);
     }
 }

@@ -150,6 +150,10 @@ impl State {
     ) -> Result<Properties, AmfError> {
         check_depth(depth, &self.limits)?;
         let slot = self.reserve()?;
+        if self.scratch.capacity() == 0 {
+            // Room for a typical command object without regrowing.
+            self.scratch.reserve(16);
+        }
         let mark = self.scratch.len();
         while r.remaining() > 0 {
             let len = r.u16()?;
@@ -169,6 +173,14 @@ impl State {
             self.scratch.push((key, value));
         }
         self.complete(slot, start);
+        if mark == 0 {
+            // Outermost object: hand over the scratch buffer itself instead of copying.
+            let mut properties = std::mem::take(&mut self.scratch);
+            if properties.capacity() > 2 * properties.len() {
+                properties.shrink_to_fit();
+            }
+            return Ok(properties);
+        }
         Ok(self.scratch.split_off(mark))
     }
 }

@@ -12,13 +12,29 @@ pub struct Encoder {
     amf3: amf3::Encoder,
 }
 
-/// A u16-length string (keys, class names, short strings). Longer input is cut at 65535
-/// bytes; [`Value::String`]s never are (they switch to the long form).
-fn write_short(out: &mut BytesMut, s: &AmfString) {
+/// A u16-length string (keys, class names, short strings), after `prefix` (a marker or
+/// nothing). Longer input is cut at 65535 bytes; [`Value::String`]s never are (they switch
+/// to the long form).
+///
+/// Short strings are assembled on the stack and appended with one copy: the per-call cost
+/// of `put_slice` dominates encoding, not the bytes.
+fn write_short(out: &mut BytesMut, prefix: &[u8], s: &AmfString) {
     let bytes = s.as_bytes();
     let bytes = bytes.get(..bytes.len().min(0xFFFF)).unwrap_or_default();
-    out.put_u16(bytes.len() as u16);
-    out.put_slice(bytes);
+    let len = (bytes.len() as u16).to_be_bytes();
+    let mut buf = [0u8; 32];
+    let header = prefix.len() + 2;
+    if let Some(dst) = buf.get_mut(header..header + bytes.len()) {
+        dst.copy_from_slice(bytes);
+        // In bounds: the `get_mut` above succeeded for a range ending past `header`.
+        buf[..prefix.len()].copy_from_slice(prefix);
+        buf[prefix.len()..header].copy_from_slice(&len);
+        out.put_slice(&buf[..header + bytes.len()]);
+    } else {
+        out.put_slice(prefix);
+        out.put_slice(&len);
+        out.put_slice(bytes);
+    }
 }
 
 /// A u32-length string (long strings, XML). Cut at 4 GiB, far above any RTMP message.
@@ -54,17 +70,12 @@ impl Encoder {
     pub fn encode(&mut self, value: &Value, out: &mut BytesMut) {
         match value {
             Value::Number(n) => {
-                out.put_u8(marker::NUMBER);
-                out.put_f64(*n);
+                let mut buf = [marker::NUMBER; 9];
+                buf[1..].copy_from_slice(&n.to_be_bytes());
+                out.put_slice(&buf);
             }
-            Value::Boolean(b) => {
-                out.put_u8(marker::BOOLEAN);
-                out.put_u8(u8::from(*b));
-            }
-            Value::String(s) if s.len() <= 0xFFFF => {
-                out.put_u8(marker::STRING);
-                write_short(out, s);
-            }
+            Value::Boolean(b) => out.put_slice(&[marker::BOOLEAN, u8::from(*b)]),
+            Value::String(s) if s.len() <= 0xFFFF => write_short(out, &[marker::STRING], s),
             Value::String(s) => {
                 out.put_u8(marker::LONG_STRING);
                 write_long(out, s);
@@ -72,10 +83,7 @@ impl Encoder {
             Value::Object(o) => {
                 match &o.class_name {
                     None => out.put_u8(marker::OBJECT),
-                    Some(class_name) => {
-                        out.put_u8(marker::TYPED_OBJECT);
-                        write_short(out, class_name);
-                    }
+                    Some(class_name) => write_short(out, &[marker::TYPED_OBJECT], class_name),
                 }
                 self.properties(&o.properties, out);
             }
@@ -114,7 +122,7 @@ impl Encoder {
 
     fn properties(&mut self, props: &[(AmfString, Value)], out: &mut BytesMut) {
         for (k, v) in props {
-            write_short(out, k);
+            write_short(out, &[], k);
             self.encode(v, out);
         }
         out.put_slice(&[0, 0, marker::OBJECT_END]);
