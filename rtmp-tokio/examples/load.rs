@@ -59,8 +59,17 @@ fn parse_url(url: &str) -> Target {
     let rest = url.strip_prefix("rtmp://").expect("an rtmp:// URL");
     let (host, path) = rest.split_once('/').expect("rtmp://host/app/stream");
     let (app, stream) = path.rsplit_once('/').expect("rtmp://host/app/stream");
-    let addr = if host.contains(':') { host.to_owned() } else { format!("{host}:1935") };
-    Target { addr, app: app.to_owned(), stream: stream.to_owned(), tc_url: format!("rtmp://{host}/{app}") }
+    let addr = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:1935")
+    };
+    Target {
+        addr,
+        app: app.to_owned(),
+        stream: stream.to_owned(),
+        tc_url: format!("rtmp://{host}/{app}"),
+    }
 }
 
 /// One connection's session loop: write what the session queued, read, feed, repeat.
@@ -77,8 +86,14 @@ impl Conn {
         let mut config = ClientConfig::default();
         config.rng_seed = seed;
         let mut session = ClientSession::new(Arc::new(config), Instant::now());
-        session.connect(ConnectParams::new(t.app.clone(), t.tc_url.clone())).expect("fresh session");
-        Ok(Conn { sock, session, input: BytesMut::with_capacity(64 * 1024) })
+        session
+            .connect(ConnectParams::new(t.app.clone(), t.tc_url.clone()))
+            .expect("fresh session");
+        Ok(Conn {
+            sock,
+            session,
+            input: BytesMut::with_capacity(64 * 1024),
+        })
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
@@ -156,10 +171,12 @@ async fn player(t: Arc<Target>, id: usize, until: Instant, origin: Instant) -> P
                             r.video_frames += 1;
                             if r.first_frame.is_none() {
                                 r.first_frame = Some(started.elapsed());
-                                r.first_is_key_after_headers = saw_video_header && p.first() == Some(&0x17);
+                                r.first_is_key_after_headers =
+                                    saw_video_header && p.first() == Some(&0x17);
                             }
                             if let Some(sent) = sent_at(p) {
-                                r.latencies_us.push(micros_since(origin).saturating_sub(sent));
+                                r.latencies_us
+                                    .push(micros_since(origin).saturating_sub(sent));
                             }
                         }
                     }
@@ -195,7 +212,12 @@ fn synthetic_video(key: bool, sent_us: u64, size: usize) -> Bytes {
     b.freeze()
 }
 
-async fn publisher(t: Arc<Target>, args: Args, stop: Arc<AtomicBool>, origin: Instant) -> std::io::Result<()> {
+async fn publisher(
+    t: Arc<Target>,
+    args: Args,
+    stop: Arc<AtomicBool>,
+    origin: Instant,
+) -> std::io::Result<()> {
     let mut c = Conn::open(&t, 7).await?;
     let mut handle = None;
     let far = || Instant::now() + Duration::from_millis(5);
@@ -207,27 +229,67 @@ async fn publisher(t: Arc<Target>, args: Args, stop: Arc<AtomicBool>, origin: In
                 }
                 ClientEvent::PublishStarted { handle: h, .. } => handle = Some(h),
                 ClientEvent::Closed(reason) => {
-                    return Err(std::io::Error::other(format!("publisher closed: {reason:?}")));
+                    return Err(std::io::Error::other(format!(
+                        "publisher closed: {reason:?}"
+                    )));
                 }
                 _ => {}
             }
         }
     }
     let h = handle.expect("loop exits with a handle");
-    let seq = Bytes::from_static(&[0x17, 0, 0, 0, 0, 1, 0x42, 0xC0, 0x1E, 0xFF, 0xE1, 0, 0, 1, 0, 0]);
-    c.session.send_media(h, Media { kind: MediaKind::Video, timestamp: 0, payload: seq }).ok();
+    let seq = Bytes::from_static(&[
+        0x17, 0, 0, 0, 0, 1, 0x42, 0xC0, 0x1E, 0xFF, 0xE1, 0, 0, 1, 0, 0,
+    ]);
+    c.session
+        .send_media(
+            h,
+            Media {
+                kind: MediaKind::Video,
+                timestamp: 0,
+                payload: seq,
+            },
+        )
+        .ok();
     let aac_seq = Bytes::from_static(&[0xAF, 0, 0x12, 0x10]);
-    c.session.send_media(h, Media { kind: MediaKind::Audio, timestamp: 0, payload: aac_seq }).ok();
+    c.session
+        .send_media(
+            h,
+            Media {
+                kind: MediaKind::Audio,
+                timestamp: 0,
+                payload: aac_seq,
+            },
+        )
+        .ok();
     let frame_bytes = (args.kbps * 1000 / 8 / 25) as usize;
     let start = Instant::now();
     let mut n: u64 = 0;
     while !stop.load(Ordering::Relaxed) {
         let ts = (n * 40) as u32;
         let video = synthetic_video(n % 50 == 0, micros_since(origin), frame_bytes);
-        c.session.send_media(h, Media { kind: MediaKind::Video, timestamp: ts, payload: video }).ok();
+        c.session
+            .send_media(
+                h,
+                Media {
+                    kind: MediaKind::Video,
+                    timestamp: ts,
+                    payload: video,
+                },
+            )
+            .ok();
         for a in 0..2u32 {
             let audio = Bytes::from_static(&[0xAF, 1, 0x21, 0x10, 0x04, 0x60, 0x8C, 0x1C]);
-            c.session.send_media(h, Media { kind: MediaKind::Audio, timestamp: ts + a * 20, payload: audio }).ok();
+            c.session
+                .send_media(
+                    h,
+                    Media {
+                        kind: MediaKind::Audio,
+                        timestamp: ts + a * 20,
+                        payload: audio,
+                    },
+                )
+                .ok();
         }
         n += 1;
         let next = start + Duration::from_millis(n * 40);
@@ -273,26 +335,43 @@ async fn main() {
         }
     }
     let secs = args.duration as f64;
-    let mut lat: Vec<u64> = reports.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();
+    let mut lat: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.latencies_us.iter().copied())
+        .collect();
     lat.sort_unstable();
-    let mut ttff: Vec<u64> = reports.iter().filter_map(|r| r.first_frame.map(|d| d.as_micros() as u64)).collect();
+    let mut ttff: Vec<u64> = reports
+        .iter()
+        .filter_map(|r| r.first_frame.map(|d| d.as_micros() as u64))
+        .collect();
     ttff.sort_unstable();
     let total_bytes: u64 = reports.iter().map(|r| r.bytes).sum();
     let frames: Vec<u64> = reports.iter().map(|r| r.video_frames).collect();
-    println!("players {}  dropped {}", reports.len(), reports.iter().filter(|r| r.dropped).count());
+    println!(
+        "players {}  dropped {}",
+        reports.len(),
+        reports.iter().filter(|r| r.dropped).count()
+    );
     println!(
         "video frames per player: min {} max {}  ({:.1} fps avg)",
         frames.iter().min().unwrap_or(&0),
         frames.iter().max().unwrap_or(&0),
         frames.iter().sum::<u64>() as f64 / reports.len().max(1) as f64 / secs
     );
-    println!("delivered {:.1} MB ({:.1} Mbit/s total)", total_bytes as f64 / 1e6, total_bytes as f64 * 8.0 / 1e6 / secs);
+    println!(
+        "delivered {:.1} MB ({:.1} Mbit/s total)",
+        total_bytes as f64 / 1e6,
+        total_bytes as f64 * 8.0 / 1e6 / secs
+    );
     println!(
         "time to first frame ms: p50 {:.1} p99 {:.1} max {:.1}; first frame a keyframe after headers: {}/{}",
         percentile(&ttff, 0.5) as f64 / 1000.0,
         percentile(&ttff, 0.99) as f64 / 1000.0,
         ttff.last().copied().unwrap_or(0) as f64 / 1000.0,
-        reports.iter().filter(|r| r.first_is_key_after_headers).count(),
+        reports
+            .iter()
+            .filter(|r| r.first_is_key_after_headers)
+            .count(),
         reports.len()
     );
     if !lat.is_empty() {
