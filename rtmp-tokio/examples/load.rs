@@ -267,7 +267,7 @@ async fn publisher(
     let mut n: u64 = 0;
     while !stop.load(Ordering::Relaxed) {
         let ts = (n * 40) as u32;
-        let video = synthetic_video(n % 50 == 0, micros_since(origin), frame_bytes);
+        let video = synthetic_video(n.is_multiple_of(50), micros_since(origin), frame_bytes);
         c.session
             .send_media(
                 h,
@@ -329,10 +329,10 @@ async fn main() {
         reports.push(p.await.expect("player task"));
     }
     stop.store(true, Ordering::Relaxed);
-    if let Some(p) = publishing {
-        if let Ok(Err(e)) = p.await {
-            println!("publisher error: {e}");
-        }
+    if let Some(p) = publishing
+        && let Ok(Err(e)) = p.await
+    {
+        println!("publisher error: {e}");
     }
     let secs = args.duration as f64;
     let mut lat: Vec<u64> = reports
