@@ -44,6 +44,9 @@ struct Args {
     /// Seconds between starting the publisher and the players.
     #[arg(long, default_value_t = 1.0)]
     join_after: f64,
+    /// Connect only (no play) and hold the connections: for memory per idle connection.
+    #[arg(long)]
+    idle: bool,
 }
 
 const MAGIC: &[u8; 8] = b"RTMPLOAD";
@@ -140,7 +143,13 @@ fn micros_since(origin: Instant) -> u64 {
     Instant::now().duration_since(origin).as_micros() as u64
 }
 
-async fn player(t: Arc<Target>, id: usize, until: Instant, origin: Instant) -> PlayerReport {
+async fn player(
+    t: Arc<Target>,
+    id: usize,
+    until: Instant,
+    origin: Instant,
+    idle: bool,
+) -> PlayerReport {
     let mut r = PlayerReport::default();
     let Ok(mut c) = Conn::open(&t, 1000 + id as u64).await else {
         r.dropped = true;
@@ -156,7 +165,7 @@ async fn player(t: Arc<Target>, id: usize, until: Instant, origin: Instant) -> P
         };
         for ev in events {
             match ev {
-                ClientEvent::Connected { .. } => handle = c.session.play(&t.stream).ok(),
+                ClientEvent::Connected { .. } if !idle => handle = c.session.play(&t.stream).ok(),
                 ClientEvent::Media { media, .. } => {
                     r.bytes += media.payload.len() as u64;
                     match media.kind {
@@ -322,7 +331,7 @@ async fn main() {
     }
     let until = Instant::now() + Duration::from_secs(args.duration);
     let players: Vec<_> = (0..args.players)
-        .map(|i| tokio::spawn(player(t.clone(), i, until, origin)))
+        .map(|i| tokio::spawn(player(t.clone(), i, until, origin, args.idle)))
         .collect();
     let mut reports = Vec::new();
     for p in players {
@@ -373,6 +382,16 @@ async fn main() {
             .filter(|r| r.first_is_key_after_headers)
             .count(),
         reports.len()
+    );
+    // One line for scripts (scripts/compare-nginx.sh).
+    println!(
+        "SUMMARY players={} dropped={} delivered_bytes={} ttff_p99_us={} latency_p50_us={} latency_p99_us={}",
+        reports.len(),
+        reports.iter().filter(|r| r.dropped).count(),
+        total_bytes,
+        percentile(&ttff, 0.99),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
     );
     if !lat.is_empty() {
         println!(

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the same load against nginx-rtmp and our relay and prints server CPU per delivered MB,
+# latency, and memory per idle connection. Loopback only; every run is bounded in time.
+#
+#   scripts/compare-nginx.sh [players] [seconds] [idle-connections]
+#
+# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+players=${1:-100}
+secs=${2:-15}
+idle=${3:-200}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+
+cargo build --release -q -p rtmp-tokio --example load --example relay
+bin=${CARGO_TARGET_DIR:-target}/release/examples
+
+cat > "$work/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+worker_processes 1;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 4096; }
+rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
+CONF
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+tck=$(getconf CLK_TCK)
+
+measure() { # name pid port
+  local name=$1 pid=$2 port=$3
+  local before after out bytes
+  before=$(cpu_ticks "$pid")
+  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  after=$(cpu_ticks "$pid")
+  bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
+  local r0 r1
+  r0=$(rss_kib "$pid")
+  "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" --duration 4 --idle >/dev/null &
+  sleep 3
+  r1=$(rss_kib "$pid")
+  wait
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" -v r0="$r0" -v r1="$r1" -v i="$idle" 'BEGIN {
+    split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
+    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %.1f KiB/conn  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, (r1 - r0) / i, v["dropped"] }'
+}
+
+nginx -c "$work/nginx.conf"
+sleep 0.5
+nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
+"$bin/relay" --listen 127.0.0.1:19401 >"$work/relay.log" 2>&1 &
+relay_pid=$!
+sleep 0.5
+
+echo "players=$players seconds=$secs idle=$idle" >&2
+r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400)
+r_ours=$(measure rtmp-tokio "$relay_pid" 19401)
+echo "$r_nginx"
+echo "$r_ours"
