@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the interop tests need: a real RTMP peer (ffmpeg 5.1 from Debian).
-# Idempotent and quiet when everything is already there.
+# Installs the real peers the interop tests use:
+# - ffmpeg 5.1 from Debian (legacy RTMP publisher and player, ffprobe);
+# - a recent ffmpeg from PyPI's imageio-ffmpeg (Enhanced RTMP: HEVC, AV1, VP9, Opus).
+# Idempotent and quiet when everything is already there. Prints where each peer is.
 set -euo pipefail
 
-need_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
   echo "installing ffmpeg (apt)"
-  need_sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive need_sudo apt-get install -y -qq ffmpeg >/dev/null
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >/dev/null
 fi
-ffmpeg -hide_banner -version | head -n 1
+echo "ffmpeg: $(command -v ffmpeg) ($(ffmpeg -hide_banner -version | head -n 1 | cut -d' ' -f3))"
+
+if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
+  echo "installing imageio-ffmpeg (pip)"
+  python3 -m pip install -q imageio-ffmpeg
+fi
+echo "recent ffmpeg: $(python3 -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')"
