@@ -40,6 +40,22 @@ fn payload_chunks_are_slices_of_the_callers_bytes() {
     assert_eq!(offset, 1000);
 }
 
+/// One-byte continuation headers are static: they take nothing from the scratch buffer.
+#[test]
+fn one_byte_headers_leave_the_scratch_alone() {
+    let m = msg(0, 9, 1, pattern(1000, 1));
+    let mut enc = ChunkEncoder::new();
+    let mut scratch = BytesMut::new();
+    let mut out = enc.begin(6, &m).unwrap();
+    let (first, _) = enc.next_chunk(&mut out, &mut scratch).unwrap();
+    assert_eq!(first.len(), 12);
+    let spare = scratch.capacity();
+    for (h, _) in emit_all(&mut enc, &mut out, &mut scratch) {
+        assert_eq!(&h[..], &[0xC6]);
+    }
+    assert_eq!(scratch.capacity(), spare);
+}
+
 /// Headers go into one scratch allocation, back to back, instead of one allocation each.
 #[test]
 fn headers_share_the_scratch_allocation() {

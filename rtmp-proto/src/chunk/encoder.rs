@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::header::{
     self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM, HeaderBytes,
@@ -53,8 +53,16 @@ struct OutStream {
 /// sent an Abort for its csid. Only one message may be in progress per csid.
 #[derive(Debug, Clone)]
 pub struct OutboundMessage {
-    csid: u32,
+    progress: Progress,
     message: RawMessage,
+}
+
+/// How far a message's chunking has got; kept apart from the message so that
+/// [`ChunkEncoder::encode_message`] can chunk a borrowed message without cloning it.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    csid: u32,
+    /// Payload bytes already produced.
     sent: usize,
     started: bool,
     /// The extended timestamp of the first chunk's header, repeated on every continuation
@@ -62,10 +70,25 @@ pub struct OutboundMessage {
     extended: Option<u32>,
 }
 
+impl Progress {
+    fn new(csid: u32) -> Self {
+        Progress {
+            csid,
+            sent: 0,
+            started: false,
+            extended: None,
+        }
+    }
+
+    fn is_finished(&self, m: &RawMessage) -> bool {
+        self.started && self.sent == m.payload.len()
+    }
+}
+
 impl OutboundMessage {
     /// The chunk stream id the message goes out on.
     pub fn csid(&self) -> u32 {
-        self.csid
+        self.progress.csid
     }
 
     /// The message being sent.
@@ -75,17 +98,17 @@ impl OutboundMessage {
 
     /// Whether its first chunk has been produced.
     pub fn is_started(&self) -> bool {
-        self.started
+        self.progress.started
     }
 
     /// Whether every chunk has been produced.
     pub fn is_finished(&self) -> bool {
-        self.started && self.sent == self.message.payload.len()
+        self.progress.is_finished(&self.message)
     }
 
     /// Payload bytes not yet produced.
     pub fn remaining_payload(&self) -> usize {
-        self.message.payload.len() - self.sent
+        self.message.payload.len() - self.progress.sent
     }
 }
 
@@ -127,22 +150,10 @@ impl ChunkEncoder {
     /// Wraps `message` for sending on chunk stream `csid`. Cheap (one reference count) and
     /// stateless: nothing is decided until [`ChunkEncoder::next_chunk`].
     pub fn begin(&self, csid: u32, message: &RawMessage) -> Result<OutboundMessage, UsageError> {
-        if !(MIN_CSID..=MAX_CSID).contains(&csid) {
-            return Err(UsageError::InvalidArgument(
-                "chunk stream id must be in 2..=65599",
-            ));
-        }
-        if message.payload.len() > MAX_WIRE_MESSAGE_LEN as usize {
-            return Err(UsageError::InvalidArgument(
-                "message longer than 0xFFFFFF bytes",
-            ));
-        }
+        check(csid, message)?;
         Ok(OutboundMessage {
-            csid,
+            progress: Progress::new(csid),
             message: message.clone(),
-            sent: 0,
-            started: false,
-            extended: None,
         })
     }
 
@@ -164,7 +175,7 @@ impl ChunkEncoder {
         // Built in place and read back byte-sized: moving a freshly byte-written struct by
         // value costs a store-forwarding stall per chunk.
         let mut h = HeaderBytes::new();
-        let range = self.chunk_header(msg, &mut h);
+        let range = self.chunk_header(&mut msg.progress, &msg.message, &mut h);
         let header = match h.as_slice() {
             [b] if headers.is_empty() => header::one_byte_header(*b),
             bytes => {
@@ -185,58 +196,72 @@ impl ChunkEncoder {
     /// cheaper than a reference-counted slice, so a session can copy small chunks into its
     /// write buffer and slice large ones.
     pub fn next_chunk_into(&mut self, msg: &mut OutboundMessage, out: &mut BytesMut) -> bool {
-        if msg.is_finished() {
-            return false;
-        }
-        let mut h = HeaderBytes::new();
-        let range = self.chunk_header(msg, &mut h);
-        let payload = msg.message.payload.get(range).unwrap_or_default();
-        out.reserve(h.as_slice().len() + payload.len());
-        out.extend_from_slice(h.as_slice());
-        out.extend_from_slice(payload);
-        true
+        self.copy_chunk(&mut msg.progress, &msg.message, out)
     }
 
     /// Appends all chunks of `message` to `out`, copying the payload: the simple form for
-    /// tests and tools.
+    /// tests, tools and small messages.
     pub fn encode_message(
         &mut self,
         csid: u32,
         message: &RawMessage,
         out: &mut BytesMut,
     ) -> Result<(), UsageError> {
-        let mut msg = self.begin(csid, message)?;
-        while self.next_chunk_into(&mut msg, out) {}
+        check(csid, message)?;
+        let mut progress = Progress::new(csid);
+        while self.copy_chunk(&mut progress, message, out) {}
         Ok(())
     }
 
-    /// Appends the next chunk header of `msg` to `out` and returns the payload range the
-    /// chunk carries.
-    fn chunk_header(&mut self, msg: &mut OutboundMessage, out: &mut HeaderBytes) -> Range<usize> {
-        if msg.started {
-            header::write_basic(FMT_CONTINUE, msg.csid, out);
-            if let Some(ext) = msg.extended {
+    fn copy_chunk(&mut self, p: &mut Progress, m: &RawMessage, out: &mut BytesMut) -> bool {
+        if p.is_finished(m) {
+            return false;
+        }
+        let mut h = HeaderBytes::new();
+        let range = self.chunk_header(p, m, &mut h);
+        let payload = m.payload.get(range).unwrap_or_default();
+        out.reserve(h.as_slice().len() + payload.len());
+        match h.as_slice() {
+            // A byte store, not a `memcpy` call: most chunks have a one-byte header.
+            [b] => out.put_u8(*b),
+            bytes => out.extend_from_slice(bytes),
+        }
+        out.extend_from_slice(payload);
+        true
+    }
+
+    /// Appends the next chunk header of `m` to `out`, advances `p`, and returns the payload
+    /// range the chunk carries.
+    #[inline]
+    fn chunk_header(
+        &mut self,
+        p: &mut Progress,
+        m: &RawMessage,
+        out: &mut HeaderBytes,
+    ) -> Range<usize> {
+        if p.started {
+            header::write_basic(FMT_CONTINUE, p.csid, out);
+            if let Some(ext) = p.extended {
                 header::write_extended(ext, out);
             }
         } else {
-            let m = &msg.message;
-            // `begin` checked the length fits 24 bits.
+            // `check` made sure the length fits 24 bits.
             let length = m.payload.len() as u32;
-            let (fmt, ts_value) = self.compress(msg.csid, m, length);
-            header::write_basic(fmt, msg.csid, out);
+            let (fmt, ts_value) = self.compress(p.csid, m, length);
+            header::write_basic(fmt, p.csid, out);
             header::write_message_header(fmt, ts_value, length, m.type_id, m.stream_id, out);
             if header::needs_extended(ts_value) {
                 header::write_extended(ts_value, out);
-                msg.extended = Some(ts_value);
+                p.extended = Some(ts_value);
             }
-            msg.started = true;
+            p.started = true;
         }
-        let start = msg.sent;
-        msg.sent += msg.remaining_payload().min(self.chunk_size as usize);
-        if msg.is_finished() {
-            self.finished(&msg.message);
+        let start = p.sent;
+        p.sent += (m.payload.len() - p.sent).min(self.chunk_size as usize);
+        if p.is_finished(m) {
+            self.finished(m);
         }
-        start..msg.sent
+        start..p.sent
     }
 
     /// Picks the smallest header format for `m` against the last header emitted on `csid`
@@ -288,6 +313,21 @@ impl ChunkEncoder {
             let _ = self.set_chunk_size(size);
         }
     }
+}
+
+/// What the wire can carry: a csid in 2..=65599 and a 24-bit length.
+fn check(csid: u32, message: &RawMessage) -> Result<(), UsageError> {
+    if !(MIN_CSID..=MAX_CSID).contains(&csid) {
+        return Err(UsageError::InvalidArgument(
+            "chunk stream id must be in 2..=65599",
+        ));
+    }
+    if message.payload.len() > MAX_WIRE_MESSAGE_LEN as usize {
+        return Err(UsageError::InvalidArgument(
+            "message longer than 0xFFFFFF bytes",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
