@@ -20,7 +20,13 @@ fn gop(c: &StreamCache) -> Vec<Frame> {
 #[test]
 fn each_keyframe_starts_a_new_gop() {
     let mut c = cache(1 << 20, 100);
-    let frames = [avc_key(0, 10), avc_inter(40, 10), aac(50, 5), avc_key(80, 10), aac(90, 5)];
+    let frames = [
+        avc_key(0, 10),
+        avc_inter(40, 10),
+        aac(50, 5),
+        avc_key(80, 10),
+        aac(90, 5),
+    ];
     for f in &frames {
         c.push(f);
     }

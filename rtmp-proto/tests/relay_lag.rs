@@ -239,7 +239,12 @@ fn take_stats_returns_deltas() {
     p.offer(now, &aac(40, 8), 2_000);
     let d2 = p.take_stats();
     assert_eq!(
-        (d2.frames_sent, d2.bytes_sent, d2.frames_dropped, d2.lag_events),
+        (
+            d2.frames_sent,
+            d2.bytes_sent,
+            d2.frames_dropped,
+            d2.lag_events
+        ),
         (1, 10, 1, 1)
     );
     assert_eq!(p.take_stats(), Default::default());

@@ -178,7 +178,7 @@ fn multitrack_headers_every_track_in_arrival_order_sent_once() {
     let later0 = mt_video_frame(120, true, 0, 100);
     feed(&mut reg, &key, p, &[later1]);
     assert_eq!(reg.cache(&key).unwrap().gop_frames(), 4);
-    feed(&mut reg, &key, p, &[later0.clone()]);
+    feed(&mut reg, &key, p, std::slice::from_ref(&later0));
     let gop: Vec<Frame> = reg.cache(&key).unwrap().gop().cloned().collect();
     assert_eq!(gop, vec![later0]);
 }

@@ -32,7 +32,10 @@ fn duplicate_publish_is_rejected_with_bad_name_by_default() {
     assert_eq!(grant.displaced, None);
     let refused = reg.publish(&key(), b).unwrap_err();
     assert_eq!(refused.current, a);
-    assert_eq!(refused.rejection().code.as_deref(), Some(CODE_PUBLISH_BAD_NAME));
+    assert_eq!(
+        refused.rejection().code.as_deref(),
+        Some(CODE_PUBLISH_BAD_NAME)
+    );
     assert_eq!(CODE_PUBLISH_BAD_NAME, "NetStream.Publish.BadName");
     assert_eq!(reg.publisher(&key()), Some(a));
     // The refused connection's frames and unpublish change nothing.
@@ -40,7 +43,10 @@ fn duplicate_publish_is_rejected_with_bad_name_by_default() {
     assert!(reg.unpublish(&key(), b).is_empty());
     assert_eq!(reg.publisher(&key()), Some(a));
     // Query strings do not make a different stream.
-    assert!(reg.publish(&StreamKey::new("live?x=1", "cam?token=2"), b).is_err());
+    assert!(
+        reg.publish(&StreamKey::new("live?x=1", "cam?token=2"), b)
+            .is_err()
+    );
     // Another name is free.
     assert!(reg.publish(&StreamKey::new("live", "cam2"), b).is_ok());
 }
@@ -50,10 +56,17 @@ fn replace_policy_hands_the_stream_over_and_keeps_players() {
     let mut config = RelayConfig::default();
     config.duplicate_publish = DuplicatePublish::Replace;
     let mut reg = Registry::new(config);
-    let (a, b, viewer) = (reg.open_connection(), reg.open_connection(), reg.open_connection());
+    let (a, b, viewer) = (
+        reg.open_connection(),
+        reg.open_connection(),
+        reg.open_connection(),
+    );
     reg.publish(&key(), a).unwrap();
     reg.ingest(&key(), a, &avc_seq(0, 1)).unwrap();
-    assert!(matches!(reg.join(&key(), player(viewer, 1)), Join::Live { .. }));
+    assert!(matches!(
+        reg.join(&key(), player(viewer, 1)),
+        Join::Live { .. }
+    ));
     let grant = reg.publish(&key(), b).unwrap();
     assert_eq!(grant.displaced, Some(a));
     assert_eq!(reg.publisher(&key()), Some(b));
@@ -72,7 +85,11 @@ fn replace_policy_hands_the_stream_over_and_keeps_players() {
 #[test]
 fn clean_unpublish_releases_the_slot_and_ends_every_player() {
     let mut reg = Registry::new(RelayConfig::default());
-    let (a, v1, v2) = (reg.open_connection(), reg.open_connection(), reg.open_connection());
+    let (a, v1, v2) = (
+        reg.open_connection(),
+        reg.open_connection(),
+        reg.open_connection(),
+    );
     reg.publish(&key(), a).unwrap();
     reg.join(&key(), player(v1, 1));
     reg.join(&key(), player(v2, 1));
@@ -153,9 +170,19 @@ fn with_wait_for_publisher_players_wait_and_start_on_publish() {
     let mut config = RelayConfig::default();
     config.wait_for_publisher = true;
     let mut reg = Registry::new(config);
-    let (v1, v2, a) = (reg.open_connection(), reg.open_connection(), reg.open_connection());
-    assert!(matches!(reg.join(&key(), player(v1, 1)), Join::Waiting { .. }));
-    assert!(matches!(reg.join(&key(), player(v2, 1)), Join::Waiting { .. }));
+    let (v1, v2, a) = (
+        reg.open_connection(),
+        reg.open_connection(),
+        reg.open_connection(),
+    );
+    assert!(matches!(
+        reg.join(&key(), player(v1, 1)),
+        Join::Waiting { .. }
+    ));
+    assert!(matches!(
+        reg.join(&key(), player(v2, 1)),
+        Join::Waiting { .. }
+    ));
     assert_eq!(reg.waiting(&key()).count(), 2);
     assert!(!reg.is_live(&key()));
     // One waiting player leaves (closes its connection) before the publisher comes.

@@ -133,7 +133,7 @@ pub fn mt_video_end(ts: u32, track: u8) -> Frame {
 pub fn mt_audio_seq(ts: u32, tracks: &[(u8, u8)]) -> Frame {
     let mut v = BytesMut::new();
     v.put_u8(0x90 | 5);
-    v.put_u8((1 << 4) | 0);
+    v.put_u8(0x10); // ManyTracks << 4 | SequenceStart
     v.extend_from_slice(b"mp4a");
     for &(id, cfg) in tracks {
         v.put_u8(id);
@@ -145,7 +145,7 @@ pub fn mt_audio_seq(ts: u32, tracks: &[(u8, u8)]) -> Frame {
 
 /// Multitrack `mp4a` CodedFrames for one track (OneTrack framing).
 pub fn mt_audio(ts: u32, track: u8, len: usize) -> Frame {
-    let mut head = vec![0x90 | 5, (0 << 4) | 1];
+    let mut head = vec![0x90 | 5, 0x01]; // OneTrack << 4 | CodedFrames
     head.extend_from_slice(b"mp4a");
     head.push(track);
     media(MediaKind::Audio, ts, with_body(&head, len, track))
