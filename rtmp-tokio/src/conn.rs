@@ -1,0 +1,437 @@
+//! One server connection: the session loop of a single task.
+//!
+//! The task owns the socket and the `ServerSession` and waits on five things at once: the
+//! socket (readable, or writable while output waits), the session's next deadline, answers
+//! from auth hooks, the fan-out signal (media queued for one of its players) and server
+//! shutdown. Every wake-up ends the same way: drain events, pull player media, write.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rtmp_proto::session::{
+    CloseReason, ConnectId, ConnectReply, PlayId, PlayRequest, PublishId, PublishRequest,
+    Rejection, ServerEvent, ServerSession, StreamId,
+};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::client::sleep_until;
+use crate::hooks::{ConnectContext, Decision, PlayContext, PublishContext};
+use crate::hub::{PlayerKey, PublisherKey};
+use crate::portable::seed::connection_seed;
+use crate::portable::{Mailbox, MailboxSender, Signal};
+use crate::server::Shared;
+use crate::wire::{ReadOutcome, Wire};
+
+/// A hook's answer, delivered back to the connection task.
+#[derive(Debug)]
+enum Answer {
+    Connect(ConnectId, Decision),
+    Publish(PublishId, Decision),
+    Play(PlayId, Decision),
+}
+
+#[derive(Debug)]
+struct Publishing {
+    key: PublisherKey,
+    name: String,
+    recorder: Option<crate::portable::Recorder>,
+}
+
+#[derive(Debug)]
+struct Playing {
+    key: PlayerKey,
+    name: String,
+}
+
+/// Why the connection task ended, for the "connection closed" log line.
+#[derive(Debug)]
+enum End {
+    Session(CloseReason),
+    Io(std::io::Error),
+    Shutdown,
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            End::Session(CloseReason::PeerClosed) => f.write_str("peer closed"),
+            End::Session(CloseReason::Protocol(e)) => write!(f, "protocol error: {e}"),
+            End::Session(CloseReason::Timeout(k)) => write!(f, "timeout: {k:?}"),
+            End::Session(CloseReason::Rejected) => f.write_str("rejected"),
+            End::Session(CloseReason::Local) => f.write_str("closed by server"),
+            End::Session(other) => write!(f, "{other:?}"),
+            End::Io(e) => write!(f, "io error: {e}"),
+            End::Shutdown => f.write_str("server shutdown"),
+        }
+    }
+}
+
+/// Serves one accepted socket to the end, logging open and close.
+pub(crate) async fn serve(
+    id: u64,
+    sock: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) {
+    let span = tracing::info_span!("conn", id, %peer);
+    async move {
+        tracing::info!("connection opened");
+        let wire = match Wire::new(sock) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::info!(reason = %End::Io(e), "connection closed");
+                return;
+            }
+        };
+        let mut conn = Conn::new(peer, shared, wire);
+        let end = conn.run(stop).await;
+        conn.leave_all();
+        tracing::info!(reason = %end, "connection closed");
+    }
+    .instrument(span)
+    .await
+}
+
+struct Conn {
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    session: ServerSession,
+    wire: Wire,
+    /// The app accepted at connect.
+    app: String,
+    answers: Mailbox<Answer>,
+    signal: Arc<Signal>,
+    pending_publish: HashMap<PublishId, PublishRequest>,
+    pending_play: HashMap<PlayId, PlayRequest>,
+    publishing: HashMap<StreamId, Publishing>,
+    playing: HashMap<StreamId, Playing>,
+    end: Option<End>,
+}
+
+impl Conn {
+    fn new(peer: SocketAddr, shared: Arc<Shared>, wire: Wire) -> Self {
+        let mut config = shared.session.clone();
+        config.rng_seed = connection_seed();
+        let session = ServerSession::new(Arc::new(config), Instant::now());
+        let capacity = shared.session.max_pending_requests.saturating_add(1);
+        Conn {
+            peer,
+            session,
+            wire,
+            app: String::new(),
+            answers: Mailbox::new(capacity),
+            signal: Signal::new(),
+            pending_publish: HashMap::new(),
+            pending_play: HashMap::new(),
+            publishing: HashMap::new(),
+            playing: HashMap::new(),
+            end: None,
+            shared,
+        }
+    }
+
+    async fn run(&mut self, mut stop: watch::Receiver<bool>) -> End {
+        let mut stopping = false;
+        loop {
+            self.drain_events();
+            self.pull_player_media();
+            self.drain_events();
+            if let Err(e) = self.wire.pump_out(&mut self.session) {
+                return End::Io(e);
+            }
+            if self.session.is_closed() {
+                let grace = self.shared.grace;
+                if let Err(e) = self.wire.flush_all(&mut self.session, grace).await {
+                    tracing::debug!(error = %e, "final flush incomplete");
+                }
+                self.wire.shutdown().await;
+                return match self.end.take() {
+                    Some(end) if !stopping => end,
+                    _ => End::Shutdown,
+                };
+            }
+            if !stopping && *stop.borrow() {
+                stopping = true;
+                self.begin_shutdown();
+                continue;
+            }
+            let deadline = self.session.poll_timeout();
+            tokio::select! {
+                changed = stop.changed(), if !stopping => {
+                    if changed.is_err() {
+                        // The server is gone without a shutdown call: treat it as one.
+                        stopping = true;
+                        self.begin_shutdown();
+                    }
+                }
+                answer = self.answers.recv() => self.apply(answer),
+                () = self.signal.wait() => {}
+                ready = self.wire.ready() => match ready {
+                    Ok(r) if r.is_readable() || r.is_read_closed() => {
+                        match self.wire.pump_in(&mut self.session) {
+                            Ok(ReadOutcome::Progress | ReadOutcome::Eof) => {}
+                            Err(e) => return End::Io(e),
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => return End::Io(e),
+                },
+                () = sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
+            }
+            let now = Instant::now();
+            if self.session.poll_timeout().is_some_and(|t| t <= now) {
+                self.session.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Ends our streams toward players and publishers, then closes the session; the loop
+    /// flushes what that queued and exits.
+    fn begin_shutdown(&mut self) {
+        for (stream, p) in self.playing.drain() {
+            self.shared.hub.leave(p.key);
+            let _ = self.session.end_stream(stream);
+        }
+        self.leave_all();
+        self.session.close();
+    }
+
+    /// Unregisters everything this connection publishes or plays.
+    fn leave_all(&mut self) {
+        for (_, p) in self.publishing.drain() {
+            tracing::info!(stream = %p.name, "publish stop");
+            self.shared.hub.unpublish(p.key);
+        }
+        for (_, p) in self.playing.drain() {
+            tracing::info!(stream = %p.name, "play stop");
+            self.shared.hub.leave(p.key);
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            self.on_event(event);
+        }
+    }
+
+    fn on_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::HandshakeDone => tracing::debug!("handshake done"),
+            ServerEvent::ConnectRequested { id, request } => {
+                tracing::debug!(app = %request.app, tc_url = ?request.tc_url, "connect");
+                self.app = request.app.clone();
+                let ctx = ConnectContext {
+                    peer: self.peer,
+                    request,
+                };
+                match self.shared.hooks.on_connect(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),
+                    None => self.apply(Answer::Connect(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::PublishRequested { id, request } => {
+                let ctx = PublishContext {
+                    peer: self.peer,
+                    app: self.app.clone(),
+                    request: request.clone(),
+                };
+                self.pending_publish.insert(id, request);
+                match self.shared.hooks.on_publish(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Publish(id, d)),
+                    None => self.apply(Answer::Publish(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::PlayRequested { id, request } => {
+                let ctx = PlayContext {
+                    peer: self.peer,
+                    app: self.app.clone(),
+                    request: request.clone(),
+                };
+                self.pending_play.insert(id, request);
+                match self.shared.hooks.on_play(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Play(id, d)),
+                    None => self.apply(Answer::Play(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::Media { stream, media } => {
+                if let Some(p) = self.publishing.get_mut(&stream) {
+                    if let Some(r) = &mut p.recorder {
+                        r.write(
+                            flv_type(media.kind.type_id()),
+                            media.timestamp,
+                            media.payload.clone(),
+                        );
+                    }
+                    self.shared.hub.media(&p.key, media);
+                }
+            }
+            ServerEvent::Metadata { stream, metadata } => {
+                if let Some(p) = self.publishing.get_mut(&stream) {
+                    if let Some(r) = &mut p.recorder {
+                        r.write(flv_type(18), metadata.timestamp, metadata.payload.clone());
+                    }
+                    self.shared.hub.metadata(&p.key, metadata);
+                }
+            }
+            ServerEvent::PublishStopped { stream } => {
+                if let Some(p) = self.publishing.remove(&stream) {
+                    tracing::info!(stream = %p.name, "publish stop");
+                    self.shared.hub.unpublish(p.key);
+                }
+            }
+            ServerEvent::PlayStopped { stream } => {
+                if let Some(p) = self.playing.remove(&stream) {
+                    tracing::info!(stream = %p.name, "play stop");
+                    self.shared.hub.leave(p.key);
+                }
+            }
+            ServerEvent::Paused { stream, paused, .. } => {
+                if let Some(p) = self.playing.get(&stream) {
+                    tracing::debug!(stream = %p.name, paused, "pause");
+                    self.shared.hub.pause(&p.key, paused);
+                }
+            }
+            ServerEvent::Closed(reason) => {
+                self.end = Some(End::Session(reason));
+                self.leave_all();
+            }
+            other => tracing::trace!(event = ?other, "event"),
+        }
+    }
+
+    /// Runs a hook future on its own task; the answer comes back through the mailbox.
+    fn ask(
+        &self,
+        fut: crate::hooks::BoxFuture<Decision>,
+        wrap: impl FnOnce(Decision) -> Answer + Send + 'static,
+    ) {
+        let tx: MailboxSender<Answer> = self.answers.sender();
+        tokio::spawn(async move {
+            let decision = fut.await;
+            // A full or closed mailbox means the connection is gone or flooded; the
+            // session's decision timeout answers the request.
+            let _ = tx.try_send(wrap(decision));
+        });
+    }
+
+    fn apply(&mut self, answer: Answer) {
+        match answer {
+            Answer::Connect(id, Decision::Accept) => {
+                let _ = self.session.accept_connect(id, ConnectReply::default());
+            }
+            Answer::Connect(id, Decision::Redirect(url)) => {
+                tracing::info!(%url, "connect redirected");
+                let _ = self.session.redirect(id, &url);
+            }
+            Answer::Connect(id, Decision::Reject(why)) => {
+                tracing::info!(reason = %why.description, "connect rejected");
+                let _ = self.session.reject(id, why);
+            }
+            Answer::Publish(id, decision) => {
+                let Some(request) = self.pending_publish.remove(&id) else {
+                    return;
+                };
+                match decision {
+                    Decision::Accept => self.start_publish(id, request),
+                    other => self.refuse(id.into(), &request.name, "publish", other),
+                }
+            }
+            Answer::Play(id, decision) => {
+                let Some(request) = self.pending_play.remove(&id) else {
+                    return;
+                };
+                match decision {
+                    Decision::Accept => self.start_play(id, request),
+                    other => self.refuse(id.into(), &request.name, "play", other),
+                }
+            }
+        }
+    }
+
+    fn refuse(
+        &mut self,
+        id: rtmp_proto::session::RequestId,
+        name: &str,
+        what: &str,
+        decision: Decision,
+    ) {
+        let why = match decision {
+            Decision::Reject(why) => why,
+            Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
+            Decision::Accept => return,
+        };
+        tracing::info!(stream = %name, reason = %why.description, "{what} rejected");
+        let _ = self.session.reject(id, why);
+    }
+
+    fn start_publish(&mut self, id: PublishId, request: PublishRequest) {
+        let key = match self.shared.hub.publish(&self.app, &request.name) {
+            Ok(key) => key,
+            Err(why) => {
+                tracing::info!(stream = %request.name, reason = %why.description, "publish rejected");
+                let _ = self.session.reject(id, why);
+                return;
+            }
+        };
+        if self.session.accept_publish(id).is_err() {
+            // The session already answered (decision timeout): give the slot back.
+            self.shared.hub.unpublish(key);
+            return;
+        }
+        let recorder = self.shared.record_dir.as_deref().and_then(|dir| {
+            crate::portable::Recorder::start(dir, &self.app, &request.name)
+                .inspect(|r| tracing::info!(path = %r.path().display(), "recording"))
+                .inspect_err(|e| tracing::warn!(error = %e, "recording not started"))
+                .ok()
+        });
+        tracing::info!(app = %self.app, stream = %request.name, "publish start");
+        self.publishing.insert(
+            request.stream,
+            Publishing {
+                key,
+                name: request.name,
+                recorder,
+            },
+        );
+    }
+
+    fn start_play(&mut self, id: PlayId, request: PlayRequest) {
+        if self.session.accept_play(id).is_err() {
+            return;
+        }
+        let key = self
+            .shared
+            .hub
+            .play(&self.app, &request.name, self.signal.clone());
+        tracing::info!(app = %self.app, stream = %request.name, "play start");
+        self.playing.insert(
+            request.stream,
+            Playing {
+                key,
+                name: request.name,
+            },
+        );
+        // The late-joiner burst is already queued for us.
+        self.signal.raise();
+    }
+
+    /// Moves media the fan-out queued for our players into the session.
+    fn pull_player_media(&mut self) {
+        for (stream, p) in &self.playing {
+            let backlog = self.session.pending_transmit_bytes() + self.wire.unsent();
+            self.shared
+                .hub
+                .pull(&p.key, *stream, backlog, &mut self.session);
+        }
+    }
+}
+
+fn flv_type(type_id: u8) -> rtmp_proto::media::flv::FlvTagType {
+    rtmp_proto::media::flv::FlvTagType::from_u8(type_id)
+}
