@@ -87,6 +87,7 @@ pub mod error;
 pub mod handshake;
 pub mod media;
 pub mod message;
+pub mod relay;
 pub mod rng;
 pub mod session;
 

@@ -1,0 +1,72 @@
+//! How a relay behaves: one [`RelayConfig`] shared by the registry and every player policy.
+
+use std::time::Duration;
+
+/// What happens when a second publisher asks for a stream that is already live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DuplicatePublish {
+    /// Refuse the newcomer with `NetStream.Publish.BadName` (RTMP-NOTES 15); the live
+    /// publisher keeps the stream. What nginx-rtmp and most servers do.
+    #[default]
+    Reject,
+    /// Hand the stream to the newcomer; the adapter disconnects (or unpublishes) the old
+    /// publisher. Useful when encoders reconnect before the server noticed the old TCP
+    /// connection died.
+    Replace,
+}
+
+/// Relay policy knobs. Build with `RelayConfig::default()` and assign the fields you change.
+///
+/// Byte bounds count payload bytes (what [`ServerSession::pending_transmit_bytes`] counts),
+/// not chunk headers.
+///
+/// [`ServerSession::pending_transmit_bytes`]: crate::session::ServerSession::pending_transmit_bytes
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RelayConfig {
+    pub duplicate_publish: DuplicatePublish,
+    /// Most payload bytes of the GOP cache of one stream; 0 disables the GOP cache.
+    pub gop_max_bytes: usize,
+    /// Most frames (audio and video) in the GOP cache of one stream; 0 disables it.
+    pub gop_max_frames: usize,
+    /// Backlog of one player above which it is lagging: non-key video is dropped until the
+    /// next keyframe that fits (audio, metadata and sequence headers still go out).
+    pub player_soft_bytes: usize,
+    /// Backlog of one player above which it is disconnected.
+    pub player_hard_bytes: usize,
+    /// Age of a player's oldest queued frame above which it is lagging (like
+    /// `player_soft_bytes`, for low-bitrate streams that never fill the byte bound).
+    pub player_soft_age: Duration,
+    /// Age of a player's oldest queued frame above which it is disconnected.
+    pub player_max_age: Duration,
+    /// Disconnect a player at its this-many-th lag event in a row (lag events are
+    /// consecutive until the player plays a whole GOP without lagging). 0 = never.
+    pub max_consecutive_lag_events: u32,
+    /// A `play` of a stream nobody publishes waits for the publisher (`true`) instead of
+    /// failing with `NetStream.Play.StreamNotFound` (`false`).
+    pub wait_for_publisher: bool,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            duplicate_publish: DuplicatePublish::Reject,
+            gop_max_bytes: 8 * 1024 * 1024,
+            gop_max_frames: 1024,
+            player_soft_bytes: 2 * 1024 * 1024,
+            player_hard_bytes: 16 * 1024 * 1024,
+            player_soft_age: Duration::from_secs(3),
+            player_max_age: Duration::from_secs(15),
+            max_consecutive_lag_events: 5,
+            wait_for_publisher: false,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// Whether the GOP cache is on.
+    pub fn gop_enabled(&self) -> bool {
+        self.gop_max_bytes > 0 && self.gop_max_frames > 0
+    }
+}

@@ -1,0 +1,71 @@
+//! Counters: plain integers; an adapter exposes them however it likes (copy them out under
+//! its registry lock, or mirror them into atomics).
+
+/// Relay-wide counters, kept by the [`Registry`](super::Registry). Gauges go up and down;
+/// the rest only grow (wrapping is not a concern for `u64`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Gauge: connections open now.
+    pub connections: u64,
+    /// Connections ever opened.
+    pub connections_total: u64,
+    /// Gauge: streams with a publisher now.
+    pub publishers: u64,
+    /// Gauge: players attached now (live or waiting for a publisher).
+    pub players: u64,
+    /// Payload bytes published.
+    pub bytes_in: u64,
+    /// Frames published.
+    pub frames_in: u64,
+    /// Payload bytes sent to players (as reported with [`Counters::add_player`]).
+    pub bytes_out: u64,
+    /// Frames sent to players, one per player.
+    pub frames_relayed: u64,
+    /// Frames not sent to a player (lag, waiting for a keyframe), one per player.
+    pub frames_dropped: u64,
+    /// Players that lag events moved into dropping mode.
+    pub lag_events: u64,
+    /// Players disconnected for lag.
+    pub lag_disconnects: u64,
+}
+
+impl Counters {
+    /// Adds what a player did (from [`PlayerPolicy::take_stats`](super::PlayerPolicy::take_stats)).
+    pub fn add_player(&mut self, s: &PlayerStats) {
+        self.bytes_out = self.bytes_out.saturating_add(s.bytes_sent);
+        self.frames_relayed = self.frames_relayed.saturating_add(s.frames_sent);
+        self.frames_dropped = self.frames_dropped.saturating_add(s.frames_dropped);
+        self.lag_events = self.lag_events.saturating_add(s.lag_events);
+        self.lag_disconnects = self.lag_disconnects.saturating_add(s.lag_disconnects);
+    }
+}
+
+/// What one player's policy counted: totals ([`PlayerPolicy::stats`]) or a delta
+/// ([`PlayerPolicy::take_stats`]).
+///
+/// [`PlayerPolicy::stats`]: super::PlayerPolicy::stats
+/// [`PlayerPolicy::take_stats`]: super::PlayerPolicy::take_stats
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlayerStats {
+    pub frames_sent: u64,
+    pub bytes_sent: u64,
+    /// Frames skipped for lag or while waiting for a keyframe (not while paused).
+    pub frames_dropped: u64,
+    pub lag_events: u64,
+    /// 1 once the player was disconnected for lag.
+    pub lag_disconnects: u64,
+}
+
+impl PlayerStats {
+    pub(crate) fn since(&self, earlier: &PlayerStats) -> PlayerStats {
+        PlayerStats {
+            frames_sent: self.frames_sent.saturating_sub(earlier.frames_sent),
+            bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
+            frames_dropped: self.frames_dropped.saturating_sub(earlier.frames_dropped),
+            lag_events: self.lag_events.saturating_sub(earlier.lag_events),
+            lag_disconnects: self.lag_disconnects.saturating_sub(earlier.lag_disconnects),
+        }
+    }
+}

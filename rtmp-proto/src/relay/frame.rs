@@ -1,0 +1,179 @@
+//! [`Frame`]: one item a publisher sends, classified once, fanned out to every player.
+
+use bytes::Bytes;
+
+use crate::UsageError;
+use crate::media::{AudioTag, VideoTag};
+use crate::session::{Droppable, Media, MediaKind, Metadata, ServerSession, StreamId};
+
+/// What a frame is, for caching and dropping decisions. Computed once when the frame enters
+/// the relay ([`Frame::media`]), never per player.
+///
+/// A multitrack E-RTMP message mixing kinds gets the most important one: configuration over
+/// sequence end over keyframe over inter frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FrameClass {
+    /// `onMetaData` (a data message).
+    Metadata,
+    /// Video decoder configuration for at least one track: a sequence header /
+    /// SequenceStart / MPEG2TSSequenceStart, or E-RTMP video metadata (`colorInfo`).
+    VideoConfig,
+    /// Audio decoder configuration: AAC sequence header, SequenceStart, MultichannelConfig.
+    AudioConfig,
+    /// Coded video a decoder can start at.
+    VideoKeyframe,
+    /// Any other video: inter and disposable frames, command frames, and video whose
+    /// header does not parse. The only class dropped for lag.
+    VideoInter,
+    /// Video end of sequence.
+    VideoSequenceEnd,
+    /// Coded audio (or audio whose header does not parse).
+    Audio,
+    /// Audio end of sequence.
+    AudioSequenceEnd,
+}
+
+impl FrameClass {
+    /// Decoder configuration (or metadata): always delivered, cached per track.
+    pub fn is_config(self) -> bool {
+        matches!(
+            self,
+            FrameClass::Metadata | FrameClass::VideoConfig | FrameClass::AudioConfig
+        )
+    }
+
+    /// A video class.
+    pub fn is_video(self) -> bool {
+        matches!(
+            self,
+            FrameClass::VideoConfig
+                | FrameClass::VideoKeyframe
+                | FrameClass::VideoInter
+                | FrameClass::VideoSequenceEnd
+        )
+    }
+}
+
+/// The payload of a [`Frame`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// Audio or video.
+    Media(Media),
+    /// An AMF0 `onMetaData` data-message payload, as in [`Metadata::payload`].
+    Metadata { payload: Bytes, timestamp: u32 },
+}
+
+/// One published item with its class. Cloning is two reference-count bumps at most, so a
+/// frame fanned out to N players is never copied.
+///
+/// Adapters build a frame from each `ServerEvent::Media` / `ServerEvent::Metadata` of a
+/// publisher (outside any lock: classification parses the tag header), hand it to
+/// [`Registry::ingest`](super::Registry::ingest), and deliver clones to players with
+/// [`Frame::send_to`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    item: Item,
+    class: FrameClass,
+}
+
+impl Frame {
+    /// Classifies an audio or video message (legacy or Enhanced RTMP).
+    pub fn media(media: Media) -> Self {
+        let class = classify(&media);
+        Frame {
+            item: Item::Media(media),
+            class,
+        }
+    }
+
+    /// Stream metadata, as a session reports it.
+    pub fn metadata(metadata: &Metadata) -> Self {
+        Frame::metadata_payload(metadata.payload.clone(), metadata.timestamp)
+    }
+
+    /// Stream metadata from its AMF0 `onMetaData` data-message payload.
+    pub fn metadata_payload(payload: Bytes, timestamp: u32) -> Self {
+        Frame {
+            item: Item::Metadata { payload, timestamp },
+            class: FrameClass::Metadata,
+        }
+    }
+
+    pub fn class(&self) -> FrameClass {
+        self.class
+    }
+
+    pub fn item(&self) -> &Item {
+        &self.item
+    }
+
+    pub fn into_item(self) -> Item {
+        self.item
+    }
+
+    /// The media message, unless this is metadata.
+    pub fn as_media(&self) -> Option<&Media> {
+        match &self.item {
+            Item::Media(m) => Some(m),
+            Item::Metadata { .. } => None,
+        }
+    }
+
+    /// Payload bytes: what the frame adds to a player's outbound queue.
+    pub fn len(&self) -> usize {
+        self.payload().len()
+    }
+
+    /// An empty payload (legal for audio and video messages, useless to decoders).
+    pub fn is_empty(&self) -> bool {
+        self.payload().is_empty()
+    }
+
+    pub fn payload(&self) -> &Bytes {
+        match &self.item {
+            Item::Media(m) => &m.payload,
+            Item::Metadata { payload, .. } => payload,
+        }
+    }
+
+    pub fn timestamp(&self) -> u32 {
+        match &self.item {
+            Item::Media(m) => m.timestamp,
+            Item::Metadata { timestamp, .. } => *timestamp,
+        }
+    }
+
+    /// Queues the frame toward a player (`send_media` or `send_metadata`); pass the
+    /// [`Droppable`] a [`Verdict::Send`](super::Verdict::Send) gave. Clones the payload
+    /// handle, never the bytes.
+    pub fn send_to(
+        &self,
+        session: &mut ServerSession,
+        stream: StreamId,
+        droppable: Droppable,
+    ) -> Result<(), UsageError> {
+        match &self.item {
+            Item::Media(m) => session.send_media(stream, m.clone(), droppable),
+            Item::Metadata { payload, timestamp } => {
+                session.send_metadata(stream, payload.clone(), *timestamp)
+            }
+        }
+    }
+}
+
+fn classify(media: &Media) -> FrameClass {
+    match media.kind {
+        MediaKind::Video => match VideoTag::parse(media.payload.clone()) {
+            Ok(tag) if tag.is_sequence_header() || tag.is_metadata() => FrameClass::VideoConfig,
+            Ok(tag) if tag.is_sequence_end() => FrameClass::VideoSequenceEnd,
+            Ok(tag) if tag.is_keyframe() => FrameClass::VideoKeyframe,
+            _ => FrameClass::VideoInter,
+        },
+        MediaKind::Audio => match AudioTag::parse(media.payload.clone()) {
+            Ok(tag) if tag.is_config() => FrameClass::AudioConfig,
+            Ok(tag) if tag.is_sequence_end() => FrameClass::AudioSequenceEnd,
+            _ => FrameClass::Audio,
+        },
+    }
+}
