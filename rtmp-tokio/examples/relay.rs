@@ -14,7 +14,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use rtmp_tokio::{HubConfig, Server};
+use rtmp_tokio::Server;
+use rtmp_tokio::proto::relay::RelayConfig;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -47,9 +48,9 @@ async fn main() -> std::io::Result<()> {
         .init();
     let args = Args::parse();
 
-    let mut relay = HubConfig::default();
+    let mut relay = RelayConfig::default();
     if let Some(n) = args.gop_cache_bytes {
-        relay = relay.gop_cache_bytes(n);
+        relay.gop_max_bytes = n;
     }
     let mut builder = Server::builder()
         .listen(args.listen)

@@ -2,30 +2,35 @@
 //!
 //! The task owns the socket and the `ServerSession` and waits on five things at once: the
 //! socket (readable, or writable while output waits), the session's next deadline, answers
-//! from auth hooks, the fan-out signal (media queued for one of its players) and server
-//! shutdown. Every wake-up ends the same way: drain events, pull player media, write.
+//! from auth hooks, the fan-out signal (frames queued for one of its players) and server
+//! shutdown. Every wake-up ends the same way: drain events, move player frames into the
+//! session, write.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use rtmp_proto::media::flv::FlvTagType;
+use rtmp_proto::media::{AudioTag, VideoTag};
+use rtmp_proto::relay::{ConnId, Frame, FrameClass, PlayerRef, StreamKey};
 use rtmp_proto::session::{
     CloseReason, ConnectId, ConnectReply, PlayId, PlayRequest, PublishId, PublishRequest,
-    Rejection, ServerEvent, ServerSession, StreamId,
+    Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::client::sleep_until;
-use crate::hooks::{ConnectContext, Decision, PlayContext, PublishContext};
-use crate::hub::{PlayerKey, PublisherKey};
+use crate::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+use crate::hub::{ConnLink, Drained, PlayerSlot};
 use crate::portable::seed::connection_seed;
-use crate::portable::{Mailbox, MailboxSender, Signal};
+use crate::portable::{Mailbox, Recorder};
 use crate::server::Shared;
-use crate::wire::{ReadOutcome, Wire};
+use crate::wire::Wire;
 
 /// A hook's answer, delivered back to the connection task.
 #[derive(Debug)]
@@ -37,15 +42,14 @@ enum Answer {
 
 #[derive(Debug)]
 struct Publishing {
-    key: PublisherKey,
-    name: String,
-    recorder: Option<crate::portable::Recorder>,
+    key: StreamKey,
+    recorder: Option<Recorder>,
 }
 
 #[derive(Debug)]
 struct Playing {
-    key: PlayerKey,
-    name: String,
+    key: StreamKey,
+    slot: Arc<PlayerSlot>,
 }
 
 /// Why the connection task ended, for the "connection closed" log line.
@@ -54,6 +58,7 @@ enum End {
     Session(CloseReason),
     Io(std::io::Error),
     Shutdown,
+    Replaced,
 }
 
 impl fmt::Display for End {
@@ -67,19 +72,37 @@ impl fmt::Display for End {
             End::Session(other) => write!(f, "{other:?}"),
             End::Io(e) => write!(f, "io error: {e}"),
             End::Shutdown => f.write_str("server shutdown"),
+            End::Replaced => f.write_str("publish taken over by another connection"),
         }
+    }
+}
+
+/// Releases the connection's publish slots and players however the task ends (even by
+/// panic or abort), as the registry requires.
+struct Registered {
+    shared: Arc<Shared>,
+    id: ConnId,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.shared.hub.close_connection(self.id);
     }
 }
 
 /// Serves one accepted socket to the end, logging open and close.
 pub(crate) async fn serve(
-    id: u64,
     sock: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) {
-    let span = tracing::info_span!("conn", id, %peer);
+    let (id, link) = shared.hub.open_connection();
+    let registered = Registered {
+        shared: shared.clone(),
+        id,
+    };
+    let span = tracing::info_span!("conn", id = id.0, %peer);
     async move {
         tracing::info!("connection opened");
         let wire = match Wire::new(sock) {
@@ -89,9 +112,10 @@ pub(crate) async fn serve(
                 return;
             }
         };
-        let mut conn = Conn::new(peer, shared, wire);
+        let mut conn = Conn::new(id, link, peer, shared, wire);
         let end = conn.run(stop).await;
         conn.leave_all();
+        drop(registered);
         tracing::info!(reason = %end, "connection closed");
     }
     .instrument(span)
@@ -99,6 +123,8 @@ pub(crate) async fn serve(
 }
 
 struct Conn {
+    id: ConnId,
+    link: Arc<ConnLink>,
     peer: SocketAddr,
     shared: Arc<Shared>,
     session: ServerSession,
@@ -106,32 +132,41 @@ struct Conn {
     /// The app accepted at connect.
     app: String,
     answers: Mailbox<Answer>,
-    signal: Arc<Signal>,
     pending_publish: HashMap<PublishId, PublishRequest>,
     pending_play: HashMap<PlayId, PlayRequest>,
     publishing: HashMap<StreamId, Publishing>,
     playing: HashMap<StreamId, Playing>,
     end: Option<End>,
+    /// Reused by every `ingest` so relaying a frame allocates nothing here.
+    scratch: Vec<Arc<PlayerSlot>>,
 }
 
 impl Conn {
-    fn new(peer: SocketAddr, shared: Arc<Shared>, wire: Wire) -> Self {
+    fn new(
+        id: ConnId,
+        link: Arc<ConnLink>,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        wire: Wire,
+    ) -> Self {
         let mut config = shared.session.clone();
         config.rng_seed = connection_seed();
         let session = ServerSession::new(Arc::new(config), Instant::now());
         let capacity = shared.session.max_pending_requests.saturating_add(1);
         Conn {
+            id,
+            link,
             peer,
             session,
             wire,
             app: String::new(),
             answers: Mailbox::new(capacity),
-            signal: Signal::new(),
             pending_publish: HashMap::new(),
             pending_play: HashMap::new(),
             publishing: HashMap::new(),
             playing: HashMap::new(),
             end: None,
+            scratch: Vec::new(),
             shared,
         }
     }
@@ -145,6 +180,7 @@ impl Conn {
             if let Err(e) = self.wire.pump_out(&mut self.session) {
                 return End::Io(e);
             }
+            self.report_backlog();
             if self.session.is_closed() {
                 let grace = self.shared.grace;
                 if let Err(e) = self.wire.flush_all(&mut self.session, grace).await {
@@ -152,9 +188,16 @@ impl Conn {
                 }
                 self.wire.shutdown().await;
                 return match self.end.take() {
-                    Some(end) if !stopping => end,
-                    _ => End::Shutdown,
+                    Some(End::Session(_)) if stopping => End::Shutdown,
+                    Some(end) => end,
+                    None => End::Shutdown,
                 };
+            }
+            if self.link.kicked.swap(false, Ordering::AcqRel) {
+                self.end = Some(End::Replaced);
+                self.leave_all();
+                self.session.close();
+                continue;
             }
             if !stopping && *stop.borrow() {
                 stopping = true;
@@ -171,12 +214,11 @@ impl Conn {
                     }
                 }
                 answer = self.answers.recv() => self.apply(answer),
-                () = self.signal.wait() => {}
+                () = self.link.signal.wait() => {}
                 ready = self.wire.ready() => match ready {
                     Ok(r) if r.is_readable() || r.is_read_closed() => {
-                        match self.wire.pump_in(&mut self.session) {
-                            Ok(ReadOutcome::Progress | ReadOutcome::Eof) => {}
-                            Err(e) => return End::Io(e),
+                        if let Err(e) = self.wire.pump_in(&mut self.session) {
+                            return End::Io(e);
                         }
                     }
                     Ok(_) => {}
@@ -195,7 +237,12 @@ impl Conn {
     /// flushes what that queued and exits.
     fn begin_shutdown(&mut self) {
         for (stream, p) in self.playing.drain() {
-            self.shared.hub.leave(p.key);
+            tracing::info!(stream = %p.key, "play stop (shutdown)");
+            let player = PlayerRef {
+                conn: self.id,
+                stream,
+            };
+            self.shared.hub.leave(&p.key, player);
             let _ = self.session.end_stream(stream);
         }
         self.leave_all();
@@ -205,12 +252,16 @@ impl Conn {
     /// Unregisters everything this connection publishes or plays.
     fn leave_all(&mut self) {
         for (_, p) in self.publishing.drain() {
-            tracing::info!(stream = %p.name, "publish stop");
-            self.shared.hub.unpublish(p.key);
+            tracing::info!(stream = %p.key, "publish stop");
+            self.shared.hub.unpublish(&p.key, self.id);
         }
-        for (_, p) in self.playing.drain() {
-            tracing::info!(stream = %p.name, "play stop");
-            self.shared.hub.leave(p.key);
+        for (stream, p) in self.playing.drain() {
+            tracing::info!(stream = %p.key, "play stop");
+            let player = PlayerRef {
+                conn: self.id,
+                stream,
+            };
+            self.shared.hub.leave(&p.key, player);
         }
     }
 
@@ -260,41 +311,53 @@ impl Conn {
                 }
             }
             ServerEvent::Media { stream, media } => {
-                if let Some(p) = self.publishing.get_mut(&stream) {
-                    if let Some(r) = &mut p.recorder {
-                        r.write(
-                            flv_type(media.kind.type_id()),
-                            media.timestamp,
-                            media.payload.clone(),
-                        );
-                    }
-                    self.shared.hub.media(&p.key, media);
+                let Some(p) = self.publishing.get_mut(&stream) else {
+                    return;
+                };
+                if let Some(r) = &mut p.recorder {
+                    let tag = FlvTagType::from_u8(media.kind.type_id());
+                    r.write(tag, media.timestamp, media.payload.clone());
                 }
+                let frame = Frame::media(media);
+                log_codec(&p.key, &frame);
+                self.shared
+                    .hub
+                    .ingest(&p.key, self.id, &frame, &mut self.scratch);
             }
             ServerEvent::Metadata { stream, metadata } => {
-                if let Some(p) = self.publishing.get_mut(&stream) {
-                    if let Some(r) = &mut p.recorder {
-                        r.write(flv_type(18), metadata.timestamp, metadata.payload.clone());
-                    }
-                    self.shared.hub.metadata(&p.key, metadata);
+                let Some(p) = self.publishing.get_mut(&stream) else {
+                    return;
+                };
+                if let Some(r) = &mut p.recorder {
+                    let payload = metadata.payload.clone();
+                    r.write(FlvTagType::Script, metadata.timestamp, payload);
                 }
+                tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
+                let frame = Frame::metadata(&metadata);
+                self.shared
+                    .hub
+                    .ingest(&p.key, self.id, &frame, &mut self.scratch);
             }
             ServerEvent::PublishStopped { stream } => {
                 if let Some(p) = self.publishing.remove(&stream) {
-                    tracing::info!(stream = %p.name, "publish stop");
-                    self.shared.hub.unpublish(p.key);
+                    tracing::info!(stream = %p.key, "publish stop");
+                    self.shared.hub.unpublish(&p.key, self.id);
                 }
             }
             ServerEvent::PlayStopped { stream } => {
                 if let Some(p) = self.playing.remove(&stream) {
-                    tracing::info!(stream = %p.name, "play stop");
-                    self.shared.hub.leave(p.key);
+                    tracing::info!(stream = %p.key, "play stop");
+                    let player = PlayerRef {
+                        conn: self.id,
+                        stream,
+                    };
+                    self.shared.hub.leave(&p.key, player);
                 }
             }
             ServerEvent::Paused { stream, paused, .. } => {
                 if let Some(p) = self.playing.get(&stream) {
-                    tracing::debug!(stream = %p.name, paused, "pause");
-                    self.shared.hub.pause(&p.key, paused);
+                    tracing::debug!(stream = %p.key, paused, "pause");
+                    self.shared.hub.pause(&p.key, &p.slot, paused);
                 }
             }
             ServerEvent::Closed(reason) => {
@@ -308,10 +371,10 @@ impl Conn {
     /// Runs a hook future on its own task; the answer comes back through the mailbox.
     fn ask(
         &self,
-        fut: crate::hooks::BoxFuture<Decision>,
+        fut: BoxFuture<Decision>,
         wrap: impl FnOnce(Decision) -> Answer + Send + 'static,
     ) {
-        let tx: MailboxSender<Answer> = self.answers.sender();
+        let tx = self.answers.sender();
         tokio::spawn(async move {
             let decision = fut.await;
             // A full or closed mailbox means the connection is gone or flooded; the
@@ -354,13 +417,7 @@ impl Conn {
         }
     }
 
-    fn refuse(
-        &mut self,
-        id: rtmp_proto::session::RequestId,
-        name: &str,
-        what: &str,
-        decision: Decision,
-    ) {
+    fn refuse(&mut self, id: RequestId, name: &str, what: &str, decision: Decision) {
         let why = match decision {
             Decision::Reject(why) => why,
             Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
@@ -371,67 +428,115 @@ impl Conn {
     }
 
     fn start_publish(&mut self, id: PublishId, request: PublishRequest) {
-        let key = match self.shared.hub.publish(&self.app, &request.name) {
-            Ok(key) => key,
-            Err(why) => {
-                tracing::info!(stream = %request.name, reason = %why.description, "publish rejected");
-                let _ = self.session.reject(id, why);
-                return;
-            }
-        };
+        let key = StreamKey::new(&self.app, &request.name);
+        if let Err(why) = self.shared.hub.publish(&key, self.id) {
+            tracing::info!(stream = %key, reason = %why.description, "publish rejected");
+            let _ = self.session.reject(id, why);
+            return;
+        }
         if self.session.accept_publish(id).is_err() {
             // The session already answered (decision timeout): give the slot back.
-            self.shared.hub.unpublish(key);
+            self.shared.hub.unpublish(&key, self.id);
             return;
         }
         let recorder = self.shared.record_dir.as_deref().and_then(|dir| {
-            crate::portable::Recorder::start(dir, &self.app, &request.name)
+            Recorder::start(dir, key.app(), key.name())
                 .inspect(|r| tracing::info!(path = %r.path().display(), "recording"))
                 .inspect_err(|e| tracing::warn!(error = %e, "recording not started"))
                 .ok()
         });
-        tracing::info!(app = %self.app, stream = %request.name, "publish start");
-        self.publishing.insert(
-            request.stream,
-            Publishing {
-                key,
-                name: request.name,
-                recorder,
-            },
-        );
+        tracing::info!(stream = %key, "publish start");
+        self.publishing
+            .insert(request.stream, Publishing { key, recorder });
     }
 
     fn start_play(&mut self, id: PlayId, request: PlayRequest) {
+        let key = StreamKey::new(&self.app, &request.name);
+        let player = PlayerRef {
+            conn: self.id,
+            stream: request.stream,
+        };
+        let slot = match self.shared.hub.join(&key, player, &self.link) {
+            Ok(slot) => slot,
+            Err(why) => {
+                tracing::info!(stream = %key, reason = %why.description, "play rejected");
+                let _ = self.session.reject(id, why);
+                return;
+            }
+        };
         if self.session.accept_play(id).is_err() {
+            self.shared.hub.leave(&key, player);
             return;
         }
-        let key = self
-            .shared
-            .hub
-            .play(&self.app, &request.name, self.signal.clone());
-        tracing::info!(app = %self.app, stream = %request.name, "play start");
-        self.playing.insert(
-            request.stream,
-            Playing {
-                key,
-                name: request.name,
-            },
-        );
+        tracing::info!(stream = %key, "play start");
+        self.playing.insert(request.stream, Playing { key, slot });
         // The late-joiner burst is already queued for us.
-        self.signal.raise();
+        self.link.signal.raise();
     }
 
-    /// Moves media the fan-out queued for our players into the session.
+    /// Moves the frames the fan-out queued for our players into the session.
     fn pull_player_media(&mut self) {
+        let mut ended: Vec<StreamId> = Vec::new();
         for (stream, p) in &self.playing {
-            let backlog = self.session.pending_transmit_bytes() + self.wire.unsent();
-            self.shared
-                .hub
-                .pull(&p.key, *stream, backlog, &mut self.session);
+            match p.slot.drain(&mut self.session, *stream) {
+                Drained::Playing { shed: false } => {}
+                Drained::Playing { shed: true } => {
+                    let discarded = self.session.discard_droppable();
+                    tracing::info!(stream = %p.key, discarded,
+                        "player lagging: frames dropped until the next keyframe");
+                }
+                Drained::Ended => ended.push(*stream),
+                Drained::Disconnect(why) => {
+                    tracing::warn!(stream = %p.key, reason = ?why,
+                        "player too slow: disconnecting");
+                    self.session.close();
+                }
+            }
+        }
+        for stream in ended {
+            if let Some(p) = self.playing.remove(&stream) {
+                tracing::info!(stream = %p.key, "play stop (stream ended)");
+                let _ = self.session.end_stream(stream);
+                let player = PlayerRef {
+                    conn: self.id,
+                    stream,
+                };
+                self.shared.hub.leave(&p.key, player);
+            }
+        }
+    }
+
+    /// Tells the fan-out how much this connection still has to write: part of every
+    /// player's backlog for the lag policy.
+    fn report_backlog(&self) {
+        if self.playing.is_empty() {
+            return;
+        }
+        let bytes = self.session.pending_transmit_bytes() + self.wire.unsent();
+        for p in self.playing.values() {
+            p.slot.report_backlog(bytes);
         }
     }
 }
 
-fn flv_type(type_id: u8) -> rtmp_proto::media::flv::FlvTagType {
-    rtmp_proto::media::flv::FlvTagType::from_u8(type_id)
+/// Logs the codec of sequence headers (the relay classifies, we only report).
+fn log_codec(key: &StreamKey, frame: &Frame) {
+    let Some(media) = frame.as_media() else {
+        return;
+    };
+    match frame.class() {
+        FrameClass::VideoConfig => {
+            let codec = VideoTag::parse(media.payload.clone())
+                .ok()
+                .and_then(|t| t.codec());
+            tracing::info!(stream = %key, codec = ?codec, "video codec detected");
+        }
+        FrameClass::AudioConfig => {
+            let codec = AudioTag::parse(media.payload.clone())
+                .ok()
+                .and_then(|t| t.codec());
+            tracing::info!(stream = %key, codec = ?codec, "audio codec detected");
+        }
+        _ => {}
+    }
 }

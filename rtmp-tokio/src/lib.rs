@@ -27,5 +27,4 @@ mod wire;
 
 pub use client::ClientConnection;
 pub use hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
-pub use hub::{HubConfig, HubStats};
 pub use server::{Server, ServerBuilder, ServerHandle};

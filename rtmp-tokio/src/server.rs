@@ -6,10 +6,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rtmp_proto::Limits;
+use rtmp_proto::relay::{Counters, RelayConfig};
 use rtmp_proto::session::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -27,7 +27,6 @@ pub(crate) struct Shared {
     pub(crate) record_dir: Option<PathBuf>,
     pub(crate) hub: Hub,
     pub(crate) grace: Duration,
-    pub(crate) next_id: AtomicU64,
 }
 
 /// Settings of a [`Server`]; start with [`Server::builder`].
@@ -38,7 +37,7 @@ pub struct ServerBuilder {
     max_connections: usize,
     hooks: Hooks,
     record_dir: Option<PathBuf>,
-    hub: crate::hub::HubConfig,
+    relay: RelayConfig,
     grace: Duration,
 }
 
@@ -50,7 +49,7 @@ impl Default for ServerBuilder {
             max_connections: 1024,
             hooks: Hooks::default(),
             record_dir: None,
-            hub: crate::hub::HubConfig::default(),
+            relay: RelayConfig::default(),
             grace: Duration::from_secs(5),
         }
     }
@@ -91,6 +90,12 @@ impl ServerBuilder {
     /// Records every published stream to `dir/<app>/<stream>-<n>.flv`.
     pub fn record_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.record_dir = Some(dir.into());
+        self
+    }
+
+    /// Relay policy: duplicate publishes, GOP cache size, player lag limits.
+    pub fn relay_config(mut self, config: RelayConfig) -> Self {
+        self.relay = config;
         self
     }
 
@@ -139,9 +144,8 @@ impl ServerBuilder {
             session: self.session,
             hooks: self.hooks,
             record_dir: self.record_dir,
-            hub: Hub::new(self.hub),
+            hub: Hub::new(self.relay),
             grace: self.grace,
-            next_id: AtomicU64::new(1),
         });
         Ok(Server {
             listener,
@@ -180,7 +184,7 @@ impl ServerHandle {
     }
 
     /// Relay counters.
-    pub fn stats(&self) -> crate::hub::HubStats {
+    pub fn stats(&self) -> Counters {
         self.shared.hub.stats()
     }
 }
@@ -235,11 +239,10 @@ impl Server {
                         drop(sock);
                         continue;
                     };
-                    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
                     let shared = shared.clone();
                     let stop = stop_rx.clone();
                     tasks.spawn(async move {
-                        conn::serve(id, sock, peer, shared, stop).await;
+                        conn::serve(sock, peer, shared, stop).await;
                         drop(permit);
                     });
                 }

@@ -1,0 +1,169 @@
+//! Publish then play through the in-process relay with our own client over TCP.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::*;
+use rtmp_tokio::ClientConnection;
+use rtmp_tokio::Server;
+use rtmp_tokio::proto::amf::Value;
+use rtmp_tokio::proto::session::{ClientEvent, Media, MediaKind, StreamHandle};
+
+fn media(kind: MediaKind, timestamp: u32, head: &[u8], len: usize, fill: u8) -> Media {
+    let mut body = head.to_vec();
+    body.resize(len, fill);
+    Media {
+        kind,
+        timestamp,
+        payload: Bytes::from(body),
+    }
+}
+
+/// AVC sequence header, AAC config, a keyframe, then inter frames and audio; sizes span
+/// several chunks.
+fn stream_frames(n: u32) -> Vec<Media> {
+    let mut v = vec![
+        media(
+            MediaKind::Video,
+            0,
+            &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f],
+            40,
+            0,
+        ),
+        media(MediaKind::Audio, 0, &[0xAF, 0, 0x12, 0x10], 4, 0),
+    ];
+    for i in 0..n {
+        let ts = i * 40;
+        let key = i % 25 == 0;
+        let head: &[u8] = if key {
+            &[0x17, 1, 0, 0, 0]
+        } else {
+            &[0x27, 1, 0, 0, 0]
+        };
+        let len = if key {
+            30_000
+        } else {
+            3000 + (i as usize % 7) * 500
+        };
+        v.push(media(MediaKind::Video, ts, head, len, i as u8));
+        v.push(media(MediaKind::Audio, ts, &[0xAF, 1], 300, !(i as u8)));
+    }
+    v
+}
+
+async fn send_all(c: &mut ClientConnection, h: StreamHandle, frames: &[Media]) {
+    for m in frames {
+        c.session().send_media(h, m.clone()).unwrap();
+    }
+    bounded("publisher flush", c.flush()).await.unwrap();
+}
+
+async fn receive(c: &mut ClientConnection, count: usize) -> Vec<Media> {
+    let mut got = Vec::new();
+    while got.len() < count {
+        if let ClientEvent::Media { media, .. } = next(c).await {
+            got.push(media);
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn played_media_is_byte_identical_to_published_media() {
+    let srv = start(Server::builder()).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "cam").await;
+    let frames = stream_frames(60);
+    let meta = Value::object(vec![("width".to_owned(), Value::Number(320.0))]);
+    publisher.session().send_metadata(h, &meta).unwrap();
+    // Config, the first keyframe and a few frames before anyone plays: the late joiner
+    // gets them from the cache.
+    send_all(&mut publisher, h, &frames[..6]).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let mut players = Vec::new();
+    for _ in 0..3 {
+        let mut p = connected(srv.addr, "live").await;
+        playing(&mut p, "cam").await;
+        players.push(p);
+    }
+    // The publisher's connection must keep running while the players read.
+    let rest = frames[6..].to_vec();
+    let pub_task = tokio::spawn(async move {
+        send_all(&mut publisher, h, &rest).await;
+        publisher
+    });
+    for p in &mut players {
+        let got = receive(p, frames.len()).await;
+        assert_eq!(got.len(), frames.len());
+        for (i, (a, b)) in frames.iter().zip(&got).enumerate() {
+            assert_eq!(a, b, "frame {i} differs");
+        }
+    }
+    let _publisher = pub_task.await.unwrap();
+    let stats = srv.handle.stats();
+    assert_eq!(stats.players, 3);
+    assert_eq!(stats.publishers, 1);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn players_learn_the_end_of_the_stream_at_once() {
+    let srv = start(Server::builder()).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "cam").await;
+    send_all(&mut publisher, h, &stream_frames(2)).await;
+    let mut player = connected(srv.addr, "live").await;
+    playing(&mut player, "cam").await;
+
+    publisher.session().close_stream(h).unwrap();
+    bounded("publisher flush", publisher.flush()).await.unwrap();
+    let stopped = Instant::now();
+    until(&mut player, |e| match e {
+        ClientEvent::Status { code, .. } if code == "NetStream.Play.UnpublishNotify" => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(stopped.elapsed() < Duration::from_secs(1));
+    // The key is free again.
+    publishing(&mut publisher, "cam").await;
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams_and_closes_every_connection() {
+    let srv = start(Server::builder()).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "cam").await;
+    send_all(&mut publisher, h, &stream_frames(2)).await;
+    let mut player = connected(srv.addr, "live").await;
+    playing(&mut player, "cam").await;
+
+    srv.handle.shutdown();
+    let mut saw_eof = false;
+    loop {
+        match bounded("player to close", player.next_event()).await {
+            Ok(Some(ClientEvent::StreamEof { .. })) => saw_eof = true,
+            Ok(Some(ClientEvent::Closed(_))) | Ok(None) | Err(_) => break,
+            Ok(Some(_)) => {}
+        }
+    }
+    assert!(saw_eof, "player was not told the stream ended");
+    bounded("run to return", srv.task).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn play_of_a_stream_nobody_publishes_is_refused() {
+    let srv = start(Server::builder()).await;
+    let mut c = connected(srv.addr, "live").await;
+    let h = c.session().play("nobody").unwrap();
+    let code = until(&mut c, |e| match e {
+        ClientEvent::StreamFailed { handle, code, .. } if *handle == h => Some(code.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(code, "NetStream.Play.StreamNotFound");
+    srv.stop().await;
+}
