@@ -180,6 +180,10 @@ async fn scenario() {
         "recording holds {rec_frames} of 100 video frames"
     );
 
+    eprintln!(
+        "ffmpeg relay: player {frames}/100 video frames, recording {rec_frames}/100, \
+         player ended {ended_after:?} after the publisher"
+    );
     srv.stop().await;
     std::fs::remove_dir_all(&dir).ok();
 }
