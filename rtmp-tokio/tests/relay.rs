@@ -167,3 +167,73 @@ async fn play_of_a_stream_nobody_publishes_is_refused() {
     assert_eq!(code, "NetStream.Play.StreamNotFound");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_that_stops_reading_is_cut_and_nobody_else_waits() {
+    let mut relay = rtmp_tokio::proto::relay::RelayConfig::default();
+    relay.player_soft_bytes = 512 * 1024;
+    relay.player_hard_bytes = 4 * 1024 * 1024;
+    // Only the byte bound cuts players here (the reader may lag now and then in debug).
+    relay.max_consecutive_lag_events = 0;
+    relay.player_max_age = Duration::from_secs(1);
+    let srv = start(Server::builder().relay_config(relay)).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "cam").await;
+    let mut stalled = connected(srv.addr, "live").await;
+    playing(&mut stalled, "cam").await;
+    let mut reader = connected(srv.addr, "live").await;
+    playing(&mut reader, "cam").await;
+
+    // 40 MiB, a keyframe every 25 frames, the last frame a keyframe with a marker; the
+    // stalled player never reads again.
+    let last = 999u32;
+    let reading = tokio::spawn(async move {
+        until(&mut reader, |e| match e {
+            ClientEvent::Media { media, .. } if media.timestamp == last => Some(()),
+            _ => None,
+        })
+        .await;
+        reader
+    });
+    let start = Instant::now();
+    for i in 0..=last {
+        let key = i % 25 == 0 || i == last;
+        let head: &[u8] = if key {
+            &[0x17, 1, 0, 0, 0]
+        } else {
+            &[0x27, 1, 0, 0, 0]
+        };
+        let m = media(MediaKind::Video, i, head, 40 * 1024, 0);
+        publisher.session().send_media(h, m).unwrap();
+        if i % 5 == 0 {
+            bounded("publisher flush", publisher.flush()).await.unwrap();
+            // 200 KiB per 5 ms: fast, but a reading player keeps up.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    bounded("publisher flush", publisher.flush()).await.unwrap();
+    let _reader = bounded("reader gets the last frame", reading)
+        .await
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // The stalled player only lost frames so far: its backlog stopped growing.
+    let stats = srv.handle.stats();
+    assert!(
+        stats.lag_events >= 1 && stats.frames_dropped > 0,
+        "{stats:?}"
+    );
+    // Its oldest queued frame passes `player_max_age`: the next frame cuts it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let m = media(MediaKind::Video, last + 1, &[0x17, 1, 0, 0, 0], 1000, 0);
+    publisher.session().send_media(h, m).unwrap();
+    bounded("publisher flush", publisher.flush()).await.unwrap();
+    bounded("the stalled player to be cut", async {
+        while srv.handle.stats().lag_disconnects == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(srv.handle.stats().players, 1);
+    drop(stalled);
+    srv.stop().await;
+}
