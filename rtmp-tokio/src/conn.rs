@@ -139,6 +139,9 @@ struct Conn {
     end: Option<End>,
     /// Reused by every `ingest` so relaying a frame allocates nothing here.
     scratch: Vec<Arc<PlayerSlot>>,
+    /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
+    /// flush is skipped.
+    abandon_output: bool,
 }
 
 impl Conn {
@@ -167,6 +170,7 @@ impl Conn {
             playing: HashMap::new(),
             end: None,
             scratch: Vec::new(),
+            abandon_output: false,
             shared,
         }
     }
@@ -182,7 +186,11 @@ impl Conn {
             }
             self.report_backlog();
             if self.session.is_closed() {
-                let grace = self.shared.grace;
+                let grace = if self.abandon_output {
+                    std::time::Duration::ZERO
+                } else {
+                    self.shared.grace
+                };
                 if let Err(e) = self.wire.flush_all(&mut self.session, grace).await {
                     tracing::debug!(error = %e, "final flush incomplete");
                 }
@@ -489,6 +497,7 @@ impl Conn {
                 Drained::Disconnect(why) => {
                     tracing::warn!(stream = %p.key, reason = ?why,
                         "player too slow: disconnecting");
+                    self.abandon_output = true;
                     self.session.close();
                 }
             }
