@@ -154,7 +154,7 @@ impl StreamCache {
     pub fn clear(&mut self) {
         self.metadata = None;
         self.configs.clear();
-        self.gop.clear();
+        self.gop.reset();
         self.has_video = false;
     }
 }

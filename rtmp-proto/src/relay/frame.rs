@@ -75,15 +75,17 @@ pub enum Item {
 pub struct Frame {
     item: Item,
     class: FrameClass,
+    track: u8,
 }
 
 impl Frame {
     /// Classifies an audio or video message (legacy or Enhanced RTMP).
     pub fn media(media: Media) -> Self {
-        let class = classify(&media);
+        let (class, track) = classify(&media);
         Frame {
             item: Item::Media(media),
             class,
+            track,
         }
     }
 
@@ -97,11 +99,19 @@ impl Frame {
         Frame {
             item: Item::Metadata { payload, timestamp },
             class: FrameClass::Metadata,
+            track: 0,
         }
     }
 
     pub fn class(&self) -> FrameClass {
         self.class
+    }
+
+    /// The lowest track id the message carries: 0 for legacy and single-track messages and
+    /// for metadata. Track 0 is E-RTMP's default track; the relay starts GOPs and resumes
+    /// players at keyframes of the lowest video track it has seen.
+    pub fn track(&self) -> u8 {
+        self.track
     }
 
     pub fn item(&self) -> &Item {
@@ -162,18 +172,37 @@ impl Frame {
     }
 }
 
-fn classify(media: &Media) -> FrameClass {
+fn classify(media: &Media) -> (FrameClass, u8) {
     match media.kind {
         MediaKind::Video => match VideoTag::parse(media.payload.clone()) {
-            Ok(tag) if tag.is_sequence_header() || tag.is_metadata() => FrameClass::VideoConfig,
-            Ok(tag) if tag.is_sequence_end() => FrameClass::VideoSequenceEnd,
-            Ok(tag) if tag.is_keyframe() => FrameClass::VideoKeyframe,
-            _ => FrameClass::VideoInter,
+            Ok(tag) => {
+                let track = tag.tracks().map(|t| t.track_id).min().unwrap_or(0);
+                let class = if tag.is_sequence_header() || tag.is_metadata() {
+                    FrameClass::VideoConfig
+                } else if tag.is_sequence_end() {
+                    FrameClass::VideoSequenceEnd
+                } else if tag.is_keyframe() {
+                    FrameClass::VideoKeyframe
+                } else {
+                    FrameClass::VideoInter
+                };
+                (class, track)
+            }
+            Err(_) => (FrameClass::VideoInter, 0),
         },
         MediaKind::Audio => match AudioTag::parse(media.payload.clone()) {
-            Ok(tag) if tag.is_config() => FrameClass::AudioConfig,
-            Ok(tag) if tag.is_sequence_end() => FrameClass::AudioSequenceEnd,
-            _ => FrameClass::Audio,
+            Ok(tag) => {
+                let track = tag.tracks().map(|t| t.track_id).min().unwrap_or(0);
+                let class = if tag.is_config() {
+                    FrameClass::AudioConfig
+                } else if tag.is_sequence_end() {
+                    FrameClass::AudioSequenceEnd
+                } else {
+                    FrameClass::Audio
+                };
+                (class, track)
+            }
+            Err(_) => (FrameClass::Audio, 0),
         },
     }
 }

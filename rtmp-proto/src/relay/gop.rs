@@ -18,6 +18,9 @@ pub(crate) struct Gop {
     bytes: usize,
     /// Inside a GOP that fits so far: frames are being appended.
     collecting: bool,
+    /// The lowest video track with keyframes so far: its keyframes start GOPs; keyframes of
+    /// other tracks (E-RTMP multitrack sent as separate messages) are ordinary GOP frames.
+    primary: Option<u8>,
 }
 
 impl Gop {
@@ -28,17 +31,23 @@ impl Gop {
             frames: VecDeque::new(),
             bytes: 0,
             collecting: false,
+            primary: None,
         }
     }
 
     pub(crate) fn push(&mut self, frame: &Frame) {
         match frame.class() {
-            FrameClass::VideoKeyframe => {
+            FrameClass::VideoKeyframe if self.primary.is_none_or(|p| frame.track() <= p) => {
+                self.primary = Some(frame.track());
                 self.clear();
                 self.collecting = true;
                 self.append(frame);
             }
-            FrameClass::VideoInter | FrameClass::Audio if self.collecting => self.append(frame),
+            FrameClass::VideoKeyframe | FrameClass::VideoInter | FrameClass::Audio
+                if self.collecting =>
+            {
+                self.append(frame)
+            }
             FrameClass::VideoSequenceEnd => self.clear(),
             _ => {}
         }
@@ -59,6 +68,12 @@ impl Gop {
         self.frames.clear();
         self.bytes = 0;
         self.collecting = false;
+    }
+
+    /// Forgets the GOP and the primary track (a new publisher).
+    pub(crate) fn reset(&mut self) {
+        self.clear();
+        self.primary = None;
     }
 
     pub(crate) fn frames(&self) -> impl ExactSizeIterator<Item = &Frame> {

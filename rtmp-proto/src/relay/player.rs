@@ -77,6 +77,8 @@ pub struct PlayerPolicy {
     /// Keyframes sent since the last lag event; a second one means a whole clean GOP.
     keyframes_since_lag: u32,
     seen_video: bool,
+    /// The lowest video track with keyframes so far: only its keyframes open the gate.
+    primary: Option<u8>,
     /// Backlog allowance for the join burst (the cached GOP), shrinking as it drains.
     grace: usize,
     disconnected: bool,
@@ -101,6 +103,7 @@ impl PlayerPolicy {
             consecutive: 0,
             keyframes_since_lag: 0,
             seen_video: false,
+            primary: None,
             grace: 0,
             disconnected: false,
             backlog: Backlog::default(),
@@ -115,7 +118,7 @@ impl PlayerPolicy {
     pub fn after_join(config: &RelayConfig, initial: &[Frame]) -> Self {
         let mut p = PlayerPolicy::new(config);
         for f in initial {
-            if f.class() == FrameClass::VideoKeyframe {
+            if f.class() == FrameClass::VideoKeyframe && p.is_primary_key(f) {
                 p.gate = Gate::Open;
             }
             if f.class().is_video() {
@@ -162,8 +165,14 @@ impl PlayerPolicy {
             self.lagging = false;
             self.gate = Gate::Open;
         }
+        let primary_key = class == FrameClass::VideoKeyframe && self.is_primary_key(frame);
         let verdict = match (class, self.gate) {
-            (FrameClass::VideoKeyframe, Gate::AwaitKeyframe { .. }) if over_soft => Verdict::Skip,
+            (FrameClass::VideoKeyframe, Gate::AwaitKeyframe { .. })
+                if over_soft || !primary_key =>
+            {
+                Verdict::Skip
+            }
+            (FrameClass::VideoKeyframe, Gate::Open) if !primary_key => Verdict::Send(Droppable::No),
             (FrameClass::VideoKeyframe, _) => {
                 if self.lagging || self.gate != Gate::Open {
                     self.lagging = false;
@@ -190,6 +199,16 @@ impl PlayerPolicy {
             _ => self.stats.frames_dropped += 1,
         }
         verdict
+    }
+
+    /// Whether `keyframe` is of the lowest video track seen so far (and remembers it).
+    fn is_primary_key(&mut self, keyframe: &Frame) -> bool {
+        if self.primary.is_none_or(|p| keyframe.track() <= p) {
+            self.primary = Some(keyframe.track());
+            true
+        } else {
+            false
+        }
     }
 
     fn disconnect(&mut self, why: LagReason) -> Verdict {
