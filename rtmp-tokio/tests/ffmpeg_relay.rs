@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rtmp_tokio::Server;
+use rtmp_tokio::proto::relay::RelayConfig;
 use rtmp_tokio::proto::session::{ClientEvent, PublishMode};
 
 /// Kills the child when the test ends, however it ends.
@@ -117,8 +118,31 @@ async fn ffmpeg_publish_relay_play_duplicate_refused_and_end_propagates() {
 
 async fn scenario() {
     let dir = temp_dir();
-    let srv = start(Server::builder().record_dir(dir.join("rec"))).await;
+    // The player starts first and waits for the publisher, so it can receive every frame
+    // however slowly the machine starts processes.
+    let mut relay = RelayConfig::default();
+    relay.wait_for_publisher = true;
+    let builder = Server::builder()
+        .relay_config(relay)
+        .record_dir(dir.join("rec"));
+    let srv = start(builder).await;
     let url = format!("rtmp://{}/live/test", srv.addr);
+
+    let out = dir.join("out.flv");
+    let mut player = Proc::spawn(
+        "ffmpeg player",
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-i"])
+            .arg(&url)
+            .args(["-c", "copy", "-f", "flv", "-y"])
+            .arg(&out),
+    );
+    bounded("player to join", async {
+        while srv.handle.stats().players == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
 
     // 4 s of 25 fps video (100 frames) with a keyframe every second, plus AAC audio.
     let mut publisher = Proc::spawn(
@@ -131,22 +155,12 @@ async fn scenario() {
             .args(["-f", "flv"])
             .arg(&url),
     );
-    // Start the player as soon as the stream is live.
     bounded("publish to start", async {
         while srv.handle.stats().publishers == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await;
-    let out = dir.join("out.flv");
-    let mut player = Proc::spawn(
-        "ffmpeg player",
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-i"])
-            .arg(&url)
-            .args(["-c", "copy", "-f", "flv", "-y"])
-            .arg(&out),
-    );
 
     // A second publisher on the live key is refused; the first keeps going.
     let mut dup = connected(srv.addr, "live").await;
