@@ -237,3 +237,27 @@ async fn a_player_that_stops_reading_is_cut_and_nobody_else_waits() {
     drop(stalled);
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn with_replace_policy_a_new_publisher_takes_over_and_the_old_one_is_closed() {
+    let mut relay = rtmp_tokio::proto::relay::RelayConfig::default();
+    relay.duplicate_publish = rtmp_tokio::proto::relay::DuplicatePublish::Replace;
+    let srv = start(Server::builder().relay_config(relay)).await;
+    let mut old = connected(srv.addr, "live").await;
+    publishing(&mut old, "cam").await;
+    let mut new = connected(srv.addr, "live").await;
+    let h = publishing(&mut new, "cam").await;
+    loop {
+        match bounded("old publisher to be closed", old.next_event()).await {
+            Ok(Some(ClientEvent::Closed(_))) | Ok(None) | Err(_) => break,
+            Ok(Some(_)) => {}
+        }
+    }
+    // The stream is the newcomer's: a player receives its frames.
+    send_all(&mut new, h, &stream_frames(1)).await;
+    let mut player = connected(srv.addr, "live").await;
+    playing(&mut player, "cam").await;
+    let got = receive(&mut player, 4).await;
+    assert_eq!(got, stream_frames(1));
+    srv.stop().await;
+}
