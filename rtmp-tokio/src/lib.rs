@@ -52,12 +52,11 @@ pub use rtmp_proto as proto;
 
 mod client;
 mod conn;
-mod hooks;
-mod hub;
+
 pub mod portable;
 mod server;
 mod wire;
 
 pub use client::ClientConnection;
-pub use hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+pub use portable::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};

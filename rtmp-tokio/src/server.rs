@@ -16,18 +16,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::conn;
-use crate::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
-use crate::hub::Hub;
-
-/// Everything a connection task reads from the server.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) session: ServerConfig,
-    pub(crate) hooks: Hooks,
-    pub(crate) record_dir: Option<PathBuf>,
-    pub(crate) hub: Hub,
-    pub(crate) grace: Duration,
-}
+use crate::portable::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
+use crate::portable::hub::Hub;
+use crate::portable::shared::Shared;
 
 /// Settings of a [`Server`]; start with [`Server::builder`].
 #[derive(Debug)]
