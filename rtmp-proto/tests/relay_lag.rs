@@ -170,6 +170,17 @@ fn audio_only_lag_ends_when_the_backlog_drains() {
     assert!(p.is_lagging());
     assert_eq!(p.offer(now, &aac(20, 10), 100), SEND);
     assert!(!p.is_lagging());
+    // Without keyframes, an empty queue (fully caught up) ends the run of lag events.
+    assert_eq!(p.consecutive_lag_events(), 1);
+    assert_eq!(p.offer(now, &aac(40, 10), 2_000), SEND);
+    assert_eq!(p.consecutive_lag_events(), 2);
+    assert_eq!(p.offer(now, &aac(60, 10), 0), SEND);
+    assert_eq!(p.consecutive_lag_events(), 0);
+    for i in 0..10 {
+        assert_eq!(p.offer(now, &aac(80 + i, 10), 2_000), SEND);
+        assert_eq!(p.offer(now, &aac(80 + i, 10), 0), SEND);
+    }
+    assert!(!p.is_disconnected());
 }
 
 #[test]

@@ -148,6 +148,15 @@ fn check_invariants(reg: &Registry, keys: &[StreamKey]) {
     for key in keys {
         players += reg.players(key).count() + reg.waiting(key).count();
         if let Some(cache) = reg.cache(key) {
+            if !reg.is_live(key) {
+                assert_eq!(cache.join_frames(), Vec::<Frame>::new());
+                assert_eq!(
+                    reg.players(key).count(),
+                    0,
+                    "players on a stream that is not live"
+                );
+                continue;
+            }
             publishers += 1;
             assert!(cache.gop_bytes() <= c.gop_max_bytes);
             assert!(cache.gop_frames() <= c.gop_max_frames);
@@ -324,6 +333,15 @@ proptest! {
         prop_assert!(c.lag_disconnects <= policies.len() as u64);
         let open = conns.iter().filter(|c| !closed.contains(c)).count();
         prop_assert_eq!(c.connections, open as u64);
+        // Every connection ends: nothing may stay behind.
+        for &conn in &conns {
+            reg.close_connection(conn);
+        }
+        for k in &keys {
+            prop_assert!(reg.cache(k).is_none(), "slot {} leaked", k);
+        }
+        let c = reg.counters();
+        prop_assert_eq!((c.connections, c.publishers, c.players), (0, 0, 0));
         prop_assert_eq!(c.connections_total, conns.len() as u64);
     }
 

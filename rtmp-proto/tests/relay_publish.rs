@@ -220,5 +220,8 @@ fn live_streams_lists_published_keys_only() {
     reg.publish(&key(), a).unwrap();
     reg.join(&StreamKey::new("live", "later"), player(v, 1));
     assert_eq!(reg.live_streams().collect::<Vec<_>>(), [&key()]);
-    assert!(reg.cache(&StreamKey::new("live", "later")).is_none());
+    // A waiting player can pause and unpause: the stream has an (empty) cache.
+    let later = reg.cache(&StreamKey::new("live", "later")).unwrap();
+    assert!(later.resume_frames().is_empty());
+    assert!(reg.cache(&StreamKey::new("live", "unknown")).is_none());
 }

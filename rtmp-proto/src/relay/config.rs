@@ -41,7 +41,8 @@ pub struct RelayConfig {
     /// Age of a player's oldest queued frame above which it is disconnected.
     pub player_max_age: Duration,
     /// Disconnect a player at its this-many-th lag event in a row (lag events are
-    /// consecutive until the player plays a whole GOP without lagging). 0 = never.
+    /// consecutive until the player plays a whole GOP without lagging, or, on audio-only
+    /// streams, until its queue empties). 0 = never.
     pub max_consecutive_lag_events: u32,
     /// A `play` of a stream nobody publishes waits for the publisher (`true`) instead of
     /// failing with `NetStream.Play.StreamNotFound` (`false`).

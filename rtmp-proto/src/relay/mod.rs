@@ -34,8 +34,20 @@
 //! periodically     registry.add_player_stats(&policy.take_stats())
 //! ```
 //!
+//! Details an adapter gets right once:
+//! - `backlog` is everything queued toward that player and not yet written to its socket:
+//!   `pending_transmit_bytes()` plus any buffer of the adapter's own (a channel of frames,
+//!   an unfinished write). The policy estimates the age of the oldest queued frame from it.
+//! - When an offer leaves [`PlayerPolicy::is_lagging`] newly true, the adapter may call
+//!   `session.discard_droppable()` to shed queued inter frames at once (safe: the player
+//!   resumes at a keyframe).
+//! - `send_to` failing with `UsageError::QueueFull` (the session's own cap) means the
+//!   player is hopelessly behind: treat it like `Verdict::Disconnect`.
+//! - `PublishGrant::started` players were accepted while waiting; nothing to send them yet.
+//!
 //! The publisher never waits for a player: `offer` is synchronous and bounded, and a player
-//! that cannot keep up loses frames and then its connection, never anyone else's.
+//! that cannot keep up loses frames and then its connection, never anyone else's. A frame
+//! fanned out to N players is N reference-count bumps, never a copy.
 
 mod backlog;
 mod cache;

@@ -160,10 +160,16 @@ impl PlayerPolicy {
                 return self.disconnect(LagReason::ConsecutiveLag);
             }
         }
-        if self.lagging && !over_soft && !self.seen_video {
-            // Audio-only: nothing to resume at, the backlog drained.
-            self.lagging = false;
-            self.gate = Gate::Open;
+        if !self.seen_video {
+            // Audio-only: no keyframes to resume at or to count clean GOPs by. Lag ends when
+            // the backlog is back under the bound; an empty queue means it fully caught up.
+            if self.lagging && !over_soft {
+                self.lagging = false;
+                self.gate = Gate::Open;
+            }
+            if backlog == 0 {
+                self.consecutive = 0;
+            }
         }
         let primary_key = class == FrameClass::VideoKeyframe && self.is_primary_key(frame);
         let verdict = match (class, self.gate) {

@@ -303,12 +303,10 @@ impl Registry {
             .map(|(k, _)| k)
     }
 
-    /// The cache of a live stream (for [`PlayerPolicy::unpause`]).
+    /// The cache of a stream that is live or has players waiting for it (empty then), for
+    /// [`PlayerPolicy::unpause`]. `None` when the registry does not know the stream.
     pub fn cache(&self, key: &StreamKey) -> Option<&StreamCache> {
-        self.streams
-            .get(key)
-            .filter(|s| s.publisher.is_some())
-            .map(|s| &s.cache)
+        self.streams.get(key).map(|s| &s.cache)
     }
 
     pub fn counters(&self) -> &Counters {
