@@ -1,0 +1,140 @@
+//! The outbound batch: segments drained from `poll_transmit`, written with vectored writes.
+//!
+//! A session yields its output as a run of `Bytes` segments (small header runs and zero-copy
+//! slices of media payloads). Copying them into one buffer would undo the zero-copy design,
+//! so the driver gathers them into `IoSlice`s and lets the kernel do the gathering. A
+//! vectored write may stop anywhere, even inside a segment; [`TxBatch::advance`] keeps the
+//! unwritten tail for the next attempt.
+//!
+//! Runtime-agnostic: the tokio and smol drivers differ only in how they wait for the socket.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes};
+
+/// Most segments handed to one vectored write (Linux `IOV_MAX` is 1024; 64 keeps the
+/// `IoSlice` array on the stack and is plenty to fill a socket buffer).
+pub const MAX_IOV: usize = 64;
+
+/// Segments not yet written to the socket, in order.
+#[derive(Debug, Default)]
+pub struct TxBatch {
+    segments: VecDeque<Bytes>,
+    bytes: usize,
+}
+
+impl TxBatch {
+    pub fn new() -> Self {
+        TxBatch::default()
+    }
+
+    /// Appends a segment; empty segments are skipped.
+    pub fn push(&mut self, segment: Bytes) {
+        if !segment.is_empty() {
+            self.bytes += segment.len();
+            self.segments.push_back(segment);
+        }
+    }
+
+    /// Moves segments from `poll` (a session's `poll_transmit`) into the batch until it holds
+    /// at least `high_water` bytes or the session has nothing more. Leaving the rest in the
+    /// session keeps a congested player's backlog where the session can still discard
+    /// droppable frames and report it through `pending_transmit_bytes`.
+    pub fn fill(&mut self, high_water: usize, mut poll: impl FnMut() -> Option<Bytes>) {
+        while self.bytes < high_water {
+            match poll() {
+                Some(segment) => self.push(segment),
+                None => break,
+            }
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// Fills `iov` with the leading segments; returns how many slots were used.
+    pub fn io_slices<'a>(&'a self, iov: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, segment) in iov.iter_mut().zip(self.segments.iter()) {
+            *slot = IoSlice::new(segment);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops `written` bytes from the front, splitting a partly written segment.
+    pub fn advance(&mut self, mut written: usize) {
+        self.bytes = self.bytes.saturating_sub(written);
+        while written > 0 {
+            let Some(front) = self.segments.front_mut() else {
+                return;
+            };
+            if written < front.len() {
+                front.advance(written);
+                return;
+            }
+            written -= front.len();
+            self.segments.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contents(b: &TxBatch) -> Vec<u8> {
+        b.segments.iter().flat_map(|s| s.iter().copied()).collect()
+    }
+
+    #[test]
+    fn partial_writes_keep_the_unwritten_tail_in_order() {
+        let mut b = TxBatch::new();
+        b.push(Bytes::from_static(b"abc"));
+        b.push(Bytes::new());
+        b.push(Bytes::from_static(b"defgh"));
+        assert_eq!(b.len(), 8);
+        b.advance(4); // all of "abc" and "d"
+        assert_eq!(contents(&b), b"efgh");
+        assert_eq!(b.len(), 4);
+        b.advance(4);
+        assert!(b.is_empty());
+        assert!(b.segments.is_empty());
+    }
+
+    #[test]
+    fn io_slices_cover_at_most_the_array() {
+        let mut b = TxBatch::new();
+        for _ in 0..(MAX_IOV + 3) {
+            b.push(Bytes::from_static(b"x"));
+        }
+        let mut iov = [IoSlice::new(&[]); MAX_IOV];
+        assert_eq!(b.io_slices(&mut iov), MAX_IOV);
+    }
+
+    #[test]
+    fn fill_stops_at_high_water_and_leaves_the_rest() {
+        let mut source: VecDeque<Bytes> = (0..10).map(|_| Bytes::from(vec![0u8; 100])).collect();
+        let mut b = TxBatch::new();
+        b.fill(250, || source.pop_front());
+        assert_eq!(b.len(), 300);
+        assert_eq!(source.len(), 7);
+    }
+
+    #[test]
+    fn segments_are_not_copied() {
+        let payload = Bytes::from(vec![7u8; 1000]);
+        let mut b = TxBatch::new();
+        b.push(payload.slice(10..500));
+        let mut iov = [IoSlice::new(&[]); 4];
+        b.io_slices(&mut iov);
+        assert_eq!(iov[0].as_ptr(), payload[10..].as_ptr());
+    }
+}

@@ -1,0 +1,361 @@
+//! The fan-out: the relay [`Registry`] of `rtmp-proto` shared by all connection tasks, and
+//! one bounded queue per player.
+//!
+//! Every decision comes from `rtmp_proto::relay`: who may publish, what a late joiner
+//! receives, and for each frame and player whether to send, skip or disconnect
+//! ([`PlayerPolicy::offer`]). This module only moves [`Frame`]s (reference-counted: every
+//! player gets a clone of the same `Bytes`) and wakes tasks.
+//!
+//! The publisher's task runs `offer` for every player right when a frame arrives, with the
+//! player's backlog = frames queued here + what its session and socket batch still hold
+//! (published by the player's task after each write). Frames the policy accepts go into the
+//! player's queue; the player's task moves them into its session. So a player's queue is
+//! bounded by the policy's hard limit, the publisher never waits, and a slow player only
+//! loses its own frames or its own connection.
+//!
+//! Locks: the registry mutex, then (never the other way round) a player's mutex. Both are
+//! held only for a few non-blocking calls.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use rtmp_proto::relay::{
+    ConnId, Counters, Frame, Join, LagReason, PlayerPolicy, PlayerRef, Registry, RelayConfig,
+    StreamKey, Verdict, stream_not_found,
+};
+use rtmp_proto::session::{Droppable, Rejection, ServerSession, StreamId};
+
+use crate::portable::Signal;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Registry and queues stay consistent between calls (every call completes its update
+    // before returning), so a panic elsewhere does not make them unusable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What one connection task shares with the others: its wake-up signal and whether the
+/// relay took its publish away (duplicate publish with `Replace`).
+#[derive(Debug)]
+pub(crate) struct ConnLink {
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) kicked: AtomicBool,
+}
+
+/// One player: its policy and queue, filled by publishers, drained by its own task.
+#[derive(Debug)]
+pub(crate) struct PlayerSlot {
+    link: Arc<ConnLink>,
+    /// Bytes its session and socket batch still hold, as last reported by its task.
+    out_backlog: AtomicUsize,
+    state: Mutex<PlayerState>,
+}
+
+#[derive(Debug)]
+struct PlayerState {
+    policy: PlayerPolicy,
+    queue: VecDeque<(Frame, Droppable)>,
+    queued_bytes: usize,
+    /// The publisher left: end the stream once the queue is drained.
+    ended: bool,
+    disconnect: Option<LagReason>,
+    /// A lag event happened: discard droppable frames already in the session.
+    shed: bool,
+    lag_events: u64,
+}
+
+/// What the player's task must do after draining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// Keep playing.
+    Playing { shed: bool },
+    /// The stream ended: send `end_stream`.
+    Ended,
+    /// Too slow: close the connection.
+    Disconnect(LagReason),
+}
+
+impl PlayerSlot {
+    fn new(link: Arc<ConnLink>, policy: PlayerPolicy, initial: Vec<Frame>) -> Arc<Self> {
+        let queued_bytes = initial.iter().map(Frame::len).sum();
+        let queue = initial.into_iter().map(|f| (f, Droppable::No)).collect();
+        Arc::new(PlayerSlot {
+            link,
+            out_backlog: AtomicUsize::new(0),
+            state: Mutex::new(PlayerState {
+                policy,
+                queue,
+                queued_bytes,
+                ended: false,
+                disconnect: None,
+                shed: false,
+                lag_events: 0,
+            }),
+        })
+    }
+
+    /// Runs the policy for one live frame and queues it when accepted.
+    fn offer(&self, now: Instant, frame: &Frame) {
+        let mut s = lock(&self.state);
+        if s.ended || s.disconnect.is_some() {
+            return;
+        }
+        let backlog = s
+            .queued_bytes
+            .saturating_add(self.out_backlog.load(Ordering::Relaxed));
+        let verdict = s.policy.offer(now, frame, backlog);
+        let lag_events = s.policy.stats().lag_events;
+        if lag_events != s.lag_events {
+            s.lag_events = lag_events;
+            s.shed = true;
+        }
+        match verdict {
+            Verdict::Send(d) => {
+                s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
+                s.queue.push_back((frame.clone(), d));
+            }
+            Verdict::Skip => return,
+            Verdict::Disconnect(why) => {
+                s.disconnect = Some(why);
+                s.queue.clear();
+                s.queued_bytes = 0;
+            }
+            // A verdict this adapter does not know yet: do not send.
+            _ => return,
+        }
+        drop(s);
+        self.link.signal.raise();
+    }
+
+    fn end(&self) {
+        lock(&self.state).ended = true;
+        self.link.signal.raise();
+    }
+
+    /// Moves queued frames into the player's session (called by the player's own task).
+    pub(crate) fn drain(&self, session: &mut ServerSession, stream: StreamId) -> Drained {
+        let mut s = lock(&self.state);
+        if let Some(why) = s.disconnect {
+            return Drained::Disconnect(why);
+        }
+        let shed = std::mem::take(&mut s.shed);
+        while let Some((frame, droppable)) = s.queue.pop_front() {
+            s.queued_bytes = s.queued_bytes.saturating_sub(frame.len());
+            if let Err(e) = frame.send_to(session, stream, droppable) {
+                // Paused by the peer in the meantime, or the session's own byte cap: the
+                // frame is lost for this player only.
+                tracing::debug!(error = %e, "frame not queued");
+            }
+        }
+        if s.ended {
+            Drained::Ended
+        } else {
+            Drained::Playing { shed }
+        }
+    }
+
+    /// Records what the player's session and socket batch still hold.
+    pub(crate) fn report_backlog(&self, bytes: usize) {
+        self.out_backlog.store(bytes, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    players: HashMap<PlayerRef, Arc<PlayerSlot>>,
+    links: HashMap<ConnId, Arc<ConnLink>>,
+}
+
+impl Inner {
+    fn end_players(&mut self, players: Vec<PlayerRef>) {
+        for p in players {
+            if let Some(slot) = self.players.remove(&p) {
+                let stats = lock(&slot.state).policy.take_stats();
+                self.registry.add_player_stats(&stats);
+                slot.end();
+            }
+        }
+    }
+
+    fn drop_player(&mut self, p: &PlayerRef) {
+        if let Some(slot) = self.players.remove(p) {
+            let stats = lock(&slot.state).policy.take_stats();
+            self.registry.add_player_stats(&stats);
+        }
+    }
+}
+
+/// The shared relay state of one server.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    inner: Mutex<Inner>,
+}
+
+impl Hub {
+    pub(crate) fn new(config: RelayConfig) -> Self {
+        Hub {
+            inner: Mutex::new(Inner {
+                registry: Registry::new(config),
+                players: HashMap::new(),
+                links: HashMap::new(),
+            }),
+        }
+    }
+
+    /// Registers a new connection.
+    pub(crate) fn open_connection(&self) -> (ConnId, Arc<ConnLink>) {
+        let link = Arc::new(ConnLink {
+            signal: Signal::new(),
+            kicked: AtomicBool::new(false),
+        });
+        let mut inner = lock(&self.inner);
+        let id = inner.registry.open_connection();
+        inner.links.insert(id, link.clone());
+        (id, link)
+    }
+
+    /// The connection ended, however it ended: frees its publish slots (their players get
+    /// the end of stream) and forgets its players.
+    pub(crate) fn close_connection(&self, conn: ConnId) {
+        let mut inner = lock(&self.inner);
+        let closed = inner.registry.close_connection(conn);
+        for ended in closed.unpublished {
+            tracing::info!(stream = %ended.key, players = ended.players.len(), "stream ended");
+            inner.end_players(ended.players);
+        }
+        let mine: Vec<PlayerRef> = inner
+            .players
+            .keys()
+            .filter(|p| p.conn == conn)
+            .copied()
+            .collect();
+        for p in mine {
+            inner.drop_player(&p);
+        }
+        inner.links.remove(&conn);
+    }
+
+    /// Claims the publish slot of `key`; on refusal, the rejection to send.
+    pub(crate) fn publish(&self, key: &StreamKey, conn: ConnId) -> Result<(), Rejection> {
+        let mut inner = lock(&self.inner);
+        let grant = inner
+            .registry
+            .publish(key, conn)
+            .map_err(|e| e.rejection())?;
+        if let Some(old) = grant.displaced.filter(|old| *old != conn)
+            && let Some(link) = inner.links.get(&old)
+        {
+            tracing::info!(stream = %key, displaced = old.0, "publisher replaced");
+            link.kicked.store(true, Ordering::Release);
+            link.signal.raise();
+        }
+        Ok(())
+    }
+
+    /// `conn` stopped publishing `key`: its players get the end of stream.
+    pub(crate) fn unpublish(&self, key: &StreamKey, conn: ConnId) {
+        let mut inner = lock(&self.inner);
+        let players = inner.registry.unpublish(key, conn);
+        if !players.is_empty() {
+            tracing::info!(stream = %key, players = players.len(), "stream ended");
+        }
+        inner.end_players(players);
+    }
+
+    /// A frame from the publisher of `key`: cache it and offer it to every player.
+    /// `scratch` is the caller's reusable list, so a frame costs no allocation here.
+    pub(crate) fn ingest(
+        &self,
+        key: &StreamKey,
+        conn: ConnId,
+        frame: &Frame,
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) {
+        scratch.clear();
+        {
+            let mut inner = lock(&self.inner);
+            if inner.registry.ingest(key, conn, frame).is_err() {
+                // Late frames of a replaced publisher.
+                return;
+            }
+            let Inner {
+                registry, players, ..
+            } = &*inner;
+            scratch.extend(
+                registry
+                    .players(key)
+                    .filter_map(|p| players.get(&p).cloned()),
+            );
+        }
+        let now = Instant::now();
+        for slot in scratch.iter() {
+            slot.offer(now, frame);
+        }
+        scratch.clear();
+    }
+
+    /// A player asks for `key`: its slot, with the late-joiner burst already queued.
+    pub(crate) fn join(
+        &self,
+        key: &StreamKey,
+        player: PlayerRef,
+        link: &Arc<ConnLink>,
+    ) -> Result<Arc<PlayerSlot>, Rejection> {
+        let mut inner = lock(&self.inner);
+        let slot = match inner.registry.join(key, player) {
+            Join::Live { initial, policy } => PlayerSlot::new(link.clone(), policy, initial),
+            Join::Waiting { policy } => PlayerSlot::new(link.clone(), policy, Vec::new()),
+            Join::NotFound => return Err(stream_not_found(key)),
+            // A join outcome this adapter does not know yet.
+            _ => return Err(stream_not_found(key)),
+        };
+        inner.drop_player(&player);
+        inner.players.insert(player, slot.clone());
+        Ok(slot)
+    }
+
+    /// The player stopped.
+    pub(crate) fn leave(&self, key: &StreamKey, player: PlayerRef) {
+        let mut inner = lock(&self.inner);
+        inner.registry.leave(key, player);
+        inner.drop_player(&player);
+    }
+
+    /// Pause or resume: on resume the policy says what to resend from the cache.
+    pub(crate) fn pause(&self, key: &StreamKey, slot: &PlayerSlot, paused: bool) {
+        let inner = lock(&self.inner);
+        let mut s = lock(&slot.state);
+        if paused {
+            s.policy.pause();
+            return;
+        }
+        let Some(cache) = inner.registry.cache(key) else {
+            // Not live any more: nothing to resend, the end of stream is on its way.
+            return;
+        };
+        for frame in s.policy.unpause(cache) {
+            s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
+            s.queue.push_back((frame, Droppable::No));
+        }
+        drop(s);
+        slot.link.signal.raise();
+    }
+
+    /// Relay counters, with every player's latest stats folded in.
+    pub(crate) fn stats(&self) -> Counters {
+        let mut inner = lock(&self.inner);
+        let Inner {
+            registry, players, ..
+        } = &mut *inner;
+        for slot in players.values() {
+            let stats = lock(&slot.state).policy.take_stats();
+            registry.add_player_stats(&stats);
+        }
+        *registry.counters()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,137 @@
+//! The fan-out moves reference-counted frames and follows the relay policy.
+
+use bytes::Bytes;
+use rtmp_proto::relay::{Frame, PlayerRef, RelayConfig, StreamKey};
+use rtmp_proto::session::{Media, MediaKind, StreamId};
+
+use super::*;
+
+fn video(key: bool, len: usize) -> Frame {
+    let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
+    body.resize(len, 0xAB);
+    Frame::media(Media {
+        kind: MediaKind::Video,
+        timestamp: 0,
+        payload: Bytes::from(body),
+    })
+}
+
+fn queued(slot: &PlayerSlot) -> Vec<Bytes> {
+    lock(&slot.state)
+        .queue
+        .iter()
+        .map(|(f, _)| f.payload().clone())
+        .collect()
+}
+
+struct Setup {
+    hub: Hub,
+    key: StreamKey,
+    publisher: ConnId,
+    players: Vec<Arc<PlayerSlot>>,
+}
+
+fn setup(config: RelayConfig, players: usize) -> Setup {
+    let hub = Hub::new(config);
+    let key = StreamKey::new("live", "cam");
+    let (publisher, _) = hub.open_connection();
+    hub.publish(&key, publisher).unwrap();
+    let players = (0..players)
+        .map(|_| {
+            let (conn, link) = hub.open_connection();
+            let player = PlayerRef {
+                conn,
+                stream: StreamId(1),
+            };
+            hub.join(&key, player, &link).unwrap()
+        })
+        .collect();
+    Setup {
+        hub,
+        key,
+        publisher,
+        players,
+    }
+}
+
+#[test]
+fn every_player_gets_the_same_bytes_not_a_copy() {
+    let s = setup(RelayConfig::default(), 100);
+    let frame = video(true, 100_000);
+    let original = frame.payload().as_ptr();
+    let mut scratch = Vec::new();
+    s.hub.ingest(&s.key, s.publisher, &frame, &mut scratch);
+    for slot in &s.players {
+        let q = queued(slot);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].as_ptr(), original, "a player got a copy");
+    }
+    // 100 players hold clones of one buffer: no payload bytes were duplicated.
+    let stats = s.hub.stats();
+    assert_eq!(stats.frames_in, 1);
+    assert_eq!(stats.players, 100);
+}
+
+#[test]
+fn a_late_joiner_gets_the_cached_gop_and_a_second_publisher_is_refused() {
+    let s = setup(RelayConfig::default(), 0);
+    let mut scratch = Vec::new();
+    let frames = [video(true, 50), video(false, 20), video(false, 20)];
+    for f in &frames {
+        s.hub.ingest(&s.key, s.publisher, f, &mut scratch);
+    }
+    let (conn, link) = s.hub.open_connection();
+    let late = s
+        .hub
+        .join(
+            &s.key,
+            PlayerRef {
+                conn,
+                stream: StreamId(1),
+            },
+            &link,
+        )
+        .unwrap();
+    let q = queued(&late);
+    assert_eq!(q.len(), 3);
+    assert_eq!(q[0].as_ptr(), frames[0].payload().as_ptr());
+    let (other, _) = s.hub.open_connection();
+    let why = s.hub.publish(&s.key, other).unwrap_err();
+    assert_eq!(why.code.as_deref(), Some("NetStream.Publish.BadName"));
+}
+
+#[test]
+fn a_slow_player_is_cut_without_touching_the_others() {
+    let config = RelayConfig::default();
+    let hard = config.player_hard_bytes;
+    let s = setup(config, 2);
+    let (slow, fast) = (&s.players[0], &s.players[1]);
+    let mut scratch = Vec::new();
+    s.hub
+        .ingest(&s.key, s.publisher, &video(true, 1000), &mut scratch);
+    // The slow player's socket stopped draining: its session holds more than the limit.
+    slow.report_backlog(hard + 1);
+    s.hub
+        .ingest(&s.key, s.publisher, &video(false, 1000), &mut scratch);
+    assert!(matches!(
+        lock(&slow.state).disconnect,
+        Some(LagReason::HardBytes)
+    ));
+    assert!(queued(slow).is_empty(), "a cut player's queue is freed");
+    assert_eq!(queued(fast).len(), 2);
+}
+
+#[test]
+fn unpublish_ends_players_and_frees_the_slot() {
+    let s = setup(RelayConfig::default(), 3);
+    s.hub.unpublish(&s.key, s.publisher);
+    for slot in &s.players {
+        assert!(lock(&slot.state).ended);
+    }
+    let (next, _) = s.hub.open_connection();
+    assert!(s.hub.publish(&s.key, next).is_ok());
+    // Closing a connection releases what it published, too.
+    s.hub.close_connection(next);
+    let (again, _) = s.hub.open_connection();
+    assert!(s.hub.publish(&s.key, again).is_ok());
+}

@@ -1,0 +1,129 @@
+//! The socket side of a connection under tokio: non-blocking reads into the session's input
+//! buffer and vectored writes of its transmit segments.
+//!
+//! Reads and writes are driven by readiness (`TcpStream::ready`) from one task, so a player
+//! whose socket is full still reads (and answers pings) while its backlog waits in the
+//! session, where droppable frames can be discarded.
+
+use std::io::{self, IoSlice};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::{Interest, Ready};
+use tokio::net::TcpStream;
+
+use crate::portable::{MAX_IOV, SessionIo, TxBatch};
+
+/// How many bytes a read may add to the input buffer at once.
+const READ_CHUNK: usize = 64 * 1024;
+/// Segments are pulled out of the session until the batch holds this many bytes.
+const BATCH_HIGH_WATER: usize = 256 * 1024;
+
+/// A connected socket with its input buffer and outbound batch.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    sock: TcpStream,
+    input: BytesMut,
+    batch: TxBatch,
+}
+
+/// What [`Wire::pump_in`] saw.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReadOutcome {
+    /// Bytes were handed to the session (or the read would block).
+    Progress,
+    /// The peer closed its side.
+    Eof,
+}
+
+impl Wire {
+    pub(crate) fn new(sock: TcpStream) -> io::Result<Self> {
+        sock.set_nodelay(true)?;
+        Ok(Wire {
+            sock,
+            input: BytesMut::with_capacity(READ_CHUNK),
+            batch: TxBatch::new(),
+        })
+    }
+
+    /// Bytes written to the batch but not yet to the socket.
+    pub(crate) fn unsent(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Waits until the socket can be read, or written while output is waiting.
+    pub(crate) async fn ready(&self) -> io::Result<Ready> {
+        let mut interest = Interest::READABLE;
+        if !self.batch.is_empty() {
+            interest |= Interest::WRITABLE;
+        }
+        self.sock.ready(interest).await
+    }
+
+    /// Reads what the socket has without waiting and hands it to the session.
+    pub(crate) fn pump_in<S: SessionIo>(&mut self, session: &mut S) -> io::Result<ReadOutcome> {
+        self.input.reserve(READ_CHUNK);
+        match self.sock.try_read_buf(&mut self.input) {
+            Ok(0) => {
+                session.handle_eof(Instant::now());
+                Ok(ReadOutcome::Eof)
+            }
+            Ok(_) => {
+                // A protocol error also arrives as the session's `Closed` event.
+                let _ = session.handle_input(Instant::now(), &mut self.input);
+                Ok(ReadOutcome::Progress)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::Progress),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves the session's output into the batch and writes as much as the socket takes
+    /// without waiting.
+    pub(crate) fn pump_out<S: SessionIo>(&mut self, session: &mut S) -> io::Result<()> {
+        loop {
+            self.batch
+                .fill(BATCH_HIGH_WATER, || session.poll_transmit());
+            if self.batch.is_empty() {
+                return Ok(());
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let n = self.batch.io_slices(&mut iov);
+            let slices = iov.get(..n).unwrap_or(&[]);
+            match self.sock.try_write_vectored(slices) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.batch.advance(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes everything the session has queued, waiting for the socket, for at most
+    /// `limit` (the last flush before a close must not hang on a dead peer).
+    pub(crate) async fn flush_all<S: SessionIo>(
+        &mut self,
+        session: &mut S,
+        limit: Duration,
+    ) -> io::Result<()> {
+        let flush = async {
+            loop {
+                self.pump_out(session)?;
+                if self.batch.is_empty() {
+                    return Ok(());
+                }
+                self.sock.writable().await?;
+            }
+        };
+        match tokio::time::timeout(limit, flush).await {
+            Ok(r) => r,
+            Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        }
+    }
+
+    /// Half-closes our side so the peer sees end of stream after the last byte.
+    pub(crate) async fn shutdown(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let _ = self.sock.shutdown().await;
+    }
+}
