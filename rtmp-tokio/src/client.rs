@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use rtmp_proto::session::{ClientConfig, ClientEvent, ClientSession};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
-use crate::portable::seed::connection_seed;
 use crate::wire::{ReadOutcome, Wire};
+use rtmp_driver::seed::connection_seed;
 
 /// How long the final flush before a close may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);

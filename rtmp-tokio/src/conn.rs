@@ -1,5 +1,5 @@
 //! One server connection under tokio: the socket loop around a
-//! [`ConnCore`](crate::portable::conn_core::ConnCore).
+//! [`ConnCore`](rtmp_driver::conn_core::ConnCore).
 //!
 //! The task waits on five things at once: the socket (readable, or writable while output
 //! waits), the session's next deadline, answers from auth hooks, the fan-out signal (frames
@@ -16,9 +16,9 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::client::sleep_until;
-use crate::portable::conn_core::{ConnCore, End};
-use crate::portable::shared::Shared;
 use crate::wire::Wire;
+use rtmp_driver::conn_core::{ConnCore, End};
+use rtmp_driver::shared::Shared;
 
 /// Releases the connection's publish slots and players however the task ends (even by
 /// panic or abort), as the registry requires.

@@ -9,8 +9,8 @@
 //!
 //! Every RTMP decision (which message to send, what a keyframe is, when a player lags too
 //! far, who may publish) is made in `rtmp-proto` (`session` and `relay`); this crate moves
-//! bytes and wakes tasks. The pieces that do not depend on tokio live in [`portable`] so the
-//! smol adapter shares them.
+//! bytes and wakes tasks. The pieces that do not depend on tokio live in [`rtmp_driver`],
+//! shared with the smol adapter.
 //!
 //! ```no_run
 //! use rtmp_tokio::{Decision, Server};
@@ -48,15 +48,15 @@
 //! start/stop, codec detected, lag drops and lag disconnects, recording.
 #![forbid(unsafe_code)]
 
+pub use rtmp_driver as driver;
 pub use rtmp_proto as proto;
 
 mod client;
 mod conn;
 
-pub mod portable;
 mod server;
 mod wire;
 
 pub use client::ClientConnection;
-pub use portable::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};

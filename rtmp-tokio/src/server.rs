@@ -16,9 +16,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::conn;
-use crate::portable::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
-use crate::portable::hub::Hub;
-use crate::portable::shared::Shared;
+use rtmp_driver::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
+use rtmp_driver::hub::Hub;
+use rtmp_driver::shared::Shared;
 
 /// Settings of a [`Server`]; start with [`Server::builder`].
 #[derive(Debug)]

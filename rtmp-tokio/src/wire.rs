@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use tokio::io::{Interest, Ready};
 use tokio::net::TcpStream;
 
-use crate::portable::{MAX_IOV, SessionIo, TxBatch};
+use rtmp_driver::{MAX_IOV, SessionIo, TxBatch};
 
 /// How many bytes a read may add to the input buffer at once.
 const READ_CHUNK: usize = 64 * 1024;

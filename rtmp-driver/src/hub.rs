@@ -27,7 +27,7 @@ use rtmp_proto::relay::{
 };
 use rtmp_proto::session::{Droppable, Rejection, ServerSession, StreamId};
 
-use crate::portable::Signal;
+use crate::Signal;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Registry and queues stay consistent between calls (every call completes its update
@@ -38,14 +38,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What one connection task shares with the others: its wake-up signal and whether the
 /// relay took its publish away (duplicate publish with `Replace`).
 #[derive(Debug)]
-pub(crate) struct ConnLink {
-    pub(crate) signal: Arc<Signal>,
-    pub(crate) kicked: AtomicBool,
+pub struct ConnLink {
+    pub signal: Arc<Signal>,
+    pub kicked: AtomicBool,
 }
 
 /// One player: its policy and queue, filled by publishers, drained by its own task.
 #[derive(Debug)]
-pub(crate) struct PlayerSlot {
+pub struct PlayerSlot {
     link: Arc<ConnLink>,
     /// Bytes its session and socket batch still hold, as last reported by its task.
     out_backlog: AtomicUsize,
@@ -67,7 +67,7 @@ struct PlayerState {
 
 /// What the player's task must do after draining.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Drained {
+pub enum Drained {
     /// Keep playing.
     Playing { shed: bool },
     /// The stream ended: send `end_stream`.
@@ -134,7 +134,7 @@ impl PlayerSlot {
     }
 
     /// Moves queued frames into the player's session (called by the player's own task).
-    pub(crate) fn drain(&self, session: &mut ServerSession, stream: StreamId) -> Drained {
+    pub fn drain(&self, session: &mut ServerSession, stream: StreamId) -> Drained {
         let mut s = lock(&self.state);
         if let Some(why) = s.disconnect {
             return Drained::Disconnect(why);
@@ -156,7 +156,7 @@ impl PlayerSlot {
     }
 
     /// Records what the player's session and socket batch still hold.
-    pub(crate) fn report_backlog(&self, bytes: usize) {
+    pub fn report_backlog(&self, bytes: usize) {
         self.out_backlog.store(bytes, Ordering::Relaxed);
     }
 }
@@ -189,12 +189,12 @@ impl Inner {
 
 /// The shared relay state of one server.
 #[derive(Debug)]
-pub(crate) struct Hub {
+pub struct Hub {
     inner: Mutex<Inner>,
 }
 
 impl Hub {
-    pub(crate) fn new(config: RelayConfig) -> Self {
+    pub fn new(config: RelayConfig) -> Self {
         Hub {
             inner: Mutex::new(Inner {
                 registry: Registry::new(config),
@@ -205,7 +205,7 @@ impl Hub {
     }
 
     /// Registers a new connection.
-    pub(crate) fn open_connection(&self) -> (ConnId, Arc<ConnLink>) {
+    pub fn open_connection(&self) -> (ConnId, Arc<ConnLink>) {
         let link = Arc::new(ConnLink {
             signal: Signal::new(),
             kicked: AtomicBool::new(false),
@@ -218,7 +218,7 @@ impl Hub {
 
     /// The connection ended, however it ended: frees its publish slots (their players get
     /// the end of stream) and forgets its players.
-    pub(crate) fn close_connection(&self, conn: ConnId) {
+    pub fn close_connection(&self, conn: ConnId) {
         let mut inner = lock(&self.inner);
         let closed = inner.registry.close_connection(conn);
         for ended in closed.unpublished {
@@ -238,7 +238,7 @@ impl Hub {
     }
 
     /// Claims the publish slot of `key`; on refusal, the rejection to send.
-    pub(crate) fn publish(&self, key: &StreamKey, conn: ConnId) -> Result<(), Rejection> {
+    pub fn publish(&self, key: &StreamKey, conn: ConnId) -> Result<(), Rejection> {
         let mut inner = lock(&self.inner);
         let grant = inner
             .registry
@@ -255,7 +255,7 @@ impl Hub {
     }
 
     /// `conn` stopped publishing `key`: its players get the end of stream.
-    pub(crate) fn unpublish(&self, key: &StreamKey, conn: ConnId) {
+    pub fn unpublish(&self, key: &StreamKey, conn: ConnId) {
         let mut inner = lock(&self.inner);
         let players = inner.registry.unpublish(key, conn);
         if !players.is_empty() {
@@ -266,7 +266,7 @@ impl Hub {
 
     /// A frame from the publisher of `key`: cache it and offer it to every player.
     /// `scratch` is the caller's reusable list, so a frame costs no allocation here.
-    pub(crate) fn ingest(
+    pub fn ingest(
         &self,
         key: &StreamKey,
         conn: ConnId,
@@ -297,7 +297,7 @@ impl Hub {
     }
 
     /// A player asks for `key`: its slot, with the late-joiner burst already queued.
-    pub(crate) fn join(
+    pub fn join(
         &self,
         key: &StreamKey,
         player: PlayerRef,
@@ -317,14 +317,14 @@ impl Hub {
     }
 
     /// The player stopped.
-    pub(crate) fn leave(&self, key: &StreamKey, player: PlayerRef) {
+    pub fn leave(&self, key: &StreamKey, player: PlayerRef) {
         let mut inner = lock(&self.inner);
         inner.registry.leave(key, player);
         inner.drop_player(&player);
     }
 
     /// Pause or resume: on resume the policy says what to resend from the cache.
-    pub(crate) fn pause(&self, key: &StreamKey, slot: &PlayerSlot, paused: bool) {
+    pub fn pause(&self, key: &StreamKey, slot: &PlayerSlot, paused: bool) {
         let inner = lock(&self.inner);
         let mut s = lock(&slot.state);
         if paused {
@@ -344,7 +344,7 @@ impl Hub {
     }
 
     /// Relay counters, with every player's latest stats folded in.
-    pub(crate) fn stats(&self) -> Counters {
+    pub fn stats(&self) -> Counters {
         let mut inner = lock(&self.inner);
         let Inner {
             registry, players, ..

@@ -30,7 +30,7 @@ use super::{Mailbox, Recorder};
 
 /// A hook's answer, delivered back to the connection task.
 #[derive(Debug)]
-pub(crate) enum Answer {
+pub enum Answer {
     Connect(ConnectId, Decision),
     Publish(PublishId, Decision),
     Play(PlayId, Decision),
@@ -50,7 +50,7 @@ struct Playing {
 
 /// Why the connection task ended, for the "connection closed" log line.
 #[derive(Debug)]
-pub(crate) enum End {
+pub enum End {
     Session(CloseReason),
     Io(std::io::Error),
     Shutdown,
@@ -74,15 +74,15 @@ impl fmt::Display for End {
 }
 
 /// One connection's state and decisions; see the module docs.
-pub(crate) struct ConnCore {
+pub struct ConnCore {
     id: ConnId,
-    pub(crate) link: Arc<ConnLink>,
+    pub link: Arc<ConnLink>,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    pub(crate) session: ServerSession,
+    pub session: ServerSession,
     /// The app accepted at connect.
     app: String,
-    pub(crate) answers: Mailbox<Answer>,
+    pub answers: Mailbox<Answer>,
     /// Hook futures for the driver to spawn.
     spawns: Vec<BoxFuture<()>>,
     pending_publish: HashMap<PublishId, PublishRequest>,
@@ -97,13 +97,21 @@ pub(crate) struct ConnCore {
     abandon_output: bool,
 }
 
+impl fmt::Debug for ConnCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnCore")
+            .field("id", &self.id)
+            .field("peer", &self.peer)
+            .field("app", &self.app)
+            .field("publishing", &self.publishing.len())
+            .field("playing", &self.playing.len())
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ConnCore {
-    pub(crate) fn new(
-        id: ConnId,
-        link: Arc<ConnLink>,
-        peer: SocketAddr,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub fn new(id: ConnId, link: Arc<ConnLink>, peer: SocketAddr, shared: Arc<Shared>) -> Self {
         let mut config = shared.session.clone();
         config.rng_seed = connection_seed();
         let session = ServerSession::new(Arc::new(config), Instant::now());
@@ -130,7 +138,7 @@ impl ConnCore {
     /// Everything that follows a wake-up, before writing: session events, then the frames
     /// the relay queued for our players (which may close the session), then the events
     /// that caused.
-    pub(crate) fn process(&mut self) {
+    pub fn process(&mut self) {
         self.drain_events();
         self.pull_player_media();
         self.drain_events();
@@ -143,13 +151,13 @@ impl ConnCore {
     }
 
     /// Hook futures to run as tasks; each delivers its answer to [`Self::answers`].
-    pub(crate) fn take_spawns(&mut self) -> impl Iterator<Item = BoxFuture<()>> + '_ {
+    pub fn take_spawns(&mut self) -> impl Iterator<Item = BoxFuture<()>> + '_ {
         self.spawns.drain(..)
     }
 
     /// How long the final flush may take: the server's grace period, or nothing for a
     /// player cut for lag (its backlog would only keep a slow socket busy).
-    pub(crate) fn final_flush_limit(&self) -> std::time::Duration {
+    pub fn final_flush_limit(&self) -> std::time::Duration {
         if self.abandon_output {
             std::time::Duration::ZERO
         } else {
@@ -158,7 +166,7 @@ impl ConnCore {
     }
 
     /// Why the connection ended; `shutting_down` when the server asked it to.
-    pub(crate) fn end_reason(&mut self, shutting_down: bool) -> End {
+    pub fn end_reason(&mut self, shutting_down: bool) -> End {
         match self.end.take() {
             Some(End::Session(_)) if shutting_down => End::Shutdown,
             Some(end) => end,
@@ -168,7 +176,7 @@ impl ConnCore {
 
     /// Ends our streams toward players and publishers, then closes the session; the loop
     /// flushes what that queued and exits.
-    pub(crate) fn begin_shutdown(&mut self) {
+    pub fn begin_shutdown(&mut self) {
         for (stream, p) in self.playing.drain() {
             tracing::info!(stream = %p.key, "play stop (shutdown)");
             let player = PlayerRef {
@@ -183,7 +191,7 @@ impl ConnCore {
     }
 
     /// Unregisters everything this connection publishes or plays.
-    pub(crate) fn leave_all(&mut self) {
+    pub fn leave_all(&mut self) {
         for (_, p) in self.publishing.drain() {
             tracing::info!(stream = %p.key, "publish stop");
             self.shared.hub.unpublish(&p.key, self.id);
@@ -317,7 +325,7 @@ impl ConnCore {
         }));
     }
 
-    pub(crate) fn apply(&mut self, answer: Answer) {
+    pub fn apply(&mut self, answer: Answer) {
         match answer {
             Answer::Connect(id, Decision::Accept) => {
                 let _ = self.session.accept_connect(id, ConnectReply::default());
@@ -444,7 +452,7 @@ impl ConnCore {
     /// Tells the fan-out how much this connection still has to write: part of every
     /// player's backlog for the lag policy.
     /// `unsent`: bytes the driver took from `poll_transmit` but has not written yet.
-    pub(crate) fn report_backlog(&self, unsent: usize) {
+    pub fn report_backlog(&self, unsent: usize) {
         if self.playing.is_empty() {
             return;
         }

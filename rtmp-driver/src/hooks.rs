@@ -63,9 +63,9 @@ type Hook<C> = Arc<dyn Fn(C) -> BoxFuture<Decision> + Send + Sync>;
 /// The three hooks; each defaults to accepting everything.
 #[derive(Clone, Default)]
 pub struct Hooks {
-    pub(crate) connect: Option<Hook<ConnectContext>>,
-    pub(crate) publish: Option<Hook<PublishContext>>,
-    pub(crate) play: Option<Hook<PlayContext>>,
+    pub connect: Option<Hook<ConnectContext>>,
+    pub publish: Option<Hook<PublishContext>>,
+    pub play: Option<Hook<PlayContext>>,
 }
 
 impl fmt::Debug for Hooks {
@@ -78,7 +78,7 @@ impl fmt::Debug for Hooks {
     }
 }
 
-pub(crate) fn boxed<C, F, Fut>(f: F) -> Hook<C>
+pub fn boxed<C, F, Fut>(f: F) -> Hook<C>
 where
     F: Fn(C) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Decision> + Send + 'static,
@@ -88,13 +88,13 @@ where
 
 impl Hooks {
     /// The decision future for a request; `None` means "accept at once" (no hook set).
-    pub(crate) fn on_connect(&self, c: ConnectContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_connect(&self, c: ConnectContext) -> Option<BoxFuture<Decision>> {
         self.connect.as_ref().map(|h| h(c))
     }
-    pub(crate) fn on_publish(&self, c: PublishContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_publish(&self, c: PublishContext) -> Option<BoxFuture<Decision>> {
         self.publish.as_ref().map(|h| h(c))
     }
-    pub(crate) fn on_play(&self, c: PlayContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_play(&self, c: PlayContext) -> Option<BoxFuture<Decision>> {
         self.play.as_ref().map(|h| h(c))
     }
 }

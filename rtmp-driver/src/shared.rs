@@ -10,13 +10,13 @@ use super::hub::Hub;
 
 /// Shared by all connection tasks of a server (behind an `Arc`).
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub struct Shared {
     /// The template of every connection's session config.
-    pub(crate) session: ServerConfig,
-    pub(crate) hooks: Hooks,
+    pub session: ServerConfig,
+    pub hooks: Hooks,
     /// Where published streams are recorded, if anywhere.
-    pub(crate) record_dir: Option<PathBuf>,
-    pub(crate) hub: Hub,
+    pub record_dir: Option<PathBuf>,
+    pub hub: Hub,
     /// How long a closing connection may spend flushing.
-    pub(crate) grace: Duration,
+    pub grace: Duration,
 }
