@@ -156,6 +156,9 @@ async fn player(
         return r;
     };
     let started = Instant::now();
+    // Frames sent before this player joined arrive in the GOP-cache burst: their age is the
+    // cache's doing, not the relay's latency, so only later frames are timed.
+    let joined_us = micros_since(origin);
     let mut handle: Option<StreamHandle> = None;
     let mut saw_video_header = false;
     while Instant::now() < until {
