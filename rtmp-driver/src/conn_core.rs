@@ -220,7 +220,7 @@ impl ConnCore {
                 self.app = request.app.clone();
                 let ctx = ConnectContext {
                     peer: self.peer,
-                    request,
+                    request: *request,
                 };
                 match self.shared.hooks.on_connect(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),

@@ -13,6 +13,7 @@ pub mod conn_core;
 pub mod hooks;
 pub mod hub;
 pub mod mailbox;
+pub mod read_buffer;
 pub mod record;
 pub mod seed;
 pub mod session_io;
@@ -21,6 +22,7 @@ pub mod signal;
 
 pub use batch::{MAX_IOV, TxBatch};
 pub use mailbox::{Mailbox, MailboxSender};
+pub use read_buffer::ReadBuffer;
 pub use record::Recorder;
 pub use session_io::SessionIo;
 pub use signal::Signal;

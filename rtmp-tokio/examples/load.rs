@@ -186,7 +186,7 @@ async fn player(
                                 r.first_is_key_after_headers =
                                     saw_video_header && p.first() == Some(&0x17);
                             }
-                            if let Some(sent) = sent_at(p) {
+                            if let Some(sent) = sent_at(p).filter(|s| *s >= joined_us) {
                                 r.latencies_us
                                     .push(micros_since(origin).saturating_sub(sent));
                             }

@@ -8,14 +8,11 @@
 use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use tokio::io::{Interest, Ready};
 use tokio::net::TcpStream;
 
-use rtmp_driver::{MAX_IOV, SessionIo, TxBatch};
+use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
 
-/// How many bytes a read may add to the input buffer at once.
-const READ_CHUNK: usize = 64 * 1024;
 /// Segments are pulled out of the session until the batch holds this many bytes.
 const BATCH_HIGH_WATER: usize = 256 * 1024;
 
@@ -23,7 +20,7 @@ const BATCH_HIGH_WATER: usize = 256 * 1024;
 #[derive(Debug)]
 pub(crate) struct Wire {
     sock: TcpStream,
-    input: BytesMut,
+    input: ReadBuffer,
     batch: TxBatch,
 }
 
@@ -41,7 +38,7 @@ impl Wire {
         sock.set_nodelay(true)?;
         Ok(Wire {
             sock,
-            input: BytesMut::with_capacity(READ_CHUNK),
+            input: ReadBuffer::new(),
             batch: TxBatch::new(),
         })
     }
@@ -62,15 +59,20 @@ impl Wire {
 
     /// Reads what the socket has without waiting and hands it to the session.
     pub(crate) fn pump_in<S: SessionIo>(&mut self, session: &mut S) -> io::Result<ReadOutcome> {
-        self.input.reserve(READ_CHUNK);
-        match self.sock.try_read_buf(&mut self.input) {
+        let room = {
+            self.input.prepare();
+            self.input.room()
+        };
+        match self.sock.try_read_buf(self.input.prepare()) {
             Ok(0) => {
                 session.handle_eof(Instant::now());
                 Ok(ReadOutcome::Eof)
             }
-            Ok(_) => {
+            Ok(n) => {
+                self.input.on_read(n, room);
                 // A protocol error also arrives as the session's `Closed` event.
-                let _ = session.handle_input(Instant::now(), &mut self.input);
+                let _ = session.handle_input(Instant::now(), self.input.input());
+                self.input.settle();
                 Ok(ReadOutcome::Progress)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::Progress),

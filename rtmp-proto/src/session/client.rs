@@ -252,7 +252,8 @@ struct ClientStream {
 pub struct ClientSession {
     config: Arc<ClientConfig>,
     phase: Phase,
-    handshake: Handshake,
+    /// Dropped once complete: it holds our S1/C1, which an idle connection need not keep.
+    handshake: Option<Handshake>,
     decoder: crate::chunk::ChunkDecoder,
     out: Outbound,
     events: VecDeque<ClientEvent>,
@@ -281,7 +282,7 @@ impl ClientSession {
         }
         ClientSession {
             phase: Phase::Handshake,
-            handshake,
+            handshake: Some(handshake),
             decoder: crate::chunk::ChunkDecoder::new(&config.limits),
             out,
             events: VecDeque::new(),
@@ -581,17 +582,19 @@ impl ClientSession {
     }
 
     fn read(&mut self, input: &mut BytesMut) -> Result<(), ProtocolError> {
-        if self.phase == Phase::Handshake {
+        if let Some(hs) = self.handshake.as_mut() {
             let before = input.len();
-            let result = self.handshake.handle_input(input);
-            self.count_received(before - input.len());
-            result?;
-            while let Some(seg) = self.handshake.poll_transmit() {
+            let result = hs.handle_input(input);
+            while let Some(seg) = hs.poll_transmit() {
                 self.out.push_raw(seg);
             }
-            if !self.handshake.is_complete() {
+            let complete = hs.is_complete();
+            self.count_received(before - input.len());
+            result?;
+            if !complete {
                 return Ok(());
             }
+            self.handshake = None;
             self.phase = Phase::Ready;
             self.events.push_back(ClientEvent::HandshakeDone);
             let size = self.config.chunk_size;

@@ -145,7 +145,8 @@ pub enum ServerEvent {
     /// Answer with `accept_connect`, `reject` or `redirect`.
     ConnectRequested {
         id: ConnectId,
-        request: ConnectRequest,
+        /// Boxed: connect happens once, and the event queue's slots stay small.
+        request: Box<ConnectRequest>,
     },
     /// `createStream` allocated a message stream.
     StreamCreated { stream: StreamId },
@@ -193,7 +194,7 @@ pub enum ServerEvent {
     BufferLength { stream: StreamId, millis: u32 },
     /// A command the session does not know. With `ServerConfig::custom_calls` the
     /// application must answer via `answer_call`; otherwise `_error` was already sent.
-    Call { id: CallId, call: CallRequest },
+    Call { id: CallId, call: Box<CallRequest> },
     /// The session ended. Exactly once, always last; drain `poll_transmit` before closing
     /// the socket so rejections and status messages reach the peer.
     Closed(CloseReason),

@@ -149,6 +149,11 @@ impl Outbound {
                 return Some(seg);
             }
         }
+        // Everything is out: give back the header scratch so an idle connection holds no
+        // buffer (a busy one refills it once per burst, not per chunk).
+        if self.scratch.capacity() > 0 {
+            self.scratch = BytesMut::new();
+        }
         None
     }
 

@@ -73,7 +73,8 @@ struct Pending {
 pub struct ServerSession {
     config: Arc<ServerConfig>,
     phase: Phase,
-    handshake: Handshake,
+    /// Dropped once complete: it holds our S1/C1, which an idle connection need not keep.
+    handshake: Option<Handshake>,
     decoder: ChunkDecoder,
     out: Outbound,
     events: VecDeque<ServerEvent>,
@@ -108,7 +109,7 @@ impl ServerSession {
         let decoder = ChunkDecoder::new(&config.limits);
         ServerSession {
             phase: Phase::Handshake,
-            handshake,
+            handshake: Some(handshake),
             decoder,
             out: Outbound::new(),
             events: VecDeque::new(),
@@ -167,17 +168,19 @@ impl ServerSession {
     }
 
     fn read(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
-        if self.phase == Phase::Handshake {
+        if let Some(hs) = self.handshake.as_mut() {
             let before = input.len();
-            let result = self.handshake.handle_input(input);
-            self.count_received(before - input.len());
-            result?;
-            while let Some(seg) = self.handshake.poll_transmit() {
+            let result = hs.handle_input(input);
+            while let Some(seg) = hs.poll_transmit() {
                 self.out.push_raw(seg);
             }
-            if !self.handshake.is_complete() {
+            let complete = hs.is_complete();
+            self.count_received(before - input.len());
+            result?;
+            if !complete {
                 return Ok(());
             }
+            self.handshake = None;
             self.phase = Phase::AwaitingConnect;
             self.events.push_back(ServerEvent::HandshakeDone);
         }
@@ -466,8 +469,10 @@ impl ServerSession {
         let id = ConnectId(self.ids.next());
         self.phase = Phase::ConnectPending;
         self.add_pending(now, id.into(), cmd.transaction_id, StreamId(0))?;
-        self.events
-            .push_back(ServerEvent::ConnectRequested { id, request });
+        self.events.push_back(ServerEvent::ConnectRequested {
+            id,
+            request: Box::new(request),
+        });
         Ok(())
     }
 
@@ -632,7 +637,10 @@ impl ServerSession {
                 status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc),
             );
         }
-        self.events.push_back(ServerEvent::Call { id, call });
+        self.events.push_back(ServerEvent::Call {
+            id,
+            call: Box::new(call),
+        });
         Ok(())
     }
 
