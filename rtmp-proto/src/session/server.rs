@@ -67,6 +67,13 @@ struct Pending {
     stream: StreamId,
 }
 
+/// User Control SetBufferLength names a stream that a `createStream` or `play` held behind a
+/// pending decision may not have made yet: it waits in line with them, so the application
+/// sees `StreamCreated`, `PlayRequested`, `BufferLength` however the bytes were split.
+fn is_buffer_length(m: &RawMessage) -> bool {
+    m.type_id == 4 && m.payload.get(..2) == Some(&[0, 3][..])
+}
+
 /// One RTMP connection, server side. See the crate docs for the drain contract.
 #[derive(Debug)]
 pub struct ServerSession {
@@ -207,7 +214,7 @@ impl ServerSession {
     /// Routes one complete message. Protocol control is handled at once; everything else
     /// waits behind a pending decision so pipelined commands keep their order.
     fn on_message(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
-        if wire::is_protocol_control(&message) {
+        if wire::is_protocol_control(&message) && !is_buffer_length(&message) {
             return self.on_control(&message);
         }
         if self.blocking() || !self.blocked.is_empty() {
@@ -272,6 +279,9 @@ impl ServerSession {
     }
 
     fn dispatch(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
+        if wire::is_protocol_control(&message) {
+            return self.on_control(&message);
+        }
         let stream = StreamId(message.stream_id);
         match wire::decode_inbound(message, &self.config.limits)? {
             Inbound::Command(cmd, encoding) => {
