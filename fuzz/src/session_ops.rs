@@ -121,19 +121,32 @@ pub enum Op {
 static PAYLOAD: [u8; 8192] = [0; 8192];
 
 pub fn run(data: &[u8]) {
+    run_with(data, false);
+}
+
+/// [`run`], printing every operation and event to stderr: for reading a crash input.
+pub fn trace(data: &[u8]) {
+    run_with(data, true);
+}
+
+fn run_with(data: &[u8], trace: bool) {
     let mut u = Unstructured::new(data);
     let Ok(custom_calls) = bool::arbitrary(&mut u) else {
         return;
     };
     let mut ops = Vec::new();
-    while ops.len() < MAX_OPS {
+    while ops.len() < MAX_OPS && !u.is_empty() {
         match Op::arbitrary(&mut u) {
             Ok(op) => ops.push(op),
             Err(_) => break,
         }
     }
     let mut w = World::new(custom_calls);
+    w.trace = trace;
     for op in ops {
+        if trace {
+            eprintln!("op {op:?}");
+        }
         w.apply(op);
         w.check();
     }
@@ -160,6 +173,7 @@ struct World {
     streams: Vec<StreamId>,
     metadata: Bytes,
     injected: bool,
+    trace: bool,
 }
 
 impl World {
@@ -195,14 +209,15 @@ impl World {
             streams: Vec::new(),
             metadata: metadata.freeze(),
             injected: false,
+            trace: false,
         }
     }
 
     fn apply(&mut self, op: Op) {
         // Results are ignored on purpose: usage errors are allowed and change nothing.
         match op {
-            Op::ToServer(n) => self.to_server(n),
-            Op::ToClient(n) => self.to_client(n),
+            Op::ToServer(n) => self.deliver_to_server(n),
+            Op::ToClient(n) => self.deliver_to_client(n),
             Op::Settle => self.settle(),
             Op::Connect(name) => {
                 let _ = self.client.connect(ConnectParams::new(
@@ -386,7 +401,7 @@ impl World {
             .unwrap_or(StreamId(u32::from(pick) % 8))
     }
 
-    fn to_server(&mut self, n: u8) {
+    fn deliver_to_server(&mut self, n: u8) {
         let take = if n == 255 {
             self.c2s.len()
         } else {
@@ -401,7 +416,7 @@ impl World {
         self.check_input(r, true);
     }
 
-    fn to_client(&mut self, n: u8) {
+    fn deliver_to_client(&mut self, n: u8) {
         let take = if n == 255 {
             self.s2c.len()
         } else {
@@ -422,14 +437,17 @@ impl World {
             if self.c2s.is_empty() && self.s2c.is_empty() {
                 return;
             }
-            self.to_server(255);
-            self.to_client(255);
+            self.deliver_to_server(255);
+            self.deliver_to_client(255);
         }
     }
 
     /// Drains both sides' events and outbound bytes into the wires, checking as it goes.
     fn pump(&mut self) {
         while let Some(ev) = self.server.poll_event() {
+            if self.trace {
+                eprintln!("  server {ev:?}");
+            }
             self.server_out.event(matches!(ev, ServerEvent::Closed(_)));
             match ev {
                 ServerEvent::ConnectRequested { id, .. } => self.requests.push(id.into()),
@@ -442,6 +460,9 @@ impl World {
             }
         }
         while let Some(ev) = self.client.poll_event() {
+            if self.trace {
+                eprintln!("  client {ev:?}");
+            }
             self.client_out.event(matches!(ev, ClientEvent::Closed(_)));
             if let ClientEvent::Closed(reason) = ev {
                 self.check_reason(&reason);
