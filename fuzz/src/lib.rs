@@ -3,5 +3,9 @@
 pub mod amf0;
 pub mod amf3;
 pub mod chunk;
+pub mod client_bytes;
 pub mod handshake;
 pub mod media;
+pub mod server_bytes;
+pub mod session_check;
+pub mod session_ops;

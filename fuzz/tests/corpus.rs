@@ -42,3 +42,18 @@ fn handshake_corpus() {
 fn media_corpus() {
     replay("media", rtmp_fuzz::media::run);
 }
+
+#[test]
+fn server_bytes_corpus() {
+    replay("server_bytes", rtmp_fuzz::server_bytes::run);
+}
+
+#[test]
+fn client_bytes_corpus() {
+    replay("client_bytes", rtmp_fuzz::client_bytes::run);
+}
+
+#[test]
+fn session_ops_corpus() {
+    replay("session_ops", rtmp_fuzz::session_ops::run);
+}

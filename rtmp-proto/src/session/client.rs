@@ -529,9 +529,14 @@ impl ClientSession {
     }
 
     /// Changes our outbound chunk size: a Set Chunk Size goes out and every chunk after it
-    /// uses the new size.
+    /// uses the new size. Refused during the handshake: set [`ClientConfig::chunk_size`]
+    /// for the size announced right after it.
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
+        if self.phase == Phase::Handshake {
+            // A chunk queued now would go out before our C2/S0+S1+S2 and corrupt the stream.
+            return Err(UsageError::WrongState("the handshake is not finished"));
+        }
         if size == 0 || size > 0x7FFF_FFFF {
             return Err(UsageError::InvalidArgument(
                 "chunk size must be in 1..=0x7FFFFFFF",

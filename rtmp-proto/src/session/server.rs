@@ -68,6 +68,13 @@ struct Pending {
     stream: StreamId,
 }
 
+/// User Control SetBufferLength names a stream that a `createStream` or `play` held behind a
+/// pending decision may not have made yet: it waits in line with them, so the application
+/// sees `StreamCreated`, `PlayRequested`, `BufferLength` however the bytes were split.
+fn is_buffer_length(m: &RawMessage) -> bool {
+    m.type_id == 4 && m.payload.get(..2) == Some(&[0, 3][..])
+}
+
 /// One RTMP connection, server side. See the crate docs for the drain contract.
 #[derive(Debug)]
 pub struct ServerSession {
@@ -208,7 +215,7 @@ impl ServerSession {
     /// Routes one complete message. Protocol control is handled at once; everything else
     /// waits behind a pending decision so pipelined commands keep their order.
     fn on_message(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
-        if wire::is_protocol_control(&message) {
+        if wire::is_protocol_control(&message) && !is_buffer_length(&message) {
             return self.on_control(&message);
         }
         if self.blocking() || !self.blocked.is_empty() {
@@ -273,6 +280,9 @@ impl ServerSession {
     }
 
     fn dispatch(&mut self, now: Instant, message: RawMessage) -> Result<(), ProtocolError> {
+        if wire::is_protocol_control(&message) {
+            return self.on_control(&message);
+        }
         let stream = StreamId(message.stream_id);
         match wire::decode_inbound(message, &self.config.limits)? {
             Inbound::Command(cmd, encoding) => {
@@ -987,9 +997,14 @@ impl ServerSession {
     }
 
     /// Changes our outbound chunk size mid-session: a Set Chunk Size goes out and every
-    /// chunk after it uses the new size.
+    /// chunk after it uses the new size. Refused during the handshake (the initial size is
+    /// [`ServerConfig::chunk_size`]).
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
+        if self.phase == Phase::Handshake {
+            // A chunk queued now would go out before our C2/S0+S1+S2 and corrupt the stream.
+            return Err(UsageError::WrongState("the handshake is not finished"));
+        }
         if size == 0 || size > 0x7FFF_FFFF {
             return Err(UsageError::InvalidArgument(
                 "chunk size must be in 1..=0x7FFFFFFF",
