@@ -1,6 +1,6 @@
 //! Heap held by one idle server session after handshake and connect: the sans-IO part of a
 //! server's memory per idle connection (the adapter adds its socket and task).
-#![allow(unsafe_code)]
+#![allow(unsafe_code, clippy::print_stdout)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
