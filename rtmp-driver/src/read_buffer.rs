@@ -51,7 +51,7 @@ impl ReadBuffer {
     /// After the session consumed what it could: an empty buffer after a small read is
     /// released, so idle connections hold nothing.
     pub fn settle(&mut self) {
-        if self.buf.is_empty() && self.want <= 2 * Self::MIN && self.buf.capacity() > 0 {
+        if self.buf.is_empty() && self.want == Self::MIN && self.buf.capacity() > 0 {
             self.buf = BytesMut::new();
         }
     }
