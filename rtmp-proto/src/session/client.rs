@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::event::{CloseReason, Media, MediaKind, Metadata, PublishMode};
 use super::outbound::{Outbound, csid};
+use super::reader::{HandshakeStep, Reader};
 use super::request::StreamId;
 use super::timer::{Liveness, LivenessAction, Timeouts};
 use super::wire::{self, Inbound};
@@ -17,7 +18,7 @@ use crate::config::Limits;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::{self, Handshake};
 use crate::media::caps::{EnhancedCaps, ReconnectRequest};
-use crate::message::{AckCounter, Command, Encoding, RawMessage};
+use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// How a client session behaves.
@@ -252,9 +253,7 @@ struct ClientStream {
 pub struct ClientSession {
     config: Arc<ClientConfig>,
     phase: Phase,
-    /// Dropped once complete: it holds our S1/C1, which an idle connection need not keep.
-    handshake: Option<Handshake>,
-    decoder: crate::chunk::ChunkDecoder,
+    pub(crate) reader: Reader,
     out: Outbound,
     events: VecDeque<ClientEvent>,
     liveness: Liveness,
@@ -264,10 +263,7 @@ pub struct ClientSession {
     next_txn: u64,
     streams: BTreeMap<StreamHandle, ClientStream>,
     next_handle: u32,
-    /// Every byte received, against the peer's Window Acknowledgement Size.
-    pub(crate) acks: AckCounter,
     peer_bandwidth: Option<u32>,
-    slice_buf: BytesMut,
     error: Option<ProtocolError>,
 }
 
@@ -282,8 +278,7 @@ impl ClientSession {
         }
         ClientSession {
             phase: Phase::Handshake,
-            handshake: Some(handshake),
-            decoder: crate::chunk::ChunkDecoder::new(&config.limits),
+            reader: Reader::new(handshake, &config.limits),
             out,
             events: VecDeque::new(),
             liveness: Liveness::new(now),
@@ -292,9 +287,7 @@ impl ClientSession {
             next_txn: 1,
             streams: BTreeMap::new(),
             next_handle: 1,
-            acks: AckCounter::new(),
             peer_bandwidth: None,
-            slice_buf: BytesMut::new(),
             error: None,
             config,
         }
@@ -533,18 +526,11 @@ impl ClientSession {
     /// for the size announced right after it.
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
-        if self.phase == Phase::Handshake {
+        if self.reader.handshaking() {
             // A chunk queued now would go out before our C2/S0+S1+S2 and corrupt the stream.
             return Err(UsageError::WrongState("the handshake is not finished"));
         }
-        if size == 0 || size > 0x7FFF_FFFF {
-            return Err(UsageError::InvalidArgument(
-                "chunk size must be in 1..=0x7FFFFFFF",
-            ));
-        }
-        self.out
-            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
-        Ok(())
+        self.out.set_chunk_size(size)
     }
 
     /// Payload bytes waiting in the outbound queue: the backpressure signal.
@@ -579,55 +565,35 @@ impl ClientSession {
 
     /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice.
     pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
-        let mut buf = std::mem::take(&mut self.slice_buf);
+        let mut buf = self.reader.take_slice_buf();
         buf.extend_from_slice(input);
         let r = self.handle_input(now, &mut buf);
-        self.slice_buf = buf;
+        self.reader.restore_slice_buf(buf);
         r
     }
 
     fn read(&mut self, input: &mut BytesMut) -> Result<(), ProtocolError> {
-        if let Some(hs) = self.handshake.as_mut() {
-            let before = input.len();
-            let result = hs.handle_input(input);
-            while let Some(seg) = hs.poll_transmit() {
-                self.out.push_raw(seg);
-            }
-            let complete = hs.is_complete();
-            self.count_received(before - input.len());
-            result?;
-            if !complete {
-                return Ok(());
-            }
-            self.handshake = None;
-            self.phase = Phase::Ready;
-            self.events.push_back(ClientEvent::HandshakeDone);
-            let size = self.config.chunk_size;
-            self.out
-                .push_priority(csid::CONTROL, wire::set_chunk_size(size));
-            if let Some(params) = self.queued_connect.take() {
-                self.send_connect(params);
+        match self.reader.handshake(input, &mut self.out)? {
+            HandshakeStep::Pending => return Ok(()),
+            HandshakeStep::Done => {}
+            HandshakeStep::Completed => {
+                self.phase = Phase::Ready;
+                self.events.push_back(ClientEvent::HandshakeDone);
+                let size = self.config.chunk_size;
+                self.out
+                    .push_priority(csid::CONTROL, wire::set_chunk_size(size));
+                if let Some(params) = self.queued_connect.take() {
+                    self.send_connect(params);
+                }
             }
         }
-        loop {
-            let before = input.len();
-            let message = self.decoder.decode(input)?;
-            self.count_received(before - input.len());
-            let Some(message) = message else { break };
+        while let Some(message) = self.reader.next_message(input, &mut self.out)? {
             if self.phase == Phase::Closed {
                 break;
             }
             self.on_message(message)?;
         }
         Ok(())
-    }
-
-    /// Counts every byte read, handshake included (as ffmpeg and Flash do), and queues an
-    /// Acknowledgement each time another window's worth has arrived (NOTES 6).
-    fn count_received(&mut self, n: usize) {
-        if let Some(ack) = self.acks.on_received(n) {
-            self.out.push_priority(csid::CONTROL, ack.to_raw(0));
-        }
     }
 
     fn on_message(&mut self, message: RawMessage) -> Result<(), ProtocolError> {
@@ -669,7 +635,7 @@ impl ClientSession {
 
     fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
         match wire::decode_control(message)? {
-            wire::Control::WindowAckSize(size) => self.acks.set_window(size),
+            wire::Control::WindowAckSize(size) => self.reader.acks.set_window(size),
             wire::Control::PeerBandwidth(size) => {
                 // Answer a changed peer bandwidth with our Window Ack Size (NOTES 7).
                 if self.peer_bandwidth != Some(size) {

@@ -7,6 +7,7 @@ mod config;
 mod event;
 mod io;
 mod outbound;
+mod reader;
 mod request;
 mod server;
 mod status;

@@ -97,6 +97,17 @@ impl Outbound {
         });
     }
 
+    /// Queues our Set Chunk Size; every chunk after it is cut at the new size.
+    pub(crate) fn set_chunk_size(&mut self, size: u32) -> Result<(), crate::UsageError> {
+        if size == 0 || size > 0x7FFF_FFFF {
+            return Err(crate::UsageError::InvalidArgument(
+                "chunk size must be in 1..=0x7FFFFFFF",
+            ));
+        }
+        self.push_priority(csid::CONTROL, super::wire::set_chunk_size(size));
+        Ok(())
+    }
+
     /// Payload bytes queued and not yet handed out (chunk headers not counted).
     pub(crate) fn pending_bytes(&self) -> usize {
         self.queued_bytes

@@ -12,6 +12,7 @@ use super::event::{
     ServerEvent,
 };
 use super::outbound::{Outbound, csid};
+use super::reader::{HandshakeStep, Reader};
 use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
@@ -19,11 +20,10 @@ use super::status;
 use super::timer::{Liveness, LivenessAction};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
-use crate::chunk::ChunkDecoder;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
 use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
-use crate::message::{AckCounter, Command, Encoding, RawMessage};
+use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
 /// What the application adds to a successful connect `_result`.
@@ -80,9 +80,7 @@ fn is_buffer_length(m: &RawMessage) -> bool {
 pub struct ServerSession {
     config: Arc<ServerConfig>,
     phase: Phase,
-    /// Dropped once complete: it holds our S1/C1, which an idle connection need not keep.
-    handshake: Option<Handshake>,
-    decoder: ChunkDecoder,
+    reader: Reader,
     out: Outbound,
     events: VecDeque<ServerEvent>,
     liveness: Liveness,
@@ -96,14 +94,10 @@ pub struct ServerSession {
     object_encoding: f64,
     /// How we send commands: like the peer's connect (type 17 answers type 17).
     encoding: Encoding,
-    /// Every byte received, against the peer's Window Acknowledgement Size.
-    pub(crate) acks: AckCounter,
     error: Option<ProtocolError>,
     /// The E-RTMP answer decided at connect.
     negotiation: Negotiation,
     client_caps: Option<EnhancedCaps>,
-    /// Bytes of an incomplete chunk left by `handle_input_slice`.
-    slice_buf: BytesMut,
     /// The `now` of the latest call, for work triggered by a decision (which has no `now`).
     last_now: Instant,
 }
@@ -113,11 +107,9 @@ impl ServerSession {
     pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
         let mut rng = Rng::new(config.rng_seed);
         let handshake = Handshake::server(&config.handshake, &mut rng, 0);
-        let decoder = ChunkDecoder::new(&config.limits);
         ServerSession {
             phase: Phase::Handshake,
-            handshake: Some(handshake),
-            decoder,
+            reader: Reader::new(handshake, &config.limits),
             out: Outbound::new(),
             events: VecDeque::new(),
             liveness: Liveness::new(now),
@@ -129,11 +121,9 @@ impl ServerSession {
             next_stream: 1,
             object_encoding: 0.0,
             encoding: Encoding::Amf0,
-            acks: AckCounter::new(),
             error: None,
             negotiation: Negotiation::Legacy,
             client_caps: None,
-            slice_buf: BytesMut::new(),
             last_now: now,
             config,
         }
@@ -167,49 +157,29 @@ impl ServerSession {
     /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice; bytes
     /// of an incomplete chunk are kept internally.
     pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
-        let mut buf = std::mem::take(&mut self.slice_buf);
+        let mut buf = self.reader.take_slice_buf();
         buf.extend_from_slice(input);
         let r = self.handle_input(now, &mut buf);
-        self.slice_buf = buf;
+        self.reader.restore_slice_buf(buf);
         r
     }
 
     fn read(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
-        if let Some(hs) = self.handshake.as_mut() {
-            let before = input.len();
-            let result = hs.handle_input(input);
-            while let Some(seg) = hs.poll_transmit() {
-                self.out.push_raw(seg);
+        match self.reader.handshake(input, &mut self.out)? {
+            HandshakeStep::Pending => return Ok(()),
+            HandshakeStep::Done => {}
+            HandshakeStep::Completed => {
+                self.phase = Phase::AwaitingConnect;
+                self.events.push_back(ServerEvent::HandshakeDone);
             }
-            let complete = hs.is_complete();
-            self.count_received(before - input.len());
-            result?;
-            if !complete {
-                return Ok(());
-            }
-            self.handshake = None;
-            self.phase = Phase::AwaitingConnect;
-            self.events.push_back(ServerEvent::HandshakeDone);
         }
-        loop {
-            let before = input.len();
-            let message = self.decoder.decode(input)?;
-            self.count_received(before - input.len());
-            let Some(message) = message else { break };
+        while let Some(message) = self.reader.next_message(input, &mut self.out)? {
             if self.phase == Phase::Closed {
                 break;
             }
             self.on_message(now, message)?;
         }
         Ok(())
-    }
-
-    /// Counts every byte read, handshake included (as ffmpeg and Flash do), and queues an
-    /// Acknowledgement each time another window's worth has arrived (NOTES 6).
-    fn count_received(&mut self, n: usize) {
-        if let Some(ack) = self.acks.on_received(n) {
-            self.out.push_priority(csid::CONTROL, ack.to_raw(0));
-        }
     }
 
     /// Routes one complete message. Protocol control is handled at once; everything else
@@ -258,7 +228,7 @@ impl ServerSession {
 
     fn on_control(&mut self, message: &RawMessage) -> Result<(), ProtocolError> {
         match wire::decode_control(message)? {
-            wire::Control::WindowAckSize(size) => self.acks.set_window(size),
+            wire::Control::WindowAckSize(size) => self.reader.acks.set_window(size),
             wire::Control::PingRequest(ts) => {
                 self.out
                     .push_priority(csid::CONTROL, wire::ping_response(ts));
@@ -1001,18 +971,11 @@ impl ServerSession {
     /// [`ServerConfig::chunk_size`]).
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), UsageError> {
         self.check_open()?;
-        if self.phase == Phase::Handshake {
+        if self.reader.handshaking() {
             // A chunk queued now would go out before our C2/S0+S1+S2 and corrupt the stream.
             return Err(UsageError::WrongState("the handshake is not finished"));
         }
-        if size == 0 || size > 0x7FFF_FFFF {
-            return Err(UsageError::InvalidArgument(
-                "chunk size must be in 1..=0x7FFFFFFF",
-            ));
-        }
-        self.out
-            .push_priority(csid::CONTROL, wire::set_chunk_size(size));
-        Ok(())
+        self.out.set_chunk_size(size)
     }
 
     /// Drops queued media marked droppable that has not started to go out; returns how many.

@@ -524,9 +524,10 @@ fn acknowledgements_follow_the_window_across_the_u32_wrap() {
     p.client.connect(params()).unwrap();
     p.drive();
     // Pretend the client has already received almost 4 GiB (and acknowledged it).
-    let already = p.client.acks.total();
+    let already = p.client.reader.acks.total();
     let _ = p
         .client
+        .reader
         .acks
         .on_received((u32::MAX - 2000 - already) as usize);
     let h = p.client.play("x").unwrap();
