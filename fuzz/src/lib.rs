@@ -5,3 +5,4 @@ pub mod amf3;
 pub mod chunk;
 pub mod handshake;
 pub mod media;
+pub mod url;

@@ -42,3 +42,8 @@ fn handshake_corpus() {
 fn media_corpus() {
     replay("media", rtmp_fuzz::media::run);
 }
+
+#[test]
+fn url_corpus() {
+    replay("url", rtmp_fuzz::url::run);
+}
