@@ -15,7 +15,12 @@ pub fn run(data: &[u8]) {
         let rebuilt = RtmpUrl::from_server_and_key(&u.tc_url(), &u.stream())
             .expect("tcUrl + stream of a parsed URL is a valid server URL and key");
         assert_eq!(rebuilt, u, "tcUrl + stream does not rebuild the URL");
-        let _ = (u.socket_addr_string(), u.connect_params(), u.app_name(), u.instance());
+        let _ = (
+            u.socket_addr_string(),
+            u.connect_params(),
+            u.app_name(),
+            u.instance(),
+        );
     }
 
     let (server, key) = text.split_once('\0').unwrap_or((&text, ""));

@@ -223,7 +223,7 @@ fn reconnect_request_over_real_sessions() {
         }
     }
     let (new_link, _) = new.unwrap();
-    assert_eq!(new_link.server.client_enhanced_caps().is_some(), true);
+    assert!(new_link.server.client_enhanced_caps().is_some());
     assert!(old.client.is_closed());
     let on_old = old.received();
     let on_new = new_link.received();
