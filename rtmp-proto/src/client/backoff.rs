@@ -17,7 +17,9 @@ pub struct ReconnectPolicy {
     pub factor: f64,
     /// No wait is longer than this, jitter included (default 60 s).
     pub max_delay: Duration,
-    /// Give up after this many failed attempts in a row (default 10; `None`: never).
+    /// At most this many retries in a row (default 10; `None`: never give up): the failure
+    /// after the last retry gets [`Next::GiveUp`](super::Next::GiveUp). A healthy
+    /// connection starts the count over.
     pub max_attempts: Option<u32>,
     /// Each wait is spread uniformly over `delay * (1 ± jitter)` (default 0.2, i.e. ±20%)
     /// so clients dropped together do not all come back in the same instant.

@@ -25,6 +25,10 @@ pub enum FailureReason {
 impl FailureReason {
     /// The failure a client event reports, if it reports one: `ConnectRejected`,
     /// `StreamFailed` and `Closed` (a `Closed` after a local `close` is not a failure).
+    ///
+    /// A refused connect is followed by the session's `Closed`: report only the first
+    /// failure of a connection to the [`Reconnector`](super::Reconnector). A refusal that
+    /// carries a `redirect` can be followed with [`RtmpUrl::redirected`](super::RtmpUrl::redirected).
     pub fn from_event(event: &ClientEvent) -> Option<Self> {
         match event {
             ClientEvent::ConnectRejected {

@@ -17,6 +17,10 @@
 //! audio-only stream (no video seen by the time the new connection is ready) switches at
 //! the next frame of any kind. Metadata (`@setDataFrame`) is the caller's to re-send on
 //! the new connection before the switch frame, like the preamble.
+//!
+//! This is the publisher's side. A player asked to reconnect has nothing to switch at (the
+//! server picks its start point); it plays from the new URL and drops the old connection
+//! once the new one delivers media.
 
 use super::error::UrlError;
 use super::url::RtmpUrl;
