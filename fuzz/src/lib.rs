@@ -9,3 +9,4 @@ pub mod media;
 pub mod server_bytes;
 pub mod session_check;
 pub mod session_ops;
+pub mod url;

@@ -57,3 +57,8 @@ fn client_bytes_corpus() {
 fn session_ops_corpus() {
     replay("session_ops", rtmp_fuzz::session_ops::run);
 }
+
+#[test]
+fn url_corpus() {
+    replay("url", rtmp_fuzz::url::run);
+}

@@ -14,6 +14,9 @@
 //! - [`session`]: [`ServerSession`](session::ServerSession) and
 //!   [`ClientSession`](session::ClientSession), one object per TCP connection from the first
 //!   handshake byte to the terminal `Closed` event.
+//! - [`client`]: client resilience decisions: `rtmp[s]://` URLs and templates, reconnect
+//!   backoff with failover, an observable connection state machine, and the handover a
+//!   server's reconnect request asks for.
 //!
 //! Peer input never panics: malformed bytes give a typed [`ProtocolError`], and every
 //! resource a peer can make us hold is bounded by [`Limits`].
@@ -82,6 +85,7 @@
 
 pub mod amf;
 pub mod chunk;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod handshake;

@@ -907,7 +907,7 @@ impl ServerSession {
     }
 
     /// Queues stream metadata (an AMF0 `onMetaData` data-message payload, as in
-    /// [`Metadata::payload`]) toward a player.
+    /// [`Metadata::payload`](super::Metadata::payload)) toward a player.
     pub fn send_metadata(
         &mut self,
         stream: StreamId,

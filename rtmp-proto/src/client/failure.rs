@@ -1,0 +1,54 @@
+//! Why a connection attempt or an established connection failed.
+
+use crate::session::{ClientEvent, CloseReason};
+
+/// What ended an attempt or a connection, recorded with each state transition.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FailureReason {
+    /// DNS, TCP or TLS could not connect; the adapter's error text.
+    Dial(String),
+    /// The server refused `connect` (`redirect`: its `ex.redirect`, if any).
+    ConnectRejected {
+        code: String,
+        description: String,
+        redirect: Option<String>,
+    },
+    /// The server refused `publish` or `play`.
+    StreamFailed { code: String, description: String },
+    /// The session ended (peer closed, protocol error, timeout, ...).
+    Closed(CloseReason),
+    /// An I/O error on an established connection; the adapter's error text.
+    Io(String),
+}
+
+impl FailureReason {
+    /// The failure a client event reports, if it reports one: `ConnectRejected`,
+    /// `StreamFailed` and `Closed` (a `Closed` after a local `close` is not a failure).
+    ///
+    /// A refused connect is followed by the session's `Closed`: report only the first
+    /// failure of a connection to the [`Reconnector`](super::Reconnector). A refusal that
+    /// carries a `redirect` can be followed with [`RtmpUrl::redirected`](super::RtmpUrl::redirected).
+    pub fn from_event(event: &ClientEvent) -> Option<Self> {
+        match event {
+            ClientEvent::ConnectRejected {
+                code,
+                description,
+                redirect,
+            } => Some(FailureReason::ConnectRejected {
+                code: code.clone(),
+                description: description.clone(),
+                redirect: redirect.clone(),
+            }),
+            ClientEvent::StreamFailed {
+                code, description, ..
+            } => Some(FailureReason::StreamFailed {
+                code: code.clone(),
+                description: description.clone(),
+            }),
+            ClientEvent::Closed(CloseReason::Local) => None,
+            ClientEvent::Closed(reason) => Some(FailureReason::Closed(reason.clone())),
+            _ => None,
+        }
+    }
+}
