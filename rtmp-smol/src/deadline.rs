@@ -53,3 +53,47 @@ impl Deadline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn fire(d: &mut Deadline) {
+        smol::block_on(poll_fn(|cx| d.poll(cx)));
+    }
+
+    fn pending_now(d: &mut Deadline) -> bool {
+        smol::block_on(smol::future::poll_once(poll_fn(|cx| d.poll(cx)))).is_none()
+    }
+
+    #[test]
+    fn fires_once_then_rearms_for_the_same_instant() {
+        let mut d = Deadline::new();
+        assert!(pending_now(&mut d), "unarmed never fires");
+        let at = Instant::now() + Duration::from_millis(20);
+        d.set(Some(at));
+        assert!(pending_now(&mut d), "not before its time");
+        fire(&mut d);
+        assert!(Instant::now() >= at);
+        assert!(pending_now(&mut d), "a fired deadline stays quiet");
+        // The session may report the same (past) deadline again: it must fire again.
+        d.set(Some(at));
+        fire(&mut d);
+        d.set(None);
+        assert!(pending_now(&mut d));
+    }
+
+    #[test]
+    fn moving_the_deadline_replaces_the_old_one() {
+        let mut d = Deadline::new();
+        let start = Instant::now();
+        d.set(Some(start + Duration::from_secs(3600)));
+        assert!(pending_now(&mut d));
+        d.set(Some(start + Duration::from_millis(10)));
+        fire(&mut d);
+        assert!(start.elapsed() < Duration::from_secs(60));
+    }
+}
