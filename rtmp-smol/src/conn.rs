@@ -100,8 +100,7 @@ async fn run(core: &mut ConnCore, mut wire: Wire, env: &ConnEnv) -> End {
             wire.shutdown();
             return core.end_reason(stopping);
         }
-        // Closed by `ServerHandle::shutdown`, or because the server is gone without one:
-        // either way, shut down.
+        // Closed by `ServerHandle::shutdown` (the server keeps a sender until its tasks end).
         if !stopping && env.stop.is_closed() {
             stopping = true;
             core.begin_shutdown();

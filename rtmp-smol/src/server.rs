@@ -338,6 +338,8 @@ struct Workers {
 }
 
 impl Drop for Workers {
+    /// Joins the threads (a blocking wait, but a short one: each leaves as soon as its
+    /// current task yields), so no thread of the server outlives `run`.
     fn drop(&mut self) {
         // Fields drop after this body: close `quit` first so the joins return.
         self.quit.close();
