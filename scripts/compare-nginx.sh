@@ -30,23 +30,27 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 tck=$(getconf CLK_TCK)
 
-measure() { # name pid port
-  local name=$1 pid=$2 port=$3
-  local before after out bytes
-  before=$(cpu_ticks "$pid")
-  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
-  after=$(cpu_ticks "$pid")
-  bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
-  local r0 r1
+idle_kib() { # pid port: RSS growth per idle connection, on a fresh server
+  local pid=$1 port=$2 r0 r1
   r0=$(rss_kib "$pid")
   "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" --duration 4 --idle >/dev/null &
   sleep 3
   r1=$(rss_kib "$pid")
   wait
-  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" -v r0="$r0" -v r1="$r1" -v i="$idle" 'BEGIN {
+  awk -v a="$r0" -v b="$r1" -v n="$idle" 'BEGIN { printf "%.1f", (b - a) / n }'
+}
+
+measure() { # name pid port idle-KiB
+  local name=$1 pid=$2 port=$3 idle_per=$4
+  local before after out bytes
+  before=$(cpu_ticks "$pid")
+  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  after=$(cpu_ticks "$pid")
+  bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" -v idle="$idle_per" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %.1f KiB/conn  dropped %s\n",
-      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, (r1 - r0) / i, v["dropped"] }'
+    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %s KiB/conn  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, idle, v["dropped"] }'
 }
 
 nginx -c "$work/nginx.conf"
@@ -57,7 +61,11 @@ relay_pid=$!
 sleep 0.5
 
 echo "players=$players seconds=$secs idle=$idle" >&2
-r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400)
-r_ours=$(measure rtmp-tokio "$relay_pid" 19401)
+# Idle memory first, while both servers are fresh (after a load run, freed memory is reused
+# and the growth would be understated).
+i_nginx=$(idle_kib "$nginx_worker" 19400)
+i_ours=$(idle_kib "$relay_pid" 19401)
+r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400 "$i_nginx")
+r_ours=$(measure rtmp-tokio "$relay_pid" 19401 "$i_ours")
 echo "$r_nginx"
 echo "$r_ours"
