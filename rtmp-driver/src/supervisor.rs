@@ -205,6 +205,12 @@ impl Supervisor {
         self.reconnector.healthy_deadline()
     }
 
+    /// A reconnect-request handover completed: media now flows to `url`.
+    pub fn handed_over(&mut self, now: Instant, url: RtmpUrl) {
+        note(self.sm.handed_over(now, url.tc_url()));
+        self.current = Some(url);
+    }
+
     /// The application stopped the client.
     pub fn stop(&mut self, now: Instant) {
         if !self.stopped {
