@@ -67,13 +67,11 @@ impl FlvFileWriter {
         self.write(tag_type, media.timestamp, media.payload.clone())
     }
 
-    /// Writes `onMetaData` as a script tag (its AMF0 payload is what FLV files hold).
+    /// Writes `onMetaData` as a script tag (its AMF0 payload is what FLV files hold), at
+    /// timestamp 0 wherever it falls: readers (ffmpeg) take a script tag with a later
+    /// timestamp for a data stream rather than metadata.
     pub fn write_metadata(&mut self, metadata: &Metadata) -> io::Result<()> {
-        self.write(
-            FlvTagType::Script,
-            metadata.timestamp,
-            metadata.payload.clone(),
-        )
+        self.write_tag(FlvTagType::Script, 0, metadata.payload.clone())
     }
 
     /// Flushes and closes the file.
@@ -84,6 +82,10 @@ impl FlvFileWriter {
 
     fn write(&mut self, tag_type: FlvTagType, ts: u32, data: Bytes) -> io::Result<()> {
         let timestamp = self.rebase(ts);
+        self.write_tag(tag_type, timestamp, data)
+    }
+
+    fn write_tag(&mut self, tag_type: FlvTagType, timestamp: u32, data: Bytes) -> io::Result<()> {
         let tag = FlvTag {
             tag_type,
             timestamp,

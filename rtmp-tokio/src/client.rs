@@ -29,6 +29,7 @@ use crate::wire::{ReadOutcome, Wire};
 use rtmp_driver::seed::connection_seed;
 
 mod builder;
+mod flv_push;
 mod link_io;
 mod player;
 mod publisher;

@@ -200,6 +200,8 @@ pub enum ClientError {
     Closed,
     /// `try_send_*`: the queue is full (the link is slower than the caller).
     Full,
+    /// A local file could not be read (for example by `push_flv_file`).
+    Io(String),
 }
 
 impl fmt::Display for ClientError {
@@ -212,6 +214,7 @@ impl fmt::Display for ClientError {
             ClientError::GaveUp(None) => write!(f, "gave up connecting"),
             ClientError::Closed => write!(f, "the client is closed"),
             ClientError::Full => write!(f, "the send queue is full"),
+            ClientError::Io(e) => write!(f, "file error: {e}"),
         }
     }
 }

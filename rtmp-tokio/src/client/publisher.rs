@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rtmp_driver::client_link::LinkRole;
@@ -125,21 +125,33 @@ impl Publisher {
     }
 
     /// Waits until `pred` holds for the status; fails when the publisher finishes first.
+    /// State changes wake it at once; counters (which change with every frame and do not
+    /// notify) are looked at every 50 ms.
     pub async fn wait_until(
         &self,
         mut pred: impl FnMut(&ClientStatus) -> bool,
     ) -> Result<ClientStatus, ClientError> {
         let mut rx = self.status.clone();
-        let s = match rx.wait_for(|s| pred(s) || s.finished).await {
-            Ok(s) => s.clone(),
-            Err(_) => return Err(self.ended()),
-        };
-        if pred(&s) {
-            Ok(s)
-        } else if s.gave_up {
-            Err(ClientError::GaveUp(s.last_failure))
-        } else {
-            Err(ClientError::Closed)
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if pred(&s) {
+                    return Ok(s.clone());
+                }
+                if s.finished {
+                    return Err(if s.gave_up {
+                        ClientError::GaveUp(s.last_failure.clone())
+                    } else {
+                        ClientError::Closed
+                    });
+                }
+            }
+            tokio::select! {
+                r = rx.changed() => if r.is_err() {
+                    return Err(self.ended());
+                },
+                () = tokio::time::sleep(COUNTER_POLL) => {}
+            }
         }
     }
 
@@ -162,6 +174,9 @@ impl Publisher {
         }
     }
 }
+
+/// How often [`Publisher::wait_until`] looks at counters.
+const COUNTER_POLL: Duration = Duration::from_millis(50);
 
 type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send>>;
 
