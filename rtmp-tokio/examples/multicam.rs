@@ -91,7 +91,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    let limit = args.duration.and_then(|s| Duration::try_from_secs_f64(s).ok());
+    let limit = args
+        .duration
+        .and_then(|s| Duration::try_from_secs_f64(s).ok());
     tokio::select! {
         () = run => {}
         () = async { match limit { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
@@ -117,8 +119,8 @@ async fn synthetic(p: &Publisher, id: u32) -> Result<(), ClientError> {
     .await?;
     // AVCDecoderConfigurationRecord for a 320x240 baseline stream (SPS/PPS filler).
     let header: &[u8] = &[
-        0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0, 4, 0x67, 0x42, 0xc0, 0x0d, 1, 0,
-        2, 0x68, 0xce,
+        0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0, 4, 0x67, 0x42, 0xc0, 0x0d, 1, 0, 2,
+        0x68, 0xce,
     ];
     p.send_video(0, Bytes::from_static(header)).await?;
     let mut tick = tokio::time::interval(Duration::from_millis(40));
@@ -126,7 +128,11 @@ async fn synthetic(p: &Publisher, id: u32) -> Result<(), ClientError> {
     let inter = Bytes::from(filler(0x27, 0x41, 800));
     for n in 0u32.. {
         tick.tick().await;
-        let frame = if n % 25 == 0 { key.clone() } else { inter.clone() };
+        let frame = if n % 25 == 0 {
+            key.clone()
+        } else {
+            inter.clone()
+        };
         p.send_video(n.wrapping_mul(40), frame).await?;
     }
     Ok(())

@@ -92,7 +92,11 @@ async fn publisher_and_player_come_back_after_a_server_restart() {
         async move {
             let mut ts = 0u32;
             while !stop.load(Ordering::Relaxed) {
-                let frame = if (ts / 40).is_multiple_of(5) { KEY } else { INTER };
+                let frame = if (ts / 40).is_multiple_of(5) {
+                    KEY
+                } else {
+                    INTER
+                };
                 let _ = publisher.send_video(ts, Bytes::from_static(frame)).await;
                 ts += 40;
                 tokio::time::sleep(Duration::from_millis(10)).await;
