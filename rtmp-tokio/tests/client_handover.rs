@@ -112,7 +112,7 @@ async fn serve(
 }
 
 fn frame(i: u32) -> Bytes {
-    let first = if i % GOP == 0 { 0x17 } else { 0x27 };
+    let first = if i.is_multiple_of(GOP) { 0x17 } else { 0x27 };
     let mut v = vec![first, 1, 0, 0, 0];
     v.extend_from_slice(&i.to_be_bytes());
     v.extend_from_slice(&[0, 0, 0, 1, 0x65]);
