@@ -16,6 +16,28 @@ use super::player::Player;
 use super::publisher::Publisher;
 
 /// Entry point of the resilient client API; see [`ClientBuilder`].
+///
+/// Publishing to a primary server with a backup: the backup is dialed at once when the
+/// primary fails; after a drop, the publisher reconnects with backoff, publishes again and
+/// resends the metadata and sequence headers before the next frame.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), rtmp_tokio::ClientError> {
+/// use rtmp_tokio::Client;
+/// use rtmp_tokio::proto::amf::Value;
+/// # let (avc_sequence_header, keyframe) = (bytes::Bytes::new(), bytes::Bytes::new());
+///
+/// let publisher = Client::builder()
+///     .url("rtmp://primary.example.com/live/cam1")
+///     .url("rtmp://backup.example.com/live/cam1")
+///     .publish()
+///     .await?;
+/// publisher.send_metadata(Value::ecma_array([("width", Value::Number(1280.0))])).await?;
+/// publisher.send_video(0, avc_sequence_header).await?;
+/// publisher.send_video(0, keyframe).await?; // waits while the link is behind
+/// publisher.close().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Client;
 
