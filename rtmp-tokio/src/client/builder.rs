@@ -1,15 +1,11 @@
 //! [`Client`]: where a publisher or player connects and how it reconnects.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use rtmp_driver::publisher::PublisherCounters;
+pub use rtmp_driver::client_status::{ClientError, ClientStatus};
 use rtmp_driver::seed::connection_seed;
 use rtmp_driver::supervisor::{Supervisor, SupervisorSettings};
-use rtmp_proto::client::{
-    ConnectionState, Failover, FailureReason, PolicyError, ReconnectPolicy, RtmpUrl, TemplateError,
-    UrlError,
-};
+use rtmp_proto::client::{Failover, ReconnectPolicy, RtmpUrl};
 use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
@@ -175,82 +171,5 @@ impl ClientBuilder {
         settings.auto_reconnect = self.auto_reconnect;
         let seed = self.seed.unwrap_or_else(connection_seed);
         Supervisor::new(settings, seed, Instant::now()).map_err(ClientError::Policy)
-    }
-}
-
-/// What a publisher or player is doing, published through a `watch` channel.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct ClientStatus {
-    pub state: ConnectionState,
-    /// The URL of the current (or last) connection.
-    pub url: Option<RtmpUrl>,
-    /// Times the stream started (publish or play); 2 means one reconnect.
-    pub starts: u64,
-    pub last_failure: Option<FailureReason>,
-    /// The client stopped for good (closed, or the policy gave up).
-    pub finished: bool,
-    pub gave_up: bool,
-    /// Publisher counters (all zero for a player).
-    pub counters: PublisherCounters,
-}
-
-impl ClientStatus {
-    pub(crate) fn new() -> Self {
-        ClientStatus {
-            state: ConnectionState::Disconnected,
-            url: None,
-            starts: 0,
-            last_failure: None,
-            finished: false,
-            gave_up: false,
-            counters: PublisherCounters::default(),
-        }
-    }
-}
-
-/// Errors of the client API.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ClientError {
-    Url(UrlError),
-    Template(TemplateError),
-    Policy(PolicyError),
-    /// The reconnect policy gave up; the last failure, if any.
-    GaveUp(Option<FailureReason>),
-    /// The publisher or player was closed (or its task ended).
-    Closed,
-    /// `try_send_*`: the queue is full (the link is slower than the caller).
-    Full,
-    /// A local file could not be read (for example by `push_flv_file`).
-    Io(String),
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Url(e) => write!(f, "bad URL: {e}"),
-            ClientError::Template(e) => write!(f, "bad URL template: {e}"),
-            ClientError::Policy(e) => write!(f, "bad reconnect settings: {e}"),
-            ClientError::GaveUp(Some(r)) => write!(f, "gave up connecting; last failure: {r:?}"),
-            ClientError::GaveUp(None) => write!(f, "gave up connecting"),
-            ClientError::Closed => write!(f, "the client is closed"),
-            ClientError::Full => write!(f, "the send queue is full"),
-            ClientError::Io(e) => write!(f, "file error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {}
-
-impl From<UrlError> for ClientError {
-    fn from(e: UrlError) -> Self {
-        ClientError::Url(e)
-    }
-}
-
-impl From<TemplateError> for ClientError {
-    fn from(e: TemplateError) -> Self {
-        ClientError::Template(e)
     }
 }

@@ -7,9 +7,9 @@
 use std::time::Instant;
 
 use rtmp_driver::client_link::LinkRole;
+use rtmp_driver::client_loop::{PlayLoop, PlayStep};
 use rtmp_driver::supervisor::Supervisor;
-use rtmp_proto::client::{ConnectionState, FailureReason, RtmpUrl};
-use rtmp_proto::session::{ClientEvent, Media, Metadata};
+use rtmp_proto::client::ConnectionState;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -18,24 +18,7 @@ use super::link_io::LinkIo;
 use super::publisher::{drive, poll_dial};
 use super::sleep_until;
 
-/// What a [`Player`] receives.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PlayerEvent {
-    /// Playing started (again, after a reconnect): reset decoders; media follows
-    /// (metadata and sequence headers first when the server has them).
-    Started {
-        url: RtmpUrl,
-    },
-    Media(Media),
-    Metadata(Metadata),
-    /// The publisher went away (StreamEOF); the connection stays and waits.
-    Unpublished,
-    /// The connection failed; the player reconnects per its policy.
-    Interrupted {
-        reason: Option<FailureReason>,
-    },
-}
+pub use rtmp_driver::client_loop::PlayerEvent;
 
 /// A playing stream; see the module docs. Dropping it closes the connection.
 #[derive(Debug)]
@@ -92,70 +75,53 @@ impl Player {
 
 async fn run(
     builder: ClientBuilder,
-    mut sup: Supervisor,
+    sup: Supervisor,
     tx: mpsc::Sender<PlayerEvent>,
     status: watch::Sender<ClientStatus>,
     mut stop: oneshot::Receiver<()>,
 ) {
+    let mut pl = PlayLoop::new(sup);
     let mut current: Option<LinkIo> = None;
     let mut dialing = None;
-    let mut starts = 0u64;
     'run: loop {
         let now = Instant::now();
-        let mut lost = false;
         while let Some(ev) = current.as_mut().and_then(LinkIo::poll_event) {
-            if sup.on_event(now, &ev) {
-                lost = true;
-                let reason = FailureReason::from_event(&ev);
-                if tx.send(PlayerEvent::Interrupted { reason }).await.is_err() {
-                    break 'run;
-                }
+            let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
                 break;
-            }
-            let out = match ev {
-                ClientEvent::PlayStarted { .. } => {
-                    starts += 1;
-                    let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
-                        continue;
-                    };
-                    PlayerEvent::Started { url }
-                }
-                ClientEvent::Media { media, .. } => PlayerEvent::Media(media),
-                ClientEvent::Metadata { metadata, .. } => PlayerEvent::Metadata(metadata),
-                ClientEvent::StreamEof { .. } => PlayerEvent::Unpublished,
+            };
+            let (event, lost) = match pl.on_event(now, ev, &url) {
+                PlayStep::Deliver(e) => (e, false),
+                PlayStep::Lost(e) => (e, true),
                 _ => continue,
             };
-            if tx.send(out).await.is_err() {
+            if lost {
+                current = None;
+            }
+            if tx.send(event).await.is_err() {
                 break 'run;
             }
         }
         if let Some(cur) = current.as_mut()
             && let Err(e) = cur.pump_out()
         {
-            sup.on_io_error(now, &e);
-            lost = true;
-            let reason = sup.last_failure().cloned();
-            if tx.send(PlayerEvent::Interrupted { reason }).await.is_err() {
+            current = None;
+            if tx.send(pl.on_io_error(now, &e)).await.is_err() {
                 break 'run;
             }
         }
-        if lost {
-            current = None;
-        }
-        update_status(&status, &mut sup, starts);
-        if current.is_none() && dialing.is_none() && sup.next_dial().is_none() {
+        update_status(&status, &mut pl);
+        if current.is_none() && dialing.is_none() && pl.supervisor().next_dial().is_none() {
             break;
         }
         let dial_at = match (&current, &dialing) {
-            (None, None) => sup.next_dial().map(|d| d.at),
+            (None, None) => pl.supervisor().next_dial().map(|d| d.at),
             _ => None,
         };
+        let healthy_at = pl.supervisor().healthy_deadline();
         tokio::select! {
             r = drive(&mut current) => if let Err(e) = r {
-                sup.on_io_error(Instant::now(), &e);
                 current = None;
-                let reason = sup.last_failure().cloned();
-                if tx.send(PlayerEvent::Interrupted { reason }).await.is_err() {
+                if tx.send(pl.on_io_error(Instant::now(), &e)).await.is_err() {
                     break 'run;
                 }
             },
@@ -163,14 +129,14 @@ async fn run(
                 dialing = None;
                 match r {
                     Ok(link) => {
-                        sup.on_tcp_connected(Instant::now());
+                        pl.supervisor().on_tcp_connected(Instant::now());
                         current = Some(link);
                     }
-                    Err(e) => sup.on_dial_error(Instant::now(), &e),
+                    Err(e) => pl.supervisor().on_dial_error(Instant::now(), &e),
                 }
             },
             () = sleep_until(dial_at) => {
-                let url = sup.dialing(Instant::now());
+                let url = pl.supervisor().dialing(Instant::now());
                 dialing = Some(Box::pin(LinkIo::dial(
                     url,
                     builder.session.clone(),
@@ -178,7 +144,7 @@ async fn run(
                     builder.connect_timeout,
                 )));
             },
-            () = sleep_until(sup.healthy_deadline()) => sup.tick(Instant::now()),
+            () = sleep_until(healthy_at) => pl.supervisor().tick(Instant::now()),
             _ = &mut stop => break,
             () = tx.closed() => break,
         }
@@ -186,26 +152,18 @@ async fn run(
     if let Some(cur) = current.take() {
         cur.finish().await;
     }
-    sup.stop(Instant::now());
-    update_status(&status, &mut sup, starts);
+    pl.supervisor().stop(Instant::now());
+    update_status(&status, &mut pl);
     status.send_modify(|s| s.finished = true);
 }
 
-fn update_status(status: &watch::Sender<ClientStatus>, sup: &mut Supervisor, starts: u64) {
-    let mut changed = false;
-    while let Some(t) = sup.poll_transition() {
-        tracing::info!(from = ?t.from, to = ?t.to, reason = ?t.reason, "player state");
-        changed = true;
+fn update_status(status: &watch::Sender<ClientStatus>, pl: &mut PlayLoop) {
+    if let Some(s) = pl.status_update() {
+        let s = s.clone();
+        status.send_modify(|cur| {
+            let finished = cur.finished;
+            *cur = s;
+            cur.finished |= finished;
+        });
     }
-    if !changed && status.borrow().starts == starts {
-        return;
-    }
-    status.send_modify(|s| {
-        s.state = sup.state();
-        s.url = sup.current_url().cloned();
-        s.starts = starts;
-        s.gave_up = sup.has_given_up();
-        s.last_failure = sup.last_failure().cloned();
-        s.finished |= s.gave_up;
-    });
 }

@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rtmp_driver::client_link::LinkRole;
-use rtmp_driver::publisher::{Outgoing, PublisherCore, Sent, Target};
+use rtmp_driver::client_loop::{LinkStep, PublishLoop};
+use rtmp_driver::publisher::{Outgoing, Sent, Target};
 use rtmp_driver::supervisor::Supervisor;
 use rtmp_proto::amf::Value;
-use rtmp_proto::client::{ConnectionState, FailureReason, RtmpUrl};
-use rtmp_proto::session::{ClientEvent, Media, MediaKind};
+use rtmp_proto::client::{ConnectionState, RtmpUrl};
+use rtmp_proto::session::{Media, MediaKind};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -190,82 +191,60 @@ fn dial(builder: &ClientBuilder, url: RtmpUrl) -> Dialing {
 }
 
 /// The publisher's task: one loop over the connection, a handover connection, dials,
-/// timers and the queue.
+/// timers and the queue. The decisions are `PublishLoop`'s.
 async fn run(
     builder: ClientBuilder,
-    mut sup: Supervisor,
+    sup: Supervisor,
     mut rx: mpsc::Receiver<Cmd>,
     status: watch::Sender<ClientStatus>,
 ) {
-    let mut core = PublisherCore::new();
+    let mut pl = PublishLoop::new(sup);
     let mut current: Option<LinkIo> = None;
     let mut incoming: Option<LinkIo> = None;
     let mut dialing: Option<Dialing> = None;
     let mut handover_dial: Option<Dialing> = None;
-    let mut starts = 0u64;
     let mut close_ack = None;
     loop {
         let now = Instant::now();
-        // Events of the current connection.
-        let mut lost = false;
         while let Some(ev) = current.as_mut().and_then(LinkIo::poll_event) {
-            if let ClientEvent::ReconnectRequested { tc_url, .. } = &ev {
-                let Some(cur) = current.as_ref() else { break };
-                match core.start_handover(cur.url(), tc_url.as_deref()) {
-                    Ok(Some(url)) => {
-                        tracing::info!(from = %cur.url(), to = %url, "server asked to reconnect");
-                        handover_dial = Some(dial(&builder, url));
-                    }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "unusable reconnect request ignored"),
-                }
-                continue;
-            }
-            if sup.on_event(now, &ev) {
-                lost = true;
+            let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
                 break;
-            }
-            if let ClientEvent::PublishStarted { .. } = ev {
-                starts += 1;
-                core.on_published(&mut |t, o| emit(t, o, &mut current, &mut incoming));
-            }
-        }
-        // Events of the handover connection.
-        let mut abort = false;
-        while let Some(ev) = incoming.as_mut().and_then(LinkIo::poll_event) {
-            match ev {
-                ClientEvent::PublishStarted { .. } => core.on_incoming_ready(),
-                ClientEvent::Closed(_) => abort = true,
-                ev if FailureReason::from_event(&ev).is_some() => abort = true,
+            };
+            let step = pl.on_current_event(now, &ev, &url, &mut |t, o| {
+                emit(t, o, &mut current, &mut incoming)
+            });
+            match step {
+                LinkStep::Lost => {
+                    current = None;
+                    incoming = None;
+                    handover_dial = None;
+                }
+                LinkStep::DialIncoming(to) => handover_dial = Some(dial(&builder, to)),
                 _ => {}
             }
         }
-        // Output.
+        while let Some(ev) = incoming.as_mut().and_then(LinkIo::poll_event) {
+            if pl.on_incoming_event(&ev) {
+                incoming = None;
+            }
+        }
         if let Some(cur) = current.as_mut()
             && let Err(e) = cur.pump_out()
         {
-            sup.on_io_error(now, &e);
-            lost = true;
-        }
-        if let Some(inc) = incoming.as_mut()
-            && inc.pump_out().is_err()
-        {
-            abort = true;
-        }
-        if abort {
-            tracing::info!("reconnect-request handover failed; staying on the current server");
-            core.abort_handover();
-            incoming = None;
-        }
-        if lost {
-            core.on_link_lost();
+            pl.on_current_io_error(now, &e);
             current = None;
             incoming = None;
             handover_dial = None;
         }
-        publish_status(&status, &mut sup, starts, &core);
+        if let Some(inc) = incoming.as_mut()
+            && inc.pump_out().is_err()
+        {
+            pl.on_incoming_failed();
+            incoming = None;
+        }
+        publish_status(&status, &mut pl);
         if close_ack.is_some()
-            || (current.is_none() && dialing.is_none() && sup.next_dial().is_none())
+            || (current.is_none() && dialing.is_none() && pl.supervisor().next_dial().is_none())
         {
             break;
         }
@@ -275,31 +254,31 @@ async fn run(
             .flatten()
             .all(|l| l.pending() < builder.high_water);
         let dial_at = match (&current, &dialing) {
-            (None, None) => sup.next_dial().map(|d| d.at),
+            (None, None) => pl.supervisor().next_dial().map(|d| d.at),
             _ => None,
         };
+        let healthy_at = pl.supervisor().healthy_deadline();
         tokio::select! {
             r = drive(&mut current) => if let Err(e) = r {
-                sup.on_io_error(Instant::now(), &e);
-                core.on_link_lost();
+                pl.on_current_io_error(Instant::now(), &e);
                 current = None;
                 incoming = None;
                 handover_dial = None;
             },
             r = drive(&mut incoming) => if r.is_err() {
-                core.abort_handover();
+                pl.on_incoming_failed();
                 incoming = None;
             },
             r = poll_dial(&mut dialing) => {
                 dialing = None;
                 match r {
                     Ok(link) => {
-                        sup.on_tcp_connected(Instant::now());
+                        pl.supervisor().on_tcp_connected(Instant::now());
                         current = Some(link);
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "dial failed");
-                        sup.on_dial_error(Instant::now(), &e);
+                        pl.supervisor().on_dial_error(Instant::now(), &e);
                     }
                 }
             },
@@ -309,30 +288,32 @@ async fn run(
                     Ok(link) => incoming = Some(link),
                     Err(e) => {
                         tracing::info!(error = %e, "reconnect-request dial failed");
-                        core.abort_handover();
+                        pl.on_incoming_failed();
                     }
                 }
             },
             () = sleep_until(dial_at) => {
-                let url = sup.dialing(Instant::now());
+                let url = pl.supervisor().dialing(Instant::now());
                 tracing::debug!(url = %url, "dialing");
                 dialing = Some(dial(&builder, url));
             },
-            () = sleep_until(sup.healthy_deadline()) => sup.tick(Instant::now()),
+            () = sleep_until(healthy_at) => pl.supervisor().tick(Instant::now()),
             cmd = rx.recv(), if accept => match cmd {
                 Some(Cmd::Media(m)) => {
-                    let sent = core.on_media(m, &mut |t, o| emit(t, o, &mut current, &mut incoming));
+                    let sent = pl
+                        .core()
+                        .on_media(m, &mut |t, o| emit(t, o, &mut current, &mut incoming));
                     if sent == Sent::Switched && let Some(new) = incoming.take() {
                         let url = new.url().clone();
                         if let Some(old) = current.replace(new) {
                             tokio::spawn(old.finish());
                         }
-                        tracing::info!(to = %url, "handed over to the new connection");
-                        sup.handed_over(Instant::now(), url);
+                        pl.on_switched(Instant::now(), url);
                     }
                 }
                 Some(Cmd::Metadata(v)) => {
-                    core.on_metadata(v, &mut |t, o| emit(t, o, &mut current, &mut incoming));
+                    pl.core()
+                        .on_metadata(v, &mut |t, o| emit(t, o, &mut current, &mut incoming));
                 }
                 Some(Cmd::Close(ack)) => close_ack = Some(ack),
                 None => close_ack = Some(oneshot::channel().0),
@@ -342,8 +323,8 @@ async fn run(
     if let Some(cur) = current.take() {
         cur.finish().await;
     }
-    sup.stop(Instant::now());
-    publish_status(&status, &mut sup, starts, &core);
+    pl.supervisor().stop(Instant::now());
+    publish_status(&status, &mut pl);
     status.send_modify(|s| s.finished = true);
     if let Some(ack) = close_ack {
         let _ = ack.send(());
@@ -367,33 +348,26 @@ fn emit(t: Target, o: Outgoing, current: &mut Option<LinkIo>, incoming: &mut Opt
     }
 }
 
-/// Forwards state changes to the log and the status channel. Counters alone do not wake
-/// watchers (they change with every frame); they are read with [`Publisher::status`].
-fn publish_status(
-    status: &watch::Sender<ClientStatus>,
-    sup: &mut Supervisor,
-    starts: u64,
-    core: &PublisherCore,
-) {
-    let mut changed = false;
-    while let Some(t) = sup.poll_transition() {
-        tracing::info!(from = ?t.from, to = ?t.to, reason = ?t.reason, "publisher state");
-        changed = true;
-    }
-    let counters = core.counters();
-    status.send_if_modified(|s| {
-        s.counters = counters;
-        if !changed && s.starts == starts {
-            return false;
+/// Forwards the status: state changes wake watchers; counters (which change with every
+/// frame) are stored without waking them and read with [`Publisher::status`].
+fn publish_status(status: &watch::Sender<ClientStatus>, pl: &mut PublishLoop) {
+    match pl.status_update() {
+        Some(s) => {
+            let s = s.clone();
+            status.send_modify(|cur| {
+                let finished = cur.finished;
+                *cur = s;
+                cur.finished |= finished;
+            });
         }
-        s.state = sup.state();
-        s.url = sup.current_url().cloned();
-        s.starts = starts;
-        s.gave_up = sup.has_given_up();
-        s.last_failure = sup.last_failure().cloned();
-        s.finished |= s.gave_up;
-        true
-    });
+        None => {
+            let counters = pl.status().counters;
+            status.send_if_modified(|cur| {
+                cur.counters = counters;
+                false
+            });
+        }
+    }
 }
 
 /// Drives a connection, or waits forever when there is none.
