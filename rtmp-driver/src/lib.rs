@@ -26,3 +26,12 @@ pub use read_buffer::ReadBuffer;
 pub use record::Recorder;
 pub use session_io::SessionIo;
 pub use signal::Signal;
+
+pub mod client_link;
+pub mod client_loop;
+pub mod client_status;
+pub mod flv_file;
+pub mod flv_pacer;
+pub mod flv_source;
+pub mod publisher;
+pub mod supervisor;

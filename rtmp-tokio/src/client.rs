@@ -28,6 +28,16 @@ use tokio::net::{TcpStream, ToSocketAddrs};
 use crate::wire::{ReadOutcome, Wire};
 use rtmp_driver::seed::connection_seed;
 
+mod builder;
+mod flv_push;
+mod link_io;
+mod player;
+mod publisher;
+
+pub use builder::{Client, ClientBuilder, ClientError, ClientStatus};
+pub use player::{Player, PlayerEvent};
+pub use publisher::Publisher;
+
 /// How long the final flush before a close may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 

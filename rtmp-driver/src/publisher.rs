@@ -1,0 +1,381 @@
+//! The decisions of a resilient publisher, shared by every adapter: what to remember so a
+//! fresh connection can be decoded, what to resend after a reconnect, which connection a
+//! frame goes to during a reconnect-request handover, and what to drop while offline.
+//!
+//! The adapter owns the connections and calls the methods below in sending order; every
+//! method reports what to send through an `emit(Target, Outgoing)` callback, so frames go
+//! out in exactly the order decided here.
+//!
+//! Rules:
+//! - Sequence headers (per kind and track) and the latest metadata are always remembered.
+//! - When a connection starts publishing ([`PublisherCore::on_published`]), the metadata
+//!   and then the sequence headers are resent before anything else, and video inter frames
+//!   are skipped until the next keyframe: a decoder joining there could not use them.
+//! - While no connection publishes, frames are dropped and counted: a live stream does not
+//!   queue minutes of video for a server that may never return (the caller's sends stay
+//!   fast; the configuration is kept for the resend).
+//! - A handover ([`rtmp_proto::client::Handover`]) routes each frame to the old or the
+//!   new connection; at the switch point the new connection first gets the metadata and
+//!   the preamble, then the keyframe.
+
+use rtmp_proto::amf::Value;
+use rtmp_proto::client::{Handover, HandoverPhase, Route, RtmpUrl, UrlError};
+use rtmp_proto::relay::{Frame, FrameClass};
+use rtmp_proto::session::{Media, MediaKind};
+
+/// Most sequence headers remembered (one per kind and track; E-RTMP has at most 256
+/// tracks per kind).
+const MAX_HEADERS: usize = 512;
+
+/// Which connection an item goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// The connection currently publishing.
+    Current,
+    /// The connection a handover is moving to.
+    Incoming,
+}
+
+/// One thing to send.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outgoing {
+    /// `@setDataFrame onMetaData`.
+    Metadata(Value),
+    Media(Media),
+}
+
+/// What [`PublisherCore::on_media`] did with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sent {
+    /// Emitted to a connection.
+    Sent,
+    /// Dropped: no connection publishes.
+    Offline,
+    /// Skipped: an inter frame after a (re)start, before the next keyframe.
+    AwaitingKeyframe,
+    /// Emitted as the switch point of a handover: the incoming connection is now current;
+    /// flush and close the old one.
+    Switched,
+}
+
+/// Counters of a publisher, for logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PublisherCounters {
+    pub sent: u64,
+    pub dropped_offline: u64,
+    pub skipped_to_keyframe: u64,
+    /// Times metadata and sequence headers were resent to a fresh connection.
+    pub resends: u64,
+    pub handovers: u64,
+}
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub struct PublisherCore {
+    metadata: Option<Value>,
+    /// The latest sequence header per (kind, track), in arrival order.
+    headers: Vec<(MediaKind, u8, Media)>,
+    publishing: bool,
+    has_video: bool,
+    awaiting_keyframe: bool,
+    handover: Option<Handover>,
+    counters: PublisherCounters,
+}
+
+impl PublisherCore {
+    pub fn new() -> Self {
+        PublisherCore::default()
+    }
+
+    pub fn counters(&self) -> PublisherCounters {
+        self.counters
+    }
+
+    /// Whether a connection publishes (frames are not being dropped).
+    pub fn is_publishing(&self) -> bool {
+        self.publishing
+    }
+
+    /// The latest metadata the caller sent.
+    pub fn metadata(&self) -> Option<&Value> {
+        self.metadata.as_ref()
+    }
+
+    /// The remembered sequence headers, in arrival order.
+    pub fn sequence_headers(&self) -> impl Iterator<Item = &Media> + '_ {
+        self.headers.iter().map(|(_, _, m)| m)
+    }
+
+    /// The current connection started publishing (first time or after a reconnect):
+    /// resend metadata and sequence headers, then wait for a keyframe.
+    pub fn on_published(&mut self, emit: &mut impl FnMut(Target, Outgoing)) {
+        self.publishing = true;
+        self.awaiting_keyframe = self.has_video;
+        if self.metadata.is_none() && self.headers.is_empty() {
+            return;
+        }
+        self.counters.resends += 1;
+        self.resend(Target::Current, emit);
+    }
+
+    /// The current connection is gone; frames are dropped until `on_published`. A
+    /// handover in progress ends with it (the new connection is dropped by the adapter).
+    pub fn on_link_lost(&mut self) {
+        self.publishing = false;
+        self.handover = None;
+    }
+
+    /// Metadata from the caller: remembered, and sent where media currently goes.
+    pub fn on_metadata(&mut self, metadata: Value, emit: &mut impl FnMut(Target, Outgoing)) {
+        self.metadata = Some(metadata.clone());
+        if !self.publishing {
+            return;
+        }
+        let target = match self.handover.as_ref().map(Handover::phase) {
+            Some(HandoverPhase::Switched) => Target::Incoming,
+            _ => Target::Current,
+        };
+        emit(target, Outgoing::Metadata(metadata));
+    }
+
+    /// A frame from the caller; see [`Sent`].
+    pub fn on_media(&mut self, media: Media, emit: &mut impl FnMut(Target, Outgoing)) -> Sent {
+        let frame = Frame::media(media);
+        let class = frame.class();
+        let track = frame.track();
+        let Some(media) = frame.as_media().cloned() else {
+            return Sent::Offline; // `Frame::media` always holds media
+        };
+        if class.is_video() {
+            self.has_video = true;
+        }
+        if matches!(class, FrameClass::VideoConfig | FrameClass::AudioConfig) {
+            self.remember(media.kind, track, &media);
+        }
+        if !self.publishing {
+            self.counters.dropped_offline += 1;
+            return Sent::Offline;
+        }
+        if self.awaiting_keyframe {
+            match class {
+                FrameClass::VideoKeyframe => self.awaiting_keyframe = false,
+                FrameClass::VideoInter => {
+                    self.counters.skipped_to_keyframe += 1;
+                    return Sent::AwaitingKeyframe;
+                }
+                _ => {}
+            }
+        }
+        let route = match &mut self.handover {
+            Some(h) => h.route(&media),
+            None => Route::Old,
+        };
+        self.counters.sent += 1;
+        match route {
+            Route::Old => {
+                emit(Target::Current, Outgoing::Media(media));
+                Sent::Sent
+            }
+            Route::New => {
+                emit(Target::Incoming, Outgoing::Media(media));
+                Sent::Sent
+            }
+            Route::Switch => {
+                if let Some(m) = &self.metadata {
+                    emit(Target::Incoming, Outgoing::Metadata(m.clone()));
+                }
+                if let Some(h) = &self.handover {
+                    for p in h.preamble() {
+                        emit(Target::Incoming, Outgoing::Media(p.clone()));
+                    }
+                }
+                emit(Target::Incoming, Outgoing::Media(media));
+                self.handover = None;
+                self.counters.handovers += 1;
+                Sent::Switched
+            }
+            _ => {
+                emit(Target::Current, Outgoing::Media(media));
+                Sent::Sent
+            }
+        }
+    }
+
+    /// The server asked us to reconnect (`tc_url`: the new server, `None`: the same URL).
+    /// Returns where to dial the incoming connection; frames keep going to the current
+    /// one meanwhile. A second request while one is in progress is ignored (`Ok(None)`).
+    pub fn start_handover(
+        &mut self,
+        current: &RtmpUrl,
+        tc_url: Option<&str>,
+    ) -> Result<Option<RtmpUrl>, UrlError> {
+        if self.handover.is_some() || !self.publishing {
+            return Ok(None);
+        }
+        let mut h = Handover::new(current, tc_url)?;
+        for (_, _, m) in &self.headers {
+            h.remember(m);
+        }
+        let url = h.new_url().clone();
+        self.handover = Some(h);
+        Ok(Some(url))
+    }
+
+    /// The incoming connection publishes: switch at the next keyframe.
+    pub fn on_incoming_ready(&mut self) {
+        if let Some(h) = &mut self.handover {
+            h.on_new_ready();
+        }
+    }
+
+    /// The incoming connection failed before the switch: stay on the current one.
+    pub fn abort_handover(&mut self) {
+        self.handover = None;
+    }
+
+    /// Whether a handover is in progress.
+    pub fn handover_phase(&self) -> Option<HandoverPhase> {
+        self.handover.as_ref().map(Handover::phase)
+    }
+
+    fn remember(&mut self, kind: MediaKind, track: u8, media: &Media) {
+        self.headers.retain(|(k, t, _)| (*k, *t) != (kind, track));
+        if self.headers.len() < MAX_HEADERS {
+            self.headers.push((kind, track, media.clone()));
+        }
+    }
+
+    fn resend(&self, target: Target, emit: &mut impl FnMut(Target, Outgoing)) {
+        if let Some(m) = &self.metadata {
+            emit(target, Outgoing::Metadata(m.clone()));
+        }
+        for (_, _, h) in &self.headers {
+            emit(target, Outgoing::Media(h.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn video(ts: u32, bytes: &'static [u8]) -> Media {
+        Media {
+            kind: MediaKind::Video,
+            timestamp: ts,
+            payload: Bytes::from_static(bytes),
+        }
+    }
+    const AVC_HEADER: &[u8] = &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f];
+    const KEY: &[u8] = &[0x17, 1, 0, 0, 0, 0xaa];
+    const INTER: &[u8] = &[0x27, 1, 0, 0, 0, 0xbb];
+    const AAC_HEADER: &[u8] = &[0xaf, 0, 0x12, 0x10];
+
+    fn audio(ts: u32, bytes: &'static [u8]) -> Media {
+        Media {
+            kind: MediaKind::Audio,
+            timestamp: ts,
+            payload: Bytes::from_static(bytes),
+        }
+    }
+
+    fn run(core: &mut PublisherCore, m: Media, log: &mut Vec<(Target, Outgoing)>) -> Sent {
+        core.on_media(m, &mut |t, o| log.push((t, o)))
+    }
+
+    #[test]
+    fn reconnect_resends_metadata_and_headers_then_waits_for_a_keyframe() {
+        let mut c = PublisherCore::new();
+        let mut log = Vec::new();
+        c.on_published(&mut |t, o| log.push((t, o)));
+        assert!(log.is_empty(), "nothing to resend on the first publish");
+        c.on_metadata(Value::from("meta"), &mut |t, o| log.push((t, o)));
+        run(&mut c, video(0, AVC_HEADER), &mut log);
+        run(&mut c, audio(0, AAC_HEADER), &mut log);
+        assert_eq!(run(&mut c, video(0, KEY), &mut log), Sent::Sent);
+        assert_eq!(log.len(), 4);
+
+        c.on_link_lost();
+        assert_eq!(run(&mut c, video(40, INTER), &mut log), Sent::Offline);
+        log.clear();
+        c.on_published(&mut |t, o| log.push((t, o)));
+        assert_eq!(
+            log,
+            [
+                (Target::Current, Outgoing::Metadata(Value::from("meta"))),
+                (Target::Current, Outgoing::Media(video(0, AVC_HEADER))),
+                (Target::Current, Outgoing::Media(audio(0, AAC_HEADER))),
+            ]
+        );
+        log.clear();
+        assert_eq!(
+            run(&mut c, video(80, INTER), &mut log),
+            Sent::AwaitingKeyframe
+        );
+        assert_eq!(run(&mut c, audio(90, &[0xaf, 1, 5]), &mut log), Sent::Sent);
+        assert_eq!(run(&mut c, video(120, KEY), &mut log), Sent::Sent);
+        assert_eq!(run(&mut c, video(160, INTER), &mut log), Sent::Sent);
+        assert_eq!(log.len(), 3);
+        let n = c.counters();
+        assert_eq!(
+            (n.dropped_offline, n.skipped_to_keyframe, n.resends),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn newer_sequence_header_replaces_the_old_one() {
+        let mut c = PublisherCore::new();
+        let mut log = Vec::new();
+        run(&mut c, video(0, AVC_HEADER), &mut log);
+        run(&mut c, video(0, &[0x17, 0, 0, 0, 0, 1, 0x4d]), &mut log);
+        assert_eq!(c.sequence_headers().count(), 1);
+        assert_eq!(
+            c.sequence_headers().next().unwrap().payload[6],
+            0x4d,
+            "the latest header wins"
+        );
+    }
+
+    #[test]
+    fn handover_switches_at_a_keyframe_with_metadata_and_preamble() {
+        let mut c = PublisherCore::new();
+        let mut log = Vec::new();
+        c.on_published(&mut |t, o| log.push((t, o)));
+        c.on_metadata(Value::from("meta"), &mut |t, o| log.push((t, o)));
+        run(&mut c, video(0, AVC_HEADER), &mut log);
+        run(&mut c, video(0, KEY), &mut log);
+        let cur = RtmpUrl::parse("rtmp://a/live/cam").unwrap();
+        let to = c
+            .start_handover(&cur, Some("rtmp://b:1936/live"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(to.to_string(), "rtmp://b:1936/live/cam");
+        log.clear();
+        // Not ready yet: everything stays on the current connection.
+        run(&mut c, video(40, KEY), &mut log);
+        c.on_incoming_ready();
+        run(&mut c, video(80, INTER), &mut log);
+        assert!(log.iter().all(|(t, _)| *t == Target::Current));
+        log.clear();
+        assert_eq!(run(&mut c, video(120, KEY), &mut log), Sent::Switched);
+        assert_eq!(
+            log,
+            [
+                (Target::Incoming, Outgoing::Metadata(Value::from("meta"))),
+                (Target::Incoming, Outgoing::Media(video(0, AVC_HEADER))),
+                (Target::Incoming, Outgoing::Media(video(120, KEY))),
+            ]
+        );
+        // After the switch the adapter makes the incoming connection current.
+        log.clear();
+        run(&mut c, video(160, INTER), &mut log);
+        assert_eq!(log, [(Target::Current, Outgoing::Media(video(160, INTER)))]);
+        assert_eq!(c.counters().handovers, 1);
+    }
+}
