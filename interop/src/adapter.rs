@@ -205,11 +205,13 @@ pub fn spawn_server_process(
     }
     let mut proc = crate::Proc::spawn("server process", &mut cmd);
     let line = proc
-        .stdout_line_matching(|l| l.starts_with(ADDR_LINE), Duration::from_secs(10))
-        .expect("server process printed its address within 10 s");
-    let addr = line[ADDR_LINE.len()..]
-        .trim()
-        .parse()
+        .stdout_line_matching(|l| l.contains(ADDR_LINE), Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("server process printed no address: {}", proc.stderr()));
+    // libtest may print "test <name> ... " on the same line first.
+    let addr = line
+        .split_once(ADDR_LINE)
+        .map(|(_, a)| a.trim())
+        .and_then(|a| a.parse().ok())
         .expect("address line");
     (proc, addr)
 }

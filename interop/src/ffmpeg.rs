@@ -26,10 +26,26 @@ pub fn publish_h264_aac(ffmpeg: &Path, url: &str, frames: u32, gop: u32) -> Comm
         .args(["-f", "lavfi", "-i"])
         .arg(format!("testsrc=size=320x240:rate={FPS}"))
         .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:sample_rate=44100:duration={secs}"))
+        .arg(format!(
+            "sine=frequency=440:sample_rate=44100:duration={secs}"
+        ))
         .args(["-frames:v", &frames.to_string()])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
-        .args(["-threads", "1", "-g", &gop.to_string(), "-pix_fmt", "yuv420p"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args([
+            "-threads",
+            "1",
+            "-g",
+            &gop.to_string(),
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url]);
     c
 }

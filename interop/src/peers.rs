@@ -28,7 +28,10 @@ fn runs(tool: &Path) -> bool {
 
 fn recent_ffmpeg() -> Option<PathBuf> {
     let out = Command::new("python3")
-        .args(["-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"])
+        .args([
+            "-c",
+            "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())",
+        ])
         .stderr(Stdio::null())
         .output()
         .ok()?;

@@ -37,7 +37,11 @@ fn three_players_get_every_frame(adapter: Adapter) {
         &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
     );
     let status = publisher.wait(Duration::from_secs(20));
-    assert!(status.success(), "publisher: {status} {}", publisher.stderr());
+    assert!(
+        status.success(),
+        "publisher: {status} {}",
+        publisher.stderr()
+    );
 
     let mut got = Vec::new();
     for pl in &mut players {
