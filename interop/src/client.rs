@@ -122,10 +122,15 @@ impl Client {
         }
     }
 
-    /// Sends `play(name)`; does not wait for the answer.
+    /// Plays `name` and returns once the server answered `NetStream.Play.Start` (the
+    /// session sends `play` only after the `createStream` answer, so this drives it).
     pub fn play(&mut self, name: &str) -> StreamHandle {
         let h = self.session.play(name).expect("play");
-        self.flush();
+        self.until(Duration::from_secs(10), |e| match e {
+            ClientEvent::PlayStarted { handle, .. } if *handle == h => Some(()),
+            ClientEvent::StreamFailed { description, .. } => panic!("play failed: {description}"),
+            _ => None,
+        });
         h
     }
 
