@@ -1,0 +1,90 @@
+//! A live RTMP relay: one publisher per stream key, any number of players.
+//!
+//! ```sh
+//! cargo run --release -p rtmp-smol --example relay -- --listen 127.0.0.1:1935
+//! ffmpeg -re -f lavfi -i testsrc=size=320x240:rate=25 -c:v libx264 -g 25 -f flv rtmp://127.0.0.1:1935/live/test
+//! ffplay rtmp://127.0.0.1:1935/live/test
+//! ```
+//!
+//! Logs go to stderr; `RUST_LOG=rtmp_smol=debug` shows more. Ctrl-C shuts down
+//! gracefully (players receive the end of their streams).
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use async_signal::{Signal, Signals};
+use clap::Parser;
+use rtmp_smol::Server;
+use rtmp_smol::proto::relay::RelayConfig;
+use smol::stream::StreamExt;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(about = "RTMP live relay (smol)")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:1935")]
+    listen: SocketAddr,
+    /// Also write each published stream to DIR/<app>/<stream>-<n>.flv (flushed per tag).
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Bytes of the last GOP kept per stream for late joiners (0 disables the GOP cache).
+    #[arg(long, value_name = "N")]
+    gop_cache_bytes: Option<usize>,
+    /// Outbound chunk size.
+    #[arg(long, value_name = "N")]
+    chunk_size: Option<u32>,
+    /// Most simultaneous connections.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+
+    let mut relay = RelayConfig::default();
+    if let Some(n) = args.gop_cache_bytes {
+        relay.gop_max_bytes = n;
+    }
+    // Like tokio's multi-thread runtime: one thread per core runs connections.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = Server::builder()
+        .listen(args.listen)
+        .max_connections(args.max_connections)
+        .relay_config(relay)
+        .worker_threads(cores.saturating_sub(1));
+    if let Some(n) = args.chunk_size {
+        builder = builder.chunk_size(n);
+    }
+    if let Some(dir) = &args.record {
+        builder = builder.record_dir(dir);
+    }
+    smol::block_on(async {
+        let server = builder.bind().await?;
+        let addr = server.local_addr();
+        println!("publish to: rtmp://{addr}/live/<stream>   (e.g. rtmp://{addr}/live/test)");
+        println!("play from:  rtmp://{addr}/live/<stream>");
+        if let Some(dir) = &args.record {
+            println!("recording:  {}/<app>/<stream>-<n>.flv", dir.display());
+        }
+
+        let handle = server.handle();
+        let mut signals = Signals::new([Signal::Int])?;
+        let ctrl_c = async move {
+            if let Some(Ok(_)) = signals.next().await {
+                tracing::info!("ctrl-c: shutting down");
+                handle.shutdown();
+            }
+            // `run` returns once the shutdown is done.
+            std::future::pending::<std::io::Result<()>>().await
+        };
+        smol::future::or(server.run(), ctrl_c).await
+    })
+}

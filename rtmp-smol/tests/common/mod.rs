@@ -1,0 +1,140 @@
+//! Shared helpers: an in-process server on port 0 (on its own thread) and a
+//! `ClientSession`-based client.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rtmp_smol::proto::session::{
+    ClientConfig, ClientEvent, ConnectParams, PublishMode, StreamHandle,
+};
+use rtmp_smol::{ClientConnection, ServerBuilder, ServerHandle};
+use smol::channel::Receiver;
+use smol::{Timer, future};
+
+/// Every wait in these tests is bounded by this.
+pub const STEP: Duration = Duration::from_secs(10);
+
+/// Fails the test instead of hanging.
+pub async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
+    let expire = async {
+        Timer::after(STEP).await;
+        None
+    };
+    match future::or(async { Some(f.await) }, expire).await {
+        Some(v) => v,
+        None => panic!("timed out: {what}"),
+    }
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    /// What `run` returned, sent by the server's thread.
+    pub done: Receiver<io::Result<()>>,
+}
+
+/// Binds on port 0 and runs the server on a thread of its own (`smol::block_on`), as an
+/// application would.
+pub async fn start(builder: ServerBuilder) -> TestServer {
+    let server = builder
+        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .bind()
+        .await
+        .expect("bind");
+    let addr = server.local_addr();
+    let handle = server.handle();
+    let (tx, done) = smol::channel::bounded(1);
+    std::thread::spawn(move || {
+        let r = smol::block_on(server.run());
+        let _ = tx.try_send(r);
+    });
+    TestServer { addr, handle, done }
+}
+
+impl TestServer {
+    /// Waits for `run` to return (after a shutdown).
+    pub async fn finished(&self) {
+        bounded("server run to return", self.done.recv())
+            .await
+            .expect("server thread")
+            .expect("run");
+    }
+
+    pub async fn stop(self) {
+        self.handle.shutdown();
+        self.finished().await;
+    }
+}
+
+/// Next event, bounded; panics when the connection ends first.
+pub async fn next(c: &mut ClientConnection) -> ClientEvent {
+    bounded("client event", c.next_event())
+        .await
+        .expect("io")
+        .expect("connection ended early")
+}
+
+/// Skips events until `pick` returns something.
+pub async fn until<T>(
+    c: &mut ClientConnection,
+    mut pick: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    loop {
+        let e = next(c).await;
+        if let Some(v) = pick(&e) {
+            return v;
+        }
+        if let ClientEvent::Closed(reason) = e {
+            panic!("closed while waiting: {reason:?}");
+        }
+    }
+}
+
+/// Opens a connection and sends connect; returns before the answer.
+pub async fn open(addr: SocketAddr, app: &str) -> ClientConnection {
+    let mut c = bounded(
+        "tcp connect",
+        ClientConnection::connect(addr, Arc::new(ClientConfig::default())),
+    )
+    .await
+    .expect("connect");
+    let url = format!("rtmp://{addr}/{app}");
+    c.session().connect(ConnectParams::new(app, url)).unwrap();
+    c
+}
+
+/// Opens and waits for the connect `_result`.
+pub async fn connected(addr: SocketAddr, app: &str) -> ClientConnection {
+    let mut c = open(addr, app).await;
+    until(&mut c, |e| {
+        matches!(e, ClientEvent::Connected { .. }).then_some(())
+    })
+    .await;
+    c
+}
+
+pub async fn publishing(c: &mut ClientConnection, name: &str) -> StreamHandle {
+    let h = c.session().publish(name, PublishMode::Live).unwrap();
+    until(c, |e| match e {
+        ClientEvent::PublishStarted { handle, .. } if *handle == h => Some(()),
+        ClientEvent::StreamFailed { description, .. } => panic!("publish failed: {description}"),
+        _ => None,
+    })
+    .await;
+    h
+}
+
+pub async fn playing(c: &mut ClientConnection, name: &str) -> StreamHandle {
+    let h = c.session().play(name).unwrap();
+    until(c, |e| match e {
+        ClientEvent::PlayStarted { handle, .. } if *handle == h => Some(()),
+        ClientEvent::StreamFailed { description, .. } => panic!("play failed: {description}"),
+        _ => None,
+    })
+    .await;
+    h
+}
