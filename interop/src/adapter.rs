@@ -17,18 +17,21 @@ use rtmp_proto::relay::{Counters, RelayConfig};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adapter {
     Tokio,
+    Smol,
 }
 
 impl Adapter {
     pub fn name(self) -> &'static str {
         match self {
             Adapter::Tokio => "tokio",
+            Adapter::Smol => "smol",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Adapter> {
         match name {
             "tokio" => Some(Adapter::Tokio),
+            "smol" => Some(Adapter::Smol),
             _ => None,
         }
     }
@@ -112,6 +115,7 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
         .spawn(move || {
             match adapter {
                 Adapter::Tokio => tokio_server(opts, ready_tx),
+                Adapter::Smol => smol_server(opts, ready_tx),
             }
             let _ = done_tx.send(());
         })
@@ -144,6 +148,30 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         let mut b = rtmp_tokio::Server::builder()
             .listen(local())
             .relay_config(opts.relay)
+            .shutdown_grace(Duration::from_secs(2));
+        if let Some(dir) = opts.record_dir {
+            b = b.record_dir(dir);
+        }
+        let server = b.bind().await.expect("bind");
+        let handle = server.handle();
+        let h2 = handle.clone();
+        let _ = ready.send((
+            server.local_addr(),
+            Box::new(move || h2.stats()),
+            Box::new(move || handle.shutdown()),
+        ));
+        server.run().await.expect("server run");
+    });
+}
+
+/// The smol server on the thread calling `block_on` plus one worker thread: two threads,
+/// like the tokio runtime above.
+fn smol_server(opts: ServerOpts, ready: Ready) {
+    smol::block_on(async move {
+        let mut b = rtmp_smol::Server::builder()
+            .listen(local())
+            .relay_config(opts.relay)
+            .worker_threads(1)
             .shutdown_grace(Duration::from_secs(2));
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);

@@ -44,8 +44,8 @@ pub fn run(adapter: Adapter, test: &str, scenario: fn(Adapter)) {
     );
 }
 
-/// `for_each_adapter!(scenario)` defines `#[test] fn tokio()` (and one per further
-/// adapter) running `scenario(Adapter::X)` through [`run`].
+/// `for_each_adapter!(scenario)` defines `#[test] fn tokio()` and `#[test] fn smol()`, each
+/// running `scenario(Adapter::X)` through [`run`].
 #[macro_export]
 macro_rules! for_each_adapter {
     ($scenario:ident) => {
@@ -53,6 +53,15 @@ macro_rules! for_each_adapter {
         fn tokio() {
             $crate::run(
                 $crate::Adapter::Tokio,
+                concat!(module_path!(), "::", stringify!($scenario)),
+                $scenario,
+            );
+        }
+
+        #[test]
+        fn smol() {
+            $crate::run(
+                $crate::Adapter::Smol,
                 concat!(module_path!(), "::", stringify!($scenario)),
                 $scenario,
             );
