@@ -7,6 +7,9 @@
 //! API, in this process on its own thread ([`start`]), or as a separate process when the
 //! test must kill it ([`spawn_server_process`]).
 //!
+//! Run: `cargo test -p rtmp-interop -- --nocapture` (the measurements are printed on
+//! stderr, one line per scenario and adapter). About a minute per adapter on 2 cores.
+//!
 //! Scenarios of one test binary run one at a time ([`run`] holds a lock): the machine has
 //! two cores and the peers encode video in real time, so parallel scenarios would measure
 //! the CPU rather than the relay.

@@ -60,8 +60,10 @@ fn peers() -> &'static Peers {
             return p;
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
+        // stdin closed: a `sudo` that wants a password fails instead of waiting for one.
         let _ = Command::new("bash")
             .arg(script)
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .status();
         find()
