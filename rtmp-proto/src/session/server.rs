@@ -947,6 +947,10 @@ impl ServerSession {
     }
 
     /// Tells a player its stream ended: StreamEOF, `Play.UnpublishNotify`, `Play.Stop`.
+    ///
+    /// These go out behind the media already queued (not on the priority lane): players
+    /// such as ffmpeg stop reading at the end notice, so overtaking queued media would cut
+    /// off the last frames of every stream.
     pub fn end_stream(&mut self, stream: StreamId) -> Result<(), UsageError> {
         self.check_open()?;
         let Some(StreamRole::Playing { ended, .. }) = self.streams.get_mut(&stream.0) else {
@@ -954,15 +958,15 @@ impl ServerSession {
         };
         *ended = true;
         self.out
-            .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
-        self.send_command(
-            stream,
-            status::on_status("NetStream.Play.UnpublishNotify", "Stream unpublished."),
-        );
-        self.send_command(
-            stream,
-            status::on_status("NetStream.Play.Stop", "Stopped playing."),
-        );
+            .push_media(csid::CONTROL, wire::stream_eof(stream.0), false);
+        for (code, description) in [
+            ("NetStream.Play.UnpublishNotify", "Stream unpublished."),
+            ("NetStream.Play.Stop", "Stopped playing."),
+        ] {
+            let cmd = status::on_status(code, description);
+            let raw = wire::encode_command(&cmd, self.encoding, stream.0);
+            self.out.push_media(csid::COMMAND, raw, false);
+        }
         Ok(())
     }
 

@@ -323,6 +323,41 @@ fn pause_unpause_and_end_of_stream() {
     }
 }
 
+/// Found by the interop tests: ffmpeg ends at `UnpublishNotify`, so the end notices must
+/// not overtake media still queued for the player (they used the priority lane).
+#[test]
+fn end_of_stream_follows_queued_media() {
+    for seg in Segmenter::ALL {
+        let (mut p, h, stream) = playing(seg);
+        let frames: Vec<Media> = (0..4).map(|i| video(i * 40, 5000, i as u8)).collect();
+        for f in &frames {
+            p.server
+                .send_media(stream, f.clone(), crate::session::Droppable::No)
+                .unwrap();
+        }
+        p.server.end_stream(stream).unwrap();
+        p.drive();
+        let order: Vec<&str> = p
+            .client_events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Media { handle, .. } if *handle == h => Some("media"),
+                ClientEvent::StreamEof { handle } if *handle == h => Some("eof"),
+                ClientEvent::Status { code, .. } if code == "NetStream.Play.UnpublishNotify" => {
+                    Some("unpublish")
+                }
+                ClientEvent::Status { code, .. } if code == "NetStream.Play.Stop" => Some("stop"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            order,
+            ["media", "media", "media", "media", "eof", "unpublish", "stop"],
+            "{seg:?}"
+        );
+    }
+}
+
 #[test]
 fn handshake_timeout_closes() {
     let mut p = Pair::new(Segmenter::Whole);

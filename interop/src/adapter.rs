@@ -1,0 +1,245 @@
+//! Our relay, started through one adapter's public library API, in this process (on its
+//! own thread and runtime) or as a separate process (this test binary re-executed).
+//!
+//! The tests themselves are plain blocking code: peers are processes, our own clients use
+//! blocking sockets (`crate::client`). Only the server runs on an async runtime, so one
+//! test body covers every adapter.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rtmp_proto::relay::{Counters, RelayConfig};
+
+/// The async runtime adapters under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapter {
+    Tokio,
+    Smol,
+}
+
+impl Adapter {
+    pub fn name(self) -> &'static str {
+        match self {
+            Adapter::Tokio => "tokio",
+            Adapter::Smol => "smol",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Adapter> {
+        match name {
+            "tokio" => Some(Adapter::Tokio),
+            "smol" => Some(Adapter::Smol),
+            _ => None,
+        }
+    }
+}
+
+/// What the tests vary in the server's settings.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOpts {
+    pub relay: RelayConfig,
+    /// `--record`: every published stream goes to `dir/<app>/<stream>-<n>.flv`.
+    pub record_dir: Option<PathBuf>,
+}
+
+type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
+type StopFn = Box<dyn FnOnce() + Send>;
+
+/// A relay serving on `127.0.0.1:<free port>` in this process. Dropping it shuts the
+/// server down and waits (bounded) for its thread.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stats: StatsFn,
+    stop: Option<StopFn>,
+    thread: Option<JoinHandle<()>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningServer {
+    /// The relay's counters (`ServerHandle::stats`).
+    pub fn stats(&self) -> Counters {
+        (self.stats)()
+    }
+
+    /// `rtmp://<addr>/live/<stream>`.
+    pub fn url(&self, stream: &str) -> String {
+        format!("rtmp://{}/live/{stream}", self.addr)
+    }
+
+    /// Graceful shutdown; panics when the server does not stop within 10 s.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop();
+            let ended = self.done.recv_timeout(Duration::from_secs(10)).is_ok();
+            if let Some(t) = self.thread.take()
+                && ended
+            {
+                let _ = t.join();
+            }
+            assert!(
+                ended || std::thread::panicking(),
+                "server did not stop within 10 s"
+            );
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the relay through `adapter`'s `Server::builder()` on its own thread.
+pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel();
+    let opts = opts.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("relay-{}", adapter.name()))
+        .spawn(move || {
+            match adapter {
+                Adapter::Tokio => tokio_server(opts, ready_tx),
+                Adapter::Smol => smol_server(opts, ready_tx),
+            }
+            let _ = done_tx.send(());
+        })
+        .expect("spawn server thread");
+    let (addr, stats, stop) = ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server bound within 10 s");
+    RunningServer {
+        addr,
+        stats,
+        stop: Some(stop),
+        thread: Some(thread),
+        done,
+    }
+}
+
+type Ready = mpsc::Sender<(SocketAddr, StatsFn, StopFn)>;
+
+fn local() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn tokio_server(opts: ServerOpts, ready: Ready) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let mut b = rtmp_tokio::Server::builder()
+            .listen(local())
+            .relay_config(opts.relay)
+            .shutdown_grace(Duration::from_secs(2));
+        if let Some(dir) = opts.record_dir {
+            b = b.record_dir(dir);
+        }
+        let server = b.bind().await.expect("bind");
+        let handle = server.handle();
+        let h2 = handle.clone();
+        let _ = ready.send((
+            server.local_addr(),
+            Box::new(move || h2.stats()),
+            Box::new(move || handle.shutdown()),
+        ));
+        server.run().await.expect("server run");
+    });
+}
+
+/// The smol server on the thread calling `block_on` plus one worker thread: two threads,
+/// like the tokio runtime above.
+fn smol_server(opts: ServerOpts, ready: Ready) {
+    smol::block_on(async move {
+        let mut b = rtmp_smol::Server::builder()
+            .listen(local())
+            .relay_config(opts.relay)
+            .worker_threads(1)
+            .shutdown_grace(Duration::from_secs(2));
+        if let Some(dir) = opts.record_dir {
+            b = b.record_dir(dir);
+        }
+        let server = b.bind().await.expect("bind");
+        let handle = server.handle();
+        let h2 = handle.clone();
+        let _ = ready.send((
+            server.local_addr(),
+            Box::new(move || h2.stats()),
+            Box::new(move || handle.shutdown()),
+        ));
+        server.run().await.expect("server run");
+    });
+}
+
+/// Environment variables of a server process (see [`serve_if_child`]).
+const ENV_ADAPTER: &str = "RTMP_INTEROP_SERVER";
+const ENV_RECORD: &str = "RTMP_INTEROP_RECORD";
+/// The line a server process prints once it listens.
+const ADDR_LINE: &str = "RTMP_INTEROP_ADDR=";
+
+/// The body of the test function named `entry` in a test binary that re-executes itself
+/// to get a server process: when this process was started by [`spawn_server_process`], it
+/// serves (printing its address) until killed and never returns; otherwise it returns at
+/// once (as a test it then passes trivially).
+pub fn serve_if_child() {
+    let Ok(name) = std::env::var(ENV_ADAPTER) else {
+        return;
+    };
+    let adapter = Adapter::from_name(&name).expect("known adapter name");
+    let opts = ServerOpts {
+        record_dir: std::env::var_os(ENV_RECORD).map(PathBuf::from),
+        ..ServerOpts::default()
+    };
+    let server = start(adapter, &opts);
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{ADDR_LINE}{}", server.addr);
+    }
+    // The parent kills this process (that is the point); the sleep only bounds an orphan.
+    std::thread::sleep(Duration::from_secs(120));
+    std::process::exit(3);
+}
+
+/// Re-executes this test binary running only the test `entry` (which must call
+/// [`serve_if_child`]): a relay in a separate process, using the library API.
+pub fn spawn_server_process(
+    adapter: Adapter,
+    entry: &str,
+    opts: &ServerOpts,
+) -> (crate::Proc, SocketAddr) {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--exact", entry, "--nocapture", "--test-threads=1"])
+        .env(ENV_ADAPTER, adapter.name());
+    if let Some(dir) = &opts.record_dir {
+        cmd.env(ENV_RECORD, dir);
+    }
+    let mut proc = crate::Proc::spawn("server process", &mut cmd);
+    let line = proc
+        .stdout_line_matching(|l| l.contains(ADDR_LINE), Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("server process printed no address: {}", proc.stderr()));
+    // libtest may print "test <name> ... " on the same line first.
+    let addr = line
+        .split_once(ADDR_LINE)
+        .map(|(_, a)| a.trim())
+        .and_then(|a| a.parse().ok())
+        .expect("address line");
+    (proc, addr)
+}

@@ -1,0 +1,130 @@
+//! ffmpeg command lines: publishers of generated test patterns with an exact frame count,
+//! players that decode (or copy) to nowhere and report what they got, and ffprobe.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::Proc;
+
+/// Frame rate of every generated pattern.
+pub const FPS: u32 = 25;
+
+/// The common head: quiet, errors only, single-threaded where it helps the 2-core box.
+fn base(ffmpeg: &Path) -> Command {
+    let mut c = Command::new(ffmpeg);
+    c.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
+    c
+}
+
+/// A publisher of `frames` frames of a 320x240 H.264 test pattern (keyframe every `gop`
+/// frames) plus AAC sine audio, in real time (`-re`), with `-frames:v` so the count is exact.
+pub fn publish_h264_aac(ffmpeg: &Path, url: &str, frames: u32, gop: u32) -> Command {
+    let secs = f64::from(frames) / f64::from(FPS);
+    let mut c = base(ffmpeg);
+    c.arg("-re")
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size=320x240:rate={FPS}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=44100:duration={secs}"
+        ))
+        .args(["-frames:v", &frames.to_string()])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args([
+            "-threads",
+            "1",
+            "-g",
+            &gop.to_string(),
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url]);
+    c
+}
+
+/// Publishes an existing FLV file in real time without re-encoding.
+pub fn publish_file(ffmpeg: &Path, file: &Path, url: &str) -> Command {
+    let mut c = base(ffmpeg);
+    c.arg("-re").arg("-i").arg(file);
+    c.args(["-c", "copy", "-f", "flv", url]);
+    c
+}
+
+/// How a player handles what it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Play {
+    /// Decode audio and video; any decode error ends it with a failure (`-xerror`).
+    Decode,
+    /// Demux only (`-c copy`): counts packets, cheap.
+    Copy,
+}
+
+/// A player writing to the null muxer, reporting `frame=<n>` on stdout (`-progress`).
+/// `frame` counts output video frames: decoded frames with [`Play::Decode`] (the frame rate
+/// is passed through, so nothing is duplicated or dropped), packets with [`Play::Copy`].
+pub fn player(ffmpeg: &Path, url: &str, mode: Play) -> Command {
+    let mut c = base(ffmpeg);
+    c.args(["-nostats", "-progress", "pipe:1", "-stats_period", "0.2"]);
+    if mode == Play::Decode {
+        c.args(["-xerror", "-threads", "1"]);
+    }
+    c.args(["-i", url]);
+    if mode == Play::Copy {
+        c.args(["-c", "copy"]);
+    }
+    c.args(["-fps_mode", "passthrough", "-f", "null", "-"]);
+    c
+}
+
+/// Video frames a finished player reported.
+pub fn frames(p: &Proc) -> u64 {
+    p.last_progress("frame").unwrap_or(0)
+}
+
+/// Waits for a player to end and checks it ended cleanly: exit 0, nothing on stderr
+/// (with `-loglevel error -xerror` any decode error shows there and fails the run).
+pub fn finish_clean(p: &mut Proc, limit: Duration) -> u64 {
+    let status = p.wait(limit);
+    let err = p.stderr();
+    assert!(status.success(), "{} failed ({status}): {err}", p.name);
+    assert!(err.trim().is_empty(), "{} reported errors: {err}", p.name);
+    frames(p)
+}
+
+/// `ffprobe` a file: `(format duration in seconds, decoded video frames)`; panics with
+/// ffprobe's complaints when it cannot read the file.
+pub fn probe(ffprobe: &Path, file: &Path) -> (f64, u64) {
+    let out = Command::new(ffprobe)
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args(["-show_entries", "format=duration:stream=nb_read_frames"])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    let duration = field("duration").parse().ok();
+    let frames = field("nb_read_frames").parse().ok();
+    match (out.status.success(), duration, frames) {
+        (true, Some(d), Some(f)) => (d, f),
+        _ => panic!(
+            "ffprobe could not read {}: {text} {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}

@@ -1,0 +1,121 @@
+//! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP) and a recent ffmpeg from
+//! imageio-ffmpeg (Enhanced RTMP). A missing peer is installed with
+//! `scripts/install-test-deps.sh`; if it is still missing the test fails under `CI=true`
+//! and prints a SKIPPED line elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The peer executables.
+#[derive(Debug, Clone)]
+pub struct Peers {
+    /// ffmpeg 5.1 (legacy RTMP).
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+    /// A recent ffmpeg with Enhanced RTMP support, if found.
+    pub recent: Option<PathBuf>,
+}
+
+fn runs(tool: &Path) -> bool {
+    Command::new(tool)
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn recent_ffmpeg() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && runs(&path)).then_some(path)
+}
+
+fn find() -> Peers {
+    Peers {
+        ffmpeg: PathBuf::from("ffmpeg"),
+        ffprobe: PathBuf::from("ffprobe"),
+        recent: recent_ffmpeg(),
+    }
+}
+
+fn legacy_ok(p: &Peers) -> bool {
+    runs(&p.ffmpeg) && runs(&p.ffprobe)
+}
+
+/// Looks for the peers once per process, running the install script when one is missing.
+fn peers() -> &'static Peers {
+    static PEERS: OnceLock<Peers> = OnceLock::new();
+    PEERS.get_or_init(|| {
+        let p = find();
+        if legacy_ok(&p) && p.recent.is_some() {
+            return p;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
+        // stdin closed: a `sudo` that wants a password fails instead of waiting for one.
+        let _ = Command::new("bash")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status();
+        find()
+    })
+}
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn missing(test: &str, what: &str) {
+    assert!(
+        !under_ci(),
+        "{what} missing under CI=true (run scripts/install-test-deps.sh)"
+    );
+    eprintln!("SKIPPED {test}: {what} not installed (run scripts/install-test-deps.sh)");
+}
+
+/// ffmpeg 5.1 and ffprobe, or `None` after printing SKIPPED (panics under CI).
+pub fn legacy(test: &str) -> Option<Peers> {
+    let p = peers();
+    if legacy_ok(p) {
+        Some(p.clone())
+    } else {
+        missing(test, "ffmpeg/ffprobe");
+        None
+    }
+}
+
+/// The recent ffmpeg (plus the legacy tools if present), or `None` after printing SKIPPED
+/// (panics under CI).
+pub fn recent(test: &str) -> Option<(PathBuf, Peers)> {
+    let p = peers();
+    match &p.recent {
+        Some(r) => Some((r.clone(), p.clone())),
+        None => {
+            missing(test, "recent ffmpeg (python imageio-ffmpeg)");
+            None
+        }
+    }
+}
+
+/// Whether `ffmpeg` has the encoder `name` (`ffmpeg -encoders`).
+pub fn has_encoder(ffmpeg: &Path, name: &str) -> bool {
+    let Ok(out) = Command::new(ffmpeg)
+        .args(["-hide_banner", "-encoders"])
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return false;
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(name))
+}
