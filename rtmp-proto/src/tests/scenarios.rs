@@ -352,7 +352,15 @@ fn end_of_stream_follows_queued_media() {
             .collect();
         assert_eq!(
             order,
-            ["media", "media", "media", "media", "eof", "unpublish", "stop"],
+            [
+                "media",
+                "media",
+                "media",
+                "media",
+                "eof",
+                "unpublish",
+                "stop"
+            ],
             "{seg:?}"
         );
     }
