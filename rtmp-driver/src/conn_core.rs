@@ -18,7 +18,7 @@ use rtmp_proto::media::flv::FlvTagType;
 use rtmp_proto::media::{AudioTag, VideoTag};
 use rtmp_proto::relay::{ConnId, Frame, FrameClass, PlayerRef, StreamKey};
 use rtmp_proto::session::{
-    CloseReason, ConnectId, ConnectReply, PlayId, PlayRequest, PublishId, PublishRequest,
+    CloseReason, ConnectId, ConnectReply, Media, PlayId, PlayRequest, PublishId, PublishRequest,
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
@@ -95,6 +95,21 @@ pub struct ConnCore {
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
+}
+
+/// Payloads up to this size are copied once at ingest.
+const OWN_PAYLOAD_MAX: usize = 4096;
+
+/// A frame that arrived in a single chunk is a slice of the publisher's whole read buffer
+/// (up to 64 KiB). Queued for a lagging player, a run of small audio frames would pin many
+/// such buffers while the relay's lag policy counts only their payload bytes. One short copy
+/// per published frame (never per player) makes what a player's queue holds exactly what the
+/// policy counts; fan-out stays zero-copy.
+fn own_small_payload(mut media: Media) -> Media {
+    if media.payload.len() <= OWN_PAYLOAD_MAX {
+        media.payload = bytes::Bytes::copy_from_slice(&media.payload);
+    }
+    media
 }
 
 impl fmt::Debug for ConnCore {
@@ -259,7 +274,7 @@ impl ConnCore {
                     let tag = FlvTagType::from_u8(media.kind.type_id());
                     r.write(tag, media.timestamp, media.payload.clone());
                 }
-                let frame = Frame::media(media);
+                let frame = Frame::media(own_small_payload(media));
                 log_codec(&p.key, &frame);
                 self.shared
                     .hub
