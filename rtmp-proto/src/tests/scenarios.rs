@@ -14,6 +14,32 @@ use crate::session::{
     PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId, TimeoutKind,
 };
 
+/// The first event matching the pattern, mapped; panics naming the pattern when none does.
+macro_rules! first {
+    ($events:expr, $pat:pat $(if $guard:expr)? => $out:expr) => {
+        $events
+            .iter()
+            .find_map(|e| match e {
+                $pat $(if $guard)? => Some($out),
+                _ => None,
+            })
+            .expect(concat!("no event ", stringify!($pat)))
+    };
+}
+
+/// Every event matching the pattern, mapped.
+macro_rules! all {
+    ($events:expr, $pat:pat $(if $guard:expr)? => $out:expr) => {
+        $events
+            .iter()
+            .filter_map(|e| match e {
+                $pat $(if $guard)? => Some($out),
+                _ => None,
+            })
+            .collect()
+    };
+}
+
 /// Bytes of C0+C1+C2 (and S0+S1+S2) before the chunk stream starts.
 const HANDSHAKE_LEN: usize = 1 + 1536 + 1536;
 
@@ -52,14 +78,8 @@ fn playing(seg: Segmenter) -> (Pair, StreamHandle, StreamId) {
     let mut p = connected(seg);
     let h = p.client.play("cam1").unwrap();
     p.drive();
-    let stream = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::PlayRequested { request, .. } => Some(request.stream),
-            _ => None,
-        })
-        .expect("play requested");
+    let stream =
+        first!(p.server_events, ServerEvent::PlayRequested { request, .. } => request.stream);
     assert_eq!(
         p.client_saw(|e| matches!(e, ClientEvent::PlayStarted { .. })),
         1,
@@ -93,14 +113,7 @@ fn video(ts: u32, len: usize, fill: u8) -> Media {
 fn connect_accept_exposes_the_command_object() {
     for seg in Segmenter::ALL {
         let p = connected(seg);
-        let req = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::ConnectRequested { request, .. } => Some(request.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let req = first!(p.server_events, ServerEvent::ConnectRequested { request, .. } => request.clone());
         assert_eq!(req.app, "live");
         assert_eq!(req.tc_url.as_deref(), Some("rtmp://127.0.0.1/live"));
         assert_eq!(
@@ -121,14 +134,7 @@ fn connect_reject_reaches_the_client_and_closes() {
         p.decide = Decide::Manual;
         p.client.connect(params()).unwrap();
         p.drive();
-        let id = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::ConnectRequested { id, .. } => Some(*id),
-                _ => None,
-            })
-            .unwrap();
+        let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
         p.server.reject(id, Rejection::new("bad key")).unwrap();
         p.drive();
         assert!(p.client_events.iter().any(|e| matches!(e,
@@ -149,14 +155,7 @@ fn connect_redirect_carries_the_url() {
         p.decide = Decide::Manual;
         p.client.connect(params()).unwrap();
         p.drive();
-        let id = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::ConnectRequested { id, .. } => Some(*id),
-                _ => None,
-            })
-            .unwrap();
+        let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
         p.server.redirect(id, "rtmp://backup/live").unwrap();
         p.drive();
         assert!(p.client_events.iter().any(|e| matches!(e,
@@ -170,28 +169,15 @@ fn connect_reply_properties_reach_the_client() {
     p.decide = Decide::Manual;
     p.client.connect(params()).unwrap();
     p.drive();
-    let id = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::ConnectRequested { id, .. } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
     let reply = ConnectReply {
         properties: vec![("capsEx".into(), Value::Number(1.0))],
         ..Default::default()
     };
     p.server.accept_connect(id, reply).unwrap();
     p.drive();
-    let props = p
-        .client_events
-        .iter()
-        .find_map(|e| match e {
-            ClientEvent::Connected { properties, .. } => Some(properties.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let props =
+        first!(p.client_events, ClientEvent::Connected { properties, .. } => properties.clone());
     assert_eq!(props.get("capsEx").and_then(Value::as_f64), Some(1.0));
     assert_eq!(
         props.get("fmsVer").and_then(Value::as_str),
@@ -203,14 +189,7 @@ fn connect_reply_properties_reach_the_client() {
 fn publish_delivers_media_and_metadata_byte_identical() {
     for seg in Segmenter::ALL {
         let (mut p, h) = publishing(seg);
-        let req = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::PublishRequested { request, .. } => Some(request.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let req = first!(p.server_events, ServerEvent::PublishRequested { request, .. } => request.clone());
         assert_eq!(
             (req.name.as_str(), req.query.as_deref()),
             ("cam1", Some("key=secret"))
@@ -227,23 +206,11 @@ fn publish_delivers_media_and_metadata_byte_identical() {
             p.client.send_media(h, f.clone()).unwrap();
         }
         p.drive();
-        let got: Vec<Media> = p
-            .server_events
-            .iter()
-            .filter_map(|e| match e {
-                ServerEvent::Media { media, .. } => Some(media.clone()),
-                _ => None,
-            })
-            .collect();
+        let got: Vec<Media> =
+            all!(p.server_events, ServerEvent::Media { media, .. } => media.clone());
         assert_eq!(got, frames, "{seg:?}");
-        let md = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::Metadata { metadata, .. } => Some(metadata.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let md =
+            first!(p.server_events, ServerEvent::Metadata { metadata, .. } => metadata.clone());
         assert_eq!(md.values.get("width").and_then(Value::as_f64), Some(1280.0));
         // Symmetry: the server read exactly what the client wrote.
         assert_eq!(p.c2s_log.len(), p.c2s_log.len());
@@ -277,14 +244,7 @@ fn relay_by_hand_publisher_to_player_is_byte_identical() {
             }
         }
         player.drive();
-        let got: Vec<Media> = player
-            .client_events
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::Media { handle, media } if *handle == ph => Some(media.clone()),
-                _ => None,
-            })
-            .collect();
+        let got: Vec<Media> = all!(player.client_events, ClientEvent::Media { handle, media } if *handle == ph => media.clone());
         assert_eq!(got, frames, "{seg:?}");
     }
 }
@@ -461,14 +421,7 @@ fn pipelined_commands_wait_for_the_connect_decision() {
             p.server_saw(|e| matches!(e, ServerEvent::StreamCreated { .. })),
             0
         );
-        let id = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::ConnectRequested { id, .. } => Some(*id),
-                _ => None,
-            })
-            .unwrap();
+        let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
         p.server
             .accept_connect(id, ConnectReply::default())
             .unwrap();
@@ -541,14 +494,7 @@ fn custom_calls_are_answered_by_the_application() {
     p.drive();
     let txn = p.client.call("getTime", vec![]).unwrap();
     p.drive();
-    let id = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::Call { id, .. } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = first!(p.server_events, ServerEvent::Call { id, .. } => *id);
     p.server
         .answer_call(id, Ok(vec![Value::Number(42.0)]))
         .unwrap();
@@ -575,14 +521,8 @@ fn acknowledgements_follow_the_window_across_the_u32_wrap() {
         .on_received((u32::MAX - 2000 - already) as usize);
     let h = p.client.play("x").unwrap();
     p.drive();
-    let stream = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::PlayRequested { request, .. } => Some(request.stream),
-            _ => None,
-        })
-        .unwrap();
+    let stream =
+        first!(p.server_events, ServerEvent::PlayRequested { request, .. } => request.stream);
     for i in 0..10 {
         p.server
             .send_media(stream, video(i, 1500, 1), crate::session::Droppable::No)
@@ -615,14 +555,8 @@ fn chunk_size_changes_mid_stream() {
         let c = video(80, 90000, 3);
         p.client.send_media(h, c.clone()).unwrap();
         p.drive();
-        let got: Vec<Media> = p
-            .server_events
-            .iter()
-            .filter_map(|e| match e {
-                ServerEvent::Media { media, .. } => Some(media.clone()),
-                _ => None,
-            })
-            .collect();
+        let got: Vec<Media> =
+            all!(p.server_events, ServerEvent::Media { media, .. } => media.clone());
         assert_eq!(got, vec![a, b, c], "{seg:?}");
     }
 }
@@ -645,14 +579,8 @@ fn extended_timestamps_cross_24_bits_and_wrap() {
             p.client.send_media(h, f.clone()).unwrap();
         }
         p.drive();
-        let got: Vec<u32> = p
-            .server_events
-            .iter()
-            .filter_map(|e| match e {
-                ServerEvent::Media { media, .. } => Some(media.timestamp),
-                _ => None,
-            })
-            .collect();
+        let got: Vec<u32> =
+            all!(p.server_events, ServerEvent::Media { media, .. } => media.timestamp);
         assert_eq!(got, stamps, "{seg:?}");
     }
 }
@@ -660,14 +588,8 @@ fn extended_timestamps_cross_24_bits_and_wrap() {
 #[test]
 fn abort_discards_a_partial_message() {
     let (mut p, _h) = publishing(Segmenter::Whole);
-    let stream = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::PublishRequested { request, .. } => Some(request.stream.0),
-            _ => None,
-        })
-        .unwrap();
+    let stream =
+        first!(p.server_events, ServerEvent::PublishRequested { request, .. } => request.stream.0);
     // A 10000-byte video message of which only the first chunk is sent, then Abort on its
     // csid, then a whole message on the same csid.
     let mut enc = ChunkEncoder::new();
@@ -699,28 +621,16 @@ fn abort_discards_a_partial_message() {
     input.extend_from_slice(&rest);
     p.server.handle_input(p.now, &mut input).unwrap();
     p.drive();
-    let media: Vec<u32> = p
-        .server_events
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Media { media, .. } => Some(media.timestamp),
-            _ => None,
-        })
-        .collect();
+    let media: Vec<u32> =
+        all!(p.server_events, ServerEvent::Media { media, .. } => media.timestamp);
     assert_eq!(media, vec![2]);
 }
 
 #[test]
 fn aggregate_messages_become_separate_media_events() {
     let (mut p, _h) = publishing(Segmenter::Whole);
-    let stream = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::PublishRequested { request, .. } => Some(request.stream.0),
-            _ => None,
-        })
-        .unwrap();
+    let stream =
+        first!(p.server_events, ServerEvent::PublishRequested { request, .. } => request.stream.0);
     let parts = vec![
         RawMessage {
             timestamp: 1000,
@@ -739,14 +649,8 @@ fn aggregate_messages_become_separate_media_events() {
     agg.timestamp = 5000;
     agg.stream_id = stream;
     inject_c2s(&mut p, &[agg]);
-    let got: Vec<(MediaKind, u32)> = p
-        .server_events
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Media { media, .. } => Some((media.kind, media.timestamp)),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<(MediaKind, u32)> =
+        all!(p.server_events, ServerEvent::Media { media, .. } => (media.kind, media.timestamp));
     assert_eq!(
         got,
         vec![(MediaKind::Video, 5000), (MediaKind::Audio, 5020)]
@@ -797,25 +701,12 @@ fn enhanced_rtmp_capabilities_are_negotiated() {
         let mut p = Pair::new(seg);
         p.client.connect(enhanced_params()).unwrap();
         p.drive();
-        let req = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::ConnectRequested { request, .. } => Some(request.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let req = first!(p.server_events, ServerEvent::ConnectRequested { request, .. } => request.clone());
         let theirs = req.enhanced.expect("client advertised E-RTMP");
         assert_eq!(theirs.fourcc_list.len(), 2);
-        let answer = p
-            .client_events
-            .iter()
-            .find_map(|e| match e {
-                ClientEvent::Connected { enhanced, .. } => Some(enhanced.clone()),
-                _ => None,
-            })
-            .unwrap()
-            .expect("server answered with E-RTMP caps");
+        let answer =
+            first!(p.client_events, ClientEvent::Connected { enhanced, .. } => enhanced.clone())
+                .expect("server answered with E-RTMP caps");
         // The relay forwards anything: the intersection is exactly what the client listed.
         assert!(
             answer
@@ -903,28 +794,15 @@ fn queued_droppable_media_can_be_discarded() {
     assert_eq!(p.server.discard_droppable(), 4);
     assert_eq!(p.server.pending_transmit_bytes(), queued - 20_000);
     p.drive();
-    let got: Vec<Media> = p
-        .client_events
-        .iter()
-        .filter_map(|e| match e {
-            ClientEvent::Media { handle, media } if *handle == h => Some(media.clone()),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<Media> = all!(p.client_events, ClientEvent::Media { handle, media } if *handle == h => media.clone());
     assert_eq!(got, vec![keep]);
 }
 
 #[test]
 fn delete_stream_by_name_is_tolerated() {
     let (mut p, _h) = publishing(Segmenter::Whole);
-    let stream = p
-        .server_events
-        .iter()
-        .find_map(|e| match e {
-            ServerEvent::PublishRequested { request, .. } => Some(request.stream),
-            _ => None,
-        })
-        .unwrap();
+    let stream =
+        first!(p.server_events, ServerEvent::PublishRequested { request, .. } => request.stream);
     let delete = Command::new("deleteStream", 0.0, Value::Null, vec![Value::from("cam1")]);
     inject_c2s(&mut p, &[delete.to_raw(Encoding::Amf0, 0, stream.0)]);
     assert!(
@@ -968,14 +846,8 @@ fn every_live_start_value_means_live() {
             vec![Value::from("s"), Value::Number(start)],
         );
         inject_c2s(&mut p, &[play.to_raw(Encoding::Amf0, 0, 1)]);
-        let req = p
-            .server_events
-            .iter()
-            .find_map(|e| match e {
-                ServerEvent::PlayRequested { request, .. } => Some(request.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let req =
+            first!(p.server_events, ServerEvent::PlayRequested { request, .. } => request.clone());
         assert!(req.wants_live(), "{start}");
     }
 }
