@@ -66,6 +66,9 @@ mod deadline;
 mod server;
 mod wire;
 
-pub use client::ClientConnection;
+pub use client::{
+    Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
+    Publisher,
+};
 pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};
