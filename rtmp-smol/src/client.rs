@@ -42,6 +42,7 @@ mod status_cell;
 pub use builder::{Client, ClientBuilder, ClientError, ClientStatus};
 pub use player::{Player, PlayerEvent};
 pub use publisher::Publisher;
+pub use status_cell::StatusWatch;
 
 /// How long the final flush before a close may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);

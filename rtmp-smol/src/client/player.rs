@@ -18,7 +18,7 @@ use smol::{Task, future};
 use super::builder::{ClientBuilder, ClientError, ClientStatus};
 use super::link_io::{LinkIo, sleep_until};
 use super::publisher::{Dialing, drive, poll_dial, wait_until};
-use super::status_cell::StatusCell;
+use super::status_cell::{StatusCell, StatusWatch};
 
 pub use rtmp_driver::client_loop::PlayerEvent;
 
@@ -68,7 +68,12 @@ impl Player {
     }
 
     pub fn state(&self) -> ConnectionState {
-        self.status.lock().state
+        self.status.with(|s, _| s.state)
+    }
+
+    /// A receiver of status changes.
+    pub fn subscribe(&self) -> StatusWatch {
+        StatusWatch::new(self.status.clone())
     }
 
     /// Waits until `pred` holds for the status; fails when the player finishes first.

@@ -28,7 +28,7 @@ use smol::{Task, Timer, future};
 
 use super::builder::{ClientBuilder, ClientError, ClientStatus};
 use super::link_io::{LinkIo, sleep_until};
-use super::status_cell::StatusCell;
+use super::status_cell::{StatusCell, StatusWatch};
 
 enum Cmd {
     Media(Media),
@@ -136,7 +136,12 @@ impl Publisher {
     }
 
     pub fn state(&self) -> ConnectionState {
-        self.status.lock().state
+        self.status.with(|s, _| s.state)
+    }
+
+    /// A receiver of status changes (state, URL, counters).
+    pub fn subscribe(&self) -> StatusWatch {
+        StatusWatch::new(self.status.clone())
     }
 
     /// Waits until `pred` holds for the status; fails when the publisher finishes first.
@@ -162,7 +167,7 @@ impl Publisher {
     }
 
     fn ended(&self) -> ClientError {
-        ended(&self.status.lock())
+        self.status.with(|s, _| ended(s))
     }
 }
 
@@ -181,18 +186,27 @@ pub(super) async fn wait_until(
     mut pred: impl FnMut(&ClientStatus) -> bool,
 ) -> Result<ClientStatus, ClientError> {
     loop {
-        {
-            let s = cell.lock();
-            if pred(&s) {
-                return Ok(s.clone());
-            }
-            if s.finished {
-                return Err(ended(&s));
-            }
+        let (done, seen) = cell.with(|s, v| {
+            let done = if pred(s) {
+                Some(Ok(s.clone()))
+            } else if s.finished {
+                Some(Err(ended(s)))
+            } else {
+                None
+            };
+            (done, v)
+        });
+        if let Some(r) = done {
+            return r;
         }
-        future::or(cell.changed(), async {
-            Timer::after(COUNTER_POLL).await;
-        })
+        future::or(
+            async {
+                cell.changed_since(seen).await;
+            },
+            async {
+                Timer::after(COUNTER_POLL).await;
+            },
+        )
         .await;
     }
 }
