@@ -166,9 +166,10 @@ async fn run(
                 let _ = stop.recv().await;
                 Wake::Stop
             };
-            future::or(
-                future::or(cur, dialed),
-                future::or(future::or(dial_time, health), stopped),
+            // `race` picks the first source to poll at random, as `select!` does.
+            future::race(
+                future::race(cur, dialed),
+                future::race(future::race(dial_time, health), stopped),
             )
             .await
         };

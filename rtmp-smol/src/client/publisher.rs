@@ -7,7 +7,7 @@
 //! caller. Every decision (when and where to dial, what to resend, where a frame goes
 //! during a handover) is made by `rtmp_driver::{supervisor, publisher}`; this file only
 //! waits on sockets, timers and the queue. smol has no `select!`: the task races its
-//! sources with `future::or`, each source cancel-safe (see [`LinkIo::drive`]).
+//! sources with `future::race`, each source cancel-safe (see [`LinkIo::drive`]).
 
 use std::future::Future;
 use std::io;
@@ -320,9 +320,11 @@ async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status:
                     future::pending().await
                 }
             };
-            future::or(
-                future::or(future::or(cur, inc), future::or(dialed, handover)),
-                future::or(future::or(dial_time, health), cmd),
+            // `race` picks the first source to poll at random, as `select!` does: a busy
+            // socket must not starve the queue (nor the other way round).
+            future::race(
+                future::race(future::race(cur, inc), future::race(dialed, handover)),
+                future::race(future::race(dial_time, health), cmd),
             )
             .await
         };
