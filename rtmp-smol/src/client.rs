@@ -32,6 +32,18 @@ use crate::deadline::Deadline;
 use crate::wire::{ReadOutcome, Wire};
 use rtmp_driver::seed::connection_seed;
 
+mod builder;
+mod flv_push;
+mod link_io;
+mod player;
+mod publisher;
+mod status_cell;
+
+pub use builder::{Client, ClientBuilder, ClientError, ClientStatus};
+pub use player::{Player, PlayerEvent};
+pub use publisher::Publisher;
+pub use status_cell::StatusWatch;
+
 /// How long the final flush before a close may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 

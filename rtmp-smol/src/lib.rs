@@ -6,6 +6,10 @@
 //!   publisher to many players; every player gets the same `Bytes`), optional FLV
 //!   recording, and graceful shutdown through [`ServerHandle`].
 //! - [`ClientConnection`]: a `ClientSession` on a TCP socket, driven by pulling events.
+//! - [`Client`]: the resilient client API ([`Publisher`], [`Player`]): failover lists,
+//!   reconnection with backoff, `ReconnectRequest` handover and backpressure, each running
+//!   on a task of smol's global executor (`smol::spawn`); the decisions are
+//!   `rtmp_driver::{supervisor, publisher, client_loop}`'s, shared with `rtmp-tokio`.
 //!
 //! The public API has the shape of `rtmp-tokio`'s, and every piece that does not depend on
 //! the runtime (the connection's logic, the fan-out, hooks, write batching, recording) is
@@ -66,6 +70,9 @@ mod deadline;
 mod server;
 mod wire;
 
-pub use client::ClientConnection;
+pub use client::{
+    Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
+    Publisher, StatusWatch,
+};
 pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};
