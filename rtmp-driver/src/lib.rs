@@ -27,6 +27,7 @@ pub use record::Recorder;
 pub use session_io::SessionIo;
 pub use signal::Signal;
 
+pub mod client_builder;
 pub mod client_link;
 pub mod client_loop;
 pub mod client_status;

@@ -45,7 +45,7 @@ impl Drop for Player {
 impl Player {
     pub(crate) fn start(builder: ClientBuilder) -> Result<Player, ClientError> {
         let sup = builder.supervisor()?;
-        let (tx, rx) = channel::bounded(builder.queue_frames);
+        let (tx, rx) = channel::bounded(builder.options().queue_frames);
         let status = StatusCell::new();
         let (stop, stop_rx) = channel::bounded(1);
         let task = smol::spawn(run(builder, sup, tx, status.clone(), stop_rx));
@@ -195,9 +195,9 @@ async fn run(
                 let url = pl.supervisor().dialing(Instant::now());
                 dialing = Some(Box::pin(LinkIo::dial(
                     url,
-                    builder.session.clone(),
+                    builder.options().session.clone(),
                     LinkRole::Play,
-                    builder.connect_timeout,
+                    builder.options().connect_timeout,
                 )));
             }
             Wake::HealthTime => pl.supervisor().tick(Instant::now()),

@@ -67,7 +67,7 @@ impl Drop for Publisher {
 impl Publisher {
     pub(crate) async fn start(builder: ClientBuilder) -> Result<Publisher, ClientError> {
         let sup = builder.supervisor()?;
-        let (tx, rx) = channel::bounded(builder.queue_frames);
+        let (tx, rx) = channel::bounded(builder.options().queue_frames);
         let status = StatusCell::new();
         let task = smol::spawn(run(builder, sup, rx, status.clone()));
         let p = Publisher {
@@ -219,9 +219,9 @@ pub(super) type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send
 fn dial(builder: &ClientBuilder, url: RtmpUrl) -> Dialing {
     Box::pin(LinkIo::dial(
         url,
-        builder.session.clone(),
+        builder.options().session.clone(),
         LinkRole::Publish,
-        builder.connect_timeout,
+        builder.options().connect_timeout,
     ))
 }
 
@@ -293,7 +293,7 @@ async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status:
         let accept = [&current, &incoming]
             .into_iter()
             .flatten()
-            .all(|l| l.pending() < builder.high_water);
+            .all(|l| l.pending() < builder.options().high_water);
         let dial_at = match (&current, &dialing) {
             (None, None) => pl.supervisor().next_dial().map(|d| d.at),
             _ => None,

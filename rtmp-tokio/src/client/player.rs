@@ -32,7 +32,7 @@ pub struct Player {
 impl Player {
     pub(crate) fn start(builder: ClientBuilder) -> Result<Player, ClientError> {
         let sup = builder.supervisor()?;
-        let (tx, rx) = mpsc::channel(builder.queue_frames);
+        let (tx, rx) = mpsc::channel(builder.options().queue_frames);
         let (status_tx, status) = watch::channel(ClientStatus::new());
         let (stop, stop_rx) = oneshot::channel();
         let task = tokio::spawn(run(builder, sup, tx, status_tx, stop_rx));
@@ -139,9 +139,9 @@ async fn run(
                 let url = pl.supervisor().dialing(Instant::now());
                 dialing = Some(Box::pin(LinkIo::dial(
                     url,
-                    builder.session.clone(),
+                    builder.options().session.clone(),
                     LinkRole::Play,
-                    builder.connect_timeout,
+                    builder.options().connect_timeout,
                 )));
             },
             () = sleep_until(healthy_at) => pl.supervisor().tick(Instant::now()),

@@ -55,7 +55,7 @@ impl std::fmt::Debug for Cmd {
 impl Publisher {
     pub(crate) async fn start(builder: ClientBuilder) -> Result<Publisher, ClientError> {
         let sup = builder.supervisor()?;
-        let (tx, rx) = mpsc::channel(builder.queue_frames);
+        let (tx, rx) = mpsc::channel(builder.options().queue_frames);
         let (status_tx, status) = watch::channel(ClientStatus::new());
         let task = tokio::spawn(run(builder, sup, rx, status_tx));
         let p = Publisher { tx, status, task };
@@ -184,9 +184,9 @@ type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send>>;
 fn dial(builder: &ClientBuilder, url: RtmpUrl) -> Dialing {
     Box::pin(LinkIo::dial(
         url,
-        builder.session.clone(),
+        builder.options().session.clone(),
         LinkRole::Publish,
-        builder.connect_timeout,
+        builder.options().connect_timeout,
     ))
 }
 
@@ -252,7 +252,7 @@ async fn run(
         let accept = [&current, &incoming]
             .into_iter()
             .flatten()
-            .all(|l| l.pending() < builder.high_water);
+            .all(|l| l.pending() < builder.options().high_water);
         let dial_at = match (&current, &dialing) {
             (None, None) => pl.supervisor().next_dial().map(|d| d.at),
             _ => None,
