@@ -1,89 +1,10 @@
-//! Auth hooks: async callbacks decide connect, publish and play.
+//! The shared `hooks` suite (`rtmp-driver/adapter_tests/hooks.rs`) on smol.
 
+extern crate rtmp_smol as adapter;
+
+#[macro_use]
+mod rt;
+#[path = "../../rtmp-driver/adapter_tests/common.rs"]
 mod common;
-
-use common::*;
-use rtmp_smol::proto::session::{ClientEvent, PublishMode, Rejection};
-use rtmp_smol::{Decision, Server};
-
-#[test]
-fn connect_hook_rejects_with_its_reason_and_the_connection_ends() {
-    smol::block_on(async {
-        let srv = start(Server::builder().on_connect(|ctx| async move {
-            if ctx.request.app == "live" {
-                Decision::Accept
-            } else {
-                Decision::Reject(Rejection::new("no such app"))
-            }
-        }))
-        .await;
-        let _ok = connected(srv.addr, "live").await;
-        let mut c = open(srv.addr, "secret").await;
-        let desc = until(&mut c, |e| match e {
-            ClientEvent::ConnectRejected { description, .. } => Some(description.clone()),
-            _ => None,
-        })
-        .await;
-        assert_eq!(desc, "no such app");
-        // The server closes after the _error: the client sees the end of the connection.
-        loop {
-            if let ClientEvent::Closed(_) = next(&mut c).await {
-                break;
-            }
-        }
-        srv.stop().await;
-    })
-}
-
-#[test]
-fn connect_hook_redirects() {
-    smol::block_on(async {
-        let srv = start(
-            Server::builder()
-                .on_connect(|_| async { Decision::Redirect("rtmp://other.example/live".into()) }),
-        )
-        .await;
-        let mut c = open(srv.addr, "live").await;
-        let redirect = until(&mut c, |e| match e {
-            ClientEvent::ConnectRejected { redirect, .. } => Some(redirect.clone()),
-            _ => None,
-        })
-        .await;
-        assert_eq!(redirect.as_deref(), Some("rtmp://other.example/live"));
-        srv.stop().await;
-    })
-}
-
-#[test]
-fn slow_publish_hook_answers_later_and_a_refusal_keeps_the_connection() {
-    smol::block_on(async {
-        let srv = start(Server::builder().on_publish(|ctx| async move {
-            // An auth service that takes a while: the connection keeps running meanwhile.
-            smol::Timer::after(std::time::Duration::from_millis(100)).await;
-            if ctx.request.query.as_deref() == Some("key=good") {
-                Decision::Accept
-            } else {
-                Decision::reject("bad key")
-            }
-        }))
-        .await;
-        let mut c = connected(srv.addr, "live").await;
-        let bad = c
-            .session()
-            .publish("cam?key=bad", PublishMode::Live)
-            .unwrap();
-        let desc = until(&mut c, |e| match e {
-            ClientEvent::StreamFailed {
-                handle,
-                description,
-                ..
-            } if *handle == bad => Some(description.clone()),
-            _ => None,
-        })
-        .await;
-        assert_eq!(desc, "bad key");
-        // Same connection, right key.
-        publishing(&mut c, "cam?key=good").await;
-        srv.stop().await;
-    })
-}
+#[path = "../../rtmp-driver/adapter_tests/hooks.rs"]
+mod hooks;

@@ -2,7 +2,11 @@
 //! (no `select!`), its executor can get worker threads, and shutdown is bounded by the
 //! grace period.
 
+extern crate rtmp_smol as adapter;
+
+#[path = "../../rtmp-driver/adapter_tests/common.rs"]
 mod common;
+mod rt;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,7 +4,11 @@
 //! Needs `ffmpeg` and `ffprobe` (`scripts/install-test-deps.sh`). Under `CI=true` a missing
 //! ffmpeg fails the test; elsewhere the test prints SKIPPED and passes.
 
+extern crate rtmp_tokio as adapter;
+
+#[path = "../../rtmp-driver/adapter_tests/common.rs"]
 mod common;
+mod rt;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

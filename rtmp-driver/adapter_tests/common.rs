@@ -1,4 +1,6 @@
-//! Shared helpers: an in-process server on port 0 and a `ClientSession`-based client.
+//! Helpers of the shared adapter suite: an in-process server on port 0 and a
+//! `ClientSession`-based client. Written against `adapter` (the crate under test, aliased
+//! by each test file) and `crate::rt` (that adapter's runtime calls).
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -6,29 +8,32 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtmp_tokio::proto::session::{
+use adapter::proto::session::{
     ClientConfig, ClientEvent, ConnectParams, PublishMode, StreamHandle,
 };
-use rtmp_tokio::{ClientConnection, ServerBuilder, ServerHandle};
-use tokio::task::JoinHandle;
+use adapter::{ClientConnection, ServerBuilder, ServerHandle};
+
+use crate::rt;
 
 /// Every wait in these tests is bounded by this.
 pub const STEP: Duration = Duration::from_secs(10);
 
 /// Fails the test instead of hanging.
 pub async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(STEP, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out: {what}"),
+    match rt::timeout(STEP, f).await {
+        Some(v) => v,
+        None => panic!("timed out on {}: {what}", rt::NAME),
     }
 }
 
 pub struct TestServer {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
-    pub task: JoinHandle<std::io::Result<()>>,
+    /// What `run` returns.
+    pub run: rt::Task<std::io::Result<()>>,
 }
 
+/// Binds on port 0 and runs the server as an application would (see `rt::serve`).
 pub async fn start(builder: ServerBuilder) -> TestServer {
     let server = builder
         .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -37,17 +42,21 @@ pub async fn start(builder: ServerBuilder) -> TestServer {
         .expect("bind");
     let addr = server.local_addr();
     let handle = server.handle();
-    let task = tokio::spawn(server.run());
-    TestServer { addr, handle, task }
+    let run = rt::serve(server);
+    TestServer { addr, handle, run }
 }
 
 impl TestServer {
+    /// Waits for `run` to return (after a shutdown) and checks it returned `Ok`.
+    pub async fn finished(self) {
+        bounded("server run to return", self.run)
+            .await
+            .expect("run");
+    }
+
     pub async fn stop(self) {
         self.handle.shutdown();
-        bounded("server run to return", self.task)
-            .await
-            .expect("join")
-            .expect("run");
+        self.finished().await;
     }
 }
 
