@@ -16,6 +16,7 @@ pub mod mailbox;
 pub mod read_buffer;
 pub mod record;
 pub mod seed;
+pub mod server_builder;
 pub mod session_io;
 pub mod shared;
 pub mod signal;

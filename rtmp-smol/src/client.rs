@@ -39,7 +39,7 @@ mod player;
 mod publisher;
 mod status_cell;
 
-pub use builder::{Client, ClientBuilder, ClientError, ClientStatus};
+pub use builder::{Client, ClientBuilder, ClientError, ClientStatus, Smol};
 pub use player::{Player, PlayerEvent};
 pub use publisher::Publisher;
 pub use status_cell::StatusWatch;

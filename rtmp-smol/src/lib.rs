@@ -72,7 +72,7 @@ mod wire;
 
 pub use client::{
     Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
-    Publisher, StatusWatch,
+    Publisher, Smol, StatusWatch,
 };
 pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -34,7 +34,7 @@ mod link_io;
 mod player;
 mod publisher;
 
-pub use builder::{Client, ClientBuilder, ClientError, ClientStatus};
+pub use builder::{Client, ClientBuilder, ClientError, ClientStatus, Tokio};
 pub use player::{Player, PlayerEvent};
 pub use publisher::Publisher;
 

@@ -59,7 +59,7 @@ mod wire;
 
 pub use client::{
     Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
-    Publisher,
+    Publisher, Tokio,
 };
 pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use server::{Server, ServerBuilder, ServerHandle};
