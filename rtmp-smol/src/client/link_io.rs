@@ -7,6 +7,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use rtmp_driver::client_link::{ClientLink, LinkRole};
+use rtmp_driver::publish_task::PublishLinkIo;
 use rtmp_proto::client::RtmpUrl;
 use rtmp_proto::session::{ClientConfig, ClientEvent};
 use smol::{Async, Timer, future};
@@ -64,10 +65,6 @@ impl LinkIo {
             wire: Wire::new(sock)?,
             deadline: Deadline::new(),
         })
-    }
-
-    pub(crate) fn link(&mut self) -> &mut ClientLink {
-        &mut self.link
     }
 
     pub(crate) fn url(&self) -> &RtmpUrl {
@@ -133,5 +130,19 @@ pub(crate) async fn sleep_until(deadline: Option<Instant>) {
             Timer::at(t).await;
         }
         None => future::pending().await,
+    }
+}
+
+impl PublishLinkIo for LinkIo {
+    fn link(&mut self) -> &mut ClientLink {
+        &mut self.link
+    }
+
+    fn pending(&self) -> usize {
+        LinkIo::pending(self)
+    }
+
+    fn pump_out(&mut self) -> io::Result<()> {
+        LinkIo::pump_out(self)
     }
 }

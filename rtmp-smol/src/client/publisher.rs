@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rtmp_driver::client_link::LinkRole;
-use rtmp_driver::client_loop::{LinkStep, PublishLoop};
-use rtmp_driver::publisher::{Outgoing, Sent, Target};
+use rtmp_driver::client_loop::PublishLoop;
+use rtmp_driver::publish_task::PublishTask;
 use rtmp_driver::supervisor::Supervisor;
 use rtmp_proto::amf::Value;
 use rtmp_proto::client::{ConnectionState, RtmpUrl};
@@ -237,84 +237,34 @@ enum Wake {
 }
 
 /// The publisher's task: one loop over the connection, a handover connection, dials,
-/// timers and the queue. The decisions are `PublishLoop`'s.
+/// timers and the queue. The steps are `PublishTask`'s; this only waits.
 async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status: Arc<StatusCell>) {
-    let mut pl = PublishLoop::new(sup);
-    let mut current: Option<LinkIo> = None;
-    let mut incoming: Option<LinkIo> = None;
-    let mut dialing: Option<Dialing> = None;
-    let mut handover_dial: Option<Dialing> = None;
+    let mut task: PublishTask<LinkIo, Dialing> =
+        PublishTask::new(sup, builder.options().high_water);
     let mut close_ack: Option<Option<Sender<()>>> = None;
     loop {
-        let now = Instant::now();
-        while let Some(ev) = current.as_mut().and_then(LinkIo::poll_event) {
-            let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
-                break;
-            };
-            let step = pl.on_current_event(now, &ev, &url, &mut |t, o| {
-                emit(t, o, &mut current, &mut incoming)
-            });
-            match step {
-                LinkStep::Lost => {
-                    current = None;
-                    incoming = None;
-                    handover_dial = None;
-                }
-                LinkStep::DialIncoming(to) => handover_dial = Some(dial(&builder, to)),
-                _ => {}
-            }
-        }
-        while let Some(ev) = incoming.as_mut().and_then(LinkIo::poll_event) {
-            if pl.on_incoming_event(&ev) {
-                incoming = None;
-            }
-        }
-        if let Some(cur) = current.as_mut()
-            && let Err(e) = cur.pump_out()
-        {
-            pl.on_current_io_error(now, &e);
-            current = None;
-            incoming = None;
-            handover_dial = None;
-        }
-        if let Some(inc) = incoming.as_mut()
-            && inc.pump_out().is_err()
-        {
-            pl.on_incoming_failed();
-            incoming = None;
-        }
-        publish_status(&status, &mut pl);
-        if close_ack.is_some()
-            || (current.is_none() && dialing.is_none() && pl.supervisor().next_dial().is_none())
-        {
+        task.settle(Instant::now(), &mut |url| dial(&builder, url));
+        publish_status(&status, task.publish_loop());
+        let Some(plan) = task.plan(close_ack.is_some()) else {
             break;
-        }
-
-        let accept = [&current, &incoming]
-            .into_iter()
-            .flatten()
-            .all(|l| l.pending() < builder.options().high_water);
-        let dial_at = match (&current, &dialing) {
-            (None, None) => pl.supervisor().next_dial().map(|d| d.at),
-            _ => None,
         };
-        let healthy_at = pl.supervisor().healthy_deadline();
         let wake = {
-            let cur = async { Wake::Current(drive(&mut current).await) };
-            let inc = async { Wake::Incoming(drive(&mut incoming).await) };
-            let dialed = async { Wake::Dialed(poll_dial(&mut dialing).await.map(Box::new)) };
-            let handover =
-                async { Wake::HandoverDialed(poll_dial(&mut handover_dial).await.map(Box::new)) };
+            let cur = async { Wake::Current(drive(&mut task.current).await) };
+            let inc = async { Wake::Incoming(drive(&mut task.incoming).await) };
+            let dialed = async { Wake::Dialed(poll_dial(&mut task.dialing).await.map(Box::new)) };
+            let handover = async {
+                Wake::HandoverDialed(poll_dial(&mut task.handover_dial).await.map(Box::new))
+            };
             let dial_time = async {
-                sleep_until(dial_at).await;
+                sleep_until(plan.dial_at).await;
                 Wake::DialTime
             };
             let health = async {
-                sleep_until(healthy_at).await;
+                sleep_until(plan.healthy_at).await;
                 Wake::HealthTime
             };
             let cmd = async {
-                if accept {
+                if plan.accept {
                     Wake::Cmd(rx.recv().await.ok())
                 } else {
                     future::pending().await
@@ -329,93 +279,30 @@ async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status:
             .await
         };
         match wake {
-            Wake::Current(Err(e)) => {
-                pl.on_current_io_error(Instant::now(), &e);
-                current = None;
-                incoming = None;
-                handover_dial = None;
-            }
-            Wake::Incoming(Err(_)) => {
-                pl.on_incoming_failed();
-                incoming = None;
-            }
-            Wake::Current(Ok(())) | Wake::Incoming(Ok(())) => {}
-            Wake::Dialed(r) => {
-                dialing = None;
-                match r {
-                    Ok(link) => {
-                        pl.supervisor().on_tcp_connected(Instant::now());
-                        current = Some(*link);
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, "dial failed");
-                        pl.supervisor().on_dial_error(Instant::now(), &e);
-                    }
-                }
-            }
-            Wake::HandoverDialed(r) => {
-                handover_dial = None;
-                match r {
-                    Ok(link) => incoming = Some(*link),
-                    Err(e) => {
-                        tracing::info!(error = %e, "reconnect-request dial failed");
-                        pl.on_incoming_failed();
-                    }
-                }
-            }
-            Wake::DialTime => {
-                let url = pl.supervisor().dialing(Instant::now());
-                tracing::debug!(url = %url, "dialing");
-                dialing = Some(dial(&builder, url));
-            }
-            Wake::HealthTime => pl.supervisor().tick(Instant::now()),
+            Wake::Current(r) => task.on_current_driven(r),
+            Wake::Incoming(r) => task.on_incoming_driven(r),
+            Wake::Dialed(r) => task.on_dialed(r.map(|l| *l)),
+            Wake::HandoverDialed(r) => task.on_handover_dialed(r.map(|l| *l)),
+            Wake::DialTime => task.on_dial_time(|url| dial(&builder, url)),
+            Wake::HealthTime => task.on_health_time(),
             Wake::Cmd(Some(Cmd::Media(m))) => {
-                let sent = pl
-                    .core()
-                    .on_media(m, &mut |t, o| emit(t, o, &mut current, &mut incoming));
-                if sent == Sent::Switched
-                    && let Some(new) = incoming.take()
-                {
-                    let url = new.url().clone();
-                    if let Some(old) = current.replace(new) {
-                        smol::spawn(old.finish()).detach();
-                    }
-                    pl.on_switched(Instant::now(), url);
+                if let Some(old) = task.on_media(m) {
+                    smol::spawn(old.finish()).detach();
                 }
             }
-            Wake::Cmd(Some(Cmd::Metadata(v))) => {
-                pl.core()
-                    .on_metadata(v, &mut |t, o| emit(t, o, &mut current, &mut incoming));
-            }
+            Wake::Cmd(Some(Cmd::Metadata(v))) => task.on_metadata(v),
             Wake::Cmd(Some(Cmd::Close(ack))) => close_ack = Some(Some(ack)),
             Wake::Cmd(None) => close_ack = Some(None),
         }
     }
-    if let Some(cur) = current.take() {
+    if let Some(cur) = task.take_current() {
         cur.finish().await;
     }
-    pl.supervisor().stop(Instant::now());
-    publish_status(&status, &mut pl);
+    task.stopped(Instant::now());
+    publish_status(&status, task.publish_loop());
     status.modify(true, |s| s.finished = true);
     if let Some(Some(ack)) = close_ack {
         let _ = ack.try_send(());
-    }
-}
-
-/// Applies one send decision of the core to the connection it names.
-fn emit(t: Target, o: Outgoing, current: &mut Option<LinkIo>, incoming: &mut Option<LinkIo>) {
-    let link = match t {
-        Target::Incoming => incoming.as_mut(),
-        _ => current.as_mut(),
-    };
-    let Some(link) = link else { return };
-    let r = match o {
-        Outgoing::Media(m) => link.link().send_media(m),
-        Outgoing::Metadata(v) => link.link().send_metadata(&v),
-        _ => Ok(()),
-    };
-    if let Err(e) = r {
-        tracing::debug!(error = %e, "frame not sent");
     }
 }
 

@@ -4,6 +4,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use rtmp_driver::client_link::{ClientLink, LinkRole};
+use rtmp_driver::publish_task::PublishLinkIo;
 use rtmp_proto::client::RtmpUrl;
 use rtmp_proto::session::{ClientConfig, ClientEvent};
 use tokio::net::TcpStream;
@@ -45,10 +46,6 @@ impl LinkIo {
             link,
             wire: Wire::new(sock)?,
         })
-    }
-
-    pub(crate) fn link(&mut self) -> &mut ClientLink {
-        &mut self.link
     }
 
     pub(crate) fn url(&self) -> &RtmpUrl {
@@ -98,5 +95,19 @@ impl LinkIo {
         self.link.close();
         let _ = self.wire.flush_all(self.link.session(), CLOSE_FLUSH).await;
         self.wire.shutdown().await;
+    }
+}
+
+impl PublishLinkIo for LinkIo {
+    fn link(&mut self) -> &mut ClientLink {
+        &mut self.link
+    }
+
+    fn pending(&self) -> usize {
+        LinkIo::pending(self)
+    }
+
+    fn pump_out(&mut self) -> io::Result<()> {
+        LinkIo::pump_out(self)
     }
 }
