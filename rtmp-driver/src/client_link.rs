@@ -144,3 +144,13 @@ impl ClientLink {
         }
     }
 }
+
+/// What the publisher and player tasks ([`crate::publish_task`], [`crate::play_task`])
+/// need of a connection on an adapter's socket.
+pub trait DrivenLink {
+    fn link(&mut self) -> &mut ClientLink;
+    /// Payload bytes accepted but not yet on the socket.
+    fn pending(&self) -> usize;
+    /// Writes what the session queued, as far as the socket takes it without waiting.
+    fn pump_out(&mut self) -> std::io::Result<()>;
+}

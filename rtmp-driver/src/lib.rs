@@ -35,6 +35,7 @@ pub mod client_status;
 pub mod flv_file;
 pub mod flv_pacer;
 pub mod flv_source;
+pub mod play_task;
 pub mod publish_task;
 pub mod publisher;
 pub mod supervisor;

@@ -29,19 +29,10 @@ use rtmp_proto::amf::Value;
 use rtmp_proto::client::RtmpUrl;
 use rtmp_proto::session::Media;
 
-use crate::client_link::ClientLink;
+use crate::client_link::DrivenLink;
 use crate::client_loop::{LinkStep, PublishLoop};
 use crate::publisher::{Outgoing, Sent, Target};
 use crate::supervisor::Supervisor;
-
-/// What the task needs of one of the adapter's connections.
-pub trait PublishLinkIo {
-    fn link(&mut self) -> &mut ClientLink;
-    /// Payload bytes accepted but not yet on the socket.
-    fn pending(&self) -> usize;
-    /// Writes what the session queued, as far as the socket takes it without waiting.
-    fn pump_out(&mut self) -> io::Result<()>;
-}
 
 /// What the adapter waits for next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +60,7 @@ pub struct PublishTask<L, D> {
     pub handover_dial: Option<D>,
 }
 
-impl<L: PublishLinkIo, D> PublishTask<L, D> {
+impl<L: DrivenLink, D> PublishTask<L, D> {
     /// `high_water`: bytes a link may hold unsent before the queue stops being read.
     pub fn new(sup: Supervisor, high_water: usize) -> Self {
         PublishTask {
@@ -246,12 +237,7 @@ impl<L: PublishLinkIo, D> PublishTask<L, D> {
 }
 
 /// Applies one send decision of the core to the connection it names.
-fn emit<L: PublishLinkIo>(
-    t: Target,
-    o: Outgoing,
-    current: &mut Option<L>,
-    incoming: &mut Option<L>,
-) {
+fn emit<L: DrivenLink>(t: Target, o: Outgoing, current: &mut Option<L>, incoming: &mut Option<L>) {
     let link = match t {
         Target::Incoming => incoming.as_mut(),
         _ => current.as_mut(),

@@ -6,10 +6,9 @@ use std::net::TcpStream;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use rtmp_driver::client_link::{ClientLink, LinkRole};
-use rtmp_driver::publish_task::PublishLinkIo;
+use rtmp_driver::client_link::{ClientLink, DrivenLink, LinkRole};
 use rtmp_proto::client::RtmpUrl;
-use rtmp_proto::session::{ClientConfig, ClientEvent};
+use rtmp_proto::session::ClientConfig;
 use smol::{Async, Timer, future};
 
 use crate::deadline::Deadline;
@@ -67,18 +66,9 @@ impl LinkIo {
         })
     }
 
-    pub(crate) fn url(&self) -> &RtmpUrl {
-        self.link.url()
-    }
-
     /// Payload bytes accepted but not yet on the socket.
     pub(crate) fn pending(&self) -> usize {
         self.link.pending_bytes() + self.wire.unsent()
-    }
-
-    #[must_use]
-    pub(crate) fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.link.poll_event()
     }
 
     /// Writes what the session queued, as far as the socket takes it without waiting.
@@ -133,7 +123,7 @@ pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-impl PublishLinkIo for LinkIo {
+impl DrivenLink for LinkIo {
     fn link(&mut self) -> &mut ClientLink {
         &mut self.link
     }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rtmp_driver::client_link::LinkRole;
-use rtmp_driver::client_loop::{PlayLoop, PlayStep};
+use rtmp_driver::client_loop::PlayLoop;
+use rtmp_driver::play_task::PlayTask;
 use rtmp_driver::supervisor::Supervisor;
 use rtmp_proto::client::ConnectionState;
 use smol::channel::{self, Receiver, Sender};
@@ -17,7 +18,7 @@ use smol::{Task, future};
 
 use super::builder::{ClientBuilder, ClientError, ClientStatus};
 use super::link_io::{LinkIo, sleep_until};
-use super::publisher::{Dialing, drive, poll_dial, wait_until};
+use super::publisher::{Dialing, dial, drive, poll_dial, wait_until};
 use super::status_cell::{StatusCell, StatusWatch};
 
 pub use rtmp_driver::client_loop::PlayerEvent;
@@ -112,53 +113,32 @@ async fn run(
     status: Arc<StatusCell>,
     stop: Receiver<()>,
 ) {
-    let mut pl = PlayLoop::new(sup);
-    let mut current: Option<LinkIo> = None;
-    let mut dialing: Option<Dialing> = None;
+    let mut task: PlayTask<LinkIo, Dialing> = PlayTask::new(sup);
     'run: loop {
         let now = Instant::now();
-        while let Some(ev) = current.as_mut().and_then(LinkIo::poll_event) {
-            let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
-                break;
-            };
-            let (event, lost) = match pl.on_event(now, ev, &url) {
-                PlayStep::Deliver(e) => (e, false),
-                PlayStep::Lost(e) => (e, true),
-                _ => continue,
-            };
-            if lost {
-                current = None;
-            }
+        while let Some(event) = task.next_event(now) {
             if tx.send(event).await.is_err() {
                 break 'run;
             }
         }
-        if let Some(cur) = current.as_mut()
-            && let Err(e) = cur.pump_out()
+        if let Some(event) = task.pump_out(now)
+            && tx.send(event).await.is_err()
         {
-            current = None;
-            if tx.send(pl.on_io_error(now, &e)).await.is_err() {
-                break 'run;
-            }
-        }
-        update_status(&status, &mut pl);
-        if current.is_none() && dialing.is_none() && pl.supervisor().next_dial().is_none() {
             break;
         }
-        let dial_at = match (&current, &dialing) {
-            (None, None) => pl.supervisor().next_dial().map(|d| d.at),
-            _ => None,
+        update_status(&status, task.play_loop());
+        let Some(plan) = task.plan() else {
+            break;
         };
-        let healthy_at = pl.supervisor().healthy_deadline();
         let wake = {
-            let cur = async { Wake::Current(drive(&mut current).await) };
-            let dialed = async { Wake::Dialed(poll_dial(&mut dialing).await.map(Box::new)) };
+            let cur = async { Wake::Current(drive(&mut task.current).await) };
+            let dialed = async { Wake::Dialed(poll_dial(&mut task.dialing).await.map(Box::new)) };
             let dial_time = async {
-                sleep_until(dial_at).await;
+                sleep_until(plan.dial_at).await;
                 Wake::DialTime
             };
             let health = async {
-                sleep_until(healthy_at).await;
+                sleep_until(plan.healthy_at).await;
                 Wake::HealthTime
             };
             // A stop message, the handle dropped, or the event queue closed.
@@ -174,44 +154,27 @@ async fn run(
             .await
         };
         match wake {
-            Wake::Current(Ok(())) => {}
-            Wake::Current(Err(e)) => {
-                current = None;
-                if tx.send(pl.on_io_error(Instant::now(), &e)).await.is_err() {
-                    break 'run;
+            Wake::Current(r) => {
+                if let Some(event) = task.on_current_driven(r)
+                    && tx.send(event).await.is_err()
+                {
+                    break;
                 }
             }
-            Wake::Dialed(r) => {
-                dialing = None;
-                match r {
-                    Ok(link) => {
-                        pl.supervisor().on_tcp_connected(Instant::now());
-                        current = Some(*link);
-                    }
-                    Err(e) => pl.supervisor().on_dial_error(Instant::now(), &e),
-                }
-            }
-            Wake::DialTime => {
-                let url = pl.supervisor().dialing(Instant::now());
-                dialing = Some(Box::pin(LinkIo::dial(
-                    url,
-                    builder.options().session.clone(),
-                    LinkRole::Play,
-                    builder.options().connect_timeout,
-                )));
-            }
-            Wake::HealthTime => pl.supervisor().tick(Instant::now()),
+            Wake::Dialed(r) => task.on_dialed(r.map(|l| *l)),
+            Wake::DialTime => task.on_dial_time(|url| dial(&builder, url, LinkRole::Play)),
+            Wake::HealthTime => task.on_health_time(),
             Wake::Stop => break,
         }
         if tx.is_closed() {
             break;
         }
     }
-    if let Some(cur) = current.take() {
+    if let Some(cur) = task.take_current() {
         cur.finish().await;
     }
-    pl.supervisor().stop(Instant::now());
-    update_status(&status, &mut pl);
+    task.stopped(Instant::now());
+    update_status(&status, task.play_loop());
     status.modify(true, |s| s.finished = true);
 }
 

@@ -216,11 +216,12 @@ const COUNTER_POLL: Duration = Duration::from_millis(50);
 
 pub(super) type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send>>;
 
-fn dial(builder: &ClientBuilder, url: RtmpUrl) -> Dialing {
+/// Starts dialing `url` for a publisher or a player.
+pub(super) fn dial(builder: &ClientBuilder, url: RtmpUrl, role: LinkRole) -> Dialing {
     Box::pin(LinkIo::dial(
         url,
         builder.options().session.clone(),
-        LinkRole::Publish,
+        role,
         builder.options().connect_timeout,
     ))
 }
@@ -243,7 +244,9 @@ async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status:
         PublishTask::new(sup, builder.options().high_water);
     let mut close_ack: Option<Option<Sender<()>>> = None;
     loop {
-        task.settle(Instant::now(), &mut |url| dial(&builder, url));
+        task.settle(Instant::now(), &mut |url| {
+            dial(&builder, url, LinkRole::Publish)
+        });
         publish_status(&status, task.publish_loop());
         let Some(plan) = task.plan(close_ack.is_some()) else {
             break;
@@ -283,7 +286,7 @@ async fn run(builder: ClientBuilder, sup: Supervisor, rx: Receiver<Cmd>, status:
             Wake::Incoming(r) => task.on_incoming_driven(r),
             Wake::Dialed(r) => task.on_dialed(r.map(|l| *l)),
             Wake::HandoverDialed(r) => task.on_handover_dialed(r.map(|l| *l)),
-            Wake::DialTime => task.on_dial_time(|url| dial(&builder, url)),
+            Wake::DialTime => task.on_dial_time(|url| dial(&builder, url, LinkRole::Publish)),
             Wake::HealthTime => task.on_health_time(),
             Wake::Cmd(Some(Cmd::Media(m))) => {
                 if let Some(old) = task.on_media(m) {

@@ -3,10 +3,9 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use rtmp_driver::client_link::{ClientLink, LinkRole};
-use rtmp_driver::publish_task::PublishLinkIo;
+use rtmp_driver::client_link::{ClientLink, DrivenLink, LinkRole};
 use rtmp_proto::client::RtmpUrl;
-use rtmp_proto::session::{ClientConfig, ClientEvent};
+use rtmp_proto::session::ClientConfig;
 use tokio::net::TcpStream;
 
 use super::sleep_until;
@@ -48,18 +47,9 @@ impl LinkIo {
         })
     }
 
-    pub(crate) fn url(&self) -> &RtmpUrl {
-        self.link.url()
-    }
-
     /// Payload bytes accepted but not yet on the socket.
     pub(crate) fn pending(&self) -> usize {
         self.link.pending_bytes() + self.wire.unsent()
-    }
-
-    #[must_use]
-    pub(crate) fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.link.poll_event()
     }
 
     /// Writes what the session queued, as far as the socket takes it without waiting.
@@ -98,7 +88,7 @@ impl LinkIo {
     }
 }
 
-impl PublishLinkIo for LinkIo {
+impl DrivenLink for LinkIo {
     fn link(&mut self) -> &mut ClientLink {
         &mut self.link
     }

@@ -7,7 +7,8 @@
 use std::time::Instant;
 
 use rtmp_driver::client_link::LinkRole;
-use rtmp_driver::client_loop::{PlayLoop, PlayStep};
+use rtmp_driver::client_loop::PlayLoop;
+use rtmp_driver::play_task::PlayTask;
 use rtmp_driver::supervisor::Supervisor;
 use rtmp_proto::client::ConnectionState;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -15,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use super::builder::{ClientBuilder, ClientError, ClientStatus};
 use super::link_io::LinkIo;
-use super::publisher::{drive, poll_dial};
+use super::publisher::{Dialing, dial, drive, poll_dial};
 use super::sleep_until;
 
 pub use rtmp_driver::client_loop::PlayerEvent;
@@ -80,80 +81,41 @@ async fn run(
     status: watch::Sender<ClientStatus>,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let mut pl = PlayLoop::new(sup);
-    let mut current: Option<LinkIo> = None;
-    let mut dialing = None;
+    let mut task: PlayTask<LinkIo, Dialing> = PlayTask::new(sup);
     'run: loop {
         let now = Instant::now();
-        while let Some(ev) = current.as_mut().and_then(LinkIo::poll_event) {
-            let Some(url) = current.as_ref().map(|c| c.url().clone()) else {
-                break;
-            };
-            let (event, lost) = match pl.on_event(now, ev, &url) {
-                PlayStep::Deliver(e) => (e, false),
-                PlayStep::Lost(e) => (e, true),
-                _ => continue,
-            };
-            if lost {
-                current = None;
-            }
+        while let Some(event) = task.next_event(now) {
             if tx.send(event).await.is_err() {
                 break 'run;
             }
         }
-        if let Some(cur) = current.as_mut()
-            && let Err(e) = cur.pump_out()
+        if let Some(event) = task.pump_out(now)
+            && tx.send(event).await.is_err()
         {
-            current = None;
-            if tx.send(pl.on_io_error(now, &e)).await.is_err() {
-                break 'run;
-            }
-        }
-        update_status(&status, &mut pl);
-        if current.is_none() && dialing.is_none() && pl.supervisor().next_dial().is_none() {
             break;
         }
-        let dial_at = match (&current, &dialing) {
-            (None, None) => pl.supervisor().next_dial().map(|d| d.at),
-            _ => None,
+        update_status(&status, task.play_loop());
+        let Some(plan) = task.plan() else {
+            break;
         };
-        let healthy_at = pl.supervisor().healthy_deadline();
         tokio::select! {
-            r = drive(&mut current) => if let Err(e) = r {
-                current = None;
-                if tx.send(pl.on_io_error(Instant::now(), &e)).await.is_err() {
-                    break 'run;
-                }
+            r = drive(&mut task.current) => if let Some(event) = task.on_current_driven(r)
+                && tx.send(event).await.is_err()
+            {
+                break;
             },
-            r = poll_dial(&mut dialing) => {
-                dialing = None;
-                match r {
-                    Ok(link) => {
-                        pl.supervisor().on_tcp_connected(Instant::now());
-                        current = Some(link);
-                    }
-                    Err(e) => pl.supervisor().on_dial_error(Instant::now(), &e),
-                }
-            },
-            () = sleep_until(dial_at) => {
-                let url = pl.supervisor().dialing(Instant::now());
-                dialing = Some(Box::pin(LinkIo::dial(
-                    url,
-                    builder.options().session.clone(),
-                    LinkRole::Play,
-                    builder.options().connect_timeout,
-                )));
-            },
-            () = sleep_until(healthy_at) => pl.supervisor().tick(Instant::now()),
+            r = poll_dial(&mut task.dialing) => task.on_dialed(r),
+            () = sleep_until(plan.dial_at) => task.on_dial_time(|url| dial(&builder, url, LinkRole::Play)),
+            () = sleep_until(plan.healthy_at) => task.on_health_time(),
             _ = &mut stop => break,
             () = tx.closed() => break,
         }
     }
-    if let Some(cur) = current.take() {
+    if let Some(cur) = task.take_current() {
         cur.finish().await;
     }
-    pl.supervisor().stop(Instant::now());
-    update_status(&status, &mut pl);
+    task.stopped(Instant::now());
+    update_status(&status, task.play_loop());
     status.send_modify(|s| s.finished = true);
 }
 

@@ -179,13 +179,14 @@ impl Publisher {
 /// How often [`Publisher::wait_until`] looks at counters.
 const COUNTER_POLL: Duration = Duration::from_millis(50);
 
-type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send>>;
+pub(super) type Dialing = Pin<Box<dyn Future<Output = io::Result<LinkIo>> + Send>>;
 
-fn dial(builder: &ClientBuilder, url: RtmpUrl) -> Dialing {
+/// Starts dialing `url` for a publisher or a player.
+pub(super) fn dial(builder: &ClientBuilder, url: RtmpUrl, role: LinkRole) -> Dialing {
     Box::pin(LinkIo::dial(
         url,
         builder.options().session.clone(),
-        LinkRole::Publish,
+        role,
         builder.options().connect_timeout,
     ))
 }
@@ -201,7 +202,9 @@ async fn run(
     let mut task = PublishTask::new(sup, builder.options().high_water);
     let mut close_ack = None;
     loop {
-        task.settle(Instant::now(), &mut |url| dial(&builder, url));
+        task.settle(Instant::now(), &mut |url| {
+            dial(&builder, url, LinkRole::Publish)
+        });
         publish_status(&status, task.publish_loop());
         let Some(plan) = task.plan(close_ack.is_some()) else {
             break;
@@ -211,7 +214,7 @@ async fn run(
             r = drive(&mut task.incoming) => task.on_incoming_driven(r),
             r = poll_dial(&mut task.dialing) => task.on_dialed(r),
             r = poll_dial(&mut task.handover_dial) => task.on_handover_dialed(r),
-            () = sleep_until(plan.dial_at) => task.on_dial_time(|url| dial(&builder, url)),
+            () = sleep_until(plan.dial_at) => task.on_dial_time(|url| dial(&builder, url, LinkRole::Publish)),
             () = sleep_until(plan.healthy_at) => task.on_health_time(),
             cmd = rx.recv(), if plan.accept => match cmd {
                 Some(Cmd::Media(m)) => {
