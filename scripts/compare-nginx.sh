@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Runs the same load against nginx-rtmp and our relay and prints server CPU per delivered MB,
-# latency, and memory per idle connection. Loopback only; every run is bounded in time.
+# latency, connect timing and memory per idle connection. Loopback only; every run is bounded
+# in time.
 #
-#   scripts/compare-nginx.sh [players] [seconds] [idle-connections]
+#   scripts/compare-nginx.sh [players] [seconds] [idle-connections]   # load run + idle memory
+#   scripts/compare-nginx.sh idle [idle-connections]                  # idle memory only
+#
+# Idle memory: `load --idle` opens N connections that connect and sit; once all have their
+# connect `_result` the server's RSS growth / N is taken (on a fresh server). Connect timing:
+# TCP connect to connect `_result` (and to Play.Start in the load run), p50/p99 over players.
 #
 # Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-players=${1:-100}
-secs=${2:-15}
-idle=${3:-200}
+mode=full
+if [ "${1:-}" = idle ]; then
+  mode=idle
+  shift
+  idle=${1:-2000}
+  players=0
+  secs=0
+else
+  players=${1:-100}
+  secs=${2:-15}
+  idle=${3:-200}
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -19,53 +34,77 @@ bin=${CARGO_TARGET_DIR:-target}/release/examples
 cat > "$work/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
 worker_processes 1;
+worker_rlimit_nofile 20000;
 daemon on;
 pid $work/nginx.pid;
 error_log $work/error.log;
-events { worker_connections 4096; }
+events { worker_connections 16384; }
 rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
 CONF
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+field() { sed -E "s/.*[ ]$1=([0-9]+).*/\\1/" <<<"$2"; } # field name SUMMARY-line
 tck=$(getconf CLK_TCK)
 
-idle_kib() { # pid port: RSS growth per idle connection, on a fresh server
-  local pid=$1 port=$2 r0 r1
+idle_run() { # name pid port: writes "$work/name.idle" = "KiB/conn connect-p50-ms connect-p99-ms"
+  local name=$1 pid=$2 port=$3 r0 r1 out=$work/$1.idle.out
   r0=$(rss_kib "$pid")
-  "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" --duration 4 --idle >/dev/null &
-  sleep 3
+  "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" \
+    --duration $((6 + idle / 400)) --idle --spawn-interval-us 500 >"$out" &
+  local load_pid=$! waited=0
+  until grep -q '^CONNECTED' "$out" 2>/dev/null; do
+    sleep 0.1
+    waited=$((waited + 1))
+    [ "$waited" -lt 600 ] || { echo "$name: idle connections not up after 60 s" >&2; break; }
+  done
+  sleep 0.5
   r1=$(rss_kib "$pid")
-  wait
-  awk -v a="$r0" -v b="$r1" -v n="$idle" 'BEGIN { printf "%.1f", (b - a) / n }'
+  wait "$load_pid"
+  local s
+  s=$(grep SUMMARY "$out")
+  awk -v a="$r0" -v b="$r1" -v n="$idle" -v c50="$(field connect_p50_us "$s")" \
+    -v c99="$(field connect_p99_us "$s")" -v d="$(field dropped "$s")" \
+    'BEGIN { printf "%.1f %.2f %.2f %s\n", (b - a) / n, c50 / 1000, c99 / 1000, d }' >"$work/$name.idle"
 }
 
-measure() { # name pid port idle-KiB
-  local name=$1 pid=$2 port=$3 idle_per=$4
+measure() { # name pid port
+  local name=$1 pid=$2 port=$3
   local before after out bytes
   before=$(cpu_ticks "$pid")
   out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
-  bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
-  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" -v idle="$idle_per" 'BEGIN {
+  bytes=$(field delivered_bytes "$out")
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %s KiB/conn  dropped %s\n",
-      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, idle, v["dropped"] }'
+    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  connect p50/p99 %.2f/%.2f ms  play start p50/p99 %.2f/%.2f ms  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000,
+      v["connect_p50_us"] / 1000, v["connect_p99_us"] / 1000, v["play_p50_us"] / 1000, v["play_p99_us"] / 1000, v["dropped"] }'
+}
+
+idle_line() { # name
+  read -r kib c50 c99 dropped <"$work/$1.idle"
+  printf "%-10s idle %s KiB/conn (%s connections)  connect p50/p99 %s/%s ms  dropped %s\n" \
+    "$1" "$kib" "$idle" "$c50" "$c99" "$dropped"
 }
 
 nginx -c "$work/nginx.conf"
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
-"$bin/relay" --listen 127.0.0.1:19401 >"$work/relay.log" 2>&1 &
+"$bin/relay" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
 echo "players=$players seconds=$secs idle=$idle" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
-i_nginx=$(idle_kib "$nginx_worker" 19400)
-i_ours=$(idle_kib "$relay_pid" 19401)
-r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400 "$i_nginx")
-r_ours=$(measure rtmp-tokio "$relay_pid" 19401 "$i_ours")
-echo "$r_nginx"
-echo "$r_ours"
+idle_run nginx-rtmp "$nginx_worker" 19400
+idle_run rtmp-tokio "$relay_pid" 19401
+if [ "$mode" = full ]; then
+  r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400)
+  r_ours=$(measure rtmp-tokio "$relay_pid" 19401)
+  echo "$r_nginx"
+  echo "$r_ours"
+fi
+idle_line nginx-rtmp
+idle_line rtmp-tokio

@@ -16,13 +16,10 @@ use std::net::{Shutdown, TcpStream};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use smol::{Async, Timer, future};
 
-use rtmp_driver::{MAX_IOV, SessionIo, TxBatch};
+use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
 
-/// How many bytes a read may add to the input buffer at once.
-const READ_CHUNK: usize = 64 * 1024;
 /// Reads per wake-up before the loop gets to process what came in (and other tasks run).
 const READS_PER_WAKE: usize = 4;
 /// Segments are pulled out of the session until the batch holds this many bytes.
@@ -32,7 +29,9 @@ const BATCH_HIGH_WATER: usize = 256 * 1024;
 #[derive(Debug)]
 pub(crate) struct Wire {
     sock: Async<TcpStream>,
-    input: BytesMut,
+    /// Sized by the traffic and released when idle (a fixed 64 KiB per connection would
+    /// dominate the memory of a server holding many idle players).
+    input: ReadBuffer,
     batch: TxBatch,
 }
 
@@ -59,7 +58,7 @@ impl Wire {
         sock.get_ref().set_nodelay(true)?;
         Ok(Wire {
             sock,
-            input: BytesMut::with_capacity(READ_CHUNK),
+            input: ReadBuffer::new(),
             batch: TxBatch::new(),
         })
     }
@@ -103,12 +102,17 @@ impl Wire {
                 }
                 Ok(_) => {
                     // A protocol error also arrives as the session's `Closed` event.
-                    let _ = session.handle_input(Instant::now(), &mut self.input);
+                    let _ = session.handle_input(Instant::now(), self.input.input());
+                    self.input.settle();
                     if session.is_closed() {
                         break;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Give back the buffer `prepare` made for a read that found nothing.
+                    self.input.settle();
+                    break;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
@@ -119,14 +123,19 @@ impl Wire {
     /// One non-blocking read appended to the input buffer. Safe code cannot read into
     /// uninitialized capacity, so the read area is zeroed first and trimmed after.
     fn read_once(&mut self) -> io::Result<usize> {
-        let start = self.input.len();
-        self.input.resize(start + READ_CHUNK, 0);
-        let result = match self.input.get_mut(start..) {
+        let buf = self.input.prepare();
+        let start = buf.len();
+        let room = buf.capacity() - start;
+        buf.resize(start + room, 0);
+        let result = match buf.get_mut(start..) {
             Some(area) => (&mut self.sock.get_ref()).read(area),
             None => Ok(0),
         };
         let n = *result.as_ref().unwrap_or(&0);
-        self.input.truncate(start + n.min(READ_CHUNK));
+        buf.truncate(start + n.min(room));
+        if n > 0 {
+            self.input.on_read(n, room);
+        }
         result
     }
 

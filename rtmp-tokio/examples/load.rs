@@ -9,11 +9,18 @@
 //! keyframe every 2 s, 50 audio frames/s) whose frames carry their send time, so every
 //! player measures end-to-end latency through the server. It reports per-player bytes and
 //! frames, time to first frame (and whether that frame was a keyframe after the sequence
-//! headers), latency percentiles and dropped connections.
+//! headers), latency percentiles and dropped connections, and how long each player waited
+//! from its TCP connect to the connect `_result` and to `NetStream.Play.Start` (a server
+//! that sends its connect replies in several small writes shows here as a Nagle/delayed-ACK
+//! stall of ~40 ms).
+//!
+//! With `--idle` the players only connect and hold their connections; once every one of them
+//! has its `_result` (or failed) the tool prints `CONNECTED <n>`, so a script can measure the
+//! server's memory per idle connection at that moment.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -47,6 +54,10 @@ struct Args {
     /// Connect only (no play) and hold the connections: for memory per idle connection.
     #[arg(long)]
     idle: bool,
+    /// Start the players this many microseconds apart instead of all at once (connect
+    /// timing without the load generator's own queueing).
+    #[arg(long, default_value_t = 0)]
+    spawn_interval_us: u64,
 }
 
 const MAGIC: &[u8; 8] = b"RTMPLOAD";
@@ -134,6 +145,10 @@ struct PlayerReport {
     video_frames: u64,
     audio_frames: u64,
     first_frame: Option<Duration>,
+    /// From TCP connect to the connect `_result`.
+    connected: Option<Duration>,
+    /// From TCP connect to `NetStream.Play.Start`.
+    play_started: Option<Duration>,
     first_is_key_after_headers: bool,
     latencies_us: Vec<u64>,
     dropped: bool,
@@ -149,10 +164,19 @@ async fn player(
     until: Instant,
     origin: Instant,
     idle: bool,
+    settled: Arc<AtomicUsize>,
 ) -> PlayerReport {
     let mut r = PlayerReport::default();
+    // Counts this player as settled (connected or failed) exactly once.
+    let mut settle = Some(settled);
+    let mut mark_settled = move || {
+        if let Some(s) = settle.take() {
+            s.fetch_add(1, Ordering::AcqRel);
+        }
+    };
     let Ok(mut c) = Conn::open(&t, 1000 + id as u64).await else {
         r.dropped = true;
+        mark_settled();
         return r;
     };
     let started = Instant::now();
@@ -168,7 +192,14 @@ async fn player(
         };
         for ev in events {
             match ev {
-                ClientEvent::Connected { .. } if !idle => handle = c.session.play(&t.stream).ok(),
+                ClientEvent::Connected { .. } => {
+                    r.connected = Some(started.elapsed());
+                    mark_settled();
+                    if !idle {
+                        handle = c.session.play(&t.stream).ok();
+                    }
+                }
+                ClientEvent::PlayStarted { .. } => r.play_started = Some(started.elapsed()),
                 ClientEvent::Media { media, .. } => {
                     r.bytes += media.payload.len() as u64;
                     match media.kind {
@@ -195,12 +226,14 @@ async fn player(
                 }
                 ClientEvent::Closed(_) => {
                     r.dropped = true;
+                    mark_settled();
                     return r;
                 }
                 _ => {}
             }
         }
     }
+    mark_settled();
     let _ = handle;
     r
 }
@@ -319,6 +352,20 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// The sorted microsecond values of one per-player duration.
+fn sorted_us(reports: &[PlayerReport], f: impl Fn(&PlayerReport) -> Option<Duration>) -> Vec<u64> {
+    let mut v: Vec<u64> = reports
+        .iter()
+        .filter_map(|r| f(r).map(|d| d.as_micros() as u64))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -333,9 +380,29 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs_f64(args.join_after)).await;
     }
     let until = Instant::now() + Duration::from_secs(args.duration);
-    let players: Vec<_> = (0..args.players)
-        .map(|i| tokio::spawn(player(t.clone(), i, until, origin, args.idle)))
-        .collect();
+    let settled = Arc::new(AtomicUsize::new(0));
+    let mut players = Vec::with_capacity(args.players);
+    for i in 0..args.players {
+        if args.spawn_interval_us > 0 && i > 0 {
+            tokio::time::sleep(Duration::from_micros(args.spawn_interval_us)).await;
+        }
+        let settled = settled.clone();
+        players.push(tokio::spawn(player(
+            t.clone(),
+            i,
+            until,
+            origin,
+            args.idle,
+            settled,
+        )));
+    }
+    let n = args.players;
+    tokio::spawn(async move {
+        while settled.load(Ordering::Acquire) < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!("CONNECTED {n}");
+    });
     let mut reports = Vec::new();
     for p in players {
         reports.push(p.await.expect("player task"));
@@ -352,11 +419,9 @@ async fn main() {
         .flat_map(|r| r.latencies_us.iter().copied())
         .collect();
     lat.sort_unstable();
-    let mut ttff: Vec<u64> = reports
-        .iter()
-        .filter_map(|r| r.first_frame.map(|d| d.as_micros() as u64))
-        .collect();
-    ttff.sort_unstable();
+    let ttff = sorted_us(&reports, |r| r.first_frame);
+    let connect = sorted_us(&reports, |r| r.connected);
+    let play = sorted_us(&reports, |r| r.play_started);
     let total_bytes: u64 = reports.iter().map(|r| r.bytes).sum();
     let frames: Vec<u64> = reports.iter().map(|r| r.video_frames).collect();
     println!(
@@ -386,15 +451,35 @@ async fn main() {
             .count(),
         reports.len()
     );
+    println!(
+        "TCP connect to connect _result ms: p50 {:.2} p99 {:.2} max {:.2} ({} players)",
+        ms(percentile(&connect, 0.5)),
+        ms(percentile(&connect, 0.99)),
+        ms(connect.last().copied().unwrap_or(0)),
+        connect.len()
+    );
+    if !play.is_empty() {
+        println!(
+            "TCP connect to Play.Start ms: p50 {:.2} p99 {:.2} max {:.2} ({} players)",
+            ms(percentile(&play, 0.5)),
+            ms(percentile(&play, 0.99)),
+            ms(play.last().copied().unwrap_or(0)),
+            play.len()
+        );
+    }
     // One line for scripts (scripts/compare-nginx.sh).
     println!(
-        "SUMMARY players={} dropped={} delivered_bytes={} ttff_p99_us={} latency_p50_us={} latency_p99_us={}",
+        "SUMMARY players={} dropped={} delivered_bytes={} ttff_p99_us={} latency_p50_us={} latency_p99_us={} connect_p50_us={} connect_p99_us={} play_p50_us={} play_p99_us={}",
         reports.len(),
         reports.iter().filter(|r| r.dropped).count(),
         total_bytes,
         percentile(&ttff, 0.99),
         percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
+        percentile(&lat, 0.99),
+        percentile(&connect, 0.5),
+        percentile(&connect, 0.99),
+        percentile(&play, 0.5),
+        percentile(&play, 0.99)
     );
     if !lat.is_empty() {
         println!(

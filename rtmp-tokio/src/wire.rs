@@ -75,7 +75,13 @@ impl Wire {
                 self.input.settle();
                 Ok(ReadOutcome::Progress)
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::Progress),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Readiness said readable but nothing came (tokio clears its readiness flag
+                // only on `WouldBlock`, so this follows most reads): give back the buffer
+                // `prepare` allocated, or every idle connection keeps 4 KiB.
+                self.input.settle();
+                Ok(ReadOutcome::Progress)
+            }
             Err(e) => Err(e),
         }
     }
