@@ -4,6 +4,9 @@
 #
 #   scripts/compare-nginx.sh [players] [seconds] [idle-connections]
 #
+# RELAY_ARGS adds flags to our relay (e.g. RELAY_ARGS="--threads 1"); CPU is split into user
+# and system time so a change can be told apart as our code or the kernel's.
+#
 # Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +30,7 @@ rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
 CONF
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 tck=$(getconf CLK_TCK)
 
@@ -42,25 +46,28 @@ idle_kib() { # pid port: RSS growth per idle connection, on a fresh server
 
 measure() { # name pid port idle-KiB
   local name=$1 pid=$2 port=$3 idle_per=$4
-  local before after out bytes
+  local before after sys_before sys_after out bytes
   before=$(cpu_ticks "$pid")
+  sys_before=$(sys_ticks "$pid")
   out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
+  sys_after=$(sys_ticks "$pid")
   bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
-  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" -v idle="$idle_per" 'BEGIN {
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v sy=$((sys_after - sys_before)) -v b="$bytes" -v s="$out" -v idle="$idle_per" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %s KiB/conn  dropped %s\n",
-      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, idle, v["dropped"] }'
+    printf "%-10s cpu %.2f ms/MB (user %.2f sys %.2f)  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  idle %s KiB/conn  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000, idle, v["dropped"] }'
 }
 
 nginx -c "$work/nginx.conf"
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
-"$bin/relay" --listen 127.0.0.1:19401 >"$work/relay.log" 2>&1 &
+# shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
+"$bin/relay" --listen 127.0.0.1:19401 ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle" >&2
+echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
 i_nginx=$(idle_kib "$nginx_worker" 19400)
