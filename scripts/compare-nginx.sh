@@ -4,8 +4,11 @@
 #
 #   scripts/compare-nginx.sh [players] [seconds] [idle-connections]
 #
-# RELAY_ARGS adds flags to our relay (e.g. RELAY_ARGS="--threads 1"); CPU is split into user
-# and system time so a change can be told apart as our code or the kernel's.
+# RELAY_ARGS adds flags to our relay (e.g. RELAY_ARGS="--threads 2"); RELAY_BIN runs another
+# build of it (for before/after comparisons); ROUNDS=n measures both servers n times,
+# alternating, so a background load that comes and goes hits both alike. CPU is also split
+# into user and system time (from /proc/<pid>/stat; the kernel samples that split per tick,
+# so it is rougher than the total).
 #
 # Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
 set -euo pipefail
@@ -49,7 +52,7 @@ measure() { # name pid port idle-KiB
   local before after sys_before sys_after out bytes
   before=$(cpu_ticks "$pid")
   sys_before=$(sys_ticks "$pid")
-  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
   sys_after=$(sys_ticks "$pid")
   bytes=$(sed -E 's/.*delivered_bytes=([0-9]+).*/\1/' <<<"$out")
@@ -63,16 +66,16 @@ nginx -c "$work/nginx.conf"
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
 # shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
-"$bin/relay" --listen 127.0.0.1:19401 ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
+"${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-}" >&2
+echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
 i_nginx=$(idle_kib "$nginx_worker" 19400)
 i_ours=$(idle_kib "$relay_pid" 19401)
-r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400 "$i_nginx")
-r_ours=$(measure rtmp-tokio "$relay_pid" 19401 "$i_ours")
-echo "$r_nginx"
-echo "$r_ours"
+for round in $(seq 1 "${ROUNDS:-1}"); do
+  measure nginx-rtmp "$nginx_worker" 19400 "$i_nginx"
+  measure rtmp-tokio "$relay_pid" 19401 "$i_ours"
+done
