@@ -10,6 +10,12 @@
 # connect `_result` the server's RSS growth / N is taken (on a fresh server). Connect timing:
 # TCP connect to connect `_result` (and to Play.Start in the load run), p50/p99 over players.
 #
+# RELAY_ARGS adds flags to our relay (e.g. RELAY_ARGS="--threads 2"); RELAY_BIN runs another
+# build of it (for before/after comparisons); ROUNDS=n measures both servers n times,
+# alternating, so a background load that comes and goes hits both alike. CPU is also split
+# into user and system time (from /proc/<pid>/stat; the kernel samples that split per tick,
+# so it is rougher than the total).
+#
 # Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +49,7 @@ rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
 CONF
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 field() { sed -E "s/.*[ ]$1=([0-9]+).*/\\1/" <<<"$2"; } # field name SUMMARY-line
 tck=$(getconf CLK_TCK)
@@ -70,15 +77,17 @@ idle_run() { # name pid port: writes "$work/name.idle" = "KiB/conn connect-p50-m
 
 measure() { # name pid port
   local name=$1 pid=$2 port=$3
-  local before after out bytes
+  local before after sys_before sys_after out bytes
   before=$(cpu_ticks "$pid")
-  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  sys_before=$(sys_ticks "$pid")
+  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
+  sys_after=$(sys_ticks "$pid")
   bytes=$(field delivered_bytes "$out")
-  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v b="$bytes" -v s="$out" 'BEGIN {
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v sy=$((sys_after - sys_before)) -v b="$bytes" -v s="$out" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-    printf "%-10s cpu %.2f ms/MB  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  connect p50/p99 %.2f/%.2f ms  play start p50/p99 %.2f/%.2f ms  dropped %s\n",
-      n, (c / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000,
+    printf "%-10s cpu %.2f ms/MB (user %.2f sys %.2f)  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  connect p50/p99 %.2f/%.2f ms  play start p50/p99 %.2f/%.2f ms  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000,
       v["connect_p50_us"] / 1000, v["connect_p99_us"] / 1000, v["play_p50_us"] / 1000, v["play_p99_us"] / 1000, v["dropped"] }'
 }
 
@@ -91,20 +100,21 @@ idle_line() { # name
 nginx -c "$work/nginx.conf"
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
-"$bin/relay" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) >"$work/relay.log" 2>&1 &
+# shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
+"${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle" >&2
+echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
 idle_run nginx-rtmp "$nginx_worker" 19400
 idle_run rtmp-tokio "$relay_pid" 19401
 if [ "$mode" = full ]; then
-  r_nginx=$(measure nginx-rtmp "$nginx_worker" 19400)
-  r_ours=$(measure rtmp-tokio "$relay_pid" 19401)
-  echo "$r_nginx"
-  echo "$r_ours"
+  for round in $(seq 1 "${ROUNDS:-1}"); do
+    measure nginx-rtmp "$nginx_worker" 19400
+    measure rtmp-tokio "$relay_pid" 19401
+  done
 fi
 idle_line nginx-rtmp
 idle_line rtmp-tokio

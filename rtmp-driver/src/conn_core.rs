@@ -40,6 +40,9 @@ pub enum Answer {
 struct Publishing {
     key: StreamKey,
     recorder: Option<Recorder>,
+    /// Frames of the current read, handed to the fan-out together (one lock and one wake
+    /// per player for the run) at the end of the event drain. Emptied, never shrunk.
+    pending: Vec<Frame>,
 }
 
 #[derive(Debug)]
@@ -207,9 +210,9 @@ impl ConnCore {
 
     /// Unregisters everything this connection publishes or plays.
     pub fn leave_all(&mut self) {
-        for (_, p) in self.publishing.drain() {
-            tracing::info!(stream = %p.key, "publish stop");
-            self.shared.hub.unpublish(&p.key, self.id);
+        let publishing: Vec<Publishing> = self.publishing.drain().map(|(_, p)| p).collect();
+        for p in publishing {
+            self.stop_publishing(p);
         }
         for (stream, p) in self.playing.drain() {
             tracing::info!(stream = %p.key, "play stop");
@@ -225,6 +228,31 @@ impl ConnCore {
         while let Some(event) = self.session.poll_event() {
             self.on_event(event);
         }
+        for p in self.publishing.values_mut() {
+            Self::hand_off(&self.shared, self.id, p, &mut self.scratch);
+        }
+    }
+
+    /// Gives the fan-out the frames gathered from this read; no latency is added (it runs
+    /// before the task waits again), only the per-frame locking and waking is shared.
+    fn hand_off(
+        shared: &Shared,
+        id: ConnId,
+        p: &mut Publishing,
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) {
+        if !p.pending.is_empty() {
+            shared.hub.ingest_all(&p.key, id, &p.pending, scratch);
+            p.pending.clear();
+        }
+    }
+
+    /// Stops publishing one stream: what this read brought still reaches the players, then
+    /// their end of stream.
+    fn stop_publishing(&mut self, mut p: Publishing) {
+        Self::hand_off(&self.shared, self.id, &mut p, &mut self.scratch);
+        tracing::info!(stream = %p.key, "publish stop");
+        self.shared.hub.unpublish(&p.key, self.id);
     }
 
     fn on_event(&mut self, event: ServerEvent) {
@@ -276,9 +304,7 @@ impl ConnCore {
                 }
                 let frame = Frame::media(own_small_payload(media));
                 log_codec(&p.key, &frame);
-                self.shared
-                    .hub
-                    .ingest(&p.key, self.id, &frame, &mut self.scratch);
+                p.pending.push(frame);
             }
             ServerEvent::Metadata { stream, metadata } => {
                 let Some(p) = self.publishing.get_mut(&stream) else {
@@ -289,15 +315,11 @@ impl ConnCore {
                     r.write(FlvTagType::Script, metadata.timestamp, payload);
                 }
                 tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
-                let frame = Frame::metadata(&metadata);
-                self.shared
-                    .hub
-                    .ingest(&p.key, self.id, &frame, &mut self.scratch);
+                p.pending.push(Frame::metadata(&metadata));
             }
             ServerEvent::PublishStopped { stream } => {
                 if let Some(p) = self.publishing.remove(&stream) {
-                    tracing::info!(stream = %p.key, "publish stop");
-                    self.shared.hub.unpublish(&p.key, self.id);
+                    self.stop_publishing(p);
                 }
             }
             ServerEvent::PlayStopped { stream } => {
@@ -403,8 +425,14 @@ impl ConnCore {
                 .ok()
         });
         tracing::info!(stream = %key, "publish start");
-        self.publishing
-            .insert(request.stream, Publishing { key, recorder });
+        self.publishing.insert(
+            request.stream,
+            Publishing {
+                key,
+                recorder,
+                pending: Vec::new(),
+            },
+        );
     }
 
     fn start_play(&mut self, id: PlayId, request: PlayRequest) {

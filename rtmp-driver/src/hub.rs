@@ -65,6 +65,35 @@ struct PlayerState {
     lag_events: u64,
 }
 
+impl PlayerState {
+    /// The policy's verdict on one frame, applied; whether the player's task has work.
+    fn offer_one(&mut self, now: Instant, frame: &Frame, out_backlog: usize) -> bool {
+        let backlog = self.queued_bytes.saturating_add(out_backlog);
+        let verdict = self.policy.offer(now, frame, backlog);
+        let lag_events = self.policy.stats().lag_events;
+        if lag_events != self.lag_events {
+            self.lag_events = lag_events;
+            self.shed = true;
+        }
+        match verdict {
+            Verdict::Send(d) => {
+                self.queued_bytes = self.queued_bytes.saturating_add(frame.len());
+                self.queue.push_back((frame.clone(), d));
+                true
+            }
+            Verdict::Skip => false,
+            Verdict::Disconnect(why) => {
+                self.disconnect = Some(why);
+                self.queue.clear();
+                self.queued_bytes = 0;
+                true
+            }
+            // A verdict this adapter does not know yet: do not send.
+            _ => false,
+        }
+    }
+}
+
 /// What the player's task must do after draining.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drained {
@@ -95,37 +124,22 @@ impl PlayerSlot {
         })
     }
 
-    /// Runs the policy for one live frame and queues it when accepted.
-    fn offer(&self, now: Instant, frame: &Frame) {
+    /// Runs the policy for each live frame of one publisher read and queues those accepted:
+    /// one lock and at most one wake for the whole run, however many frames it holds.
+    fn offer(&self, now: Instant, frames: &[Frame]) {
         let mut s = lock(&self.state);
-        if s.ended || s.disconnect.is_some() {
-            return;
-        }
-        let backlog = s
-            .queued_bytes
-            .saturating_add(self.out_backlog.load(Ordering::Relaxed));
-        let verdict = s.policy.offer(now, frame, backlog);
-        let lag_events = s.policy.stats().lag_events;
-        if lag_events != s.lag_events {
-            s.lag_events = lag_events;
-            s.shed = true;
-        }
-        match verdict {
-            Verdict::Send(d) => {
-                s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
-                s.queue.push_back((frame.clone(), d));
+        let out_backlog = self.out_backlog.load(Ordering::Relaxed);
+        let mut wake = false;
+        for frame in frames {
+            if s.ended || s.disconnect.is_some() {
+                break;
             }
-            Verdict::Skip => return,
-            Verdict::Disconnect(why) => {
-                s.disconnect = Some(why);
-                s.queue.clear();
-                s.queued_bytes = 0;
-            }
-            // A verdict this adapter does not know yet: do not send.
-            _ => return,
+            wake |= s.offer_one(now, frame, out_backlog);
         }
         drop(s);
-        self.link.signal.raise();
+        if wake {
+            self.link.signal.raise();
+        }
     }
 
     fn end(&self) {
@@ -273,12 +287,30 @@ impl Hub {
         frame: &Frame,
         scratch: &mut Vec<Arc<PlayerSlot>>,
     ) {
+        self.ingest_all(key, conn, std::slice::from_ref(frame), scratch);
+    }
+
+    /// The frames of one publisher read, in order: cached, then offered to every player
+    /// with one registry lock for the run and one lock and at most one wake per player
+    /// (instead of one of each per frame). The policy still decides frame by frame.
+    pub fn ingest_all(
+        &self,
+        key: &StreamKey,
+        conn: ConnId,
+        frames: &[Frame],
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) {
         scratch.clear();
+        if frames.is_empty() {
+            return;
+        }
         {
             let mut inner = lock(&self.inner);
-            if inner.registry.ingest(key, conn, frame).is_err() {
-                // Late frames of a replaced publisher.
-                return;
+            for frame in frames {
+                if inner.registry.ingest(key, conn, frame).is_err() {
+                    // Late frames of a replaced publisher: the whole run is theirs.
+                    return;
+                }
             }
             let Inner {
                 registry, players, ..
@@ -291,7 +323,7 @@ impl Hub {
         }
         let now = Instant::now();
         for slot in scratch.iter() {
-            slot.offer(now, frame);
+            slot.offer(now, frames);
         }
         scratch.clear();
     }

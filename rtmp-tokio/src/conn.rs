@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::client::sleep_until;
+use crate::deadline::Deadline;
 use crate::wire::Wire;
 use rtmp_driver::conn_core::{ConnCore, End};
 use rtmp_driver::shared::Shared;
@@ -68,6 +68,7 @@ pub(crate) async fn serve(
 /// The socket loop: one task, no locks held across awaits.
 async fn run(core: &mut ConnCore, mut wire: Wire, mut stop: watch::Receiver<bool>) -> End {
     let mut stopping = false;
+    let mut deadline = Deadline::new();
     loop {
         core.process();
         for fut in core.take_spawns() {
@@ -90,7 +91,7 @@ async fn run(core: &mut ConnCore, mut wire: Wire, mut stop: watch::Receiver<bool
             core.begin_shutdown();
             continue;
         }
-        let deadline = core.session.poll_timeout();
+        deadline.set(core.session.poll_timeout());
         tokio::select! {
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() {
@@ -110,7 +111,7 @@ async fn run(core: &mut ConnCore, mut wire: Wire, mut stop: watch::Receiver<bool
                 Ok(_) => {}
                 Err(e) => return End::Io(e),
             },
-            () = sleep_until(deadline) => core.session.handle_timeout(Instant::now()),
+            () = deadline.wait() => core.session.handle_timeout(Instant::now()),
         }
         let now = Instant::now();
         if core.session.poll_timeout().is_some_and(|t| t <= now) {

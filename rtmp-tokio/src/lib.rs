@@ -53,6 +53,7 @@ pub use rtmp_proto as proto;
 
 mod client;
 mod conn;
+mod deadline;
 
 mod server;
 mod wire;

@@ -135,3 +135,39 @@ fn unpublish_ends_players_and_frees_the_slot() {
     let (again, _) = s.hub.open_connection();
     assert!(s.hub.publish(&s.key, again).is_ok());
 }
+
+#[test]
+fn a_run_of_frames_reaches_every_player_in_order() {
+    let s = setup(RelayConfig::default(), 3);
+    let mut scratch = Vec::new();
+    let run = [video(true, 300), video(false, 200), video(false, 100)];
+    s.hub.ingest_all(&s.key, s.publisher, &run, &mut scratch);
+    for slot in &s.players {
+        let lens: Vec<usize> = queued(slot).iter().map(Bytes::len).collect();
+        assert_eq!(lens, [300, 200, 100]);
+    }
+    assert_eq!(s.hub.stats().frames_in, 3);
+    // A late joiner's burst includes the whole run (it was cached before the offers).
+    let (conn, link) = s.hub.open_connection();
+    let late = PlayerRef {
+        conn,
+        stream: StreamId(1),
+    };
+    let slot = s.hub.join(&s.key, late, &link).unwrap();
+    assert_eq!(queued(&slot).len(), 3);
+}
+
+#[test]
+fn a_player_cut_inside_a_run_gets_none_of_its_rest() {
+    let config = RelayConfig::default();
+    let hard = config.player_hard_bytes;
+    let s = setup(config, 2);
+    let (slow, fast) = (&s.players[0], &s.players[1]);
+    let mut scratch = Vec::new();
+    slow.report_backlog(hard + 1);
+    let run = [video(true, 1000), video(false, 1000), video(false, 1000)];
+    s.hub.ingest_all(&s.key, s.publisher, &run, &mut scratch);
+    assert!(lock(&slow.state).disconnect.is_some());
+    assert!(queued(slow).is_empty());
+    assert_eq!(queued(fast).len(), 3);
+}
