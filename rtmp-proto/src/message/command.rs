@@ -103,9 +103,25 @@ impl Command {
         }
     }
 
-    /// The complete message.
+    /// The payload size [`encode`](Self::encode) writes (exact unless AMF3 values are in).
+    pub(crate) fn encoded_len(&self, encoding: Encoding) -> usize {
+        let prefix = usize::from(encoding == Encoding::Amf3);
+        // The name is a string value: short form up to 65535 bytes, long form above.
+        let name = match self.name.len() {
+            n if n <= 0xFFFF => 3 + n,
+            n => 5 + n,
+        };
+        let values: usize = std::iter::once(&self.command_object)
+            .chain(&self.arguments)
+            .map(amf0::encoded_len)
+            .sum();
+        prefix + name + 9 + values
+    }
+
+    /// The complete message. The payload buffer is sized up front: one allocation, and
+    /// `freeze` keeps it as is (a buffer with spare room would cost a second one).
     pub fn to_raw(&self, encoding: Encoding, timestamp: u32, stream_id: u32) -> RawMessage {
-        let mut out = BytesMut::new();
+        let mut out = BytesMut::with_capacity(self.encoded_len(encoding));
         self.encode(encoding, &mut out);
         RawMessage {
             timestamp,
@@ -209,5 +225,28 @@ impl Command {
             Value::Null,
             Self::status_info(status::LEVEL_ERROR, status::CALL_FAILED, description),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `to_raw` sizes its buffer exactly for the commands a session sends, in both forms.
+    #[test]
+    fn encoded_len_matches_the_payload() {
+        let commands = [
+            Command::connect_success(1.0, 0.0),
+            Command::connect_redirect(1.0, "rtmp://example/live", "moved"),
+            Command::on_status("status", "NetStream.Publish.Start", "Start publishing"),
+            Command::result(4.0, Value::Null, Value::Number(1.0)),
+            Command::new("x".repeat(70_000), 0.0, Value::Null, vec![]),
+        ];
+        for cmd in &commands {
+            for encoding in [Encoding::Amf0, Encoding::Amf3] {
+                let raw = cmd.to_raw(encoding, 0, 0);
+                assert_eq!(cmd.encoded_len(encoding), raw.payload.len(), "{cmd:?}");
+            }
+        }
     }
 }

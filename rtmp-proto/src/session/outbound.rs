@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{ChunkEncoder, OutboundMessage};
+use crate::chunk::{ChunkEncoder, MAX_HEADER_LEN, OutboundMessage};
 use crate::message::RawMessage;
 
 /// Chunk stream ids we send on. One per kind of traffic, so a large video message on its
@@ -27,6 +27,10 @@ pub(crate) mod csid {
 /// Payloads up to this size are copied next to their chunk header so the peer gets one
 /// segment instead of two; larger ones are sliced.
 const COALESCE_MAX: usize = 128;
+
+/// How much scratch room to reserve at a time for small chunks: the whole setup exchange
+/// (control messages, `_result`s, `onStatus`) fits in one block.
+const SCRATCH_BLOCK: usize = 1024;
 
 /// The largest payload the 24-bit length field of a chunk header can carry.
 pub(crate) const MAX_PAYLOAD: usize = 0xFF_FFFF;
@@ -187,6 +191,26 @@ impl Outbound {
             &mut self.media_flight
         };
         let msg = flight.as_mut()?;
+        let chunk_len = msg
+            .remaining_payload()
+            .min(self.encoder.chunk_size() as usize);
+        if chunk_len <= COALESCE_MAX {
+            // One segment instead of two: header and payload copied straight into the
+            // scratch buffer, which is reserved in blocks so small chunks cost a short
+            // copy and no allocation.
+            if self.scratch.capacity() - self.scratch.len() < MAX_HEADER_LEN + COALESCE_MAX {
+                self.scratch.reserve(SCRATCH_BLOCK);
+            }
+            if !self.encoder.next_chunk_into(msg, &mut self.scratch) {
+                *flight = None;
+                return None;
+            }
+            if msg.is_finished() {
+                *flight = None;
+            }
+            self.queued_bytes -= chunk_len;
+            return Some(self.scratch.split().freeze());
+        }
         let Some((header, payload)) = self.encoder.next_chunk(msg, &mut self.scratch) else {
             *flight = None;
             return None;
@@ -195,13 +219,6 @@ impl Outbound {
             *flight = None;
         }
         self.queued_bytes -= payload.len();
-        if payload.len() <= COALESCE_MAX {
-            // One segment instead of two; the scratch buffer keeps its capacity, so small
-            // chunks cost a short copy and no allocation.
-            self.scratch.extend_from_slice(&header);
-            self.scratch.extend_from_slice(&payload);
-            return Some(self.scratch.split().freeze());
-        }
         self.payload_next = Some(payload);
         Some(header)
     }

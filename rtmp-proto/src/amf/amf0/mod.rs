@@ -10,6 +10,7 @@ pub(crate) mod marker;
 use bytes::{Bytes, BytesMut};
 
 pub use encode::Encoder;
+pub(crate) use encode::encoded_len;
 
 use super::reader::Reader;
 use super::{AmfError, DecodeLimits, Value};
