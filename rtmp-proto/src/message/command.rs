@@ -55,21 +55,28 @@ impl Command {
         let type_id = Self::type_id(encoding);
         let body = encoding.body(payload);
         let mut values = amf0::Decoder::new(&body, limits);
-        let mut next = || values.next_value().transpose();
         let amf = |error| MessageError::Amf { type_id, error };
 
-        let name = match next().map_err(amf)? {
-            Some(v) => match v.as_amf_string() {
-                Some(s) => s.clone(),
+        // The usual forms (an AMF0 string, an AMF0 number) are read without a `Value`.
+        let name = match values.next_if_string() {
+            Some(s) => s.map_err(amf)?,
+            None => match values.next_value().transpose().map_err(amf)? {
+                Some(v) => match v.as_amf_string() {
+                    Some(s) => s.clone(),
+                    None => return Err(MessageError::CommandName),
+                },
                 None => return Err(MessageError::CommandName),
             },
-            None => return Err(MessageError::CommandName),
         };
-        let transaction_id = match next().map_err(amf)? {
-            None => 0.0,
-            Some(v) if v.is_null() || v.is_undefined() => 0.0,
-            Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
+        let transaction_id = match values.next_if_number() {
+            Some(n) => n.map_err(amf)?,
+            None => match values.next_value().transpose().map_err(amf)? {
+                None => 0.0,
+                Some(v) if v.is_null() || v.is_undefined() => 0.0,
+                Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
+            },
         };
+        let mut next = || values.next_value().transpose();
         let command_object = next().map_err(amf)?.unwrap_or(Value::Null);
         let mut arguments = Vec::new();
         while let Some(v) = next().map_err(amf)? {
@@ -145,9 +152,12 @@ impl Command {
     /// An info object `{level, code, description}`.
     pub fn status_info(level: &str, code: &str, description: &str) -> Value {
         Value::object([
-            ("level", Value::from(level.to_owned())),
-            ("code", Value::from(code.to_owned())),
-            ("description", Value::from(description.to_owned())),
+            ("level", Value::String(AmfString::copy_from_str(level))),
+            ("code", Value::String(AmfString::copy_from_str(code))),
+            (
+                "description",
+                Value::String(AmfString::copy_from_str(description)),
+            ),
         ])
     }
 
@@ -205,12 +215,15 @@ impl Command {
         let information = Value::object([
             ("level", Value::from(status::LEVEL_ERROR)),
             ("code", Value::from(status::CONNECT_REJECTED)),
-            ("description", Value::from(description.to_owned())),
+            (
+                "description",
+                Value::String(AmfString::copy_from_str(description)),
+            ),
             (
                 "ex",
                 Value::object([
                     ("code", Value::from(302.0)),
-                    ("redirect", Value::from(tc_url.to_owned())),
+                    ("redirect", Value::String(AmfString::copy_from_str(tc_url))),
                 ]),
             ),
         ]);

@@ -2,7 +2,7 @@
 
 use super::request::Rejection;
 use super::server::ConnectReply;
-use crate::amf::Value;
+use crate::amf::{AmfString, Value};
 use crate::message::Command;
 
 const LEVEL_STATUS: &str = "status";
@@ -69,7 +69,10 @@ pub(crate) fn connect_result(
 ) -> Command {
     let mut cmd = Command::connect_success(txn, object_encoding);
     if let Value::Object(props) = &mut cmd.command_object {
-        props.insert("fmsVer", fms_version.to_owned());
+        props.insert(
+            "fmsVer",
+            Value::String(AmfString::copy_from_str(fms_version)),
+        );
         for (k, v) in reply.properties {
             props.insert(k, v);
         }
