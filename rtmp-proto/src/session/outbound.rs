@@ -196,11 +196,12 @@ impl Outbound {
     }
 
     fn begin(&mut self, q: Queued) -> Option<OutboundMessage> {
-        match self.encoder.begin(q.csid, &q.message) {
+        let len = q.message.payload.len();
+        match self.encoder.begin_owned(q.csid, q.message) {
             Ok(m) => Some(m),
             Err(_) => {
                 // Unreachable for our own csids and checked lengths; never stall the queue.
-                self.queued_bytes -= q.message.payload.len();
+                self.queued_bytes -= len;
                 None
             }
         }
