@@ -76,12 +76,9 @@ impl Command {
                 Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
             },
         };
-        let mut next = || values.next_value().transpose();
-        let command_object = next().map_err(amf)?.unwrap_or(Value::Null);
+        let command_object = values.next_or_null().map_err(amf)?;
         let mut arguments = Vec::new();
-        while let Some(v) = next().map_err(amf)? {
-            arguments.push(v);
-        }
+        values.rest_into(&mut arguments).map_err(amf)?;
         Ok(Command {
             name,
             transaction_id,

@@ -44,6 +44,33 @@ impl Decoder {
         Some(out)
     }
 
+    /// The next value, or null at the end of input (a command's optional command object).
+    pub(crate) fn next_or_null(&mut self) -> Result<Value, AmfError> {
+        if self.failed || self.r.remaining() == 0 {
+            return Ok(Value::Null);
+        }
+        let out = self.state.value(&mut self.r, 0);
+        self.failed = out.is_err();
+        out
+    }
+
+    /// Decodes every remaining value onto `out` (a command's arguments). Same values and
+    /// errors as iterating, without wrapping each value in `Option<Result<..>>` and
+    /// unwrapping it again: those moves of a just-built value cost more than decoding a
+    /// short one.
+    pub(crate) fn rest_into(&mut self, out: &mut Vec<Value>) -> Result<(), AmfError> {
+        while !self.failed && self.r.remaining() > 0 {
+            match self.state.value(&mut self.r, 0) {
+                Ok(v) => out.push(v),
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The next value when it is a plain string (marker 0x02), read straight into an
     /// [`AmfString`]; `None`, with nothing consumed, for anything else. Commands start with
     /// a name string and a transaction id: reading those without building a [`Value`]
