@@ -68,6 +68,13 @@ impl AmfString {
         AmfString::inline(&bytes).unwrap_or(AmfString(Repr::Shared(bytes)))
     }
 
+    /// A copy of `s`: inline when short (no allocation), else one exactly sized buffer.
+    /// Cheaper than `String::from(s).into()`, which allocates even for short strings.
+    pub(crate) fn copy_from_str(s: &str) -> Self {
+        AmfString::inline(s.as_bytes())
+            .unwrap_or_else(|| AmfString(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
+    }
+
     /// Copies checked UTF-8 `bytes` inline when they fit.
     pub(crate) fn inline(bytes: &[u8]) -> Option<Self> {
         let mut buf = [0; INLINE_CAP];
@@ -190,8 +197,7 @@ impl From<String> for AmfString {
 
 impl From<&String> for AmfString {
     fn from(s: &String) -> Self {
-        AmfString::inline(s.as_bytes())
-            .unwrap_or_else(|| AmfString(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
+        AmfString::copy_from_str(s)
     }
 }
 

@@ -157,6 +157,21 @@ impl ChunkEncoder {
         })
     }
 
+    /// [`begin`](Self::begin) for a message the caller gives up: moved in, not cloned. A
+    /// payload fresh from an encoder is a uniquely owned `Bytes`, whose first clone costs
+    /// an allocation (the shared header), so a queue that owns its messages should use this.
+    pub fn begin_owned(
+        &self,
+        csid: u32,
+        message: RawMessage,
+    ) -> Result<OutboundMessage, UsageError> {
+        check(csid, &message)?;
+        Ok(OutboundMessage {
+            progress: Progress::new(csid),
+            message,
+        })
+    }
+
     /// Produces the next chunk of `msg` as a header and a zero-copy slice of its payload,
     /// or `None` when every chunk has been produced.
     ///

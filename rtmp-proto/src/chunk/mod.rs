@@ -18,6 +18,7 @@ mod header;
 
 pub use decoder::ChunkDecoder;
 pub use encoder::{ChunkEncoder, OutboundMessage};
+pub(crate) use header::MAX_HEADER_LEN;
 pub use header::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_CSID, MAX_WIRE_MESSAGE_LEN, MIN_CSID};
 
 /// Malformed or over-limit chunk stream input. Every variant is fatal for the connection:

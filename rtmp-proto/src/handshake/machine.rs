@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::digest::{self, PLAYER_KEY, PLAYER_KEY_PUBLIC, SERVER_KEY, SERVER_KEY_PUBLIC};
+use super::digest::{self, Key};
 use super::{
     ClientConfig, HandshakeError, HandshakeMode, Negotiated, PACKET_LEN, PeerAnswer, RTMP_VERSION,
     Schema, ServerConfig, simple,
@@ -84,6 +84,9 @@ pub struct Handshake {
     ours: Bytes,
     /// The digest of our C1/S1, when we signed it.
     our_digest: Option<[u8; digest::DIGEST_LEN]>,
+    /// Classify the peer's C2/S2 (an HMAC over 1504 bytes for a digest peer). Sessions,
+    /// which never show [`Negotiated::peer_answer`], turn it off.
+    check_answer: bool,
     transmit: VecDeque<Bytes>,
 }
 
@@ -96,7 +99,7 @@ impl Handshake {
         match config.digest {
             Some(schema) => {
                 simple::write_packet(&mut c1, epoch, config.version, &mut hs.rng);
-                hs.our_digest = Some(digest::sign(&mut c1, schema, PLAYER_KEY_PUBLIC));
+                hs.our_digest = Some(digest::sign(&mut c1, schema, Key::PlayerPublic));
             }
             None => simple::write_packet(&mut c1, epoch, [0; 4], &mut hs.rng),
         }
@@ -123,8 +126,17 @@ impl Handshake {
             epoch,
             ours: Bytes::new(),
             our_digest: None,
+            check_answer: true,
             transmit: VecDeque::with_capacity(2),
         }
+    }
+
+    /// Leaves the peer's C2/S2 unclassified ([`PeerAnswer::NotChecked`]): it is read and
+    /// skipped without an HMAC. For owners that never look at
+    /// [`Negotiated::peer_answer`].
+    pub(crate) fn without_answer_check(mut self) -> Self {
+        self.check_answer = false;
+        self
     }
 
     /// Which end we are.
@@ -155,10 +167,10 @@ impl Handshake {
                     self.state = State::AwaitPacket;
                 }
                 State::AwaitPacket => {
-                    let Some(packet) = first_packet(input) else {
+                    let Some(packet) = input.first_chunk::<PACKET_LEN>() else {
                         return Ok(());
                     };
-                    self.state = self.on_peer_packet(&packet);
+                    self.state = self.on_peer_packet(packet);
                     input.advance(PACKET_LEN);
                 }
                 State::AwaitAnswer {
@@ -166,14 +178,14 @@ impl Handshake {
                     peer_version,
                     peer_epoch,
                 } => {
-                    let Some(packet) = first_packet(input) else {
+                    let Some(packet) = input.first_chunk::<PACKET_LEN>() else {
                         return Ok(());
                     };
                     self.state = State::Done(Negotiated {
                         mode: *mode,
                         peer_version: *peer_version,
                         peer_epoch: *peer_epoch,
-                        peer_answer: self.check_answer(&packet),
+                        peer_answer: self.check_answer(packet),
                     });
                     input.advance(PACKET_LEN);
                 }
@@ -214,35 +226,59 @@ impl Handshake {
         }
     }
 
-    /// Queues S0+S1+S2: digest ones when C1 carries a valid digest (schema 0 tried first),
-    /// otherwise a simple S1 (zero version, so clients look for no digest) and S2 = C1.
+    /// Queues S0+S1+S2: digest ones when C1 carries a valid digest, otherwise a simple S1
+    /// (zero version, so clients look for no digest) and S2 = C1. Schema 1 is tried first:
+    /// ffmpeg, librtmp (OBS) and Flash Player 10+ sign in it, so a digest client usually
+    /// costs one validation, not two.
     fn answer_c1(&mut self, c1: &[u8; PACKET_LEN], config: &ServerConfig) -> HandshakeMode {
         let found = config
             .digest
-            .then(|| digest::find(c1, [Schema::Zero, Schema::One], PLAYER_KEY_PUBLIC))
+            .then(|| digest::find(c1, [Schema::One, Schema::Zero], Key::PlayerPublic))
             .flatten();
-        let mut s1 = [0u8; PACKET_LEN];
-        let mut s2 = *c1;
-        let mode = match found {
+        // S1 and S2 are written in place in the segment that goes out: no packet copies.
+        let mut seg = BytesMut::zeroed(1 + 2 * PACKET_LEN);
+        let mode = match seg.split_first_mut() {
+            Some((s0, rest)) => {
+                *s0 = RTMP_VERSION;
+                let (s1, s2) = rest.split_at_mut(PACKET_LEN);
+                match (<&mut [u8; PACKET_LEN]>::try_from(s1), s2.try_into()) {
+                    (Ok(s1), Ok(s2)) => self.write_s1_s2(s1, s2, c1, found, config),
+                    _ => HandshakeMode::Simple, // unreachable: the lengths are constants
+                }
+            }
+            None => HandshakeMode::Simple, // unreachable: the segment is not empty
+        };
+        let seg = seg.freeze();
+        if self.check_answer {
+            // Kept for the echo check only: the first slice of a fresh buffer allocates.
+            self.ours = seg.slice(1..1 + PACKET_LEN);
+        }
+        self.transmit.push_back(seg);
+        mode
+    }
+
+    /// Fills S1 and S2 for [`answer_c1`](Self::answer_c1).
+    fn write_s1_s2(
+        &mut self,
+        s1: &mut [u8; PACKET_LEN],
+        s2: &mut [u8; PACKET_LEN],
+        c1: &[u8; PACKET_LEN],
+        found: Option<(Schema, [u8; digest::DIGEST_LEN])>,
+        config: &ServerConfig,
+    ) -> HandshakeMode {
+        match found {
             Some((schema, client_digest)) => {
-                simple::write_packet(&mut s1, self.epoch, config.version, &mut self.rng);
-                self.our_digest = Some(digest::sign(&mut s1, schema, SERVER_KEY_PUBLIC));
-                digest::write_answer(&mut s2, &client_digest, &SERVER_KEY, &mut self.rng);
+                simple::write_packet(s1, self.epoch, config.version, &mut self.rng);
+                self.our_digest = Some(digest::sign(s1, schema, Key::ServerPublic));
+                digest::write_answer(s2, &client_digest, Key::Server, &mut self.rng);
                 HandshakeMode::Digest(schema)
             }
             None => {
-                simple::write_packet(&mut s1, self.epoch, [0; 4], &mut self.rng);
+                simple::write_packet(s1, self.epoch, [0; 4], &mut self.rng);
+                s2.copy_from_slice(c1);
                 HandshakeMode::Simple
             }
-        };
-        let mut seg = BytesMut::with_capacity(1 + 2 * PACKET_LEN);
-        seg.put_u8(RTMP_VERSION);
-        seg.extend_from_slice(&s1);
-        seg.extend_from_slice(&s2);
-        let seg = seg.freeze();
-        self.ours = seg.slice(1..1 + PACKET_LEN);
-        self.transmit.push_back(seg);
-        mode
+        }
     }
 
     /// Queues C2: a digest answer when we signed C1 and S1's digest validates (our schema
@@ -250,11 +286,11 @@ impl Handshake {
     fn answer_s1(&mut self, s1: &[u8; PACKET_LEN], config: &ClientConfig) -> HandshakeMode {
         let found = config
             .digest
-            .and_then(|ours| digest::find(s1, [ours, ours.other()], SERVER_KEY_PUBLIC));
+            .and_then(|ours| digest::find(s1, [ours, ours.other()], Key::ServerPublic));
         let mut c2 = *s1;
         let mode = match found {
             Some((schema, server_digest)) => {
-                digest::write_answer(&mut c2, &server_digest, &PLAYER_KEY, &mut self.rng);
+                digest::write_answer(&mut c2, &server_digest, Key::Player, &mut self.rng);
                 HandshakeMode::Digest(schema)
             }
             None => HandshakeMode::Simple,
@@ -265,9 +301,12 @@ impl Handshake {
 
     /// Classifies C2 (server) or S2 (client) against our S1/C1.
     fn check_answer(&self, answer: &[u8; PACKET_LEN]) -> PeerAnswer {
-        let peer_key: &[u8] = match self.local {
-            Local::Server(_) => &PLAYER_KEY,
-            Local::Client(_) => &SERVER_KEY,
+        if !self.check_answer {
+            return PeerAnswer::NotChecked;
+        }
+        let peer_key = match self.local {
+            Local::Server(_) => Key::Player,
+            Local::Client(_) => Key::Server,
         };
         match self.our_digest {
             Some(ours) if digest::is_answer(answer, &ours, peer_key) => PeerAnswer::Digest,
@@ -286,7 +325,53 @@ fn check_version(version: u8) -> Result<(), HandshakeError> {
     }
 }
 
-/// The first 1536 bytes of `input`, when they are all there.
-fn first_packet(input: &[u8]) -> Option<[u8; PACKET_LEN]> {
-    input.get(..PACKET_LEN)?.try_into().ok()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a client and a server to completion; returns what each negotiated.
+    fn pair(client: Handshake, server: Handshake) -> (Negotiated, Negotiated) {
+        let (mut c, mut s) = (client, server);
+        let (mut to_server, mut to_client) = (BytesMut::new(), BytesMut::new());
+        while !(c.is_complete() && s.is_complete()) {
+            while let Some(seg) = c.poll_transmit() {
+                to_server.extend_from_slice(&seg);
+            }
+            s.handle_input(&mut to_server).unwrap();
+            while let Some(seg) = s.poll_transmit() {
+                to_client.extend_from_slice(&seg);
+            }
+            c.handle_input(&mut to_client).unwrap();
+        }
+        (
+            c.negotiated().unwrap().clone(),
+            s.negotiated().unwrap().clone(),
+        )
+    }
+
+    /// Skipping the answer check changes only `peer_answer`, and only on the side that
+    /// skipped it; both schemas still negotiate.
+    #[test]
+    fn without_answer_check_only_leaves_the_answer_unclassified() {
+        let mut rng = Rng::new(9);
+        for schema in [Schema::Zero, Schema::One] {
+            let cc = ClientConfig {
+                digest: Some(schema),
+                ..ClientConfig::default()
+            };
+            let sc = ServerConfig::default();
+            let client = Handshake::client(&cc, &mut rng, 0);
+            let server = Handshake::server(&sc, &mut rng, 0).without_answer_check();
+            let (c, s) = pair(client, server);
+            assert_eq!((c.mode, s.mode), (HandshakeMode::Digest(schema), c.mode));
+            assert_eq!(c.peer_answer, PeerAnswer::Digest);
+            assert_eq!(s.peer_answer, PeerAnswer::NotChecked);
+
+            let client = Handshake::client(&cc, &mut rng, 0).without_answer_check();
+            let server = Handshake::server(&sc, &mut rng, 0);
+            let (c, s) = pair(client, server);
+            assert_eq!(c.peer_answer, PeerAnswer::NotChecked);
+            assert_eq!(s.peer_answer, PeerAnswer::Digest);
+        }
+    }
 }

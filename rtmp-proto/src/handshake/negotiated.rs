@@ -43,6 +43,9 @@ pub enum PeerAnswer {
     Echo,
     /// Neither.
     Unrecognized,
+    /// Not classified: the handshake's owner asked to skip the check (the sessions do, as
+    /// they never show it; a digest answer costs an HMAC over 1504 bytes to recognise).
+    NotChecked,
 }
 
 /// The outcome of a completed handshake.

@@ -191,10 +191,19 @@ impl EnhancedCaps {
     /// object. `None` when none of the four properties is present (a legacy peer).
     /// Malformed entries are skipped, never fatal.
     pub fn from_object(obj: &Value) -> Option<Self> {
-        let list = obj.get("fourCcList");
-        let video = obj.get("videoFourCcInfoMap");
-        let audio = obj.get("audioFourCcInfoMap");
-        let caps_ex = obj.get("capsEx");
+        // One pass over the properties (a connect object has a dozen, and a legacy client
+        // none of these), keeping the first of each name like `Value::get`.
+        let (mut list, mut video, mut audio, mut caps_ex) = (None, None, None, None);
+        for (key, value) in obj.properties().unwrap_or_default() {
+            let slot = match key.as_bytes() {
+                b"fourCcList" => &mut list,
+                b"videoFourCcInfoMap" => &mut video,
+                b"audioFourCcInfoMap" => &mut audio,
+                b"capsEx" => &mut caps_ex,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
         if list.is_none() && video.is_none() && audio.is_none() && caps_ex.is_none() {
             return None;
         }

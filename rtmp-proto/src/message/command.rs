@@ -55,26 +55,30 @@ impl Command {
         let type_id = Self::type_id(encoding);
         let body = encoding.body(payload);
         let mut values = amf0::Decoder::new(&body, limits);
-        let mut next = || values.next_value().transpose();
         let amf = |error| MessageError::Amf { type_id, error };
 
-        let name = match next().map_err(amf)? {
-            Some(v) => match v.as_amf_string() {
-                Some(s) => s.clone(),
+        // The usual forms (an AMF0 string, an AMF0 number) are read without a `Value`.
+        let name = match values.next_if_string() {
+            Some(s) => s.map_err(amf)?,
+            None => match values.next_value().transpose().map_err(amf)? {
+                Some(v) => match v.as_amf_string() {
+                    Some(s) => s.clone(),
+                    None => return Err(MessageError::CommandName),
+                },
                 None => return Err(MessageError::CommandName),
             },
-            None => return Err(MessageError::CommandName),
         };
-        let transaction_id = match next().map_err(amf)? {
-            None => 0.0,
-            Some(v) if v.is_null() || v.is_undefined() => 0.0,
-            Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
+        let transaction_id = match values.next_if_number() {
+            Some(n) => n.map_err(amf)?,
+            None => match values.next_value().transpose().map_err(amf)? {
+                None => 0.0,
+                Some(v) if v.is_null() || v.is_undefined() => 0.0,
+                Some(v) => v.as_f64().ok_or(MessageError::TransactionId)?,
+            },
         };
-        let command_object = next().map_err(amf)?.unwrap_or(Value::Null);
+        let command_object = values.next_or_null().map_err(amf)?;
         let mut arguments = Vec::new();
-        while let Some(v) = next().map_err(amf)? {
-            arguments.push(v);
-        }
+        values.rest_into(&mut arguments).map_err(amf)?;
         Ok(Command {
             name,
             transaction_id,
@@ -103,9 +107,25 @@ impl Command {
         }
     }
 
-    /// The complete message.
+    /// The payload size [`encode`](Self::encode) writes (exact unless AMF3 values are in).
+    pub(crate) fn encoded_len(&self, encoding: Encoding) -> usize {
+        let prefix = usize::from(encoding == Encoding::Amf3);
+        // The name is a string value: short form up to 65535 bytes, long form above.
+        let name = match self.name.len() {
+            n if n <= 0xFFFF => 3 + n,
+            n => 5 + n,
+        };
+        let values: usize = std::iter::once(&self.command_object)
+            .chain(&self.arguments)
+            .map(amf0::encoded_len)
+            .sum();
+        prefix + name + 9 + values
+    }
+
+    /// The complete message. The payload buffer is sized up front: one allocation, and
+    /// `freeze` keeps it as is (a buffer with spare room would cost a second one).
     pub fn to_raw(&self, encoding: Encoding, timestamp: u32, stream_id: u32) -> RawMessage {
-        let mut out = BytesMut::new();
+        let mut out = BytesMut::with_capacity(self.encoded_len(encoding));
         self.encode(encoding, &mut out);
         RawMessage {
             timestamp,
@@ -129,9 +149,12 @@ impl Command {
     /// An info object `{level, code, description}`.
     pub fn status_info(level: &str, code: &str, description: &str) -> Value {
         Value::object([
-            ("level", Value::from(level.to_owned())),
-            ("code", Value::from(code.to_owned())),
-            ("description", Value::from(description.to_owned())),
+            ("level", Value::String(AmfString::copy_from_str(level))),
+            ("code", Value::String(AmfString::copy_from_str(code))),
+            (
+                "description",
+                Value::String(AmfString::copy_from_str(description)),
+            ),
         ])
     }
 
@@ -189,12 +212,15 @@ impl Command {
         let information = Value::object([
             ("level", Value::from(status::LEVEL_ERROR)),
             ("code", Value::from(status::CONNECT_REJECTED)),
-            ("description", Value::from(description.to_owned())),
+            (
+                "description",
+                Value::String(AmfString::copy_from_str(description)),
+            ),
             (
                 "ex",
                 Value::object([
                     ("code", Value::from(302.0)),
-                    ("redirect", Value::from(tc_url.to_owned())),
+                    ("redirect", Value::String(AmfString::copy_from_str(tc_url))),
                 ]),
             ),
         ]);
@@ -209,5 +235,28 @@ impl Command {
             Value::Null,
             Self::status_info(status::LEVEL_ERROR, status::CALL_FAILED, description),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `to_raw` sizes its buffer exactly for the commands a session sends, in both forms.
+    #[test]
+    fn encoded_len_matches_the_payload() {
+        let commands = [
+            Command::connect_success(1.0, 0.0),
+            Command::connect_redirect(1.0, "rtmp://example/live", "moved"),
+            Command::on_status("status", "NetStream.Publish.Start", "Start publishing"),
+            Command::result(4.0, Value::Null, Value::Number(1.0)),
+            Command::new("x".repeat(70_000), 0.0, Value::Null, vec![]),
+        ];
+        for cmd in &commands {
+            for encoding in [Encoding::Amf0, Encoding::Amf3] {
+                let raw = cmd.to_raw(encoding, 0, 0);
+                assert_eq!(cmd.encoded_len(encoding), raw.payload.len(), "{cmd:?}");
+            }
+        }
     }
 }

@@ -128,7 +128,12 @@ impl ControlMessage {
 
     /// The payload as its own buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(5);
+        // Exactly sized: `freeze` of a buffer with spare room costs a second allocation.
+        let len = match self {
+            ControlMessage::SetPeerBandwidth { .. } => 5,
+            _ => 4,
+        };
+        let mut out = BytesMut::with_capacity(len);
         self.encode(&mut out);
         out.freeze()
     }

@@ -57,9 +57,11 @@ impl DataMessage {
         amf0::encode_all(&self.values, out);
     }
 
-    /// The complete message.
+    /// The complete message, its payload buffer sized up front (one allocation).
     pub fn to_raw(&self, encoding: Encoding, timestamp: u32, stream_id: u32) -> RawMessage {
-        let mut out = BytesMut::new();
+        let prefix = usize::from(encoding == Encoding::Amf3);
+        let len = prefix + self.values.iter().map(amf0::encoded_len).sum::<usize>();
+        let mut out = BytesMut::with_capacity(len);
         self.encode(encoding, &mut out);
         RawMessage {
             timestamp,

@@ -125,7 +125,13 @@ impl UserControlEvent {
 
     /// The payload as its own buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(10);
+        // Exactly sized: `freeze` of a buffer with spare room costs a second allocation.
+        let body = match self {
+            UserControlEvent::SetBufferLength { .. } => 8,
+            UserControlEvent::Unknown { data, .. } => data.len(),
+            _ => 4,
+        };
+        let mut out = BytesMut::with_capacity(2 + body);
         self.encode(&mut out);
         out.freeze()
     }

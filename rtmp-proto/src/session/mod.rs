@@ -8,6 +8,7 @@ mod event;
 mod io;
 mod outbound;
 mod reader;
+mod reply;
 mod request;
 mod server;
 mod status;

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{ChunkEncoder, OutboundMessage};
+use crate::chunk::{ChunkEncoder, MAX_HEADER_LEN, OutboundMessage};
 use crate::message::RawMessage;
 
 /// Chunk stream ids we send on. One per kind of traffic, so a large video message on its
@@ -28,8 +28,25 @@ pub(crate) mod csid {
 /// segment instead of two; larger ones are sliced.
 const COALESCE_MAX: usize = 128;
 
+/// Small priority chunks are gathered into one segment up to about this many bytes.
+const COALESCE_SEGMENT: usize = 4096;
+
+/// How much scratch room to reserve at a time for small chunks: the whole setup exchange
+/// (control messages, `_result`s, `onStatus`) fits in one block.
+const SCRATCH_BLOCK: usize = 1024;
+
 /// The largest payload the 24-bit length field of a chunk header can carry.
 pub(crate) const MAX_PAYLOAD: usize = 0xFF_FFFF;
+
+/// What [`Outbound::step`] produced.
+enum Step {
+    /// A small chunk, appended to the scratch buffer.
+    Small,
+    /// The header of a large chunk (after any scratch bytes); its payload is next.
+    Large(Bytes),
+    /// Nothing: the lane's message was already complete.
+    Done,
+}
 
 #[derive(Debug)]
 struct Queued {
@@ -129,7 +146,10 @@ impl Outbound {
     }
 
     /// The next segment to write: a chunk header (with its payload when small), or the
-    /// payload slice that follows a header.
+    /// payload slice that follows a header. Consecutive small chunks of the priority lane
+    /// (control messages, commands) go out as one segment, up to [`COALESCE_SEGMENT`]
+    /// bytes: a setup reply burst is one or two segments instead of a dozen. Media chunks
+    /// still leave one per poll, so a queued droppable frame stays discardable.
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         if let Some(p) = self.payload_next.take() {
             return Some(p);
@@ -138,16 +158,21 @@ impl Outbound {
             self.queued_bytes -= raw.len();
             return Some(raw);
         }
-        loop {
+        while self.scratch.len() < COALESCE_SEGMENT {
             if self.priority_flight.is_none() {
                 let Some(q) = self.priority.pop_front() else {
                     break;
                 };
                 self.priority_flight = self.begin(q);
             }
-            if let Some(seg) = self.step(true) {
-                return Some(seg);
+            match self.step(true) {
+                // The header carries the small chunks gathered before it.
+                Step::Large(header) => return Some(header),
+                Step::Small | Step::Done => {}
             }
+        }
+        if !self.scratch.is_empty() {
+            return Some(self.scratch.split().freeze());
         }
         loop {
             if self.media_flight.is_none() {
@@ -156,8 +181,10 @@ impl Outbound {
                 };
                 self.media_flight = self.begin(q);
             }
-            if let Some(seg) = self.step(false) {
-                return Some(seg);
+            match self.step(false) {
+                Step::Large(header) => return Some(header),
+                Step::Small => return Some(self.scratch.split().freeze()),
+                Step::Done => {}
             }
         }
         // Everything is out: give back the header scratch so an idle connection holds no
@@ -169,40 +196,58 @@ impl Outbound {
     }
 
     fn begin(&mut self, q: Queued) -> Option<OutboundMessage> {
-        match self.encoder.begin(q.csid, &q.message) {
+        let len = q.message.payload.len();
+        match self.encoder.begin_owned(q.csid, q.message) {
             Ok(m) => Some(m),
             Err(_) => {
                 // Unreachable for our own csids and checked lengths; never stall the queue.
-                self.queued_bytes -= q.message.payload.len();
+                self.queued_bytes -= len;
                 None
             }
         }
     }
 
     /// Emits one chunk of a lane's in-flight message; clears the lane when it is done.
-    fn step(&mut self, priority: bool) -> Option<Bytes> {
+    /// A small chunk is appended to the scratch buffer (the caller splits it off); a large
+    /// one returns its header, preceded by whatever the scratch buffer held, and leaves its
+    /// payload slice for the next poll.
+    fn step(&mut self, priority: bool) -> Step {
         let flight = if priority {
             &mut self.priority_flight
         } else {
             &mut self.media_flight
         };
-        let msg = flight.as_mut()?;
+        let Some(msg) = flight.as_mut() else {
+            return Step::Done;
+        };
+        let chunk_len = msg
+            .remaining_payload()
+            .min(self.encoder.chunk_size() as usize);
+        if chunk_len <= COALESCE_MAX {
+            // Header and payload copied straight into the scratch buffer, which is
+            // reserved in blocks so small chunks cost a short copy and no allocation.
+            if self.scratch.capacity() - self.scratch.len() < MAX_HEADER_LEN + COALESCE_MAX {
+                self.scratch.reserve(SCRATCH_BLOCK);
+            }
+            if !self.encoder.next_chunk_into(msg, &mut self.scratch) {
+                *flight = None;
+                return Step::Done;
+            }
+            if msg.is_finished() {
+                *flight = None;
+            }
+            self.queued_bytes -= chunk_len;
+            return Step::Small;
+        }
         let Some((header, payload)) = self.encoder.next_chunk(msg, &mut self.scratch) else {
             *flight = None;
-            return None;
+            return Step::Done;
         };
         if msg.is_finished() {
             *flight = None;
         }
         self.queued_bytes -= payload.len();
-        if payload.len() <= COALESCE_MAX {
-            // One segment instead of two; the scratch buffer keeps its capacity, so small
-            // chunks cost a short copy and no allocation.
-            self.scratch.extend_from_slice(&header);
-            self.scratch.extend_from_slice(&payload);
-            return Some(self.scratch.split().freeze());
-        }
         self.payload_next = Some(payload);
-        Some(header)
+        Step::Large(header)
     }
 }

@@ -13,6 +13,7 @@ use super::event::{
 };
 use super::outbound::{Outbound, csid};
 use super::reader::{HandshakeStep, Reader};
+use super::reply::{self, Arg, LEVEL_ERROR, LEVEL_STATUS};
 use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
@@ -106,7 +107,9 @@ impl ServerSession {
     /// A session for a freshly accepted connection.
     pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
         let mut rng = Rng::new(config.rng_seed);
-        let handshake = Handshake::server(&config.handshake, &mut rng, 0);
+        // The session never shows how the client answered S1: skip classifying C2 (for a
+        // digest client, an HMAC over 1504 bytes on every connection).
+        let handshake = Handshake::server(&config.handshake, &mut rng, 0).without_answer_check();
         ServerSession {
             phase: Phase::Handshake,
             reader: Reader::new(handshake, &config.limits),
@@ -319,7 +322,7 @@ impl ServerSession {
                 Ok(())
             }
             (_, "releaseStream") => {
-                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
                 Ok(())
             }
             (_, "FCPublish") => {
@@ -329,8 +332,17 @@ impl ServerSession {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
-                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
-                self.send_command(stream, status::fc_publish(&name));
+                self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
+                self.send_reply(
+                    stream,
+                    "onFCPublish",
+                    0.0,
+                    Arg::Info {
+                        level: LEVEL_STATUS,
+                        code: "NetStream.Publish.Start",
+                        description: &name,
+                    },
+                );
                 Ok(())
             }
             (_, "FCUnpublish") => {
@@ -340,8 +352,17 @@ impl ServerSession {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
-                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
-                self.send_command(stream, status::fc_unpublish(&name));
+                self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
+                self.send_reply(
+                    stream,
+                    "onFCUnpublish",
+                    0.0,
+                    Arg::Info {
+                        level: LEVEL_STATUS,
+                        code: "NetStream.Unpublish.Success",
+                        description: &name,
+                    },
+                );
                 // FCUnpublish names a stream, not a stream id: stop whatever publishes it.
                 let publishing: Vec<u32> = self
                     .streams
@@ -355,15 +376,15 @@ impl ServerSession {
                 Ok(())
             }
             (_, "FCSubscribe") => {
-                self.reply_result(txn, Value::Null, vec![Value::Undefined]);
+                self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
                 Ok(())
             }
             (_, "getStreamLength") => {
-                self.reply_result(txn, Value::Null, vec![Value::Number(0.0)]);
+                self.send_reply(StreamId(0), "_result", txn, Arg::Number(0.0));
                 Ok(())
             }
             (_, "_checkbw") => {
-                self.reply_result(txn, Value::Null, vec![]);
+                self.send_reply(StreamId(0), "_result", txn, Arg::None);
                 Ok(())
             }
             (_, "publish") => self.on_publish(now, stream, cmd),
@@ -375,9 +396,11 @@ impl ServerSession {
             (_, "seek") => {
                 let position = cmd.arguments.first().and_then(Value::as_f64).unwrap_or(0.0);
                 self.send_command(stream, status::seek_notify(position));
-                self.send_command(
+                self.send_status(
                     stream,
-                    status::on_status("NetStream.Play.Start", "Started playing."),
+                    LEVEL_STATUS,
+                    "NetStream.Play.Start",
+                    "Started playing.",
                 );
                 self.events
                     .push_back(ServerEvent::Seek { stream, position });
@@ -471,7 +494,7 @@ impl ServerSession {
         let id = self.next_stream;
         self.next_stream = self.next_stream.wrapping_add(1);
         self.streams.insert(id, StreamRole::Idle);
-        self.reply_result(txn, Value::Null, vec![Value::Number(id as f64)]);
+        self.send_reply(StreamId(0), "_result", txn, Arg::Number(id as f64));
         self.events.push_back(ServerEvent::StreamCreated {
             stream: StreamId(id),
         });
@@ -484,9 +507,11 @@ impl ServerSession {
         cmd: Command,
     ) -> Result<(), ProtocolError> {
         if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
-            self.send_command(
+            self.send_status(
                 stream,
-                status::on_status_error("NetStream.Publish.BadConnection", "stream is not idle"),
+                LEVEL_ERROR,
+                "NetStream.Publish.BadConnection",
+                "stream is not idle",
             );
             return Ok(());
         }
@@ -518,9 +543,11 @@ impl ServerSession {
         cmd: Command,
     ) -> Result<(), ProtocolError> {
         if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
-            self.send_command(
+            self.send_status(
                 stream,
-                status::on_status_error("NetStream.Play.Failed", "stream is busy"),
+                LEVEL_ERROR,
+                "NetStream.Play.Failed",
+                "stream is busy",
             );
             return Ok(());
         }
@@ -561,18 +588,17 @@ impl ServerSession {
         };
         *p = paused;
         if paused {
-            self.send_command(
-                stream,
-                status::on_status("NetStream.Pause.Notify", "Paused."),
-            );
+            self.send_status(stream, LEVEL_STATUS, "NetStream.Pause.Notify", "Paused.");
             self.out
                 .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
         } else {
             self.out
                 .push_priority(csid::CONTROL, wire::stream_begin(stream.0));
-            self.send_command(
+            self.send_status(
                 stream,
-                status::on_status("NetStream.Unpause.Notify", "Unpaused."),
+                LEVEL_STATUS,
+                "NetStream.Unpause.Notify",
+                "Unpaused.",
             );
         }
         self.events.push_back(ServerEvent::Paused {
@@ -658,6 +684,22 @@ impl ServerSession {
 
     fn reply_result(&mut self, txn: f64, object: Value, args: Vec<Value>) {
         self.send_command(StreamId(0), Command::new("_result", txn, object, args));
+    }
+
+    /// A fixed-shape command, encoded without building a [`Command`] (see [`reply`]).
+    fn send_reply(&mut self, stream: StreamId, name: &str, txn: f64, arg: Arg<'_>) {
+        let raw = reply::command(name, txn, arg, self.encoding, stream.0);
+        self.out.push_priority(csid::COMMAND, raw);
+    }
+
+    /// `onStatus(0, null, {level, code, description})` on `stream`.
+    fn send_status(&mut self, stream: StreamId, level: &str, code: &str, description: &str) {
+        let info = Arg::Info {
+            level,
+            code,
+            description,
+        };
+        self.send_reply(stream, "onStatus", 0.0, info);
     }
 
     fn send_command(&mut self, stream: StreamId, cmd: Command) {
@@ -759,9 +801,11 @@ impl ServerSession {
             self.streams.insert(p.stream.0, StreamRole::Publishing);
             self.out
                 .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
-            self.send_command(
+            self.send_status(
                 p.stream,
-                status::on_status("NetStream.Publish.Start", "Start publishing"),
+                LEVEL_STATUS,
+                "NetStream.Publish.Start",
+                "Start publishing",
             );
         }
         self.unblock(self.last_now);
@@ -783,14 +827,13 @@ impl ServerSession {
             let s = p.stream;
             self.out
                 .push_priority(csid::CONTROL, wire::stream_begin(s.0));
-            self.send_command(
+            self.send_status(
                 s,
-                status::on_status("NetStream.Play.Reset", "Playing and resetting."),
+                LEVEL_STATUS,
+                "NetStream.Play.Reset",
+                "Playing and resetting.",
             );
-            self.send_command(
-                s,
-                status::on_status("NetStream.Play.Start", "Started playing."),
-            );
+            self.send_status(s, LEVEL_STATUS, "NetStream.Play.Start", "Started playing.");
             self.out.push_priority(csid::DATA, wire::sample_access(s.0));
         }
         self.unblock(self.last_now);
@@ -816,12 +859,12 @@ impl ServerSession {
             }
             RequestId::Publish(_) => {
                 let code = why.code.as_deref().unwrap_or("NetStream.Publish.BadName");
-                self.send_command(p.stream, status::on_status_error(code, &why.description));
+                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PublishPending);
             }
             RequestId::Play(_) => {
                 let code = why.code.as_deref().unwrap_or("NetStream.Play.Failed");
-                self.send_command(p.stream, status::on_status_error(code, &why.description));
+                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PlayPending);
             }
             RequestId::Call(_) => {
@@ -963,8 +1006,12 @@ impl ServerSession {
             ("NetStream.Play.UnpublishNotify", "Stream unpublished."),
             ("NetStream.Play.Stop", "Stopped playing."),
         ] {
-            let cmd = status::on_status(code, description);
-            let raw = wire::encode_command(&cmd, self.encoding, stream.0);
+            let info = Arg::Info {
+                level: LEVEL_STATUS,
+                code,
+                description,
+            };
+            let raw = reply::command("onStatus", 0.0, info, self.encoding, stream.0);
             self.out.push_media(csid::COMMAND, raw, false);
         }
         Ok(())

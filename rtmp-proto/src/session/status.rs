@@ -1,21 +1,14 @@
 //! Session-specific replies built on [`Command`]'s status helpers (RTMP-NOTES 14-19).
 
+use super::reply::{LEVEL_ERROR, LEVEL_STATUS};
 use super::request::Rejection;
 use super::server::ConnectReply;
-use crate::amf::Value;
+use crate::amf::{AmfString, Value};
 use crate::message::Command;
-
-const LEVEL_STATUS: &str = "status";
-const LEVEL_ERROR: &str = "error";
 
 /// `onStatus` level status.
 pub(crate) fn on_status(code: &str, description: &str) -> Command {
     Command::on_status(LEVEL_STATUS, code, description)
-}
-
-/// `onStatus` level error.
-pub(crate) fn on_status_error(code: &str, description: &str) -> Command {
-    Command::on_status(LEVEL_ERROR, code, description)
 }
 
 /// `_error` answering a call, with the given code.
@@ -24,34 +17,6 @@ pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
         txn,
         Value::Null,
         Command::status_info(LEVEL_ERROR, code, description),
-    )
-}
-
-/// `onFCPublish`, sent after FCPublish (FMLE and some OBS versions wait for it).
-pub(crate) fn fc_publish(name: &str) -> Command {
-    Command::new(
-        "onFCPublish",
-        0.0,
-        Value::Null,
-        vec![Command::status_info(
-            LEVEL_STATUS,
-            "NetStream.Publish.Start",
-            name,
-        )],
-    )
-}
-
-/// `onFCUnpublish`.
-pub(crate) fn fc_unpublish(name: &str) -> Command {
-    Command::new(
-        "onFCUnpublish",
-        0.0,
-        Value::Null,
-        vec![Command::status_info(
-            LEVEL_STATUS,
-            "NetStream.Unpublish.Success",
-            name,
-        )],
     )
 }
 
@@ -69,7 +34,10 @@ pub(crate) fn connect_result(
 ) -> Command {
     let mut cmd = Command::connect_success(txn, object_encoding);
     if let Value::Object(props) = &mut cmd.command_object {
-        props.insert("fmsVer", fms_version.to_owned());
+        props.insert(
+            "fmsVer",
+            Value::String(AmfString::copy_from_str(fms_version)),
+        );
         for (k, v) in reply.properties {
             props.insert(k, v);
         }

@@ -7,7 +7,9 @@
 use super::marker;
 use crate::amf::amf3;
 use crate::amf::reader::Reader;
-use crate::amf::{AmfError, Budget, DecodeLimits, Object, Properties, Value, check_depth};
+use crate::amf::{
+    AmfError, AmfString, Budget, DecodeLimits, Object, Properties, Value, check_depth,
+};
 
 /// Tables and budget of one AMF0 message (including the AMF3 values it switches into).
 #[derive(Debug)]
@@ -64,6 +66,21 @@ impl State {
         let out = self.value(&mut at, depth);
         self.amf3.end_replay();
         out
+    }
+
+    /// A string value (marker 0x02, not yet consumed), as [`value`](Self::value) reads it.
+    pub(crate) fn short_string(&mut self, r: &mut Reader) -> Result<AmfString, AmfError> {
+        r.u8()?;
+        self.budget.charge(1)?;
+        let len = r.u16()?;
+        r.string(u64::from(len))
+    }
+
+    /// A number value (marker 0x00, not yet consumed), as [`value`](Self::value) reads it.
+    pub(crate) fn number(&mut self, r: &mut Reader) -> Result<f64, AmfError> {
+        r.u8()?;
+        self.budget.charge(1)?;
+        r.f64()
     }
 
     /// Decodes one AMF0 value at nesting `depth`.

@@ -51,6 +51,45 @@ fn write_count(out: &mut BytesMut, len: usize) {
     out.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
 }
 
+/// How many bytes [`Encoder::encode`] writes for `value`: exact for AMF0 values, a guess
+/// for what goes behind the AMF3 switch marker (AMF3 references make that size depend on
+/// what was written before). Sizes an output buffer up front, so encoding a command costs
+/// one allocation instead of one per doubling of the buffer.
+pub(crate) fn encoded_len(value: &Value) -> usize {
+    match value {
+        Value::Number(_) => 9,
+        Value::Boolean(_) => 2,
+        Value::String(s) if s.len() <= 0xFFFF => 3 + s.len(),
+        Value::String(s) | Value::XmlDocument(s) => 5 + long_len(s),
+        Value::Object(o) => {
+            let head = o.class_name.as_ref().map_or(1, |c| 3 + short_len(c));
+            head + properties_len(&o.properties)
+        }
+        Value::Null | Value::Undefined | Value::Unsupported => 1,
+        Value::EcmaArray(props) => 5 + properties_len(props),
+        Value::StrictArray(items) => 5 + items.iter().map(encoded_len).sum::<usize>(),
+        Value::Date { .. } => 11,
+        // The switch marker and a small AMF3 value; a bigger one grows the buffer.
+        _ => 16,
+    }
+}
+
+fn short_len(s: &AmfString) -> usize {
+    s.len().min(0xFFFF)
+}
+
+fn long_len(s: &AmfString) -> usize {
+    s.len().min(u32::MAX as usize)
+}
+
+fn properties_len(props: &[(AmfString, Value)]) -> usize {
+    let fields: usize = props
+        .iter()
+        .map(|(k, v)| 2 + short_len(k) + encoded_len(v))
+        .sum();
+    fields + 3
+}
+
 impl Encoder {
     /// An encoder with empty AMF3 reference tables.
     pub fn new() -> Self {
@@ -126,5 +165,43 @@ impl Encoder {
             self.encode(v, out);
         }
         out.put_slice(&[0, 0, marker::OBJECT_END]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `encoded_len` is what `encode` writes, for every AMF0 kind (nested, typed, long).
+    #[test]
+    fn encoded_len_is_exact_for_amf0_values() {
+        let mut typed = crate::amf::Object::with_properties(vec![("a".into(), Value::Null)]);
+        typed.class_name = Some("com.example.T".into());
+        let values = [
+            Value::Number(1.5),
+            Value::Boolean(true),
+            Value::from("short"),
+            Value::from("x".repeat(70_000)),
+            Value::Null,
+            Value::Undefined,
+            Value::Unsupported,
+            Value::Date {
+                millis: 1.0,
+                timezone: -60,
+            },
+            Value::XmlDocument("<a/>".into()),
+            Value::object([
+                ("app", Value::from("live")),
+                ("inner", Value::object([("n", Value::from(2.0))])),
+            ]),
+            Value::Object(Box::new(typed)),
+            Value::EcmaArray(vec![("duration".into(), Value::from(0.0))]),
+            Value::StrictArray(vec![Value::Null, Value::from("s"), Value::from(3.0)]),
+        ];
+        for v in &values {
+            let mut out = BytesMut::new();
+            Encoder::new().encode(v, &mut out);
+            assert_eq!(encoded_len(v), out.len(), "{v:?}");
+        }
     }
 }

@@ -10,9 +10,10 @@ pub(crate) mod marker;
 use bytes::{Bytes, BytesMut};
 
 pub use encode::Encoder;
+pub(crate) use encode::encoded_len;
 
 use super::reader::Reader;
-use super::{AmfError, DecodeLimits, Value};
+use super::{AmfError, AmfString, DecodeLimits, Value};
 
 /// Decodes the AMF0 values of one message, one at a time (a command name, a transaction
 /// id, then arguments).
@@ -39,6 +40,57 @@ impl Decoder {
             return None;
         }
         let out = self.state.value(&mut self.r, 0);
+        self.failed = out.is_err();
+        Some(out)
+    }
+
+    /// The next value, or null at the end of input (a command's optional command object).
+    pub(crate) fn next_or_null(&mut self) -> Result<Value, AmfError> {
+        if self.failed || self.r.remaining() == 0 {
+            return Ok(Value::Null);
+        }
+        let out = self.state.value(&mut self.r, 0);
+        self.failed = out.is_err();
+        out
+    }
+
+    /// Decodes every remaining value onto `out` (a command's arguments). Same values and
+    /// errors as iterating, without wrapping each value in `Option<Result<..>>` and
+    /// unwrapping it again: those moves of a just-built value cost more than decoding a
+    /// short one.
+    pub(crate) fn rest_into(&mut self, out: &mut Vec<Value>) -> Result<(), AmfError> {
+        while !self.failed && self.r.remaining() > 0 {
+            match self.state.value(&mut self.r, 0) {
+                Ok(v) => out.push(v),
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next value when it is a plain string (marker 0x02), read straight into an
+    /// [`AmfString`]; `None`, with nothing consumed, for anything else. Commands start with
+    /// a name string and a transaction id: reading those without building a [`Value`]
+    /// (and moving it through `Option<Result<..>>`) is a good part of decoding a short
+    /// command. Same checks and budget as [`next_value`](Self::next_value).
+    pub(crate) fn next_if_string(&mut self) -> Option<Result<AmfString, AmfError>> {
+        if self.failed || self.r.peek_u8() != Some(marker::STRING) {
+            return None;
+        }
+        let out = self.state.short_string(&mut self.r);
+        self.failed = out.is_err();
+        Some(out)
+    }
+
+    /// Like [`next_if_string`](Self::next_if_string), for a number (marker 0x00).
+    pub(crate) fn next_if_number(&mut self) -> Option<Result<f64, AmfError>> {
+        if self.failed || self.r.peek_u8() != Some(marker::NUMBER) {
+            return None;
+        }
+        let out = self.state.number(&mut self.r);
         self.failed = out.is_err();
         Some(out)
     }
