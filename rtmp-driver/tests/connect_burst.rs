@@ -62,5 +62,6 @@ fn the_connect_answer_is_one_vectored_write() {
     let n = batch.io_slices(&mut iov);
     let covered: usize = iov[..n].iter().map(|s| s.len()).sum();
     assert_eq!(covered, batch.len(), "one write covers the whole answer");
-    assert!(n >= 4, "at least one segment per message ({n})");
+    // The session gathers small control and command chunks into few segments.
+    assert!(n <= 5, "{n} segments for four small messages");
 }
