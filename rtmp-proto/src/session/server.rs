@@ -7,6 +7,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::config::ServerConfig;
+use super::connect_result;
 use super::event::{
     CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
     ServerEvent,
@@ -751,13 +752,15 @@ impl ServerSession {
             props.append(&mut reply.properties);
             reply.properties = props;
         }
-        let result = status::connect_result(
+        let result = connect_result::encode(
             p.transaction_id,
             &c.fms_version,
             self.object_encoding,
-            reply,
+            &reply.properties,
+            &reply.information,
+            self.encoding,
         );
-        self.send_command(StreamId(0), result);
+        self.out.push_priority(csid::COMMAND, result);
         self.phase = Phase::Connected;
         self.unblock(self.last_now);
         Ok(())
