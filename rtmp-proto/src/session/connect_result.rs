@@ -64,6 +64,15 @@ impl<'a> Fields<'a> {
     /// last value. Repeats are rare and lists short, so the scans cost nothing in practice.
     fn write(&self, out: &mut Vec<u8>, enc: &mut Amf0Values) {
         out.push(marker::OBJECT);
+        if self.extra.is_empty() {
+            // The usual reply: our own keys are distinct, nothing to merge.
+            for &(k, field) in self.fixed {
+                reply::key(out, k);
+                write_field(out, enc, field);
+            }
+            reply::object_end(out);
+            return;
+        }
         for i in 0..self.len() {
             let Some(k) = self.key(i) else { continue };
             if (0..i).any(|j| self.key(j) == Some(k)) {
@@ -75,13 +84,17 @@ impl<'a> Fields<'a> {
                 .and_then(|j| self.get(j));
             let Some((_, field)) = last else { continue };
             reply::key(out, k);
-            match field {
-                Field::Str(s) => reply::string(out, s),
-                Field::Number(n) => reply::number(out, n),
-                Field::Value(v) => enc.write(v, out),
-            }
+            write_field(out, enc, field);
         }
         reply::object_end(out);
+    }
+}
+
+fn write_field(out: &mut Vec<u8>, enc: &mut Amf0Values, field: Field<'_>) {
+    match field {
+        Field::Str(s) => reply::string(out, s),
+        Field::Number(n) => reply::number(out, n),
+        Field::Value(v) => enc.write(v, out),
     }
 }
 
