@@ -205,7 +205,8 @@ mod tests {
         let long = "x".repeat(70_000);
         let long_value = Value::String(AmfString::copy_from_str(&long));
         let nested = Value::object([("a", Value::from(1.0)), ("b", Value::from("c"))]);
-        let cases: Vec<(Vec<(String, Value)>, Vec<(String, Value)>)> = vec![
+        type Pairs = Vec<(String, Value)>;
+        let cases: Vec<(Pairs, Pairs)> = vec![
             (vec![], vec![]),
             (
                 // New keys, an override of a fixed key, a repeat (the last wins, in place).
