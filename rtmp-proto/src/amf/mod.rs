@@ -42,8 +42,14 @@ pub use string::AmfString;
 pub use value::{Array, Dictionary, Object, ObjectVector, Properties, Value, Vector};
 
 /// Malformed or over-limit AMF input.
+///
+/// A word-sized tag (`repr(u64)`), like [`Value`]'s: the decoders return
+/// `Result<_, AmfError>` for every value, and with a byte tag the `u8` payloads sat at
+/// byte 1, so moving such a result copied unaligned ranges that stalled on store
+/// forwarding even when it held a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[repr(u64)]
 pub enum AmfError {
     #[error("unexpected end of AMF input")]
     Eof,

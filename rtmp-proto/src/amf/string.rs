@@ -13,8 +13,31 @@ const INLINE_CAP: usize = 23;
 
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Inline(Inline),
     Shared(Bytes),
+}
+
+/// The inline form: up to [`INLINE_CAP`] bytes, then how many are used (the last byte).
+///
+/// Aligned to 8 so it sits on word boundaries inside [`crate::amf::Value`] and moves as
+/// three words. Byte-aligned, rustc packed it right after `Value`'s tag, and every move of
+/// a decoded string value became overlapping unaligned copies that stalled on store
+/// forwarding: a visible share of decoding a `connect`. For the same reason the decoder
+/// builds it as three whole words (see [`AmfString::inline_window`]).
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Inline {
+    bytes: [u8; INLINE_CAP + 1],
+}
+
+impl Inline {
+    fn len(&self) -> usize {
+        usize::from(self.bytes[INLINE_CAP])
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len()).unwrap_or_default()
+    }
 }
 
 /// A UTF-8 string: a slice of the message payload, or inline when short.
@@ -34,10 +57,9 @@ pub struct AmfString(Repr);
 
 impl AmfString {
     /// The empty string.
-    pub const EMPTY: AmfString = AmfString(Repr::Inline {
-        len: 0,
-        buf: [0; INLINE_CAP],
-    });
+    pub const EMPTY: AmfString = AmfString(Repr::Inline(Inline {
+        bytes: [0; INLINE_CAP + 1],
+    }));
 
     /// A string from a `'static` literal, usable in `const` context (never copied).
     pub const fn from_static(s: &'static str) -> Self {
@@ -77,31 +99,37 @@ impl AmfString {
 
     /// Copies checked UTF-8 `bytes` inline when they fit.
     pub(crate) fn inline(bytes: &[u8]) -> Option<Self> {
-        let mut buf = [0; INLINE_CAP];
-        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(AmfString(Repr::Inline {
-            len: bytes.len() as u8,
-            buf,
-        }))
+        if bytes.len() > INLINE_CAP {
+            return None;
+        }
+        let mut inline = [0; INLINE_CAP + 1];
+        inline.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        inline[INLINE_CAP] = bytes.len() as u8;
+        Some(AmfString(Repr::Inline(Inline { bytes: inline })))
     }
 
-    /// The first `len` bytes of `window` (checked UTF-8) inline, when `len` fits. Copies a
-    /// whole fixed-size window when there is one (cheaper than a variable-length copy);
-    /// bytes past `len` are never read.
+    /// The first `len` bytes of `window` (checked UTF-8) inline, when `len` fits. With a
+    /// whole word-sized window it is three 8-byte loads and stores, the count merged into
+    /// the last word (no byte store for a later word load to stall on); bytes past `len`
+    /// are never read.
     pub(crate) fn inline_window(len: usize, window: Option<&[u8]>) -> Option<Self> {
         if len > INLINE_CAP {
             return None;
         }
         let window = window?;
-        let mut buf = [0; INLINE_CAP];
-        match window.get(..INLINE_CAP) {
-            Some(fixed) => buf.copy_from_slice(fixed),
-            None => buf.get_mut(..len)?.copy_from_slice(window.get(..len)?),
-        }
-        Some(AmfString(Repr::Inline {
-            len: len as u8,
-            buf,
-        }))
+        let Some(words) = window.first_chunk::<{ INLINE_CAP + 1 }>() else {
+            return AmfString::inline(window.get(..len)?);
+        };
+        let (a, rest) = words.split_first_chunk::<8>()?;
+        let (b, c) = rest.split_first_chunk::<8>()?;
+        let c: &[u8; 8] = c.try_into().ok()?;
+        // The count replaces the window's 24th byte (little-endian: the top byte).
+        let last = (u64::from_le_bytes(*c) & !(0xFF << 56)) | ((len as u64) << 56);
+        let mut bytes = [0; INLINE_CAP + 1];
+        bytes[..8].copy_from_slice(a);
+        bytes[8..16].copy_from_slice(b);
+        bytes[16..].copy_from_slice(&last.to_le_bytes());
+        Some(AmfString(Repr::Inline(Inline { bytes })))
     }
 
     /// The string.
@@ -113,7 +141,7 @@ impl AmfString {
     /// The UTF-8 bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Inline(inline) => inline.as_bytes(),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -121,7 +149,7 @@ impl AmfString {
     /// The bytes as [`Bytes`] (short strings are copied out of the inline buffer).
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
-            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
+            Repr::Inline(_) => Bytes::copy_from_slice(self.as_bytes()),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -270,11 +298,23 @@ mod tests {
         let shared = AmfString::from_utf8(long.clone()).unwrap();
         assert_eq!(shared.into_bytes().as_ptr(), long.as_ptr());
         let short = AmfString::from(String::from("live"));
-        assert!(matches!(short.0, Repr::Inline { len: 4, .. }));
+        assert!(matches!(short.0, Repr::Inline(i) if i.len() == 4));
         assert_eq!(short, AmfString::from_static("live"));
         let exactly = "x".repeat(INLINE_CAP);
-        assert!(matches!(AmfString::from(&exactly).0, Repr::Inline { .. }));
+        assert!(matches!(AmfString::from(&exactly).0, Repr::Inline(_)));
         assert!(matches!(AmfString::from(exactly + "y").0, Repr::Shared(_)));
+        // Every length from a word-sized window and from one cut at the string's end.
+        let text = "abcdefghijklmnopqrstuvwxyz0123";
+        for len in 0..=INLINE_CAP {
+            let from_wide = AmfString::inline_window(len, Some(text.as_bytes())).unwrap();
+            let from_exact = AmfString::inline_window(len, Some(&text.as_bytes()[..len])).unwrap();
+            assert_eq!(
+                (from_wide.as_str(), from_exact.as_str()),
+                (&text[..len], &text[..len])
+            );
+            assert_eq!(from_wide, from_exact);
+        }
+        assert!(AmfString::inline_window(INLINE_CAP + 1, Some(text.as_bytes())).is_none());
         // A window shorter than the inline buffer (end of input) still works.
         let s = AmfString::inline_window(2, Some(b"ok")).unwrap();
         assert_eq!(s, "ok");

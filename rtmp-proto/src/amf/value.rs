@@ -22,8 +22,15 @@ pub type Properties = Vec<(AmfString, Value)>;
 ///
 /// Equality compares doubles by their bits, so `NaN == NaN` (same encoding) and
 /// `0.0 != -0.0`: two values are equal exactly when they encode the same.
+///
+/// The tag takes a whole word (`repr(u64)`), so every payload starts on a word boundary.
+/// With a byte tag rustc packed the small payloads (a bool, an i32) right after it, and
+/// moving a `Value` whose variant it does not know (out of a `Result`, into a vector)
+/// copied bytes 1..40 with unaligned loads that each spanned two of the stores that
+/// built the value: a store-forwarding stall per decoded value.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[repr(u64)]
 pub enum Value {
     /// AMF0 number, AMF3 double.
     Number(f64),
@@ -446,6 +453,11 @@ mod tests {
     fn value_stays_small() {
         // Properties vectors hold (AmfString, Value) pairs; keep Value at 40 bytes.
         assert!(std::mem::size_of::<Value>() <= 40);
+        // The word tag's unused values still serve as the niche of `Option` and `Result`.
+        assert_eq!(
+            std::mem::size_of::<Option<Value>>(),
+            std::mem::size_of::<Value>()
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::header::{
     self, BasicHeader, DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP, FMT_CONTINUE, FMT_FULL,
     FMT_NO_STREAM, MAX_CHUNK_SIZE,
 };
+use super::slots::Slots;
 use crate::config::Limits;
 use crate::message::{MessageType, RawMessage};
 
@@ -33,7 +34,7 @@ pub struct ChunkDecoder {
     partial_bytes: usize,
     /// For the one-byte csids (2..=63): index + 1 into `streams`, 0 when not open. Lets the
     /// fast path find a stream without scanning.
-    small: [u8; 64],
+    small: Slots,
 }
 
 /// What the decoder remembers about one chunk stream: the last header, for the compressed
@@ -88,7 +89,7 @@ impl ChunkDecoder {
             max_partial_bytes: limits.max_partial_bytes,
             streams: Vec::new(),
             partial_bytes: 0,
-            small: [0; 64],
+            small: Slots::default(),
         }
     }
 
@@ -145,7 +146,7 @@ impl ChunkDecoder {
         if first >> 6 != FMT_CONTINUE {
             return None;
         }
-        let slot = *self.small.get(usize::from(first & 0x3F))?;
+        let slot = self.small.get(usize::from(first & 0x3F))?;
         let stream = self.streams.get_mut(usize::from(slot).checked_sub(1)?)?;
         if stream.extended.is_some() {
             return None;
@@ -347,11 +348,8 @@ impl ChunkDecoder {
                 });
                 let index = self.streams.len() - 1;
                 // At most `max_chunk_streams` entries; past 255 the fast path just skips them.
-                if let (Some(slot), Ok(v)) = (
-                    self.small.get_mut(plan.csid as usize),
-                    u8::try_from(index + 1),
-                ) {
-                    *slot = v;
+                if let Ok(v) = u8::try_from(index + 1) {
+                    self.small.set(plan.csid as usize, v);
                 }
                 index
             }

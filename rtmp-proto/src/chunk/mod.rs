@@ -15,6 +15,7 @@
 mod decoder;
 mod encoder;
 mod header;
+mod slots;
 
 pub use decoder::ChunkDecoder;
 pub use encoder::{ChunkEncoder, OutboundMessage};

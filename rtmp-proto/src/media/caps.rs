@@ -310,12 +310,17 @@ impl EnhancedPolicy {
     /// Decides what a server with capabilities `ours` answers to a client that sent
     /// `connect_object`.
     pub fn negotiate(self, ours: &EnhancedCaps, connect_object: &Value) -> Negotiation {
-        let theirs = EnhancedCaps::from_object(connect_object);
+        self.negotiate_caps(ours, EnhancedCaps::from_object(connect_object).as_ref())
+    }
+
+    /// [`negotiate`](Self::negotiate) with the client's capabilities already parsed
+    /// (`None`: a legacy client), for a server that keeps them anyway.
+    pub fn negotiate_caps(self, ours: &EnhancedCaps, theirs: Option<&EnhancedCaps>) -> Negotiation {
         match (self, theirs) {
             (EnhancedPolicy::LegacyOnly, _) => Negotiation::Legacy,
             (EnhancedPolicy::Auto, None) => Negotiation::Legacy,
             (EnhancedPolicy::EnhancedOnly, None) => Negotiation::Refuse,
-            (_, Some(client)) => Negotiation::Enhanced(ours.intersect(&client)),
+            (_, Some(client)) => Negotiation::Enhanced(ours.intersect(client)),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod client;
 mod config;
+mod connect_result;
 mod event;
 mod io;
 mod outbound;

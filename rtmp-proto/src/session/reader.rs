@@ -24,7 +24,10 @@ pub(crate) enum HandshakeStep {
 #[derive(Debug)]
 pub(crate) struct Reader {
     /// Dropped once complete: it holds our C1/S1, which an idle connection need not keep.
-    handshake: Option<Handshake>,
+    /// Boxed: it holds byte arrays (digests, version fields) that LLVM moves a byte at a
+    /// time, and the session around it is moved whole (out of `new`, into a task) while
+    /// the handshake is only needed for the first two reads.
+    handshake: Option<Box<Handshake>>,
     decoder: ChunkDecoder,
     /// Every byte received, against the peer's Window Acknowledgement Size.
     pub(crate) acks: AckCounter,
@@ -35,7 +38,7 @@ pub(crate) struct Reader {
 impl Reader {
     pub(crate) fn new(handshake: Handshake, limits: &Limits) -> Self {
         Reader {
-            handshake: Some(handshake),
+            handshake: Some(Box::new(handshake)),
             decoder: ChunkDecoder::new(limits),
             acks: AckCounter::new(),
             slice_buf: BytesMut::new(),

@@ -5,8 +5,10 @@
 //! boxed object, a walk to size them and one to encode; here they are a few stores into
 //! one exactly sized buffer. The tests check every form byte for byte against the
 //! `Command` encoding, which stays the path for everything else.
-
-use bytes::{BufMut, BytesMut};
+//!
+//! The buffer is a `Vec<u8>`, not a `BytesMut`: its small fixed-size appends inline to a
+//! store or two, where each `BytesMut::put_*` is a call (a dozen per reply). An exactly
+//! sized `Vec` becomes [`Bytes`](bytes::Bytes) without a copy or another allocation.
 
 use crate::amf::amf0::marker;
 use crate::message::{Command, Encoding, RawMessage};
@@ -60,69 +62,103 @@ pub(crate) fn command(
                 + 3
         }
     };
-    let prefix = usize::from(encoding == Encoding::Amf3);
-    let mut out = BytesMut::with_capacity(prefix + string_len(name) + 9 + 1 + arg_len);
-    encoding.write_prefix(&mut out);
+    let mut out = head(encoding, string_len(name) + 9 + 1 + arg_len);
     string(&mut out, name);
     number(&mut out, txn);
-    out.put_u8(marker::NULL);
+    out.push(marker::NULL);
     match arg {
         Arg::None => {}
-        Arg::Undefined => out.put_u8(marker::UNDEFINED),
+        Arg::Undefined => out.push(marker::UNDEFINED),
         Arg::Number(n) => number(&mut out, n),
         Arg::Info {
             level,
             code,
             description,
         } => {
-            out.put_u8(marker::OBJECT);
-            for (key, value) in [
+            out.push(marker::OBJECT);
+            for (k, value) in [
                 ("level", level),
                 ("code", code),
                 ("description", description),
             ] {
-                out.put_u16(key.len() as u16);
-                out.put_slice(key.as_bytes());
+                key(&mut out, k);
                 string(&mut out, value);
             }
-            out.put_slice(&[0, 0, marker::OBJECT_END]);
+            object_end(&mut out);
         }
     }
+    message(out, encoding, stream_id)
+}
+
+/// A buffer for a command payload of `len` bytes after the encoding prefix, with the prefix
+/// (a zero byte for type 17) already in.
+pub(crate) fn head(encoding: Encoding, len: usize) -> Vec<u8> {
+    let prefix = usize::from(encoding == Encoding::Amf3);
+    let mut out = Vec::with_capacity(prefix + len);
+    if prefix == 1 {
+        out.push(0);
+    }
+    out
+}
+
+/// The command message carrying `payload` on `stream_id`.
+pub(crate) fn message(payload: Vec<u8>, encoding: Encoding, stream_id: u32) -> RawMessage {
     RawMessage {
         timestamp: 0,
         type_id: Command::type_id(encoding),
         stream_id,
-        payload: out.freeze(),
+        payload: payload.into(),
     }
 }
 
 /// Bytes of a string value: the short form up to 65535 bytes, the long form above.
-fn string_len(s: &str) -> usize {
+pub(crate) fn string_len(s: &str) -> usize {
     match s.len() {
         n if n <= 0xFFFF => 3 + n,
         n => 5 + n.min(u32::MAX as usize),
     }
 }
 
-fn string(out: &mut BytesMut, s: &str) {
+/// Bytes of an object key: u16 length, cut at 65535 bytes like the `Value` encoder does.
+pub(crate) fn key_len(k: &str) -> usize {
+    2 + k.len().min(0xFFFF)
+}
+
+/// A string value.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     if bytes.len() <= 0xFFFF {
-        out.put_u8(marker::STRING);
-        out.put_u16(bytes.len() as u16);
-        out.put_slice(bytes);
+        out.push(marker::STRING);
+        out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+        out.extend_from_slice(bytes);
     } else {
         let bytes = bytes
             .get(..bytes.len().min(u32::MAX as usize))
             .unwrap_or_default();
-        out.put_u8(marker::LONG_STRING);
-        out.put_u32(bytes.len() as u32);
-        out.put_slice(bytes);
+        out.push(marker::LONG_STRING);
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
     }
 }
 
-fn number(out: &mut BytesMut, n: f64) {
-    out.put_u8(marker::NUMBER);
-    out.put_f64(n);
+/// An object key (no marker).
+pub(crate) fn key(out: &mut Vec<u8>, k: &str) {
+    let bytes = k.as_bytes();
+    let bytes = bytes.get(..bytes.len().min(0xFFFF)).unwrap_or_default();
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// A number value.
+pub(crate) fn number(out: &mut Vec<u8>, n: f64) {
+    let mut buf = [marker::NUMBER; 9];
+    buf[1..].copy_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(&buf);
+}
+
+/// The empty key and end marker closing an object.
+pub(crate) fn object_end(out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0, 0, marker::OBJECT_END]);
 }
 
 #[cfg(test)]

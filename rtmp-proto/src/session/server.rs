@@ -7,6 +7,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::config::ServerConfig;
+use super::connect_result;
 use super::event::{
     CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
     ServerEvent,
@@ -305,27 +306,28 @@ impl ServerSession {
         cmd: Command,
     ) -> Result<(), ProtocolError> {
         let txn = cmd.transaction_id;
-        match (self.phase, cmd.name()) {
-            (Phase::AwaitingConnect, "connect") => self.on_connect(now, cmd),
+        // Matched on the bytes: `name()` would re-check UTF-8 on every command.
+        match (self.phase, cmd.name.as_bytes()) {
+            (Phase::AwaitingConnect, b"connect") => self.on_connect(now, cmd),
             (Phase::AwaitingConnect | Phase::ConnectPending, _) => {
                 Err(ProtocolError::UnexpectedCommand {
                     name: cmd.name().to_owned(),
                     state: "before connect",
                 })
             }
-            (_, "connect") => Err(ProtocolError::UnexpectedCommand {
+            (_, b"connect") => Err(ProtocolError::UnexpectedCommand {
                 name: cmd.name().to_owned(),
                 state: "after connect",
             }),
-            (_, "createStream") => {
+            (_, b"createStream") => {
                 self.on_create_stream(txn);
                 Ok(())
             }
-            (_, "releaseStream") => {
+            (_, b"releaseStream") => {
                 self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
                 Ok(())
             }
-            (_, "FCPublish") => {
+            (_, b"FCPublish") => {
                 let name = cmd
                     .arguments
                     .first()
@@ -345,7 +347,7 @@ impl ServerSession {
                 );
                 Ok(())
             }
-            (_, "FCUnpublish") => {
+            (_, b"FCUnpublish") => {
                 let name = cmd
                     .arguments
                     .first()
@@ -375,25 +377,25 @@ impl ServerSession {
                 }
                 Ok(())
             }
-            (_, "FCSubscribe") => {
+            (_, b"FCSubscribe") => {
                 self.send_reply(StreamId(0), "_result", txn, Arg::Undefined);
                 Ok(())
             }
-            (_, "getStreamLength") => {
+            (_, b"getStreamLength") => {
                 self.send_reply(StreamId(0), "_result", txn, Arg::Number(0.0));
                 Ok(())
             }
-            (_, "_checkbw") => {
+            (_, b"_checkbw") => {
                 self.send_reply(StreamId(0), "_result", txn, Arg::None);
                 Ok(())
             }
-            (_, "publish") => self.on_publish(now, stream, cmd),
-            (_, "play") => self.on_play(now, stream, cmd),
-            (_, "pause") => {
+            (_, b"publish") => self.on_publish(now, stream, cmd),
+            (_, b"play") => self.on_play(now, stream, cmd),
+            (_, b"pause") => {
                 self.on_pause(stream, &cmd);
                 Ok(())
             }
-            (_, "seek") => {
+            (_, b"seek") => {
                 let position = cmd.arguments.first().and_then(Value::as_f64).unwrap_or(0.0);
                 self.send_command(stream, status::seek_notify(position));
                 self.send_status(
@@ -406,7 +408,7 @@ impl ServerSession {
                     .push_back(ServerEvent::Seek { stream, position });
                 Ok(())
             }
-            (_, "receiveAudio" | "receiveVideo") => {
+            (_, b"receiveAudio" | b"receiveVideo") => {
                 let kind = if cmd.name() == "receiveAudio" {
                     MediaKind::Audio
                 } else {
@@ -424,11 +426,11 @@ impl ServerSession {
                 });
                 Ok(())
             }
-            (_, "closeStream") => {
+            (_, b"closeStream") => {
                 self.stop_stream(stream);
                 Ok(())
             }
-            (_, "deleteStream") => {
+            (_, b"deleteStream") => {
                 // Some clients send the stream name instead of its number: fall back to the
                 // stream the message came on.
                 let id = cmd
@@ -447,18 +449,21 @@ impl ServerSession {
                 Ok(())
             }
             // Replies to commands we never send, and client-side notifications.
-            (_, "_result" | "_error" | "onStatus" | "onBWDone" | "_onbwcheck" | "_onbwdone") => {
-                Ok(())
-            }
+            (
+                _,
+                b"_result" | b"_error" | b"onStatus" | b"onBWDone" | b"_onbwcheck" | b"_onbwdone",
+            ) => Ok(()),
             _ => self.on_unknown(now, stream, cmd),
         }
     }
 
     fn on_connect(&mut self, now: Instant, cmd: Command) -> Result<(), ProtocolError> {
+        // The request parses the client's capabilities once; the negotiation reuses them.
+        let request = wire::connect_request(cmd.command_object, cmd.arguments);
         let c = &self.config;
         self.negotiation = c
             .enhanced_policy
-            .negotiate(&c.enhanced_caps, &cmd.command_object);
+            .negotiate_caps(&c.enhanced_caps, request.enhanced.as_ref());
         if self.negotiation == Negotiation::Refuse {
             let why = Rejection::new("Enhanced RTMP required");
             let reply = status::connect_rejected(cmd.transaction_id, why, None);
@@ -466,7 +471,6 @@ impl ServerSession {
             self.close_with(CloseReason::Rejected);
             return Ok(());
         }
-        let request = wire::connect_request(cmd.command_object, cmd.arguments);
         self.client_caps = request.enhanced.clone();
         self.object_encoding = request.object_encoding;
         let id = ConnectId(self.ids.next());
@@ -751,13 +755,15 @@ impl ServerSession {
             props.append(&mut reply.properties);
             reply.properties = props;
         }
-        let result = status::connect_result(
+        let result = connect_result::encode(
             p.transaction_id,
             &c.fms_version,
             self.object_encoding,
-            reply,
+            &reply.properties,
+            &reply.information,
+            self.encoding,
         );
-        self.send_command(StreamId(0), result);
+        self.out.push_priority(csid::COMMAND, result);
         self.phase = Phase::Connected;
         self.unblock(self.last_now);
         Ok(())

@@ -2,8 +2,7 @@
 
 use super::reply::{LEVEL_ERROR, LEVEL_STATUS};
 use super::request::Rejection;
-use super::server::ConnectReply;
-use crate::amf::{AmfString, Value};
+use crate::amf::Value;
 use crate::message::Command;
 
 /// `onStatus` level status.
@@ -23,31 +22,6 @@ pub(crate) fn call_error(txn: f64, code: &str, description: &str) -> Command {
 /// `NetStream.Seek.Notify`; a live stream answers at the live point.
 pub(crate) fn seek_notify(position: f64) -> Command {
     on_status("NetStream.Seek.Notify", &format!("Seeking {position}."))
-}
-
-/// The connect `_result` with our `fmsVer` and the application's extra fields.
-pub(crate) fn connect_result(
-    txn: f64,
-    fms_version: &str,
-    object_encoding: f64,
-    reply: ConnectReply,
-) -> Command {
-    let mut cmd = Command::connect_success(txn, object_encoding);
-    if let Value::Object(props) = &mut cmd.command_object {
-        props.insert(
-            "fmsVer",
-            Value::String(AmfString::copy_from_str(fms_version)),
-        );
-        for (k, v) in reply.properties {
-            props.insert(k, v);
-        }
-    }
-    if let Some(Value::Object(info)) = cmd.arguments.first_mut() {
-        for (k, v) in reply.information {
-            info.insert(k, v);
-        }
-    }
-    cmd
 }
 
 /// The connect `_error`: Rejected, or a redirect with `ex: {code 302, redirect}`.
