@@ -103,26 +103,6 @@ pub fn serve(server: rtmp_smol::Server) -> Task<io::Result<()>> {
     })
 }
 
-/// `tests!(a, b)`: each async fn of the suite becomes a `#[test]`; `threaded_tests!(c)`
-/// names the ones tokio runs on two worker threads (the same here).
-macro_rules! tests {
-    ($($name:ident),* $(,)?) => {
-        mod run {
-            $(#[test]
-            fn $name() {
-                crate::rt::block_on(super::$name())
-            })*
-        }
-    };
-}
-
-macro_rules! threaded_tests {
-    ($($name:ident),* $(,)?) => {
-        mod run_threaded {
-            $(#[test]
-            fn $name() {
-                crate::rt::block_on_threaded(super::$name())
-            })*
-        }
-    };
-}
+#[macro_use]
+#[path = "../../../rtmp-driver/adapter_tests/macros.rs"]
+mod macros;

@@ -88,26 +88,6 @@ pub fn serve(server: rtmp_tokio::Server) -> Task<io::Result<()>> {
     spawn(server.run())
 }
 
-/// `tests!(a, b)`: each async fn of the suite becomes a `#[test]` on a current-thread
-/// runtime; `threaded_tests!(c)` runs on two worker threads.
-macro_rules! tests {
-    ($($name:ident),* $(,)?) => {
-        mod run {
-            $(#[test]
-            fn $name() {
-                crate::rt::block_on(super::$name())
-            })*
-        }
-    };
-}
-
-macro_rules! threaded_tests {
-    ($($name:ident),* $(,)?) => {
-        mod run_threaded {
-            $(#[test]
-            fn $name() {
-                crate::rt::block_on_threaded(super::$name())
-            })*
-        }
-    };
-}
+#[macro_use]
+#[path = "../../../rtmp-driver/adapter_tests/macros.rs"]
+mod macros;
