@@ -6,45 +6,20 @@
 //! failure under `CI=true`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{bounded, start};
+use crate::common::{bounded, start, tools_available};
 use crate::rt;
 use adapter::driver::flv_file::FlvFileWriter;
 use adapter::{Client, PlayerEvent, Server};
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn ffprobe_available() -> bool {
-    if have("ffprobe") {
-        return true;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
-    let _ = Command::new("bash").arg(script).status();
-    if have("ffprobe") {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("ffprobe missing under CI=true (run scripts/install-test-deps.sh)");
-    }
-    eprintln!("SKIPPED: ffprobe not installed (run scripts/install-test-deps.sh)");
-    false
-}
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rtmp-proto/tests/data/legacy_h264_aac.flv")
 }
 
 async fn recorded_play_output_is_valid_flv() {
-    if !ffprobe_available() {
+    if !tools_available(&["ffprobe"]) {
         return;
     }
     let server = start(Server::builder()).await;

@@ -128,3 +128,32 @@ pub async fn playing(c: &mut ClientConnection, name: &str) -> StreamHandle {
     .await;
     h
 }
+
+fn have(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// True when every one of `tools` (ffmpeg, ffprobe) runs, installing them with the project
+/// script if needed. Under `CI=true` a missing tool is a failure, not a skip.
+pub fn tools_available(tools: &[&str]) -> bool {
+    if tools.iter().all(|t| have(t)) {
+        return true;
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
+    let _ = std::process::Command::new("bash").arg(script).status();
+    if tools.iter().all(|t| have(t)) {
+        return true;
+    }
+    let names = tools.join("/");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{names} missing under CI=true (run scripts/install-test-deps.sh)");
+    }
+    eprintln!("SKIPPED: {names} not installed (run scripts/install-test-deps.sh)");
+    false
+}

@@ -60,33 +60,6 @@ impl Drop for Proc {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// True when ffmpeg and ffprobe are usable, installing them with the project script if
-/// needed. Under CI a missing tool is a failure, not a skip.
-fn ffmpeg_available() -> bool {
-    if have("ffmpeg") && have("ffprobe") {
-        return true;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
-    let _ = Command::new("bash").arg(script).status();
-    if have("ffmpeg") && have("ffprobe") {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("ffmpeg/ffprobe missing under CI=true (run scripts/install-test-deps.sh)");
-    }
-    eprintln!("SKIPPED: ffmpeg/ffprobe not installed (run scripts/install-test-deps.sh)");
-    false
-}
-
 fn count_video_frames(file: &Path) -> u64 {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
@@ -112,7 +85,7 @@ fn temp_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_publish_relay_play_duplicate_refused_and_end_propagates() {
-    if !ffmpeg_available() {
+    if !tools_available(&["ffmpeg", "ffprobe"]) {
         return;
     }
     tokio::time::timeout(Duration::from_secs(40), scenario())
