@@ -96,6 +96,7 @@ impl Reader {
     /// This is the hot path of command decoding: short strings are copied inline (a fixed
     /// 23-byte window when the input has one, which compiles to a few moves), long ones
     /// become a shared slice; ASCII, most of what RTMP carries, skips the UTF-8 decoder.
+    #[inline(always)]
     pub(crate) fn string(&mut self, len: u64) -> Result<AmfString, AmfError> {
         let start = self.pos;
         let Some(raw) = usize::try_from(len)
