@@ -85,7 +85,8 @@ pub struct ConnCore {
     pub session: ServerSession,
     /// The app accepted at connect.
     app: String,
-    pub answers: Mailbox<Answer>,
+    /// Shared with the driver, which waits on it outside the connection's state lock.
+    pub answers: Arc<Mailbox<Answer>>,
     /// Hook futures for the driver to spawn.
     spawns: Vec<BoxFuture<()>>,
     pending_publish: HashMap<PublishId, PublishRequest>,
@@ -141,7 +142,7 @@ impl ConnCore {
             session,
             spawns: Vec::new(),
             app: String::new(),
-            answers: Mailbox::new(capacity),
+            answers: Arc::new(Mailbox::new(capacity)),
             pending_publish: HashMap::new(),
             pending_play: HashMap::new(),
             publishing: HashMap::new(),
@@ -457,6 +458,18 @@ impl ConnCore {
         self.playing.insert(request.stream, Playing { key, slot });
         // The late-joiner burst is already queued for us.
         self.link.signal.raise();
+    }
+
+    /// The publisher's task moving the frames queued for our players into the session
+    /// ([`crate::conn_cell`]): only while every player is in the routine case. `false`
+    /// leaves the work (and its logging) to this connection's own task.
+    pub fn deliver(&mut self) -> bool {
+        if self.session.is_closed() {
+            return false;
+        }
+        self.playing
+            .iter()
+            .all(|(stream, p)| p.slot.drain_routine(&mut self.session, *stream))
     }
 
     /// Moves the frames the fan-out queued for our players into the session.

@@ -13,12 +13,21 @@
 //! bounded by the policy's hard limit, the publisher never waits, and a slow player only
 //! loses its own frames or its own connection.
 //!
+//! When a run of frames leaves work for a player, the publisher's task first tries to
+//! deliver it itself ([`ConnLink::wake`]): through the player's [`Deliver`] hook it moves the
+//! frames into the player's session and writes them to the player's socket, as nginx-rtmp
+//! does from its publisher's event. Only when that cannot be done at once (the player's task
+//! holds its state, the socket is full, the player lags or its stream ended) is the player's
+//! task woken to do it. A task wake-up and a poll of the player's whole wait cost more than
+//! the write itself, and a relayed frame costs one of them per player.
+//!
 //! Locks: the registry mutex, then (never the other way round) a player's mutex. Both are
-//! held only for a few non-blocking calls.
+//! held only for a few non-blocking calls. A player's connection state is only ever
+//! `try_lock`ed from here, never waited for.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Instant;
 
 use rtmp_proto::relay::{
@@ -35,12 +44,54 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What one connection task shares with the others: its wake-up signal and whether the
-/// relay took its publish away (duplicate publish with `Replace`).
-#[derive(Debug)]
+/// What one connection task shares with the others: its wake-up signal, whether the relay
+/// took its publish away (duplicate publish with `Replace`), and how a publisher can deliver
+/// frames to it directly.
 pub struct ConnLink {
     pub signal: Arc<Signal>,
     pub kicked: AtomicBool,
+    /// Set once by the driver when the connection's state is reachable from other tasks.
+    direct: OnceLock<Weak<dyn Deliver>>,
+}
+
+impl std::fmt::Debug for ConnLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnLink")
+            .field("signal", &self.signal)
+            .field("kicked", &self.kicked)
+            .field("direct", &self.direct.get().is_some())
+            .finish()
+    }
+}
+
+/// Delivery of queued frames by another task (the publisher's), without waiting.
+pub trait Deliver: Send + Sync {
+    /// Moves what the fan-out queued for this connection's players into its session and
+    /// writes it out. `false` when that could not be finished at once (the state is busy,
+    /// output is left over, or the case needs the connection's own task): the caller then
+    /// wakes the task.
+    fn try_deliver(&self) -> bool;
+}
+
+impl ConnLink {
+    /// Lets publishers deliver to this connection through `direct` (see the module docs).
+    /// Only the first call has an effect.
+    pub fn set_direct(&self, direct: Weak<dyn Deliver>) {
+        let _ = self.direct.set(direct);
+    }
+
+    /// There is work for this connection: done here if the direct path can, else by waking
+    /// its task.
+    pub fn wake(&self) {
+        let delivered = self
+            .direct
+            .get()
+            .and_then(Weak::upgrade)
+            .is_some_and(|d| d.try_deliver());
+        if !delivered {
+            self.signal.raise();
+        }
+    }
 }
 
 /// One player: its policy and queue, filled by publishers, drained by its own task.
@@ -66,6 +117,18 @@ struct PlayerState {
 }
 
 impl PlayerState {
+    /// Hands every queued frame to the session, in order.
+    fn move_queue(&mut self, session: &mut ServerSession, stream: StreamId) {
+        while let Some((frame, droppable)) = self.queue.pop_front() {
+            self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
+            if let Err(e) = frame.send_to(session, stream, droppable) {
+                // Paused by the peer in the meantime, or the session's own byte cap: the
+                // frame is lost for this player only.
+                tracing::debug!(error = %e, "frame not queued");
+            }
+        }
+    }
+
     /// The policy's verdict on one frame, applied; whether the player's task has work.
     fn offer_one(&mut self, now: Instant, frame: &Frame, out_backlog: usize) -> bool {
         let backlog = self.queued_bytes.saturating_add(out_backlog);
@@ -138,7 +201,7 @@ impl PlayerSlot {
         }
         drop(s);
         if wake {
-            self.link.signal.raise();
+            self.link.wake();
         }
     }
 
@@ -154,19 +217,24 @@ impl PlayerSlot {
             return Drained::Disconnect(why);
         }
         let shed = std::mem::take(&mut s.shed);
-        while let Some((frame, droppable)) = s.queue.pop_front() {
-            s.queued_bytes = s.queued_bytes.saturating_sub(frame.len());
-            if let Err(e) = frame.send_to(session, stream, droppable) {
-                // Paused by the peer in the meantime, or the session's own byte cap: the
-                // frame is lost for this player only.
-                tracing::debug!(error = %e, "frame not queued");
-            }
-        }
+        s.move_queue(session, stream);
         if s.ended {
             Drained::Ended
         } else {
             Drained::Playing { shed }
         }
+    }
+
+    /// [`drain`](Self::drain) for another task: only the routine case (keep playing, no
+    /// lag event to act on). `false`, with nothing moved, leaves the rest to the player's
+    /// own task, which logs and acts in its own context.
+    pub fn drain_routine(&self, session: &mut ServerSession, stream: StreamId) -> bool {
+        let mut s = lock(&self.state);
+        if s.disconnect.is_some() || s.ended || s.shed {
+            return false;
+        }
+        s.move_queue(session, stream);
+        true
     }
 
     /// Records what the player's session and socket batch still hold.
@@ -223,6 +291,7 @@ impl Hub {
         let link = Arc::new(ConnLink {
             signal: Signal::new(),
             kicked: AtomicBool::new(false),
+            direct: OnceLock::new(),
         });
         let mut inner = lock(&self.inner);
         let id = inner.registry.open_connection();

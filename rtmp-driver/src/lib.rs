@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod conn_cell;
 pub mod conn_core;
 pub mod hooks;
 pub mod hub;

@@ -28,6 +28,12 @@ impl Signal {
         }
     }
 
+    /// Lowers the flag; whether it was raised. For tests of who wakes whom.
+    #[cfg(test)]
+    pub(crate) fn lower(&self) -> bool {
+        self.raised.swap(false, Ordering::AcqRel)
+    }
+
     /// Waits until raised, then lowers the flag.
     pub async fn wait(&self) {
         poll_fn(|cx| {

@@ -6,6 +6,9 @@
 //! queued for one of its players) and server shutdown. Every wake-up ends the same way:
 //! `process` (events, player frames), spawn hook futures, write.
 //!
+//! The connection's state lives in a [`ConnCell`] so that a publisher's task can write
+//! relayed frames to this connection's socket itself; the task locks it for each turn.
+//!
 //! smol has no `select!`; [`wait`] polls every source on each wake-up and reports all that
 //! are ready, so a source that is always ready (a player's fan-out signal under a busy
 //! publisher) cannot starve the others (its socket, its timers).
@@ -16,15 +19,16 @@ use std::net::{SocketAddr, TcpStream};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rtmp_proto::relay::ConnId;
 use smol::channel::Receiver;
-use smol::{Async, Executor};
+use smol::{Async, Executor, Timer};
 use tracing::Instrument;
 
 use crate::deadline::Deadline;
-use crate::wire::{Readiness, Wire};
+use crate::wire::{self, Readiness, Wire};
+use rtmp_driver::conn_cell::{ConnCell, ConnState};
 use rtmp_driver::conn_core::{Answer, ConnCore, End};
 use rtmp_driver::shared::Shared;
 use rtmp_driver::{Mailbox, Signal};
@@ -69,9 +73,11 @@ pub(crate) async fn serve(sock: Async<TcpStream>, peer: SocketAddr, env: ConnEnv
                 return;
             }
         };
-        let mut core = ConnCore::new(id, link, peer, env.shared.clone());
-        let end = run(&mut core, wire, &env).await;
-        core.leave_all();
+        let sock = wire.socket();
+        let core = ConnCore::new(id, link, peer, env.shared.clone());
+        let cell = ConnCell::new(core, wire);
+        let end = run(&cell, &sock, &env).await;
+        cell.lock().core.leave_all();
         drop(registered);
         tracing::info!(reason = %end, "connection closed");
     }
@@ -79,36 +85,66 @@ pub(crate) async fn serve(sock: Async<TcpStream>, peer: SocketAddr, env: ConnEnv
     .await
 }
 
-/// The socket loop: one task, no locks held across awaits.
-async fn run(core: &mut ConnCore, mut wire: Wire, env: &ConnEnv) -> End {
+/// What a turn leaves the wait to do.
+enum Turn {
+    Wait { write: bool, at: Option<Instant> },
+    Flush(Duration),
+    Again,
+}
+
+/// The socket loop: one task; the state is locked for each turn, never across an await.
+async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> End {
     let mut stopping = false;
     let mut deadline = Deadline::new();
+    let (answers, link) = {
+        let state = cell.lock();
+        (state.core.answers.clone(), state.core.link.clone())
+    };
     loop {
-        core.process();
-        for fut in core.take_spawns() {
-            env.executor.spawn(fut).detach();
-        }
-        if let Err(e) = wire.pump_out(&mut core.session) {
-            return End::Io(e);
-        }
-        core.report_backlog(wire.unsent());
-        if core.session.is_closed() {
-            let limit = core.final_flush_limit();
-            if let Err(e) = wire.flush_all(&mut core.session, limit).await {
-                tracing::debug!(error = %e, "final flush incomplete");
+        let turn = {
+            let mut state = cell.lock();
+            let ConnState { core, wire } = &mut *state;
+            core.process();
+            for fut in core.take_spawns() {
+                env.executor.spawn(fut).detach();
             }
-            wire.shutdown();
-            return core.end_reason(stopping);
-        }
-        // Closed by `ServerHandle::shutdown` (the server keeps a sender until its tasks end).
-        if !stopping && env.stop.is_closed() {
-            stopping = true;
-            core.begin_shutdown();
-            continue;
-        }
-        deadline.set(core.session.poll_timeout());
+            if let Err(e) = wire.pump_out(&mut core.session) {
+                return End::Io(e);
+            }
+            core.report_backlog(wire.unsent());
+            if core.session.is_closed() {
+                Turn::Flush(core.final_flush_limit())
+            } else if !stopping && env.stop.is_closed() {
+                // Closed by `ServerHandle::shutdown` (the server keeps a sender until its
+                // tasks end).
+                stopping = true;
+                core.begin_shutdown();
+                Turn::Again
+            } else {
+                Turn::Wait {
+                    write: wire.unsent() > 0,
+                    at: core.session.poll_timeout(),
+                }
+            }
+        };
+        let write = match turn {
+            Turn::Again => continue,
+            Turn::Flush(limit) => {
+                if let Err(e) = flush_all(cell, sock, limit).await {
+                    tracing::debug!(error = %e, "final flush incomplete");
+                }
+                wire::shutdown(sock);
+                return cell.lock().core.end_reason(stopping);
+            }
+            Turn::Wait { write, at } => {
+                deadline.set(at);
+                write
+            }
+        };
         let stop = (!stopping).then_some(&env.stop);
-        let woken = wait(&core.answers, &core.link.signal, &wire, &mut deadline, stop).await;
+        let woken = wait(&answers, &link.signal, sock, write, &mut deadline, stop).await;
+        let mut state = cell.lock();
+        let ConnState { core, wire } = &mut *state;
         if let Some(answer) = woken.answer {
             core.apply(answer);
         }
@@ -128,6 +164,33 @@ async fn run(core: &mut ConnCore, mut wire: Wire, env: &ConnEnv) -> End {
     }
 }
 
+/// Writes everything the session has queued, waiting for the socket, for at most `limit`
+/// (the last flush before a close must not hang on a dead peer).
+async fn flush_all(
+    cell: &ConnCell<Wire>,
+    sock: &Async<TcpStream>,
+    limit: Duration,
+) -> io::Result<()> {
+    let flush = async {
+        loop {
+            {
+                let mut state = cell.lock();
+                let ConnState { core, wire } = &mut *state;
+                wire.pump_out(&mut core.session)?;
+                if wire.unsent() == 0 {
+                    return Ok(());
+                }
+            }
+            sock.writable().await?;
+        }
+    };
+    let expire = async {
+        Timer::after(limit).await;
+        Err(io::ErrorKind::TimedOut.into())
+    };
+    smol::future::or(flush, expire).await
+}
+
 /// Everything that was ready at one wake-up.
 #[derive(Debug, Default)]
 struct Woken {
@@ -143,7 +206,8 @@ struct Woken {
 async fn wait(
     answers: &Mailbox<Answer>,
     signal: &Signal,
-    wire: &Wire,
+    sock: &Async<TcpStream>,
+    write: bool,
     deadline: &mut Deadline,
     stop: Option<&Receiver<()>>,
 ) -> Woken {
@@ -162,7 +226,7 @@ async fn wait(
         if let Poll::Ready(a) = answer.as_mut().poll(cx) {
             w.answer = Some(a);
         }
-        if let Poll::Ready(r) = wire.poll_ready(cx) {
+        if let Poll::Ready(r) = wire::poll_ready(sock, write, cx) {
             w.io = Some(r);
         }
         w.timer = deadline.poll(cx).is_ready();

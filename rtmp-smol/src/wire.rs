@@ -13,22 +13,27 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use smol::{Async, Timer, future};
 
+use rtmp_driver::conn_cell::WireOut;
 use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
+use rtmp_proto::session::ServerSession;
 
 /// Reads per wake-up before the loop gets to process what came in (and other tasks run).
 const READS_PER_WAKE: usize = 4;
 /// Segments are pulled out of the session until the batch holds this many bytes.
 const BATCH_HIGH_WATER: usize = 256 * 1024;
 
-/// A connected socket with its input buffer and outbound batch.
+/// A connected socket with its input buffer and outbound batch. The socket is shared so a
+/// server connection's task can wait on it while its state (this wire included) is
+/// reachable from other tasks ([`rtmp_driver::conn_cell`]).
 #[derive(Debug)]
 pub(crate) struct Wire {
-    sock: Async<TcpStream>,
+    sock: Arc<Async<TcpStream>>,
     /// Sized by the traffic and released when idle (a fixed 64 KiB per connection would
     /// dominate the memory of a server holding many idle players).
     input: ReadBuffer,
@@ -57,7 +62,7 @@ impl Wire {
     pub(crate) fn new(sock: Async<TcpStream>) -> io::Result<Self> {
         sock.get_ref().set_nodelay(true)?;
         Ok(Wire {
-            sock,
+            sock: Arc::new(sock),
             input: ReadBuffer::new(),
             batch: TxBatch::new(),
         })
@@ -68,27 +73,15 @@ impl Wire {
         self.batch.len()
     }
 
+    /// The socket, to wait on without holding the wire.
+    pub(crate) fn socket(&self) -> Arc<Async<TcpStream>> {
+        self.sock.clone()
+    }
+
     /// Polls for readability, and for writability while output is waiting. `Pending`
     /// only when neither is ready; the task is woken when one becomes ready.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Readiness>> {
-        let mut r = Readiness::default();
-        match self.sock.poll_readable(cx) {
-            Poll::Ready(Ok(())) => r.readable = true,
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-            Poll::Pending => {}
-        }
-        if !self.batch.is_empty() {
-            match self.sock.poll_writable(cx) {
-                Poll::Ready(Ok(())) => r.writable = true,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {}
-            }
-        }
-        if r.readable || r.writable {
-            Poll::Ready(Ok(r))
-        } else {
-            Poll::Pending
-        }
+        poll_ready(&self.sock, !self.batch.is_empty(), cx)
     }
 
     /// Reads what the socket has without waiting (a few reads at most) and hands it to the
@@ -185,7 +178,49 @@ impl Wire {
     }
 
     /// Half-closes our side so the peer sees end of stream after the last byte.
-    pub(crate) fn shutdown(&mut self) {
-        let _ = self.sock.get_ref().shutdown(Shutdown::Write);
+    pub(crate) fn shutdown(&self) {
+        shutdown(&self.sock);
     }
+}
+
+impl WireOut for Wire {
+    fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()> {
+        Wire::pump_out(self, session)
+    }
+
+    fn unsent(&self) -> usize {
+        self.batch.len()
+    }
+}
+
+/// Polls `sock` for readability, and for writability when `write`. `Pending` only when
+/// neither is ready; the task is woken when one becomes ready.
+pub(crate) fn poll_ready(
+    sock: &Async<TcpStream>,
+    write: bool,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<Readiness>> {
+    let mut r = Readiness::default();
+    match sock.poll_readable(cx) {
+        Poll::Ready(Ok(())) => r.readable = true,
+        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+        Poll::Pending => {}
+    }
+    if write {
+        match sock.poll_writable(cx) {
+            Poll::Ready(Ok(())) => r.writable = true,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => {}
+        }
+    }
+    if r.readable || r.writable {
+        Poll::Ready(Ok(r))
+    } else {
+        Poll::Pending
+    }
+}
+
+/// Half-closes the socket's sending side so the peer sees end of stream after the last byte.
+pub(crate) fn shutdown(sock: &Async<TcpStream>) {
+    let _ = sock.get_ref().shutdown(Shutdown::Write);
 }

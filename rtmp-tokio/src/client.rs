@@ -102,7 +102,7 @@ impl ClientConnection {
             self.wire.pump_out(&mut self.session)?;
             if self.session.is_closed() {
                 let _ = self.wire.flush_all(&mut self.session, CLOSE_FLUSH).await;
-                self.wire.shutdown().await;
+                self.wire.shutdown();
                 self.finished = true;
                 continue;
             }

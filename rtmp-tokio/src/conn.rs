@@ -5,6 +5,9 @@
 //! waits), the session's next deadline, answers from auth hooks, the fan-out signal (frames
 //! queued for one of its players) and server shutdown. Every wake-up ends the same way:
 //! `process` (events, player frames), spawn hook futures, write.
+//!
+//! The connection's state lives in a [`ConnCell`] so that a publisher's task can write
+//! relayed frames to this connection's socket itself; the task locks it for each turn.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,7 +19,8 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::deadline::Deadline;
-use crate::wire::Wire;
+use crate::wire::{self, Wire};
+use rtmp_driver::conn_cell::{ConnCell, ConnState};
 use rtmp_driver::conn_core::{ConnCore, End};
 use rtmp_driver::shared::Shared;
 
@@ -55,9 +59,11 @@ pub(crate) async fn serve(
                 return;
             }
         };
-        let mut core = ConnCore::new(id, link, peer, shared);
-        let end = run(&mut core, wire, stop).await;
-        core.leave_all();
+        let sock = wire.socket();
+        let core = ConnCore::new(id, link, peer, shared);
+        let cell = ConnCell::new(core, wire);
+        let end = run(&cell, &sock, stop).await;
+        cell.lock().core.leave_all();
         drop(registered);
         tracing::info!(reason = %end, "connection closed");
     }
@@ -65,45 +71,74 @@ pub(crate) async fn serve(
     .await
 }
 
-/// The socket loop: one task, no locks held across awaits.
-async fn run(core: &mut ConnCore, mut wire: Wire, mut stop: watch::Receiver<bool>) -> End {
+/// What a turn leaves the wait to do.
+enum Turn {
+    Wait { write: bool, at: Option<Instant> },
+    Flush(std::time::Duration),
+    Again,
+}
+
+/// The socket loop: one task; the state is locked for each turn, never across an await.
+async fn run(cell: &ConnCell<Wire>, sock: &TcpStream, mut stop: watch::Receiver<bool>) -> End {
     let mut stopping = false;
     let mut deadline = Deadline::new();
+    let (answers, link) = {
+        let state = cell.lock();
+        (state.core.answers.clone(), state.core.link.clone())
+    };
     loop {
-        core.process();
-        for fut in core.take_spawns() {
-            tokio::spawn(fut);
-        }
-        if let Err(e) = wire.pump_out(&mut core.session) {
-            return End::Io(e);
-        }
-        core.report_backlog(wire.unsent());
-        if core.session.is_closed() {
-            let limit = core.final_flush_limit();
-            if let Err(e) = wire.flush_all(&mut core.session, limit).await {
-                tracing::debug!(error = %e, "final flush incomplete");
+        let turn = {
+            let mut state = cell.lock();
+            let ConnState { core, wire } = &mut *state;
+            core.process();
+            for fut in core.take_spawns() {
+                tokio::spawn(fut);
             }
-            wire.shutdown().await;
-            return core.end_reason(stopping);
-        }
-        if !stopping && *stop.borrow() {
-            stopping = true;
-            core.begin_shutdown();
-            continue;
-        }
-        deadline.set(core.session.poll_timeout());
+            if let Err(e) = wire.pump_out(&mut core.session) {
+                return End::Io(e);
+            }
+            core.report_backlog(wire.unsent());
+            if core.session.is_closed() {
+                Turn::Flush(core.final_flush_limit())
+            } else if !stopping && *stop.borrow() {
+                stopping = true;
+                core.begin_shutdown();
+                Turn::Again
+            } else {
+                Turn::Wait {
+                    write: wire.unsent() > 0,
+                    at: core.session.poll_timeout(),
+                }
+            }
+        };
+        let write = match turn {
+            Turn::Again => continue,
+            Turn::Flush(limit) => {
+                if let Err(e) = flush_all(cell, sock, limit).await {
+                    tracing::debug!(error = %e, "final flush incomplete");
+                }
+                wire::shutdown(sock);
+                return cell.lock().core.end_reason(stopping);
+            }
+            Turn::Wait { write, at } => {
+                deadline.set(at);
+                write
+            }
+        };
         tokio::select! {
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() {
                     // The server is gone without a shutdown call: treat it as one.
                     stopping = true;
-                    core.begin_shutdown();
+                    cell.lock().core.begin_shutdown();
                 }
             }
-            answer = core.answers.recv() => core.apply(answer),
-            () = core.link.signal.wait() => {}
-            ready = wire.ready() => match ready {
+            answer = answers.recv() => cell.lock().core.apply(answer),
+            () = link.signal.wait() => {}
+            ready = wire::ready(sock, write) => match ready {
                 Ok(r) if r.is_readable() || r.is_read_closed() => {
+                    let mut state = cell.lock();
+                    let ConnState { core, wire } = &mut *state;
                     if let Err(e) = wire.pump_in(&mut core.session) {
                         return End::Io(e);
                     }
@@ -111,11 +146,38 @@ async fn run(core: &mut ConnCore, mut wire: Wire, mut stop: watch::Receiver<bool
                 Ok(_) => {}
                 Err(e) => return End::Io(e),
             },
-            () = deadline.wait() => core.session.handle_timeout(Instant::now()),
+            () = deadline.wait() => cell.lock().core.session.handle_timeout(Instant::now()),
         }
         let now = Instant::now();
-        if core.session.poll_timeout().is_some_and(|t| t <= now) {
-            core.session.handle_timeout(now);
+        let mut state = cell.lock();
+        if state.core.session.poll_timeout().is_some_and(|t| t <= now) {
+            state.core.session.handle_timeout(now);
         }
+    }
+}
+
+/// Writes everything the session has queued, waiting for the socket, for at most `limit`
+/// (the last flush before a close must not hang on a dead peer).
+async fn flush_all(
+    cell: &ConnCell<Wire>,
+    sock: &TcpStream,
+    limit: std::time::Duration,
+) -> std::io::Result<()> {
+    let flush = async {
+        loop {
+            {
+                let mut state = cell.lock();
+                let ConnState { core, wire } = &mut *state;
+                wire.pump_out(&mut core.session)?;
+                if wire.unsent() == 0 {
+                    return Ok(());
+                }
+            }
+            sock.writable().await?;
+        }
+    };
+    match tokio::time::timeout(limit, flush).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
     }
 }

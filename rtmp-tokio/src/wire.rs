@@ -6,20 +6,25 @@
 //! session, where droppable frames can be discarded.
 
 use std::io::{self, IoSlice};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{Interest, Ready};
 use tokio::net::TcpStream;
 
+use rtmp_driver::conn_cell::WireOut;
 use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
+use rtmp_proto::session::ServerSession;
 
 /// Segments are pulled out of the session until the batch holds this many bytes.
 const BATCH_HIGH_WATER: usize = 256 * 1024;
 
-/// A connected socket with its input buffer and outbound batch.
+/// A connected socket with its input buffer and outbound batch. The socket is shared so a
+/// server connection's task can wait on it while its state (this wire included) is
+/// reachable from other tasks ([`rtmp_driver::conn_cell`]).
 #[derive(Debug)]
 pub(crate) struct Wire {
-    sock: TcpStream,
+    sock: Arc<TcpStream>,
     input: ReadBuffer,
     batch: TxBatch,
 }
@@ -37,7 +42,7 @@ impl Wire {
     pub(crate) fn new(sock: TcpStream) -> io::Result<Self> {
         sock.set_nodelay(true)?;
         Ok(Wire {
-            sock,
+            sock: Arc::new(sock),
             input: ReadBuffer::new(),
             batch: TxBatch::new(),
         })
@@ -48,13 +53,14 @@ impl Wire {
         self.batch.len()
     }
 
+    /// The socket, to wait on without holding the wire.
+    pub(crate) fn socket(&self) -> Arc<TcpStream> {
+        self.sock.clone()
+    }
+
     /// Waits until the socket can be read, or written while output is waiting.
     pub(crate) async fn ready(&self) -> io::Result<Ready> {
-        let mut interest = Interest::READABLE;
-        if !self.batch.is_empty() {
-            interest |= Interest::WRITABLE;
-        }
-        self.sock.ready(interest).await
+        ready(&self.sock, !self.batch.is_empty()).await
     }
 
     /// Reads what the socket has without waiting and hands it to the session.
@@ -130,8 +136,41 @@ impl Wire {
     }
 
     /// Half-closes our side so the peer sees end of stream after the last byte.
-    pub(crate) async fn shutdown(&mut self) {
-        use tokio::io::AsyncWriteExt;
-        let _ = self.sock.shutdown().await;
+    pub(crate) fn shutdown(&self) {
+        shutdown(&self.sock);
     }
 }
+
+impl WireOut for Wire {
+    fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()> {
+        Wire::pump_out(self, session)
+    }
+
+    fn unsent(&self) -> usize {
+        self.batch.len()
+    }
+}
+
+/// Waits until `sock` can be read, or also written when `write`.
+pub(crate) async fn ready(sock: &TcpStream, write: bool) -> io::Result<Ready> {
+    let mut interest = Interest::READABLE;
+    if write {
+        interest |= Interest::WRITABLE;
+    }
+    sock.ready(interest).await
+}
+
+/// Half-closes the socket's sending side. tokio shuts a stream down only through `&mut`; the
+/// socket is shared, so this goes through a duplicate of its descriptor (shutdown acts on
+/// the socket, not on the descriptor).
+#[cfg(unix)]
+pub(crate) fn shutdown(sock: &TcpStream) {
+    use std::os::fd::AsFd;
+    if let Ok(fd) = sock.as_fd().try_clone_to_owned() {
+        let _ = std::net::TcpStream::from(fd).shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// Elsewhere the socket is only closed when dropped.
+#[cfg(not(unix))]
+pub(crate) fn shutdown(_sock: &TcpStream) {}

@@ -171,3 +171,79 @@ fn a_player_cut_inside_a_run_gets_none_of_its_rest() {
     assert!(queued(slow).is_empty());
     assert_eq!(queued(fast).len(), 3);
 }
+
+/// A player's direct delivery path that records its calls and answers as told.
+struct FakeDirect {
+    calls: AtomicUsize,
+    delivers: bool,
+}
+
+impl Deliver for FakeDirect {
+    fn try_deliver(&self) -> bool {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.delivers
+    }
+}
+
+#[test]
+fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
+    let hub = Hub::new(RelayConfig::default());
+    let key = StreamKey::new("live", "cam");
+    let (publisher, _) = hub.open_connection();
+    hub.publish(&key, publisher).unwrap();
+    let mut players = Vec::new();
+    for delivers in [true, false] {
+        let (conn, link) = hub.open_connection();
+        let direct = Arc::new(FakeDirect {
+            calls: AtomicUsize::new(0),
+            delivers,
+        });
+        let weak: Weak<dyn Deliver> = Arc::downgrade(&(direct.clone() as Arc<dyn Deliver>));
+        link.set_direct(weak);
+        let player = PlayerRef {
+            conn,
+            stream: StreamId(1),
+        };
+        hub.join(&key, player, &link).unwrap();
+        // Joining wakes nobody by itself: the connection raises its own signal after
+        // accepting the play.
+        assert!(!link.signal.lower());
+        players.push((direct, link));
+    }
+    let mut scratch = Vec::new();
+    // One run of frames from one publisher read: one delivery attempt per player.
+    hub.ingest_all(
+        &key,
+        publisher,
+        &[video(true, 100), video(false, 50)],
+        &mut scratch,
+    );
+    let (delivered, woken) = (&players[0], &players[1]);
+    assert_eq!(delivered.0.calls.load(Ordering::Relaxed), 1);
+    assert!(
+        !delivered.1.signal.lower(),
+        "delivered, yet the task was woken"
+    );
+    assert_eq!(woken.0.calls.load(Ordering::Relaxed), 1);
+    assert!(
+        woken.1.signal.lower(),
+        "not delivered and the task was not woken"
+    );
+
+    // The connection state is gone (its task ended): the task is woken, as without a path.
+    let (conn, link) = hub.open_connection();
+    {
+        let gone: Arc<dyn Deliver> = Arc::new(FakeDirect {
+            calls: AtomicUsize::new(0),
+            delivers: true,
+        });
+        link.set_direct(Arc::downgrade(&gone));
+    }
+    let player = PlayerRef {
+        conn,
+        stream: StreamId(1),
+    };
+    hub.join(&key, player, &link).unwrap();
+    hub.ingest(&key, publisher, &video(false, 10), &mut scratch);
+    assert!(link.signal.lower());
+}

@@ -84,7 +84,7 @@ impl LinkIo {
     pub(crate) async fn finish(mut self) {
         self.link.close();
         let _ = self.wire.flush_all(self.link.session(), CLOSE_FLUSH).await;
-        self.wire.shutdown().await;
+        self.wire.shutdown();
     }
 }
 

@@ -1,0 +1,85 @@
+//! A server connection's state behind one mutex, so the task of a stream's publisher can
+//! write a frame to this player's socket itself instead of waking this connection's task.
+//!
+//! Relaying one frame to N players used to cost N task wake-ups, each polling the
+//! connection's whole wait (socket, timer, mailbox, signal, shutdown) only to move the frame
+//! into the session and write it: more CPU than the write. nginx-rtmp writes to every player
+//! from the publisher's event. With the session and the socket's write side in a
+//! [`ConnCell`], the fan-out does the same through [`Deliver`]: it `try_lock`s the cell,
+//! moves the queued frames into the session and writes them.
+//!
+//! The connection's own task keeps everything else: reads, timers, hooks, lag handling,
+//! closing. It takes the lock for each of its turns and never across an await. Whenever the
+//! cell is busy or the case is not routine (a lag event, the end of the stream, a socket too
+//! full to take everything) the publisher leaves the work to the task and wakes it, so the
+//! publisher never waits on a player.
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use rtmp_proto::session::ServerSession;
+
+use crate::conn_core::ConnCore;
+use crate::hub::Deliver;
+
+/// The write side of a driver's socket wrapper.
+pub trait WireOut {
+    /// Moves the session's output into the wrapper's batch and writes what the socket takes
+    /// without waiting.
+    fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()>;
+    /// Bytes taken from the session but not written yet.
+    fn unsent(&self) -> usize;
+}
+
+/// What the lock guards: the connection's logic and its socket wrapper.
+#[derive(Debug)]
+pub struct ConnState<W> {
+    pub core: ConnCore,
+    pub wire: W,
+}
+
+/// A connection's state, reachable from the fan-out; see the module docs.
+#[derive(Debug)]
+pub struct ConnCell<W> {
+    state: Mutex<ConnState<W>>,
+}
+
+impl<W: WireOut + Send + 'static> ConnCell<W> {
+    /// Wraps the state and registers the cell as the connection's direct delivery path.
+    pub fn new(core: ConnCore, wire: W) -> Arc<Self> {
+        let link = core.link.clone();
+        let cell = Arc::new(ConnCell {
+            state: Mutex::new(ConnState { core, wire }),
+        });
+        let weak = Arc::downgrade(&cell);
+        let direct: Weak<dyn Deliver> = weak;
+        link.set_direct(direct);
+        cell
+    }
+}
+
+impl<W> ConnCell<W> {
+    /// The connection's state for one turn of its task.
+    pub fn lock(&self) -> MutexGuard<'_, ConnState<W>> {
+        // Every turn leaves the state consistent between calls; a panic in one (already
+        // logged) must not make the connection's cleanup panic too.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<W: WireOut + Send> Deliver for ConnCell<W> {
+    fn try_deliver(&self) -> bool {
+        let Ok(mut guard) = self.state.try_lock() else {
+            return false;
+        };
+        let ConnState { core, wire } = &mut *guard;
+        if !core.deliver() || wire.pump_out(&mut core.session).is_err() {
+            // The task sees the same error on its next write and ends the connection.
+            return false;
+        }
+        let unsent = wire.unsent();
+        core.report_backlog(unsent);
+        // Left-over output needs the task to wait for the socket.
+        unsent == 0
+    }
+}
