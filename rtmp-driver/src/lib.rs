@@ -4,8 +4,9 @@
 //!
 //! What stays runtime-specific is small: the socket wrapper (readiness, `try_read`,
 //! `try_write_vectored`), the accept loop, spawning tasks, timers and the shutdown
-//! broadcast. The connection's logic (`conn_core`), the fan-out (`hub`), the hooks, the
-//! outbound batch, the wake-up primitives and the recorder are all here.
+//! broadcast. The connection's logic (`conn_core`), its state shared with the fan-out so a
+//! publisher's task can write to players directly (`conn_cell`), the fan-out (`hub`), the
+//! hooks, the outbound batch, the wake-up primitives and the recorder are all here.
 #![forbid(unsafe_code)]
 
 pub mod batch;
