@@ -82,12 +82,16 @@ impl ConnLink {
 
     /// There is work for this connection: done here if the direct path can, else by waking
     /// its task.
+    ///
+    /// The direct path runs this player's session code in the publisher's task. A bug there
+    /// that panics must cost what it cost when only the player's task ran it, that player's
+    /// connection, not the publisher's: the panic is caught here and the player's task is
+    /// woken to meet it in its own context.
     pub fn wake(&self) {
-        let delivered = self
-            .direct
-            .get()
-            .and_then(Weak::upgrade)
-            .is_some_and(|d| d.try_deliver());
+        let delivered = self.direct.get().and_then(Weak::upgrade).is_some_and(|d| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.try_deliver()))
+                .unwrap_or(false)
+        });
         if !delivered {
             self.signal.raise();
         }

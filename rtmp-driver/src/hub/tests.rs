@@ -185,6 +185,50 @@ impl Deliver for FakeDirect {
     }
 }
 
+/// A direct delivery path with a bug.
+struct PanickingDirect;
+
+impl Deliver for PanickingDirect {
+    fn try_deliver(&self) -> bool {
+        panic!("a bug in one player's session code");
+    }
+}
+
+#[test]
+fn a_panicking_delivery_wakes_that_player_and_spares_the_publisher() {
+    let s = setup(RelayConfig::default(), 0);
+    let (conn, link) = s.hub.open_connection();
+    let direct: Arc<dyn Deliver> = Arc::new(PanickingDirect);
+    link.set_direct(Arc::downgrade(&direct));
+    let player = PlayerRef {
+        conn,
+        stream: StreamId(1),
+    };
+    s.hub.join(&s.key, player, &link).unwrap();
+    let (other_conn, other_link) = s.hub.open_connection();
+    let other = s
+        .hub
+        .join(
+            &s.key,
+            PlayerRef {
+                conn: other_conn,
+                stream: StreamId(1),
+            },
+            &other_link,
+        )
+        .unwrap();
+    let mut scratch = Vec::new();
+    // Returns normally: the publisher's task goes on.
+    s.hub
+        .ingest(&s.key, s.publisher, &video(true, 10), &mut scratch);
+    assert!(
+        link.signal.lower(),
+        "the player's own task must meet the bug"
+    );
+    // The other player still got its frame.
+    assert_eq!(queued(&other).len(), 1);
+}
+
 #[test]
 fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
     let hub = Hub::new(RelayConfig::default());
