@@ -261,4 +261,9 @@ tests!(
     with_replace_policy_a_new_publisher_takes_over_and_the_old_one_is_closed,
 );
 
-threaded_tests!(a_player_that_stops_reading_is_cut_and_nobody_else_waits,);
+// On two worker threads the publisher's task writes to players (direct delivery) while their
+// own tasks run on the other thread: frames must still arrive whole and in order.
+threaded_tests!(
+    a_player_that_stops_reading_is_cut_and_nobody_else_waits,
+    played_media_is_byte_identical_to_published_media,
+);
