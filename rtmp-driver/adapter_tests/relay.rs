@@ -70,7 +70,16 @@ async fn receive(c: &mut ClientConnection, count: usize) -> Vec<Media> {
 }
 
 async fn played_media_is_byte_identical_to_published_media() {
-    let srv = start(Server::builder()).await;
+    relay_byte_identical(Server::builder()).await;
+}
+
+/// Under a write-merge window players get the same frames, only in fewer writes.
+async fn with_a_write_merge_window_played_media_is_still_byte_identical() {
+    relay_byte_identical(Server::builder().write_merge(Duration::from_millis(30))).await;
+}
+
+async fn relay_byte_identical(builder: adapter::ServerBuilder) {
+    let srv = start(builder).await;
     let mut publisher = connected(srv.addr, "live").await;
     let h = publishing(&mut publisher, "cam").await;
     let frames = stream_frames(60);
@@ -255,6 +264,7 @@ async fn with_replace_policy_a_new_publisher_takes_over_and_the_old_one_is_close
 
 tests!(
     played_media_is_byte_identical_to_published_media,
+    with_a_write_merge_window_played_media_is_still_byte_identical,
     players_learn_the_end_of_the_stream_at_once,
     shutdown_ends_streams_and_closes_every_connection,
     play_of_a_stream_nobody_publishes_is_refused,

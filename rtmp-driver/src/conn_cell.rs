@@ -13,6 +13,10 @@
 //! cell is busy or the case is not routine (a lag event, the end of the stream, a socket too
 //! full to take everything) the publisher leaves the work to the task and wakes it, so the
 //! publisher never waits on a player.
+//!
+//! Under a write-merge window (`Shared::write_merge`) the fan-out does nothing for the
+//! player at all: frames stay in its queue and the player's task writes what gathered at
+//! each flush tick ([`ConnCore::next_deadline`]).
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -42,14 +46,18 @@ pub struct ConnState<W> {
 #[derive(Debug)]
 pub struct ConnCell<W> {
     state: Mutex<ConnState<W>>,
+    /// Frames wait for the player's flush tick (`Shared::write_merge` is set).
+    merging: bool,
 }
 
 impl<W: WireOut + Send + 'static> ConnCell<W> {
     /// Wraps the state and registers the cell as the connection's direct delivery path.
     pub fn new(core: ConnCore, wire: W) -> Arc<Self> {
         let link = core.link.clone();
+        let merging = !core.write_merge().is_zero();
         let cell = Arc::new(ConnCell {
             state: Mutex::new(ConnState { core, wire }),
+            merging,
         });
         let weak = Arc::downgrade(&cell);
         let direct: Weak<dyn Deliver> = weak;
@@ -69,6 +77,10 @@ impl<W> ConnCell<W> {
 
 impl<W: WireOut + Send> Deliver for ConnCell<W> {
     fn try_deliver(&self) -> bool {
+        if self.merging {
+            // The player's next flush tick takes the frames from its queue.
+            return true;
+        }
         let Ok(mut guard) = self.state.try_lock() else {
             return false;
         };

@@ -99,6 +99,8 @@ pub struct ConnCore {
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
+    /// A player's next flush tick under a write-merge window (`Shared::write_merge`).
+    flush_at: Option<Instant>,
 }
 
 /// Payloads up to this size are copied once at ingest.
@@ -150,6 +152,7 @@ impl ConnCore {
             end: None,
             scratch: Vec::new(),
             abandon_output: false,
+            flush_at: None,
             shared,
         }
     }
@@ -172,6 +175,11 @@ impl ConnCore {
     /// Hook futures to run as tasks; each delivers its answer to [`Self::answers`].
     pub fn take_spawns(&mut self) -> impl Iterator<Item = BoxFuture<()>> + '_ {
         self.spawns.drain(..)
+    }
+
+    /// The server's write-merge window (zero: none).
+    pub fn write_merge(&self) -> std::time::Duration {
+        self.shared.write_merge
     }
 
     /// How long the final flush may take: the server's grace period, or nothing for a
@@ -503,6 +511,27 @@ impl ConnCore {
                 self.shared.hub.leave(&p.key, player);
             }
         }
+    }
+
+    /// The next instant the driver must run a turn: the session's deadline, or for a
+    /// player under a write-merge window (`Shared::write_merge`) its next flush tick,
+    /// whichever comes first. Under a window the fan-out leaves frames queued (it neither
+    /// writes nor wakes the task, see [`crate::conn_cell`]), and each tick's turn moves
+    /// what gathered into the session and writes it in one go. `now` is read only then.
+    pub fn next_deadline(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
+        let session = self.session.poll_timeout();
+        let window = self.shared.write_merge;
+        if window.is_zero() || self.playing.is_empty() {
+            self.flush_at = None;
+            return session;
+        }
+        let now = now();
+        let at = match self.flush_at {
+            Some(t) if t > now => t,
+            _ => now + window,
+        };
+        self.flush_at = Some(at);
+        Some(session.map_or(at, |s| s.min(at)))
     }
 
     /// Tells the fan-out how much this connection still has to write: part of every

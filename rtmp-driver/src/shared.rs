@@ -19,4 +19,7 @@ pub struct Shared {
     pub hub: Hub,
     /// How long a closing connection may spend flushing.
     pub grace: Duration,
+    /// How long a player's output may be held to be written in one go (zero: never held);
+    /// see `ServerBuilder::write_merge`.
+    pub write_merge: Duration,
 }

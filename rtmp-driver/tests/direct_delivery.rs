@@ -103,6 +103,11 @@ struct Setup {
 impl Setup {
     /// A live stream and one player that has connected and started playing it.
     fn playing() -> Self {
+        Self::playing_with(Duration::ZERO)
+    }
+
+    /// The same under a write-merge window.
+    fn playing_with(write_merge: Duration) -> Self {
         let now = Instant::now();
         let shared = Arc::new(Shared {
             session: ServerConfig::default(),
@@ -110,6 +115,7 @@ impl Setup {
             record_dir: None,
             hub: Hub::new(RelayConfig::default()),
             grace: Duration::from_secs(1),
+            write_merge,
         });
         let key = StreamKey::new("live", "cam");
         let (publisher, _) = shared.hub.open_connection();
@@ -273,4 +279,38 @@ fn the_end_of_the_stream_is_left_to_the_players_task() {
             .any(|e| matches!(e, ClientEvent::StreamEof { .. })),
         "{events:?}"
     );
+}
+
+#[test]
+fn under_a_write_merge_window_frames_gather_until_the_players_flush_tick() {
+    // Shorter than the session's own deadlines (idle, ping), so the tick is the next one.
+    let window = Duration::from_secs(2);
+    let mut s = Setup::playing_with(window);
+    let before = Instant::now();
+    let deadline = s
+        .cell
+        .lock()
+        .core
+        .next_deadline(Instant::now)
+        .expect("a playing connection under a window has a flush tick");
+    assert!(deadline >= before + window);
+    assert!(deadline <= Instant::now() + window);
+
+    let frames = [
+        video(true, 0, 4_000),
+        video(false, 40, 1_000),
+        video(false, 80, 1_000),
+    ];
+    for f in &frames {
+        s.publish(std::slice::from_ref(f));
+        assert_eq!(s.taken(), 0, "written before the flush tick");
+        assert!(!woken(&s.link), "woken before the flush tick");
+    }
+    // The tick: one turn moves everything that gathered and writes it in one go.
+    player_turn(&s.cell);
+    let sent: Vec<Bytes> = frames.iter().map(|f| f.payload().clone()).collect();
+    assert_eq!(media_payloads(s.client_reads()), sent);
+    // The next tick is a window later again, not earlier.
+    let next = s.cell.lock().core.next_deadline(Instant::now).unwrap();
+    assert_eq!(next, deadline, "the tick stays put until it passes");
 }

@@ -38,6 +38,10 @@ struct Args {
     /// Most simultaneous connections.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_connections: usize,
+    /// Hold each player's output up to MS milliseconds and write it in one go: less CPU per
+    /// delivered byte, up to MS of added latency (0, the default: write every frame at once).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    merge_ms: u64,
     /// Threads that run connections: 1 runs them all on the thread of `block_on`, N > 1
     /// adds N - 1 executor threads (0: one per core).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -66,6 +70,7 @@ fn main() -> std::io::Result<()> {
     let mut builder = Server::builder()
         .listen(args.listen)
         .max_connections(args.max_connections)
+        .write_merge(std::time::Duration::from_millis(args.merge_ms))
         .relay_config(relay)
         .worker_threads(threads.saturating_sub(1));
     if let Some(n) = args.chunk_size {

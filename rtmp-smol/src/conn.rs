@@ -123,7 +123,7 @@ async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> E
             } else {
                 Turn::Wait {
                     write: wire.unsent() > 0,
-                    at: core.session.poll_timeout(),
+                    at: core.next_deadline(Instant::now),
                 }
             }
         };

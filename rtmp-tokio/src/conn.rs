@@ -107,7 +107,7 @@ async fn run(cell: &ConnCell<Wire>, sock: &TcpStream, mut stop: watch::Receiver<
             } else {
                 Turn::Wait {
                     write: wire.unsent() > 0,
-                    at: core.session.poll_timeout(),
+                    at: core.next_deadline(Instant::now),
                 }
             }
         };
