@@ -14,12 +14,15 @@
 //! full to take everything) the publisher leaves the work to the task and wakes it, so the
 //! publisher never waits on a player.
 //!
-//! Under a write-merge window (`Shared::write_merge`) the fan-out does nothing for the
-//! player at all: frames stay in its queue and the player's task writes what gathered at
-//! each flush tick ([`ConnCore::next_deadline`]).
+//! Under a write-merge window (`Shared::write_merge`) the fan-out moves frames into the
+//! player's session but writes only once the oldest held output is a window old; when the
+//! stream goes quiet, the publisher's task flushes its players a window after the last
+//! frame ([`Hub::flush_players`](crate::hub::Hub::flush_players)). No player task is woken
+//! for either.
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
 
 use rtmp_proto::session::ServerSession;
 
@@ -46,7 +49,7 @@ pub struct ConnState<W> {
 #[derive(Debug)]
 pub struct ConnCell<W> {
     state: Mutex<ConnState<W>>,
-    /// Frames wait for the player's flush tick (`Shared::write_merge` is set).
+    /// `Shared::write_merge` is set: output is held for merged writes.
     merging: bool,
 }
 
@@ -75,23 +78,42 @@ impl<W> ConnCell<W> {
     }
 }
 
-impl<W: WireOut + Send> Deliver for ConnCell<W> {
-    fn try_deliver(&self) -> bool {
-        if self.merging {
-            // The player's next flush tick takes the frames from its queue.
-            return true;
-        }
-        let Ok(mut guard) = self.state.try_lock() else {
-            return false;
-        };
-        let ConnState { core, wire } = &mut *guard;
-        if !core.deliver() || wire.pump_out(&mut core.session).is_err() {
+impl<W: WireOut> ConnCell<W> {
+    /// Writes what the session holds; whether everything went out.
+    fn write(core: &mut ConnCore, wire: &mut W) -> bool {
+        if wire.pump_out(&mut core.session).is_err() {
             // The task sees the same error on its next write and ends the connection.
             return false;
         }
         let unsent = wire.unsent();
+        core.wrote(unsent);
         core.report_backlog(unsent);
         // Left-over output needs the task to wait for the socket.
         unsent == 0
+    }
+}
+
+impl<W: WireOut + Send> Deliver for ConnCell<W> {
+    fn try_deliver(&self) -> bool {
+        let Ok(mut guard) = self.state.try_lock() else {
+            return false;
+        };
+        let ConnState { core, wire } = &mut *guard;
+        if !core.deliver() {
+            return false;
+        }
+        if self.merging && core.hold(Instant::now()) {
+            core.report_backlog(wire.unsent());
+            return true;
+        }
+        Self::write(core, wire)
+    }
+
+    fn flush(&self) -> bool {
+        let Ok(mut guard) = self.state.try_lock() else {
+            return false;
+        };
+        let ConnState { core, wire } = &mut *guard;
+        Self::write(core, wire)
     }
 }

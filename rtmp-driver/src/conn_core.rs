@@ -99,7 +99,11 @@ pub struct ConnCore {
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
-    /// A player's next flush tick under a write-merge window (`Shared::write_merge`).
+    /// Under a write-merge window (`Shared::write_merge`): since when this player's
+    /// output has been held.
+    held_since: Option<Instant>,
+    /// Under a write-merge window: when this publisher's players get their held output
+    /// written if no further frame comes first (a window after the last frame).
     flush_at: Option<Instant>,
 }
 
@@ -152,6 +156,7 @@ impl ConnCore {
             end: None,
             scratch: Vec::new(),
             abandon_output: false,
+            held_since: None,
             flush_at: None,
             shared,
         }
@@ -161,6 +166,7 @@ impl ConnCore {
     /// the relay queued for our players (which may close the session), then the events
     /// that caused.
     pub fn process(&mut self) {
+        self.flush_players_if_due();
         self.drain_events();
         self.pull_player_media();
         self.drain_events();
@@ -237,8 +243,12 @@ impl ConnCore {
         while let Some(event) = self.session.poll_event() {
             self.on_event(event);
         }
+        let mut handed = false;
         for p in self.publishing.values_mut() {
-            Self::hand_off(&self.shared, self.id, p, &mut self.scratch);
+            handed |= Self::hand_off(&self.shared, self.id, p, &mut self.scratch);
+        }
+        if handed && !self.shared.write_merge.is_zero() {
+            self.flush_at = Some(Instant::now() + self.shared.write_merge);
         }
     }
 
@@ -249,11 +259,13 @@ impl ConnCore {
         id: ConnId,
         p: &mut Publishing,
         scratch: &mut Vec<Arc<PlayerSlot>>,
-    ) {
-        if !p.pending.is_empty() {
-            shared.hub.ingest_all(&p.key, id, &p.pending, scratch);
-            p.pending.clear();
+    ) -> bool {
+        if p.pending.is_empty() {
+            return false;
         }
+        shared.hub.ingest_all(&p.key, id, &p.pending, scratch);
+        p.pending.clear();
+        true
     }
 
     /// Stops publishing one stream: what this read brought still reaches the players, then
@@ -514,24 +526,46 @@ impl ConnCore {
     }
 
     /// The next instant the driver must run a turn: the session's deadline, or for a
-    /// player under a write-merge window (`Shared::write_merge`) its next flush tick,
-    /// whichever comes first. Under a window the fan-out leaves frames queued (it neither
-    /// writes nor wakes the task, see [`crate::conn_cell`]), and each tick's turn moves
-    /// what gathered into the session and writes it in one go. `now` is read only then.
-    pub fn next_deadline(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
-        let session = self.session.poll_timeout();
-        let window = self.shared.write_merge;
-        if window.is_zero() || self.playing.is_empty() {
-            self.flush_at = None;
-            return session;
+    /// publisher under a write-merge window the flush of its players' held output.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match (self.session.poll_timeout(), self.flush_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        let now = now();
-        let at = match self.flush_at {
-            Some(t) if t > now => t,
-            _ => now + window,
+    }
+
+    /// Under a write-merge window, for the fan-out's direct delivery: whether this player's
+    /// output stays held at `now` (it is written once its oldest part is a window old, by
+    /// the next delivery or by the publisher's flush).
+    pub fn hold(&mut self, now: Instant) -> bool {
+        if self.session.is_closed() {
+            return false;
+        }
+        let since = *self.held_since.get_or_insert(now);
+        now < since + self.shared.write_merge
+    }
+
+    /// After a write: nothing is held any more once everything went out. The drivers call
+    /// it after every write of theirs too (a task's turn writes whatever is held).
+    pub fn wrote(&mut self, unsent: usize) {
+        if unsent == 0 && self.session.pending_transmit_bytes() == 0 {
+            self.held_since = None;
+        }
+    }
+
+    /// Under a write-merge window, once the last frame is a window old: the players' held
+    /// output goes out now (a paused or ended stream must not keep it).
+    fn flush_players_if_due(&mut self) {
+        let Some(at) = self.flush_at else {
+            return;
         };
-        self.flush_at = Some(at);
-        Some(session.map_or(at, |s| s.min(at)))
+        if Instant::now() < at {
+            return;
+        }
+        self.flush_at = None;
+        for p in self.publishing.values() {
+            self.shared.hub.flush_players(&p.key);
+        }
     }
 
     /// Tells the fan-out how much this connection still has to write: part of every

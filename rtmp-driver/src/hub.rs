@@ -71,6 +71,10 @@ pub trait Deliver: Send + Sync {
     /// output is left over, or the case needs the connection's own task): the caller then
     /// wakes the task.
     fn try_deliver(&self) -> bool;
+
+    /// Writes output held for a merged write (see `ServerBuilder::write_merge`) now.
+    /// `false` when that could not be finished at once: the caller then wakes the task.
+    fn flush(&self) -> bool;
 }
 
 impl ConnLink {
@@ -88,11 +92,20 @@ impl ConnLink {
     /// connection, not the publisher's: the panic is caught here and the player's task is
     /// woken to meet it in its own context.
     pub fn wake(&self) {
-        let delivered = self.direct.get().and_then(Weak::upgrade).is_some_and(|d| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.try_deliver()))
-                .unwrap_or(false)
+        self.direct_or_wake(|d| d.try_deliver());
+    }
+
+    /// Held output of this connection is due: written here if the direct path can, else
+    /// by waking its task.
+    pub fn flush(&self) {
+        self.direct_or_wake(|d| d.flush());
+    }
+
+    fn direct_or_wake(&self, direct: impl FnOnce(&dyn Deliver) -> bool) {
+        let done = self.direct.get().and_then(Weak::upgrade).is_some_and(|d| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| direct(&*d))).unwrap_or(false)
         });
-        if !delivered {
+        if !done {
             self.signal.raise();
         }
     }
@@ -399,6 +412,21 @@ impl Hub {
             slot.offer(now, frames);
         }
         scratch.clear();
+    }
+
+    /// Under a write-merge window: the players of `key` write what they hold now.
+    pub fn flush_players(&self, key: &StreamKey) {
+        let links: Vec<Arc<ConnLink>> = {
+            let inner = lock(&self.inner);
+            inner
+                .registry
+                .players(key)
+                .filter_map(|p| inner.players.get(&p).map(|slot| slot.link.clone()))
+                .collect()
+        };
+        for link in links {
+            link.flush();
+        }
     }
 
     /// A player asks for `key`: its slot, with the late-joiner burst already queued.

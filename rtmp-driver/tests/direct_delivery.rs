@@ -282,20 +282,8 @@ fn the_end_of_the_stream_is_left_to_the_players_task() {
 }
 
 #[test]
-fn under_a_write_merge_window_frames_gather_until_the_players_flush_tick() {
-    // Shorter than the session's own deadlines (idle, ping), so the tick is the next one.
-    let window = Duration::from_secs(2);
-    let mut s = Setup::playing_with(window);
-    let before = Instant::now();
-    let deadline = s
-        .cell
-        .lock()
-        .core
-        .next_deadline(Instant::now)
-        .expect("a playing connection under a window has a flush tick");
-    assert!(deadline >= before + window);
-    assert!(deadline <= Instant::now() + window);
-
+fn under_a_write_merge_window_output_is_held_until_the_publisher_flushes_it() {
+    let mut s = Setup::playing_with(Duration::from_secs(3600));
     let frames = [
         video(true, 0, 4_000),
         video(false, 40, 1_000),
@@ -303,14 +291,31 @@ fn under_a_write_merge_window_frames_gather_until_the_players_flush_tick() {
     ];
     for f in &frames {
         s.publish(std::slice::from_ref(f));
-        assert_eq!(s.taken(), 0, "written before the flush tick");
-        assert!(!woken(&s.link), "woken before the flush tick");
+        assert_eq!(s.taken(), 0, "written before the window passed");
+        assert!(!woken(&s.link), "a held frame woke the player's task");
     }
-    // The tick: one turn moves everything that gathered and writes it in one go.
-    player_turn(&s.cell);
+    // The stream went quiet: the publisher's task flushes its players, in one write each.
+    s.shared.hub.flush_players(&s.key);
+    assert!(!woken(&s.link));
     let sent: Vec<Bytes> = frames.iter().map(|f| f.payload().clone()).collect();
     assert_eq!(media_payloads(s.client_reads()), sent);
-    // The next tick is a window later again, not earlier.
-    let next = s.cell.lock().core.next_deadline(Instant::now).unwrap();
-    assert_eq!(next, deadline, "the tick stays put until it passes");
+    // Nothing is held any more: the next frame starts a new window.
+    s.publish(&[video(false, 120, 100)]);
+    assert_eq!(s.taken(), 0);
+}
+
+#[test]
+fn under_a_write_merge_window_the_first_delivery_after_the_window_writes_everything() {
+    let mut s = Setup::playing_with(Duration::from_millis(1));
+    let first = video(true, 0, 2_000);
+    s.publish(std::slice::from_ref(&first));
+    assert_eq!(s.taken(), 0, "the first frame opens the window");
+    std::thread::sleep(Duration::from_millis(5));
+    let second = video(false, 40, 2_000);
+    s.publish(std::slice::from_ref(&second));
+    assert!(!woken(&s.link));
+    assert_eq!(
+        media_payloads(s.client_reads()),
+        vec![first.payload().clone(), second.payload().clone()]
+    );
 }

@@ -111,6 +111,7 @@ async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> E
             if let Err(e) = wire.pump_out(&mut core.session) {
                 return End::Io(e);
             }
+            core.wrote(wire.unsent());
             core.report_backlog(wire.unsent());
             if core.session.is_closed() {
                 Turn::Flush(core.final_flush_limit())
@@ -123,7 +124,7 @@ async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> E
             } else {
                 Turn::Wait {
                     write: wire.unsent() > 0,
-                    at: core.next_deadline(Instant::now),
+                    at: core.next_deadline(),
                 }
             }
         };

@@ -183,6 +183,10 @@ impl Deliver for FakeDirect {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.delivers
     }
+
+    fn flush(&self) -> bool {
+        self.delivers
+    }
 }
 
 /// A direct delivery path with a bug.
@@ -190,6 +194,10 @@ struct PanickingDirect;
 
 impl Deliver for PanickingDirect {
     fn try_deliver(&self) -> bool {
+        panic!("a bug in one player's session code");
+    }
+
+    fn flush(&self) -> bool {
         panic!("a bug in one player's session code");
     }
 }
