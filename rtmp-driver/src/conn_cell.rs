@@ -22,11 +22,12 @@
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rtmp_proto::session::ServerSession;
 
 use crate::conn_core::ConnCore;
+use crate::hooks::BoxFuture;
 use crate::hub::Deliver;
 
 /// The write side of a driver's socket wrapper.
@@ -78,7 +79,73 @@ impl<W> ConnCell<W> {
     }
 }
 
+/// What a connection's task does after a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Wait for the socket (readable; also writable when `write`), the deadline `at`,
+    /// hook answers, the fan-out signal and shutdown; then run another turn.
+    Wait { write: bool, at: Option<Instant> },
+    /// The session closed: flush ([`ConnCell::flush_step`]) for at most this long, close
+    /// the socket, end.
+    Flush(Duration),
+    /// Shutdown began in this turn: run another at once.
+    Again,
+}
+
 impl<W: WireOut> ConnCell<W> {
+    /// One turn of the connection's task, the same under every runtime: session events and
+    /// player frames, hook futures handed to `spawn`, write what the socket takes; then
+    /// what to wait for. `stop`: the server is shutting down (`stopping` records that the
+    /// connection began to).
+    pub fn turn(
+        &self,
+        stop: bool,
+        stopping: &mut bool,
+        mut spawn: impl FnMut(BoxFuture<()>),
+    ) -> io::Result<Turn> {
+        let mut state = self.lock();
+        let ConnState { core, wire } = &mut *state;
+        core.process();
+        for fut in core.take_spawns() {
+            spawn(fut);
+        }
+        wire.pump_out(&mut core.session)?;
+        core.wrote(wire.unsent());
+        core.report_backlog(wire.unsent());
+        Ok(if core.session.is_closed() {
+            Turn::Flush(core.final_flush_limit())
+        } else if stop && !*stopping {
+            *stopping = true;
+            core.begin_shutdown();
+            Turn::Again
+        } else {
+            Turn::Wait {
+                write: wire.unsent() > 0,
+                at: core.next_deadline(),
+            }
+        })
+    }
+
+    /// One step of the final flush: writes what the socket takes; whether all is out (if
+    /// not, the driver waits until the socket is writable and steps again).
+    pub fn flush_step(&self) -> io::Result<bool> {
+        let mut state = self.lock();
+        let ConnState { core, wire } = &mut *state;
+        wire.pump_out(&mut core.session)?;
+        Ok(wire.unsent() == 0)
+    }
+
+    /// After a wake-up: runs the session's timers when the driver's deadline `fired` or
+    /// one is due anyway.
+    pub fn check_timers(&self, fired: bool) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let session = &mut state.core.session;
+        if fired || session.poll_timeout().is_some_and(|t| t <= now) {
+            session.handle_timeout(now);
+        }
+    }
+
     /// Writes what the session holds; whether everything went out.
     fn write(core: &mut ConnCore, wire: &mut W) -> bool {
         if wire.pump_out(&mut core.session).is_err() {

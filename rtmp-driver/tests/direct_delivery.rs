@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use rtmp_driver::conn_cell::{ConnCell, ConnState, WireOut};
+use rtmp_driver::conn_cell::{ConnCell, Turn, WireOut};
 use rtmp_driver::conn_core::ConnCore;
 use rtmp_driver::hooks::Hooks;
 use rtmp_driver::hub::{ConnLink, Hub};
@@ -71,13 +71,13 @@ fn woken(link: &ConnLink) -> bool {
     matches!(wait.poll(&mut cx), Poll::Ready(()))
 }
 
-/// The player's own turn, as the drivers run it after a wake-up.
+/// The player's own turn, the one the drivers run after a wake-up.
 fn player_turn(cell: &ConnCell<MemWire>) {
-    let mut state = cell.lock();
-    let ConnState { core, wire } = &mut *state;
-    core.process();
-    wire.pump_out(&mut core.session).unwrap();
-    core.report_backlog(wire.unsent());
+    let mut stopping = false;
+    let turn = cell
+        .turn(false, &mut stopping, |_| panic!("no hooks here"))
+        .unwrap();
+    assert!(matches!(turn, Turn::Wait { .. }), "{turn:?}");
 }
 
 fn video(key: bool, timestamp: u32, len: usize) -> Frame {

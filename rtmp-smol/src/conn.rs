@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rtmp_proto::relay::ConnId;
 use smol::channel::Receiver;
@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 use crate::deadline::Deadline;
 use crate::wire::{self, Readiness, Wire};
-use rtmp_driver::conn_cell::{ConnCell, ConnState};
+use rtmp_driver::conn_cell::{ConnCell, ConnState, Turn};
 use rtmp_driver::conn_core::{Answer, ConnCore, End};
 use rtmp_driver::shared::Shared;
 use rtmp_driver::{Mailbox, Signal};
@@ -85,13 +85,6 @@ pub(crate) async fn serve(sock: Async<TcpStream>, peer: SocketAddr, env: ConnEnv
     .await
 }
 
-/// What a turn leaves the wait to do.
-enum Turn {
-    Wait { write: bool, at: Option<Instant> },
-    Flush(Duration),
-    Again,
-}
-
 /// The socket loop: one task; the state is locked for each turn, never across an await.
 async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> End {
     let mut stopping = false;
@@ -101,67 +94,45 @@ async fn run(cell: &ConnCell<Wire>, sock: &Async<TcpStream>, env: &ConnEnv) -> E
         (state.core.answers.clone(), state.core.link.clone())
     };
     loop {
-        let turn = {
-            let mut state = cell.lock();
-            let ConnState { core, wire } = &mut *state;
-            core.process();
-            for fut in core.take_spawns() {
-                env.executor.spawn(fut).detach();
-            }
-            if let Err(e) = wire.pump_out(&mut core.session) {
-                return End::Io(e);
-            }
-            core.wrote(wire.unsent());
-            core.report_backlog(wire.unsent());
-            if core.session.is_closed() {
-                Turn::Flush(core.final_flush_limit())
-            } else if !stopping && env.stop.is_closed() {
-                // Closed by `ServerHandle::shutdown` (the server keeps a sender until its
-                // tasks end).
-                stopping = true;
-                core.begin_shutdown();
-                Turn::Again
-            } else {
-                Turn::Wait {
-                    write: wire.unsent() > 0,
-                    at: core.next_deadline(),
-                }
-            }
-        };
-        let write = match turn {
-            Turn::Again => continue,
-            Turn::Flush(limit) => {
+        // Closed by `ServerHandle::shutdown` (the server keeps a sender until its tasks
+        // end).
+        let shutdown = env.stop.is_closed();
+        let write = match cell.turn(shutdown, &mut stopping, |fut| {
+            env.executor.spawn(fut).detach();
+        }) {
+            Err(e) => return End::Io(e),
+            Ok(Turn::Again) => continue,
+            Ok(Turn::Flush(limit)) => {
                 if let Err(e) = flush_all(cell, sock, limit).await {
                     tracing::debug!(error = %e, "final flush incomplete");
                 }
                 wire::shutdown(sock);
                 return cell.lock().core.end_reason(stopping);
             }
-            Turn::Wait { write, at } => {
+            Ok(Turn::Wait { write, at }) => {
                 deadline.set(at);
                 write
             }
         };
         let stop = (!stopping).then_some(&env.stop);
         let woken = wait(&answers, &link.signal, sock, write, &mut deadline, stop).await;
-        let mut state = cell.lock();
-        let ConnState { core, wire } = &mut *state;
-        if let Some(answer) = woken.answer {
-            core.apply(answer);
-        }
-        match woken.io {
-            Some(Ok(r)) if r.readable => {
-                if let Err(e) = wire.pump_in(&mut core.session) {
-                    return End::Io(e);
-                }
+        {
+            let mut state = cell.lock();
+            let ConnState { core, wire } = &mut *state;
+            if let Some(answer) = woken.answer {
+                core.apply(answer);
             }
-            Some(Ok(_)) | None => {}
-            Some(Err(e)) => return End::Io(e),
+            match woken.io {
+                Some(Ok(r)) if r.readable => {
+                    if let Err(e) = wire.pump_in(&mut core.session) {
+                        return End::Io(e);
+                    }
+                }
+                Some(Ok(_)) | None => {}
+                Some(Err(e)) => return End::Io(e),
+            }
         }
-        let now = Instant::now();
-        if woken.timer || core.session.poll_timeout().is_some_and(|t| t <= now) {
-            core.session.handle_timeout(now);
-        }
+        cell.check_timers(woken.timer);
     }
 }
 
@@ -173,17 +144,10 @@ async fn flush_all(
     limit: Duration,
 ) -> io::Result<()> {
     let flush = async {
-        loop {
-            {
-                let mut state = cell.lock();
-                let ConnState { core, wire } = &mut *state;
-                wire.pump_out(&mut core.session)?;
-                if wire.unsent() == 0 {
-                    return Ok(());
-                }
-            }
+        while !cell.flush_step()? {
             sock.writable().await?;
         }
+        Ok(())
     };
     let expire = async {
         Timer::after(limit).await;

@@ -11,7 +11,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use rtmp_proto::relay::ConnId;
 use tokio::net::TcpStream;
@@ -20,7 +19,7 @@ use tracing::Instrument;
 
 use crate::deadline::Deadline;
 use crate::wire::{self, Wire};
-use rtmp_driver::conn_cell::{ConnCell, ConnState};
+use rtmp_driver::conn_cell::{ConnCell, ConnState, Turn};
 use rtmp_driver::conn_core::{ConnCore, End};
 use rtmp_driver::shared::Shared;
 
@@ -71,13 +70,6 @@ pub(crate) async fn serve(
     .await
 }
 
-/// What a turn leaves the wait to do.
-enum Turn {
-    Wait { write: bool, at: Option<Instant> },
-    Flush(std::time::Duration),
-    Again,
-}
-
 /// The socket loop: one task; the state is locked for each turn, never across an await.
 async fn run(cell: &ConnCell<Wire>, sock: &TcpStream, mut stop: watch::Receiver<bool>) -> End {
     let mut stopping = false;
@@ -87,45 +79,25 @@ async fn run(cell: &ConnCell<Wire>, sock: &TcpStream, mut stop: watch::Receiver<
         (state.core.answers.clone(), state.core.link.clone())
     };
     loop {
-        let turn = {
-            let mut state = cell.lock();
-            let ConnState { core, wire } = &mut *state;
-            core.process();
-            for fut in core.take_spawns() {
-                tokio::spawn(fut);
-            }
-            if let Err(e) = wire.pump_out(&mut core.session) {
-                return End::Io(e);
-            }
-            core.wrote(wire.unsent());
-            core.report_backlog(wire.unsent());
-            if core.session.is_closed() {
-                Turn::Flush(core.final_flush_limit())
-            } else if !stopping && *stop.borrow() {
-                stopping = true;
-                core.begin_shutdown();
-                Turn::Again
-            } else {
-                Turn::Wait {
-                    write: wire.unsent() > 0,
-                    at: core.next_deadline(),
-                }
-            }
-        };
-        let write = match turn {
-            Turn::Again => continue,
-            Turn::Flush(limit) => {
+        let shutdown = *stop.borrow();
+        let write = match cell.turn(shutdown, &mut stopping, |fut| {
+            tokio::spawn(fut);
+        }) {
+            Err(e) => return End::Io(e),
+            Ok(Turn::Again) => continue,
+            Ok(Turn::Flush(limit)) => {
                 if let Err(e) = flush_all(cell, sock, limit).await {
                     tracing::debug!(error = %e, "final flush incomplete");
                 }
                 wire::shutdown(sock);
                 return cell.lock().core.end_reason(stopping);
             }
-            Turn::Wait { write, at } => {
+            Ok(Turn::Wait { write, at }) => {
                 deadline.set(at);
                 write
             }
         };
+        let mut fired = false;
         tokio::select! {
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() {
@@ -147,13 +119,9 @@ async fn run(cell: &ConnCell<Wire>, sock: &TcpStream, mut stop: watch::Receiver<
                 Ok(_) => {}
                 Err(e) => return End::Io(e),
             },
-            () = deadline.wait() => cell.lock().core.session.handle_timeout(Instant::now()),
+            () = deadline.wait() => fired = true,
         }
-        let now = Instant::now();
-        let mut state = cell.lock();
-        if state.core.session.poll_timeout().is_some_and(|t| t <= now) {
-            state.core.session.handle_timeout(now);
-        }
+        cell.check_timers(fired);
     }
 }
 
@@ -165,17 +133,10 @@ async fn flush_all(
     limit: std::time::Duration,
 ) -> std::io::Result<()> {
     let flush = async {
-        loop {
-            {
-                let mut state = cell.lock();
-                let ConnState { core, wire } = &mut *state;
-                wire.pump_out(&mut core.session)?;
-                if wire.unsent() == 0 {
-                    return Ok(());
-                }
-            }
+        while !cell.flush_step()? {
             sock.writable().await?;
         }
+        Ok(())
     };
     match tokio::time::timeout(limit, flush).await {
         Ok(r) => r,
