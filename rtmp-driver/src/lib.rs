@@ -15,6 +15,7 @@ pub mod conn_core;
 pub mod hooks;
 pub mod hub;
 pub mod mailbox;
+pub mod mem_player;
 pub mod read_buffer;
 pub mod record;
 pub mod seed;

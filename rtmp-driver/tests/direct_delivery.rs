@@ -1,84 +1,25 @@
 //! The publisher's task writes relayed frames to a player's socket itself
 //! ([`rtmp_driver::conn_cell`]): a real `ServerSession` behind a `ConnCell`, a player
 //! `ClientSession` on the other end, an in-memory socket whose room the test controls, and
-//! no task at all except where the test runs the player's turn by hand.
+//! no task at all except where the test runs the player's turn by hand
+//! ([`rtmp_driver::mem_player`]).
 //!
 //! What it pins: a frame ingested by the publisher reaches the player's socket without the
 //! player's turn and without waking it; a socket too full to take everything, or a cell the
 //! player's task holds, falls back to waking the task, whose turn then finishes the job; and
 //! what the player decodes is exactly what was published, in order.
 
-use std::future::Future;
-use std::io::{self, IoSlice};
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use rtmp_driver::conn_cell::{ConnCell, Turn, WireOut};
-use rtmp_driver::conn_core::ConnCore;
+use bytes::Bytes;
+use rtmp_driver::conn_cell::WireOut;
 use rtmp_driver::hooks::Hooks;
-use rtmp_driver::hub::{ConnLink, Hub};
+use rtmp_driver::hub::Hub;
+use rtmp_driver::mem_player::MemPlayer;
 use rtmp_driver::shared::Shared;
-use rtmp_driver::{MAX_IOV, TxBatch};
-use rtmp_proto::relay::{Frame, RelayConfig, StreamKey};
-use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, ServerConfig,
-    ServerSession,
-};
-
-/// A socket that takes at most `room` more bytes, like a non-blocking one with a full
-/// send buffer, and keeps what it took.
-struct MemWire {
-    taken: BytesMut,
-    room: usize,
-    batch: TxBatch,
-}
-
-impl WireOut for MemWire {
-    fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()> {
-        loop {
-            self.batch.fill(256 * 1024, || session.poll_transmit());
-            if self.batch.is_empty() || self.room == 0 {
-                return Ok(());
-            }
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let n = self.batch.io_slices(&mut iov);
-            let mut written = 0;
-            for slice in &iov[..n] {
-                let take = slice.len().min(self.room - written);
-                self.taken.extend_from_slice(&slice[..take]);
-                written += take;
-                if written == self.room {
-                    break;
-                }
-            }
-            self.room -= written;
-            self.batch.advance(written);
-        }
-    }
-
-    fn unsent(&self) -> usize {
-        self.batch.len()
-    }
-}
-
-/// Whether the player's task was woken (and lowers the flag, as the task's wait does).
-fn woken(link: &ConnLink) -> bool {
-    let mut cx = Context::from_waker(Waker::noop());
-    let wait = pin!(link.signal.wait());
-    matches!(wait.poll(&mut cx), Poll::Ready(()))
-}
-
-/// The player's own turn, the one the drivers run after a wake-up.
-fn player_turn(cell: &ConnCell<MemWire>) {
-    let mut stopping = false;
-    let turn = cell
-        .turn(false, &mut stopping, |_| panic!("no hooks here"))
-        .unwrap();
-    assert!(matches!(turn, Turn::Wait { .. }), "{turn:?}");
-}
+use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
+use rtmp_proto::session::{ClientEvent, Media, MediaKind, ServerConfig};
 
 fn video(key: bool, timestamp: u32, len: usize) -> Frame {
     let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
@@ -93,11 +34,8 @@ fn video(key: bool, timestamp: u32, len: usize) -> Frame {
 struct Setup {
     shared: Arc<Shared>,
     key: StreamKey,
-    publisher: rtmp_proto::relay::ConnId,
-    link: Arc<ConnLink>,
-    cell: Arc<ConnCell<MemWire>>,
-    client: ClientSession,
-    now: Instant,
+    publisher: ConnId,
+    player: MemPlayer,
 }
 
 impl Setup {
@@ -108,7 +46,6 @@ impl Setup {
 
     /// The same under a write-merge window.
     fn playing_with(write_merge: Duration) -> Self {
-        let now = Instant::now();
         let shared = Arc::new(Shared {
             session: ServerConfig::default(),
             hooks: Hooks::default(),
@@ -120,74 +57,13 @@ impl Setup {
         let key = StreamKey::new("live", "cam");
         let (publisher, _) = shared.hub.open_connection();
         shared.hub.publish(&key, publisher).unwrap();
-        let (id, link) = shared.hub.open_connection();
-        let core = ConnCore::new(
-            id,
-            link.clone(),
-            "127.0.0.1:1935".parse().unwrap(),
-            shared.clone(),
-        );
-        let wire = MemWire {
-            taken: BytesMut::new(),
-            room: usize::MAX,
-            batch: TxBatch::new(),
-        };
-        let cell = ConnCell::new(core, wire);
-        let mut client = ClientSession::new(Arc::new(ClientConfig::default()), now);
-        client
-            .connect(ConnectParams::new("live", "rtmp://h/live"))
-            .unwrap();
-        let mut s = Setup {
+        let player = MemPlayer::play(&shared, "live", "cam").expect("the player starts");
+        Setup {
             shared,
             key,
             publisher,
-            link,
-            cell,
-            client,
-            now,
-        };
-        let mut playing = false;
-        for _ in 0..20 {
-            for event in s.exchange() {
-                match event {
-                    ClientEvent::Connected { .. } => {
-                        s.client.play("cam").unwrap();
-                    }
-                    ClientEvent::PlayStarted { .. } => playing = true,
-                    _ => {}
-                }
-            }
-            if playing {
-                break;
-            }
+            player,
         }
-        assert!(playing, "the player never started");
-        // The player's turn after accepting the play has run; nothing is pending for it.
-        player_turn(&s.cell);
-        woken(&s.link);
-        s
-    }
-
-    /// One round trip: client output into the server, the player's turn, server output
-    /// into the client. Returns the client's events.
-    fn exchange(&mut self) -> Vec<ClientEvent> {
-        let mut c2s = BytesMut::new();
-        while let Some(seg) = self.client.poll_transmit() {
-            c2s.extend_from_slice(&seg);
-        }
-        {
-            let mut state = self.cell.lock();
-            state.core.session.handle_input(self.now, &mut c2s).unwrap();
-        }
-        player_turn(&self.cell);
-        self.client_reads()
-    }
-
-    /// What the player's socket took so far, read by the client.
-    fn client_reads(&mut self) -> Vec<ClientEvent> {
-        let mut s2c = std::mem::take(&mut self.cell.lock().wire.taken);
-        self.client.handle_input(self.now, &mut s2c).unwrap();
-        std::iter::from_fn(|| self.client.poll_event()).collect()
     }
 
     fn publish(&self, frames: &[Frame]) {
@@ -198,7 +74,15 @@ impl Setup {
     }
 
     fn taken(&self) -> usize {
-        self.cell.lock().wire.taken.len()
+        self.player.taken()
+    }
+
+    fn woken(&self) -> bool {
+        self.player.woken()
+    }
+
+    fn client_reads(&mut self) -> Vec<ClientEvent> {
+        self.player.client_reads()
     }
 }
 
@@ -218,7 +102,7 @@ fn the_publisher_writes_to_the_player_without_waking_its_task() {
     let frames = [video(true, 0, 20_000), video(false, 40, 3_000)];
     s.publish(&frames);
     assert!(
-        !woken(&s.link),
+        !s.woken(),
         "the player's task was woken for a routine frame"
     );
     assert!(s.taken() > 23_000, "the frames are on the player's socket");
@@ -230,16 +114,16 @@ fn the_publisher_writes_to_the_player_without_waking_its_task() {
 #[test]
 fn a_full_socket_leaves_the_rest_to_the_players_task() {
     let mut s = Setup::playing();
-    s.cell.lock().wire.room = 1000;
+    s.player.cell.lock().wire.room = 1000;
     let frame = video(true, 0, 20_000);
     s.publish(std::slice::from_ref(&frame));
     assert_eq!(s.taken(), 1000, "the socket took what it had room for");
-    assert!(s.cell.lock().wire.unsent() > 0);
-    assert!(woken(&s.link), "left-over output needs the task");
+    assert!(s.player.cell.lock().wire.unsent() > 0);
+    assert!(s.woken(), "left-over output needs the task");
     // The socket drains; the task's turn writes the rest.
-    s.cell.lock().wire.room = usize::MAX;
-    player_turn(&s.cell);
-    assert_eq!(s.cell.lock().wire.unsent(), 0);
+    s.player.cell.lock().wire.room = usize::MAX;
+    s.player.turn();
+    assert_eq!(s.player.cell.lock().wire.unsent(), 0);
     assert_eq!(
         media_payloads(s.client_reads()),
         vec![frame.payload().clone()]
@@ -252,12 +136,12 @@ fn a_busy_cell_wakes_the_task_which_delivers_on_its_turn() {
     let frame = video(true, 0, 5_000);
     {
         // The player's task is in the middle of a turn.
-        let _turn = s.cell.lock();
+        let _turn = s.player.cell.lock();
         s.publish(std::slice::from_ref(&frame));
     }
     assert_eq!(s.taken(), 0, "nothing written past a busy cell");
-    assert!(woken(&s.link));
-    player_turn(&s.cell);
+    assert!(s.woken());
+    s.player.turn();
     assert_eq!(
         media_payloads(s.client_reads()),
         vec![frame.payload().clone()]
@@ -268,10 +152,10 @@ fn a_busy_cell_wakes_the_task_which_delivers_on_its_turn() {
 fn the_end_of_the_stream_is_left_to_the_players_task() {
     let mut s = Setup::playing();
     s.publish(&[video(true, 0, 100)]);
-    assert!(!woken(&s.link));
+    assert!(!s.woken());
     s.shared.hub.unpublish(&s.key, s.publisher);
-    assert!(woken(&s.link), "ending the stream wakes the player");
-    player_turn(&s.cell);
+    assert!(s.woken(), "ending the stream wakes the player");
+    s.player.turn();
     let events = s.client_reads();
     assert!(
         events
@@ -292,11 +176,11 @@ fn under_a_write_merge_window_output_is_held_until_the_publisher_flushes_it() {
     for f in &frames {
         s.publish(std::slice::from_ref(f));
         assert_eq!(s.taken(), 0, "written before the window passed");
-        assert!(!woken(&s.link), "a held frame woke the player's task");
+        assert!(!s.woken(), "a held frame woke the player's task");
     }
     // The stream went quiet: the publisher's task flushes its players, in one write each.
     s.shared.hub.flush_players(&s.key);
-    assert!(!woken(&s.link));
+    assert!(!s.woken());
     let sent: Vec<Bytes> = frames.iter().map(|f| f.payload().clone()).collect();
     assert_eq!(media_payloads(s.client_reads()), sent);
     // Nothing is held any more: the next frame starts a new window.
@@ -313,7 +197,7 @@ fn under_a_write_merge_window_the_first_delivery_after_the_window_writes_everyth
     std::thread::sleep(Duration::from_millis(5));
     let second = video(false, 40, 2_000);
     s.publish(std::slice::from_ref(&second));
-    assert!(!woken(&s.link));
+    assert!(!s.woken());
     assert_eq!(
         media_payloads(s.client_reads()),
         vec![first.payload().clone(), second.payload().clone()]

@@ -1,0 +1,178 @@
+//! A player whose connection runs in memory, for tests and benchmarks of the fan-out.
+//!
+//! A real `ConnCore` behind a [`ConnCell`], as the drivers build it, but over a
+//! [`MemWire`] instead of a socket, with the player's `ClientSession` at the other end and
+//! no task: the caller runs the player's turn ([`MemPlayer::turn`]) when a driver's task
+//! would. What the fan-out writes is then exactly observable (or, for a benchmark,
+//! discarded), without a runtime, a socket or a clock of its own.
+
+use std::io::{self, IoSlice};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use rtmp_proto::session::{ClientConfig, ClientEvent, ClientSession, ConnectParams, ServerSession};
+
+use crate::conn_cell::{ConnCell, Turn, WireOut};
+use crate::conn_core::ConnCore;
+use crate::hub::ConnLink;
+use crate::shared::Shared;
+use crate::{MAX_IOV, TxBatch};
+
+/// An in-memory socket: takes at most `room` more bytes (like a non-blocking socket with a
+/// full send buffer) and keeps what it took in `taken`, or only counts it when `keep` is
+/// off.
+#[derive(Debug)]
+pub struct MemWire {
+    pub taken: BytesMut,
+    pub room: usize,
+    pub keep: bool,
+    /// Bytes written since creation.
+    pub written: u64,
+    batch: TxBatch,
+}
+
+impl Default for MemWire {
+    fn default() -> Self {
+        MemWire {
+            taken: BytesMut::new(),
+            room: usize::MAX,
+            keep: true,
+            written: 0,
+            batch: TxBatch::new(),
+        }
+    }
+}
+
+impl WireOut for MemWire {
+    fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()> {
+        loop {
+            self.batch.fill(256 * 1024, || session.poll_transmit());
+            if self.batch.is_empty() || self.room == 0 {
+                return Ok(());
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let n = self.batch.io_slices(&mut iov);
+            let mut written = 0;
+            for slice in iov.iter().take(n) {
+                let take = slice.len().min(self.room - written);
+                if self.keep {
+                    self.taken
+                        .extend_from_slice(slice.get(..take).unwrap_or(&[]));
+                }
+                written += take;
+                if written == self.room {
+                    break;
+                }
+            }
+            self.room -= written;
+            self.written += written as u64;
+            self.batch.advance(written);
+        }
+    }
+
+    fn unsent(&self) -> usize {
+        self.batch.len()
+    }
+}
+
+/// A server connection in memory that has connected to `app` and plays a stream, and the
+/// client session at its other end.
+#[derive(Debug)]
+pub struct MemPlayer {
+    pub cell: Arc<ConnCell<MemWire>>,
+    pub link: Arc<ConnLink>,
+    pub client: ClientSession,
+    now: Instant,
+}
+
+impl MemPlayer {
+    /// Opens a connection on the server described by `shared` and plays `app`/`name` to
+    /// `NetStream.Play.Start`. `None` if the server refuses (no such stream, a hook).
+    /// Hooks answering later are not run: use it on a server without them.
+    pub fn play(shared: &Arc<Shared>, app: &str, name: &str) -> Option<Self> {
+        let now = Instant::now();
+        let (id, link) = shared.hub.open_connection();
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 1935));
+        let core = ConnCore::new(id, link.clone(), peer, shared.clone());
+        let cell = ConnCell::new(core, MemWire::default());
+        let mut client = ClientSession::new(Arc::new(ClientConfig::default()), now);
+        let url = format!("rtmp://localhost/{app}");
+        client.connect(ConnectParams::new(app, &url)).ok()?;
+        let mut player = MemPlayer {
+            cell,
+            link,
+            client,
+            now,
+        };
+        for _ in 0..20 {
+            for event in player.exchange() {
+                match event {
+                    ClientEvent::Connected { .. } => {
+                        player.client.play(name).ok()?;
+                    }
+                    ClientEvent::PlayStarted { .. } => {
+                        // Take the wake-up that accepting the play raised.
+                        player.turn();
+                        player.woken();
+                        return Some(player);
+                    }
+                    ClientEvent::StreamFailed { .. } | ClientEvent::ConnectRejected { .. } => {
+                        return None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// The player's own turn, the one a driver's task runs after a wake-up (hook futures,
+    /// which a server without hooks has none of, are dropped).
+    pub fn turn(&self) -> Turn {
+        let mut stopping = false;
+        match self.cell.turn(false, &mut stopping, drop) {
+            Ok(turn) => turn,
+            // The in-memory socket does not fail.
+            Err(_) => Turn::Again,
+        }
+    }
+
+    /// Whether the player's task was woken since the last look (and lowers the flag, as
+    /// the task's wait does).
+    pub fn woken(&self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        let wait = pin!(self.link.signal.wait());
+        matches!(wait.poll(&mut cx), Poll::Ready(()))
+    }
+
+    /// One round trip: the client's output into the server, the player's turn, the
+    /// server's output into the client. The client's events.
+    pub fn exchange(&mut self) -> Vec<ClientEvent> {
+        let mut c2s = BytesMut::new();
+        while let Some(segment) = self.client.poll_transmit() {
+            c2s.extend_from_slice(&segment);
+        }
+        {
+            let mut state = self.cell.lock();
+            // A protocol error closes the session; the next turn sees it.
+            let _ = state.core.session.handle_input(self.now, &mut c2s);
+        }
+        self.turn();
+        self.client_reads()
+    }
+
+    /// What the socket took so far, read by the client. The client's events.
+    pub fn client_reads(&mut self) -> Vec<ClientEvent> {
+        let mut s2c = std::mem::take(&mut self.cell.lock().wire.taken);
+        let _ = self.client.handle_input(self.now, &mut s2c);
+        std::iter::from_fn(|| self.client.poll_event()).collect()
+    }
+
+    /// Bytes the socket holds, not yet read by the client.
+    pub fn taken(&self) -> usize {
+        self.cell.lock().wire.taken.len()
+    }
+}
