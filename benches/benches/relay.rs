@@ -16,17 +16,13 @@
 //! Throughput is in player-frames, so criterion's time per element is the cost of one
 //! frame for one player.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use rtmp_driver::hooks::Hooks;
-use rtmp_driver::hub::{Hub, PlayerSlot};
-use rtmp_driver::mem_player::MemPlayer;
-use rtmp_driver::shared::Shared;
-use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
-use rtmp_proto::session::{Media, MediaKind, ServerConfig};
+use rtmp_driver::mem_player::{MemPlayer, MemStream};
+use rtmp_proto::relay::Frame;
+use rtmp_proto::session::{Media, MediaKind};
 
 fn video(key: bool, len: usize) -> Frame {
     let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
@@ -39,51 +35,27 @@ fn video(key: bool, len: usize) -> Frame {
 }
 
 struct Stream {
-    shared: Arc<Shared>,
-    key: StreamKey,
-    publisher: ConnId,
+    stream: MemStream,
     players: Vec<MemPlayer>,
-    scratch: Vec<Arc<PlayerSlot>>,
 }
 
 impl Stream {
-    fn new(players: usize, write_merge: Duration) -> Self {
-        let shared = Arc::new(Shared {
-            session: ServerConfig::default(),
-            hooks: Hooks::default(),
-            record_dir: None,
-            hub: Hub::new(RelayConfig::default()),
-            grace: Duration::from_secs(1),
-            write_merge,
-        });
-        let key = StreamKey::new("live", "bench");
-        let (publisher, _) = shared.hub.open_connection();
-        shared.hub.publish(&key, publisher).expect("publish");
+    fn new(players: usize) -> Self {
+        let stream = MemStream::new("live", "bench", Duration::ZERO);
         let players = (0..players)
             .map(|_| {
-                let p = MemPlayer::play(&shared, "live", "bench").expect("player starts");
+                let p = stream.player().expect("player starts");
                 p.cell.lock().wire.keep = false;
                 p
             })
             .collect();
-        let mut s = Stream {
-            shared,
-            key,
-            publisher,
-            players,
-            scratch: Vec::new(),
-        };
+        let mut s = Stream { stream, players };
         s.publish(&video(true, 15_000));
         s
     }
 
     fn publish(&mut self, frame: &Frame) {
-        self.shared.hub.ingest_all(
-            &self.key,
-            self.publisher,
-            std::slice::from_ref(frame),
-            &mut self.scratch,
-        );
+        self.stream.publish(std::slice::from_ref(frame));
     }
 
     fn written(&self) -> u64 {
@@ -97,7 +69,7 @@ impl Stream {
 fn fanout(c: &mut Criterion) {
     let mut g = c.benchmark_group("fanout");
     for players in [100usize, 1000] {
-        let mut stream = Stream::new(players, Duration::ZERO);
+        let mut stream = Stream::new(players);
         let frame = video(false, 15_000);
         let before = stream.written();
         stream.publish(&frame);

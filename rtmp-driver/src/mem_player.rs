@@ -10,14 +10,18 @@ use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_proto::session::{ClientConfig, ClientEvent, ClientSession, ConnectParams, ServerSession};
 
+use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
+use rtmp_proto::session::ServerConfig;
+
 use crate::conn_cell::{ConnCell, Turn, WireOut};
 use crate::conn_core::ConnCore;
-use crate::hub::ConnLink;
+use crate::hooks::Hooks;
+use crate::hub::{ConnLink, Hub, PlayerSlot};
 use crate::shared::Shared;
 use crate::{MAX_IOV, TxBatch};
 
@@ -75,6 +79,53 @@ impl WireOut for MemWire {
 
     fn unsent(&self) -> usize {
         self.batch.len()
+    }
+}
+
+/// A server without listener, hooks or recording, and one live stream on it whose
+/// publisher is only a registration: frames go to the hub as a publisher's task hands
+/// them over.
+#[derive(Debug)]
+pub struct MemStream {
+    pub shared: Arc<Shared>,
+    pub key: StreamKey,
+    pub publisher: ConnId,
+    scratch: Vec<Arc<PlayerSlot>>,
+}
+
+impl MemStream {
+    /// `app`/`name` is live, with default settings and the given write-merge window.
+    pub fn new(app: &str, name: &str, write_merge: Duration) -> Self {
+        let shared = Arc::new(Shared {
+            session: ServerConfig::default(),
+            hooks: Hooks::default(),
+            record_dir: None,
+            hub: Hub::new(RelayConfig::default()),
+            grace: Duration::from_secs(1),
+            write_merge,
+        });
+        let key = StreamKey::new(app, name);
+        let (publisher, _) = shared.hub.open_connection();
+        // A fresh registry has no publisher for any key.
+        let _ = shared.hub.publish(&key, publisher);
+        MemStream {
+            shared,
+            key,
+            publisher,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// One publisher read's frames, handed to the fan-out.
+    pub fn publish(&mut self, frames: &[Frame]) {
+        self.shared
+            .hub
+            .ingest_all(&self.key, self.publisher, frames, &mut self.scratch);
+    }
+
+    /// A new player of this stream, playing.
+    pub fn player(&self) -> Option<MemPlayer> {
+        MemPlayer::play(&self.shared, self.key.app(), self.key.name())
     }
 }
 

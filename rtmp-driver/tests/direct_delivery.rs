@@ -9,17 +9,13 @@
 //! player's task holds, falls back to waking the task, whose turn then finishes the job; and
 //! what the player decodes is exactly what was published, in order.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use rtmp_driver::conn_cell::WireOut;
-use rtmp_driver::hooks::Hooks;
-use rtmp_driver::hub::Hub;
-use rtmp_driver::mem_player::MemPlayer;
-use rtmp_driver::shared::Shared;
-use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
-use rtmp_proto::session::{ClientEvent, Media, MediaKind, ServerConfig};
+use rtmp_driver::mem_player::{MemPlayer, MemStream};
+use rtmp_proto::relay::Frame;
+use rtmp_proto::session::{ClientEvent, Media, MediaKind};
 
 fn video(key: bool, timestamp: u32, len: usize) -> Frame {
     let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
@@ -32,9 +28,7 @@ fn video(key: bool, timestamp: u32, len: usize) -> Frame {
 }
 
 struct Setup {
-    shared: Arc<Shared>,
-    key: StreamKey,
-    publisher: ConnId,
+    stream: MemStream,
     player: MemPlayer,
 }
 
@@ -46,31 +40,13 @@ impl Setup {
 
     /// The same under a write-merge window.
     fn playing_with(write_merge: Duration) -> Self {
-        let shared = Arc::new(Shared {
-            session: ServerConfig::default(),
-            hooks: Hooks::default(),
-            record_dir: None,
-            hub: Hub::new(RelayConfig::default()),
-            grace: Duration::from_secs(1),
-            write_merge,
-        });
-        let key = StreamKey::new("live", "cam");
-        let (publisher, _) = shared.hub.open_connection();
-        shared.hub.publish(&key, publisher).unwrap();
-        let player = MemPlayer::play(&shared, "live", "cam").expect("the player starts");
-        Setup {
-            shared,
-            key,
-            publisher,
-            player,
-        }
+        let stream = MemStream::new("live", "cam", write_merge);
+        let player = stream.player().expect("the player starts");
+        Setup { stream, player }
     }
 
-    fn publish(&self, frames: &[Frame]) {
-        let mut scratch = Vec::new();
-        self.shared
-            .hub
-            .ingest_all(&self.key, self.publisher, frames, &mut scratch);
+    fn publish(&mut self, frames: &[Frame]) {
+        self.stream.publish(frames);
     }
 
     fn taken(&self) -> usize {
@@ -137,7 +113,7 @@ fn a_busy_cell_wakes_the_task_which_delivers_on_its_turn() {
     {
         // The player's task is in the middle of a turn.
         let _turn = s.player.cell.lock();
-        s.publish(std::slice::from_ref(&frame));
+        s.stream.publish(std::slice::from_ref(&frame));
     }
     assert_eq!(s.taken(), 0, "nothing written past a busy cell");
     assert!(s.woken());
@@ -153,7 +129,10 @@ fn the_end_of_the_stream_is_left_to_the_players_task() {
     let mut s = Setup::playing();
     s.publish(&[video(true, 0, 100)]);
     assert!(!s.woken());
-    s.shared.hub.unpublish(&s.key, s.publisher);
+    s.stream
+        .shared
+        .hub
+        .unpublish(&s.stream.key, s.stream.publisher);
     assert!(s.woken(), "ending the stream wakes the player");
     s.player.turn();
     let events = s.client_reads();
@@ -179,7 +158,7 @@ fn under_a_write_merge_window_output_is_held_until_the_publisher_flushes_it() {
         assert!(!s.woken(), "a held frame woke the player's task");
     }
     // The stream went quiet: the publisher's task flushes its players, in one write each.
-    s.shared.hub.flush_players(&s.key);
+    s.stream.shared.hub.flush_players(&s.stream.key);
     assert!(!s.woken());
     let sent: Vec<Bytes> = frames.iter().map(|f| f.payload().clone()).collect();
     assert_eq!(media_payloads(s.client_reads()), sent);
