@@ -43,6 +43,8 @@ pub struct ServerOpts {
     pub relay: RelayConfig,
     /// `--record`: every published stream goes to `dir/<app>/<stream>-<n>.flv`.
     pub record_dir: Option<PathBuf>,
+    /// `--merge-ms`: players' output held up to this long for merged writes.
+    pub write_merge: Duration,
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
@@ -148,6 +150,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         let mut b = rtmp_tokio::Server::builder()
             .listen(local())
             .relay_config(opts.relay)
+            .write_merge(opts.write_merge)
             .shutdown_grace(Duration::from_secs(2));
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);
@@ -171,6 +174,7 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
         let mut b = rtmp_smol::Server::builder()
             .listen(local())
             .relay_config(opts.relay)
+            .write_merge(opts.write_merge)
             .worker_threads(1)
             .shutdown_grace(Duration::from_secs(2));
         if let Some(dir) = opts.record_dir {

@@ -1,5 +1,7 @@
 //! ffmpeg publishes a generated H.264 + AAC test pattern; three ffmpeg players each
 //! receive at least 95% of the published video frames and decode them without errors.
+//! Also under merged writes (`--merge-ms 100`), where each player gets several frames per
+//! write.
 
 use std::time::Duration;
 
@@ -10,12 +12,29 @@ use rtmp_interop::{Adapter, Proc, ServerOpts, for_each_adapter, peers, start, wa
 const FRAMES: u32 = 100;
 
 fn three_players_get_every_frame(adapter: Adapter) {
+    three_players(adapter, ServerOpts::default(), "three_players");
+}
+
+mod merged_writes {
+    use super::*;
+
+    fn three_players_get_every_frame_merged(adapter: Adapter) {
+        let opts = ServerOpts {
+            write_merge: Duration::from_millis(100),
+            ..ServerOpts::default()
+        };
+        three_players(adapter, opts, "three_players/merged");
+    }
+
+    for_each_adapter!(three_players_get_every_frame_merged);
+}
+
+fn three_players(adapter: Adapter, mut opts: ServerOpts, label: &str) {
     let Some(p) = peers::legacy("three_players") else {
         return;
     };
     // Players start first and wait for the publisher, so slow process start-up cannot
     // cost them the first frames.
-    let mut opts = ServerOpts::default();
     opts.relay.wait_for_publisher = true;
     let srv = start(adapter, &opts);
     let url = srv.url("pattern");
@@ -49,7 +68,7 @@ fn three_players_get_every_frame(adapter: Adapter) {
     }
     let stats = srv.stats();
     eprintln!(
-        "three_players/{}: published {FRAMES} video frames; decoded {got:?}; \
+        "{label}/{}: published {FRAMES} video frames; decoded {got:?}; \
          relay frames_in {} relayed {} dropped {}",
         adapter.name(),
         stats.frames_in,
