@@ -9,7 +9,7 @@
 //! Runtime-agnostic: the tokio and smol drivers differ only in how they wait for the socket.
 
 use std::collections::VecDeque;
-use std::io::IoSlice;
+use std::io::{self, IoSlice};
 
 use bytes::{Buf, Bytes};
 
@@ -46,6 +46,36 @@ impl TxBatch {
             match poll() {
                 Some(segment) => self.push(segment),
                 None => break,
+            }
+        }
+    }
+
+    /// The drivers' write step: moves segments from `poll` into the batch (up to
+    /// `high_water` bytes) and hands them to `write`, a non-blocking vectored write, until
+    /// everything is out or the write would block (`WouldBlock` is not an error here; what
+    /// is left stays in the batch for the next call).
+    pub fn pump(
+        &mut self,
+        high_water: usize,
+        mut poll: impl FnMut() -> Option<Bytes>,
+        mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
+    ) -> io::Result<()> {
+        loop {
+            self.fill(high_water, &mut poll);
+            if self.is_empty() {
+                return Ok(());
+            }
+            let result = {
+                let mut iov = [IoSlice::new(&[]); MAX_IOV];
+                let n = self.io_slices(&mut iov);
+                write(iov.get(..n).unwrap_or(&[]))
+            };
+            match result {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.advance(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
@@ -126,6 +156,39 @@ mod tests {
         b.fill(250, || source.pop_front());
         assert_eq!(b.len(), 300);
         assert_eq!(source.len(), 7);
+    }
+
+    #[test]
+    fn pump_writes_until_would_block_and_keeps_the_rest() {
+        let mut source: VecDeque<Bytes> = (0..4u8).map(|i| Bytes::from(vec![i; 100])).collect();
+        let mut b = TxBatch::new();
+        let mut out = Vec::new();
+        let mut calls = 0;
+        b.pump(
+            1000,
+            || source.pop_front(),
+            |slices| {
+                calls += 1;
+                match calls {
+                    // A signal: retried, not an error.
+                    1 => Err(io::ErrorKind::Interrupted.into()),
+                    // A partial write inside the second segment.
+                    2 => {
+                        out.extend_from_slice(&slices[0]);
+                        out.extend_from_slice(&slices[1][..50]);
+                        Ok(150)
+                    }
+                    _ => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(out.len(), 150);
+        assert_eq!(b.len(), 250, "the unwritten tail waits in the batch");
+        assert_eq!(contents(&b)[..50], [1u8; 50]);
+        // A peer that takes nothing is an error, not a busy loop.
+        let err = b.pump(1000, || None, |_| Ok(0)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WriteZero);
     }
 
     #[test]

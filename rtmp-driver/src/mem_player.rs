@@ -6,24 +6,24 @@
 //! would. What the fan-out writes is then exactly observable (or, for a benchmark,
 //! discarded), without a runtime, a socket or a clock of its own.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use rtmp_proto::session::{ClientConfig, ClientEvent, ClientSession, ConnectParams, ServerSession};
-
 use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
-use rtmp_proto::session::ServerConfig;
+use rtmp_proto::session::{
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, ServerConfig, ServerSession,
+};
 
+use crate::TxBatch;
 use crate::conn_cell::{ConnCell, Turn, WireOut};
 use crate::conn_core::ConnCore;
 use crate::hooks::Hooks;
 use crate::hub::{ConnLink, Hub, PlayerSlot};
 use crate::shared::Shared;
-use crate::{MAX_IOV, TxBatch};
 
 /// An in-memory socket: takes at most `room` more bytes (like a non-blocking socket with a
 /// full send buffer) and keeps what it took in `taken`, or only counts it when `keep` is
@@ -52,29 +52,36 @@ impl Default for MemWire {
 
 impl WireOut for MemWire {
     fn pump_out(&mut self, session: &mut ServerSession) -> io::Result<()> {
-        loop {
-            self.batch.fill(256 * 1024, || session.poll_transmit());
-            if self.batch.is_empty() || self.room == 0 {
-                return Ok(());
-            }
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let n = self.batch.io_slices(&mut iov);
-            let mut written = 0;
-            for slice in iov.iter().take(n) {
-                let take = slice.len().min(self.room - written);
-                if self.keep {
-                    self.taken
-                        .extend_from_slice(slice.get(..take).unwrap_or(&[]));
+        let MemWire {
+            taken,
+            room,
+            keep,
+            written,
+            batch,
+        } = self;
+        batch.pump(
+            256 * 1024,
+            || session.poll_transmit(),
+            |slices| {
+                if *room == 0 {
+                    return Err(io::ErrorKind::WouldBlock.into());
                 }
-                written += take;
-                if written == self.room {
-                    break;
+                let mut n = 0;
+                for slice in slices {
+                    let take = slice.len().min(*room - n);
+                    if *keep {
+                        taken.extend_from_slice(slice.get(..take).unwrap_or(&[]));
+                    }
+                    n += take;
+                    if n == *room {
+                        break;
+                    }
                 }
-            }
-            self.room -= written;
-            self.written += written as u64;
-            self.batch.advance(written);
-        }
+                *room -= n;
+                *written += n as u64;
+                Ok(n)
+            },
+        )
     }
 
     fn unsent(&self) -> usize {

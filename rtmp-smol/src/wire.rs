@@ -11,7 +11,7 @@
 //! builds its wait again (a fresh `readable()` future always starts by waiting for the
 //! next reactor event, and a player woken by every frame could then never see one).
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use smol::{Async, Timer, future};
 
 use rtmp_driver::conn_cell::WireOut;
-use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
+use rtmp_driver::{ReadBuffer, SessionIo, TxBatch};
 use rtmp_proto::session::ServerSession;
 
 /// Reads per wake-up before the loop gets to process what came in (and other tasks run).
@@ -135,23 +135,12 @@ impl Wire {
     /// Moves the session's output into the batch and writes as much as the socket takes
     /// without waiting.
     pub(crate) fn pump_out<S: SessionIo>(&mut self, session: &mut S) -> io::Result<()> {
-        loop {
-            self.batch
-                .fill(BATCH_HIGH_WATER, || session.poll_transmit());
-            if self.batch.is_empty() {
-                return Ok(());
-            }
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let n = self.batch.io_slices(&mut iov);
-            let slices = iov.get(..n).unwrap_or(&[]);
-            match (&mut self.sock.get_ref()).write_vectored(slices) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.batch.advance(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let sock = self.sock.get_ref();
+        self.batch.pump(
+            BATCH_HIGH_WATER,
+            || session.poll_transmit(),
+            |slices| (&mut &*sock).write_vectored(slices),
+        )
     }
 
     /// Writes everything the session has queued, waiting for the socket, for at most

@@ -5,7 +5,7 @@
 //! whose socket is full still reads (and answers pings) while its backlog waits in the
 //! session, where droppable frames can be discarded.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use tokio::io::{Interest, Ready};
 use tokio::net::TcpStream;
 
 use rtmp_driver::conn_cell::WireOut;
-use rtmp_driver::{MAX_IOV, ReadBuffer, SessionIo, TxBatch};
+use rtmp_driver::{ReadBuffer, SessionIo, TxBatch};
 use rtmp_proto::session::ServerSession;
 
 /// Segments are pulled out of the session until the batch holds this many bytes.
@@ -95,22 +95,12 @@ impl Wire {
     /// Moves the session's output into the batch and writes as much as the socket takes
     /// without waiting.
     pub(crate) fn pump_out<S: SessionIo>(&mut self, session: &mut S) -> io::Result<()> {
-        loop {
-            self.batch
-                .fill(BATCH_HIGH_WATER, || session.poll_transmit());
-            if self.batch.is_empty() {
-                return Ok(());
-            }
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let n = self.batch.io_slices(&mut iov);
-            let slices = iov.get(..n).unwrap_or(&[]);
-            match self.sock.try_write_vectored(slices) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.batch.advance(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return Err(e),
-            }
-        }
+        let sock = &self.sock;
+        self.batch.pump(
+            BATCH_HIGH_WATER,
+            || session.poll_transmit(),
+            |slices| sock.try_write_vectored(slices),
+        )
     }
 
     /// Writes everything the session has queued, waiting for the socket, for at most
