@@ -6,6 +6,7 @@ pub mod chunk;
 pub mod client_bytes;
 pub mod handshake;
 pub mod media;
+pub mod relay;
 pub mod server_bytes;
 pub mod session_check;
 pub mod session_ops;

@@ -44,6 +44,11 @@ fn media_corpus() {
 }
 
 #[test]
+fn relay_corpus() {
+    replay("relay", rtmp_fuzz::relay::run);
+}
+
+#[test]
 fn server_bytes_corpus() {
     replay("server_bytes", rtmp_fuzz::server_bytes::run);
 }
