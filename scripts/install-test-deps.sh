@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests use:
 # - ffmpeg 5.1 from Debian (legacy RTMP publisher and player, ffprobe);
-# - a recent ffmpeg from PyPI's imageio-ffmpeg (Enhanced RTMP: HEVC, AV1, VP9, Opus).
+# - a recent ffmpeg from PyPI's imageio-ffmpeg (Enhanced RTMP: HEVC, AV1, VP9, Opus);
+# - rtmpdump from Debian: librtmp, the other RTMP client implementation in wide use (OBS's
+#   RTMP output is a fork of it), as a player.
 # Idempotent and quiet when everything is already there. Prints where each peer is.
 set -euo pipefail
 
@@ -13,6 +15,13 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >/dev/null
 fi
 echo "ffmpeg: $(command -v ffmpeg) ($(ffmpeg -hide_banner -version | head -n 1 | cut -d' ' -f3))"
+
+if ! command -v rtmpdump >/dev/null 2>&1; then
+  echo "installing rtmpdump (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rtmpdump >/dev/null
+fi
+echo "rtmpdump: $(command -v rtmpdump)"
 
 if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
   echo "installing imageio-ffmpeg (pip)"

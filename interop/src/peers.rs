@@ -1,5 +1,5 @@
-//! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP) and a recent ffmpeg from
-//! imageio-ffmpeg (Enhanced RTMP). A missing peer is installed with
+//! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
+//! imageio-ffmpeg (Enhanced RTMP) and rtmpdump (librtmp). A missing peer is installed with
 //! `scripts/install-test-deps.sh`; if it is still missing the test fails under `CI=true`
 //! and prints a SKIPPED line elsewhere.
 
@@ -15,11 +15,17 @@ pub struct Peers {
     pub ffprobe: PathBuf,
     /// A recent ffmpeg with Enhanced RTMP support, if found.
     pub recent: Option<PathBuf>,
+    /// rtmpdump (librtmp), if found.
+    pub rtmpdump: Option<PathBuf>,
 }
 
 fn runs(tool: &Path) -> bool {
+    runs_with(tool, "-version")
+}
+
+fn runs_with(tool: &Path, arg: &str) -> bool {
     Command::new(tool)
-        .arg("-version")
+        .arg(arg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -44,6 +50,7 @@ fn find() -> Peers {
         ffmpeg: PathBuf::from("ffmpeg"),
         ffprobe: PathBuf::from("ffprobe"),
         recent: recent_ffmpeg(),
+        rtmpdump: Some(PathBuf::from("rtmpdump")).filter(|p| runs_with(p, "--help")),
     }
 }
 
@@ -56,7 +63,7 @@ fn peers() -> &'static Peers {
     static PEERS: OnceLock<Peers> = OnceLock::new();
     PEERS.get_or_init(|| {
         let p = find();
-        if legacy_ok(&p) && p.recent.is_some() {
+        if legacy_ok(&p) && p.recent.is_some() && p.rtmpdump.is_some() {
             return p;
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
@@ -101,6 +108,19 @@ pub fn recent(test: &str) -> Option<(PathBuf, Peers)> {
         Some(r) => Some((r.clone(), p.clone())),
         None => {
             missing(test, "recent ffmpeg (python imageio-ffmpeg)");
+            None
+        }
+    }
+}
+
+/// rtmpdump (plus the legacy tools, which the test needs too), or `None` after printing
+/// SKIPPED (panics under CI).
+pub fn librtmp(test: &str) -> Option<(PathBuf, Peers)> {
+    let p = peers();
+    match &p.rtmpdump {
+        Some(r) if legacy_ok(p) => Some((r.clone(), p.clone())),
+        _ => {
+            missing(test, "rtmpdump (librtmp) or ffmpeg/ffprobe");
             None
         }
     }
