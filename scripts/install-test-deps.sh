@@ -3,7 +3,9 @@
 # - ffmpeg 5.1 from Debian (legacy RTMP publisher and player, ffprobe);
 # - a recent ffmpeg from PyPI's imageio-ffmpeg (Enhanced RTMP: HEVC, AV1, VP9, Opus);
 # - rtmpdump from Debian: librtmp, the other RTMP client implementation in wide use (OBS's
-#   RTMP output is a fork of it), as a player.
+#   RTMP output is a fork of it), as a player;
+# - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), x264enc and voaacenc,
+#   as publisher and player.
 # Idempotent and quiet when everything is already there. Prints where each peer is.
 set -euo pipefail
 
@@ -22,6 +24,20 @@ if ! command -v rtmpdump >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rtmpdump >/dev/null
 fi
 echo "rtmpdump: $(command -v rtmpdump)"
+
+gst_elements="rtmp2sink rtmp2src x264enc voaacenc flvmux h264parse aacparse"
+gst_ok() {
+  command -v gst-launch-1.0 >/dev/null 2>&1 || return 1
+  for e in $gst_elements; do gst-inspect-1.0 --exists "$e" || return 1; done
+}
+if ! gst_ok; then
+  echo "installing GStreamer (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly >/dev/null
+fi
+echo "gstreamer: $(command -v gst-launch-1.0)"
 
 if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
   echo "installing imageio-ffmpeg (pip)"

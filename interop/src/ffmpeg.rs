@@ -128,3 +128,20 @@ pub fn probe(ffprobe: &Path, file: &Path) -> (f64, u64) {
         ),
     }
 }
+
+/// Decodes a whole file with `-xerror`: `Err` with ffmpeg's complaints unless it decodes
+/// without a single error.
+pub fn decode_file(ffmpeg: &Path, file: &Path) -> Result<(), String> {
+    let out = base(ffmpeg)
+        .args(["-xerror", "-threads", "1", "-i"])
+        .arg(file)
+        .args(["-f", "null", "-"])
+        .output()
+        .map_err(|e| format!("ffmpeg did not run: {e}"))?;
+    let errors = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && errors.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} ({})", errors.trim(), out.status))
+    }
+}

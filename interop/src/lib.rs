@@ -1,7 +1,8 @@
 //! Real-peer tests of the RTMP relay, written once and run against every adapter.
 //!
 //! Each file under `tests/` checks one behaviour with real peers (ffmpeg 5.1 for legacy
-//! RTMP, a recent ffmpeg for Enhanced RTMP) and our own blocking client; its scenario is a
+//! RTMP, a recent ffmpeg for Enhanced RTMP, librtmp's rtmpdump and GStreamer's rtmp2 for
+//! two more independent client implementations) and our own blocking client; its scenario is a
 //! plain function of an [`Adapter`], and [`for_each_adapter!`] makes one `#[test]` per
 //! adapter from it. The relay is started through the adapter's public `Server::builder()`
 //! API, in this process on its own thread ([`start`]), or as a separate process when the
@@ -19,6 +20,7 @@ pub mod adapter;
 pub mod client;
 pub mod ffmpeg;
 pub mod flv_file;
+pub mod gstreamer;
 pub mod peers;
 pub mod proc;
 pub mod rss;

@@ -1,5 +1,5 @@
 //! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
-//! imageio-ffmpeg (Enhanced RTMP) and rtmpdump (librtmp). A missing peer is installed with
+//! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp) and GStreamer (rtmp2sink/rtmp2src). A missing peer is installed with
 //! `scripts/install-test-deps.sh`; if it is still missing the test fails under `CI=true`
 //! and prints a SKIPPED line elsewhere.
 
@@ -17,6 +17,30 @@ pub struct Peers {
     pub recent: Option<PathBuf>,
     /// rtmpdump (librtmp), if found.
     pub rtmpdump: Option<PathBuf>,
+    /// `gst-launch-1.0`, if found with every element [`GST_ELEMENTS`] names.
+    pub gst_launch: Option<PathBuf>,
+}
+
+/// The GStreamer elements the interop tests use.
+pub const GST_ELEMENTS: &[&str] = &[
+    "rtmp2sink",
+    "rtmp2src",
+    "x264enc",
+    "voaacenc",
+    "flvmux",
+    "h264parse",
+    "aacparse",
+];
+
+fn gstreamer() -> Option<PathBuf> {
+    let has = |element: &str| {
+        Command::new("gst-inspect-1.0")
+            .args(["--exists", element])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let launch = PathBuf::from("gst-launch-1.0");
+    (runs_with(&launch, "--version") && GST_ELEMENTS.iter().all(|e| has(e))).then_some(launch)
 }
 
 fn runs(tool: &Path) -> bool {
@@ -51,6 +75,7 @@ fn find() -> Peers {
         ffprobe: PathBuf::from("ffprobe"),
         recent: recent_ffmpeg(),
         rtmpdump: Some(PathBuf::from("rtmpdump")).filter(|p| runs_with(p, "--help")),
+        gst_launch: gstreamer(),
     }
 }
 
@@ -63,7 +88,7 @@ fn peers() -> &'static Peers {
     static PEERS: OnceLock<Peers> = OnceLock::new();
     PEERS.get_or_init(|| {
         let p = find();
-        if legacy_ok(&p) && p.recent.is_some() && p.rtmpdump.is_some() {
+        if legacy_ok(&p) && p.recent.is_some() && p.rtmpdump.is_some() && p.gst_launch.is_some() {
             return p;
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
@@ -121,6 +146,22 @@ pub fn librtmp(test: &str) -> Option<(PathBuf, Peers)> {
         Some(r) if legacy_ok(p) => Some((r.clone(), p.clone())),
         _ => {
             missing(test, "rtmpdump (librtmp) or ffmpeg/ffprobe");
+            None
+        }
+    }
+}
+
+/// `gst-launch-1.0` (plus the legacy tools, which the tests need too), or `None` after
+/// printing SKIPPED (panics under CI).
+pub fn gstreamer_launch(test: &str) -> Option<(PathBuf, Peers)> {
+    let p = peers();
+    match &p.gst_launch {
+        Some(g) if legacy_ok(p) => Some((g.clone(), p.clone())),
+        _ => {
+            missing(
+                test,
+                "GStreamer (rtmp2sink, x264enc, voaacenc ...) or ffmpeg/ffprobe",
+            );
             None
         }
     }
