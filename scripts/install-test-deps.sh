@@ -5,7 +5,8 @@
 # - rtmpdump from Debian: librtmp, the other RTMP client implementation in wide use (OBS's
 #   RTMP output is a fork of it), as a player;
 # - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), x264enc and voaacenc,
-#   as publisher and player.
+#   as publisher and player;
+# - nginx with nginx-rtmp from Debian, as a real server for our client.
 # Idempotent and quiet when everything is already there. Prints where each peer is.
 set -euo pipefail
 
@@ -38,6 +39,14 @@ if ! gst_ok; then
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly >/dev/null
 fi
 echo "gstreamer: $(command -v gst-launch-1.0)"
+
+if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
+  echo "installing nginx + nginx-rtmp (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    nginx libnginx-mod-rtmp >/dev/null
+fi
+echo "nginx: $(command -v nginx) (rtmp module: /usr/lib/nginx/modules/ngx_rtmp_module.so)"
 
 if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
   echo "installing imageio-ffmpeg (pip)"

@@ -20,10 +20,25 @@ fn base(ffmpeg: &Path) -> Command {
 /// A publisher of `frames` frames of a 320x240 H.264 test pattern (keyframe every `gop`
 /// frames) plus AAC sine audio, in real time (`-re`), with `-frames:v` so the count is exact.
 pub fn publish_h264_aac(ffmpeg: &Path, url: &str, frames: u32, gop: u32) -> Command {
+    let mut c = pattern(ffmpeg, frames, gop, true);
+    c.args(["-f", "flv", url]);
+    c
+}
+
+/// The same pattern as [`publish_h264_aac`] written to an FLV file as fast as it encodes.
+pub fn write_h264_aac(ffmpeg: &Path, file: &Path, frames: u32, gop: u32) -> Command {
+    let mut c = pattern(ffmpeg, frames, gop, false);
+    c.args(["-f", "flv", "-y"]).arg(file);
+    c
+}
+
+fn pattern(ffmpeg: &Path, frames: u32, gop: u32, realtime: bool) -> Command {
     let secs = f64::from(frames) / f64::from(FPS);
     let mut c = base(ffmpeg);
-    c.arg("-re")
-        .args(["-f", "lavfi", "-i"])
+    if realtime {
+        c.arg("-re");
+    }
+    c.args(["-f", "lavfi", "-i"])
         .arg(format!("testsrc=size=320x240:rate={FPS}"))
         .args(["-f", "lavfi", "-i"])
         .arg(format!(
@@ -46,7 +61,16 @@ pub fn publish_h264_aac(ffmpeg: &Path, url: &str, frames: u32, gop: u32) -> Comm
             "-pix_fmt",
             "yuv420p",
         ])
-        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url]);
+        .args(["-c:a", "aac", "-b:a", "64k"]);
+    c
+}
+
+/// ffmpeg as an RTMP server (`-listen 1`): accepts one publisher at `url` and saves what it
+/// receives to the FLV file `out` without re-encoding; ends when the publisher does.
+pub fn serve_one_publisher(ffmpeg: &Path, url: &str, out: &Path) -> Command {
+    let mut c = base(ffmpeg);
+    c.args(["-listen", "1", "-timeout", "20", "-i", url]);
+    c.args(["-c", "copy", "-f", "flv", "-y"]).arg(out);
     c
 }
 

@@ -21,6 +21,8 @@ pub mod client;
 pub mod ffmpeg;
 pub mod flv_file;
 pub mod gstreamer;
+pub mod nginx;
+pub mod our_client;
 pub mod peers;
 pub mod proc;
 pub mod rss;

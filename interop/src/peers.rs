@@ -1,5 +1,6 @@
 //! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
-//! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp) and GStreamer (rtmp2sink/rtmp2src). A missing peer is installed with
+//! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp), GStreamer (rtmp2sink/rtmp2src) and
+//! nginx with nginx-rtmp (a real server for our client). A missing peer is installed with
 //! `scripts/install-test-deps.sh`; if it is still missing the test fails under `CI=true`
 //! and prints a SKIPPED line elsewhere.
 
@@ -19,6 +20,8 @@ pub struct Peers {
     pub rtmpdump: Option<PathBuf>,
     /// `gst-launch-1.0`, if found with every element [`GST_ELEMENTS`] names.
     pub gst_launch: Option<PathBuf>,
+    /// nginx, if found with the RTMP module.
+    pub nginx: Option<PathBuf>,
 }
 
 /// The GStreamer elements the interop tests use.
@@ -76,6 +79,8 @@ fn find() -> Peers {
         recent: recent_ffmpeg(),
         rtmpdump: Some(PathBuf::from("rtmpdump")).filter(|p| runs_with(p, "--help")),
         gst_launch: gstreamer(),
+        nginx: Some(PathBuf::from("nginx"))
+            .filter(|n| runs_with(n, "-v") && Path::new(crate::nginx::RTMP_MODULE).exists()),
     }
 }
 
@@ -162,6 +167,19 @@ pub fn gstreamer_launch(test: &str) -> Option<(PathBuf, Peers)> {
                 test,
                 "GStreamer (rtmp2sink, x264enc, voaacenc ...) or ffmpeg/ffprobe",
             );
+            None
+        }
+    }
+}
+
+/// nginx with nginx-rtmp (plus the legacy tools, which the tests need too), or `None`
+/// after printing SKIPPED (panics under CI).
+pub fn nginx(test: &str) -> Option<(PathBuf, Peers)> {
+    let p = peers();
+    match &p.nginx {
+        Some(n) if legacy_ok(p) => Some((n.clone(), p.clone())),
+        _ => {
+            missing(test, "nginx with libnginx-mod-rtmp or ffmpeg/ffprobe");
             None
         }
     }

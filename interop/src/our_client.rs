@@ -1,0 +1,138 @@
+//! Our resilient `Client` (the library API an application calls) as the peer of real
+//! servers, on either adapter's runtime, behind blocking calls so one test body covers
+//! both. Every call is bounded: it runs on its own thread and a hang fails the test.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::Adapter;
+
+/// Runs `f` on a thread of its own and waits at most `limit` for it.
+fn bounded<T: Send + 'static>(
+    what: &str,
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|e| panic!("{what}: no result within {limit:?} ({e})"))
+}
+
+/// Expands `$body` once per adapter, with `Client` and `PlayerEvent` naming that adapter's
+/// types and `$sleep` its timer, and runs it on that adapter's runtime.
+macro_rules! on_runtime {
+    ($adapter:expr, |$sleep:ident| $body:expr) => {
+        match $adapter {
+            Adapter::Tokio => {
+                #[allow(unused_imports)]
+                use rtmp_tokio::{Client, PlayerEvent};
+                async fn $sleep(d: Duration) {
+                    tokio::time::sleep(d).await
+                }
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on($body)
+            }
+            Adapter::Smol => {
+                #[allow(unused_imports)]
+                use rtmp_smol::{Client, PlayerEvent};
+                async fn $sleep(d: Duration) {
+                    smol::Timer::after(d).await;
+                }
+                smol::block_on($body)
+            }
+        }
+    };
+}
+
+/// Publishes `file` (FLV) to `url` at the pace of its timestamps, then closes (the server
+/// sees the unpublish). Retries the first connect for `connect_for`, for servers that are
+/// still starting (a probe connection would take `ffmpeg -listen 1`'s only accept).
+/// Returns the FLV items sent.
+pub fn publish_file(
+    adapter: Adapter,
+    url: &str,
+    file: &Path,
+    connect_for: Duration,
+) -> Result<u64, String> {
+    let url = url.to_owned();
+    let file: PathBuf = file.to_owned();
+    bounded(
+        "our publisher",
+        connect_for + Duration::from_secs(30),
+        move || {
+            on_runtime!(adapter, |sleep| async move {
+                let mut waited = Duration::ZERO;
+                let publisher = loop {
+                    match Client::builder()
+                        .url(&url)
+                        .auto_reconnect(false)
+                        .publish()
+                        .await
+                    {
+                        Ok(p) => break p,
+                        Err(e) if waited >= connect_for => return Err(format!("publish: {e}")),
+                        Err(_) => {
+                            sleep(Duration::from_millis(100)).await;
+                            waited += Duration::from_millis(100);
+                        }
+                    }
+                };
+                let sent = publisher
+                    .push_flv_file(&file, false)
+                    .await
+                    .map_err(|e| format!("push: {e}"))?;
+                publisher.close().await.map_err(|e| format!("close: {e}"))?;
+                Ok(sent)
+            })
+        },
+    )
+}
+
+/// Plays `url` into the FLV file `out` until the publisher goes away (or the connection
+/// ends, or `limit`). Returns the media and metadata tags written.
+pub fn play_to_file(
+    adapter: Adapter,
+    url: &str,
+    out: &Path,
+    limit: Duration,
+) -> Result<u64, String> {
+    use rtmp_tokio::driver::flv_file::FlvFileWriter;
+    let url = url.to_owned();
+    let out: PathBuf = out.to_owned();
+    bounded("our player", limit, move || {
+        on_runtime!(adapter, |sleep| async move {
+            let _ = sleep;
+            let mut player = Client::builder()
+                .url(&url)
+                .auto_reconnect(false)
+                .play()
+                .await
+                .map_err(|e| format!("play: {e}"))?;
+            let mut file = FlvFileWriter::create(&out).map_err(|e| e.to_string())?;
+            while let Some(event) = player.next().await {
+                match event {
+                    PlayerEvent::Media(m) => file.write_media(&m).map_err(|e| e.to_string())?,
+                    PlayerEvent::Metadata(m) => {
+                        file.write_metadata(&m).map_err(|e| e.to_string())?
+                    }
+                    PlayerEvent::Unpublished => break,
+                    PlayerEvent::Interrupted { reason } => {
+                        return Err(format!("connection lost: {reason:?}"));
+                    }
+                    _ => {}
+                }
+            }
+            let tags = file.tags();
+            file.finish().map_err(|e| e.to_string())?;
+            player.close().await;
+            Ok(tags)
+        })
+    })
+}

@@ -1,0 +1,169 @@
+//! Our resilient `Client` (tokio and smol) against real servers, where every other test
+//! has real clients against our server:
+//!
+//! - it publishes a 100-frame H.264 + AAC file to ffmpeg acting as a server
+//!   (`-listen 1`), which saves every frame, decoding cleanly;
+//! - it publishes the file to nginx-rtmp while an ffmpeg player decodes it from there;
+//! - it plays from nginx-rtmp what ffmpeg publishes there and saves a file that ffprobe
+//!   reads and that decodes cleanly.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rtmp_interop::ffmpeg::{self, Play};
+use rtmp_interop::nginx::Nginx;
+use rtmp_interop::{Adapter, Peers, Proc, for_each_adapter, our_client, peers, temp_dir};
+
+/// Video frames of the pattern (4 s at 25 fps).
+const FRAMES: u32 = 100;
+
+/// The pattern as a file, written as fast as ffmpeg encodes it.
+fn pattern_file(p: &Peers, dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("pattern.flv");
+    let mut enc = Proc::spawn(
+        "ffmpeg encoder",
+        &mut ffmpeg::write_h264_aac(&p.ffmpeg, &file, FRAMES, 25),
+    );
+    let status = enc.wait(Duration::from_secs(30));
+    assert!(status.success(), "encoder: {status} {}", enc.stderr());
+    file
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn at_least_95_percent(who: &str, frames: u64) {
+    assert!(
+        frames * 100 >= u64::from(FRAMES) * 95,
+        "{who} got {frames} of {FRAMES} frames"
+    );
+}
+
+mod to_ffmpeg_server {
+    use super::*;
+
+    fn our_client_publishes_to_ffmpeg(adapter: Adapter) {
+        let Some(p) = peers::legacy("our_client/to_ffmpeg_server") else {
+            return;
+        };
+        let dir = temp_dir("client-ffmpeg");
+        let file = pattern_file(&p, &dir);
+        let out = dir.join("received.flv");
+        let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
+        let mut server = Proc::spawn(
+            "ffmpeg server",
+            &mut ffmpeg::serve_one_publisher(&p.ffmpeg, &url, &out),
+        );
+        let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
+        let status = server.wait(Duration::from_secs(10));
+        assert!(
+            status.success(),
+            "ffmpeg server: {status} {}",
+            server.stderr()
+        );
+        let (_, frames) = ffmpeg::probe(&p.ffprobe, &out);
+        eprintln!(
+            "our_client/to_ffmpeg_server/{}: sent {sent} FLV items; ffmpeg saved {frames} of {FRAMES} video frames",
+            adapter.name()
+        );
+        if let Err(e) = ffmpeg::decode_file(&p.ffmpeg, &out) {
+            panic!("what ffmpeg received does not decode cleanly: {e}");
+        }
+        assert_eq!(frames, u64::from(FRAMES), "a file push loses no frame");
+    }
+
+    for_each_adapter!(our_client_publishes_to_ffmpeg);
+}
+
+mod to_nginx {
+    use super::*;
+
+    fn our_client_publishes_to_nginx(adapter: Adapter) {
+        let Some((nginx, p)) = peers::nginx("our_client/to_nginx") else {
+            return;
+        };
+        let dir = temp_dir("client-nginx-pub");
+        let file = pattern_file(&p, &dir);
+        let server = Nginx::start(&nginx);
+        let url = server.url("ours");
+        // nginx-rtmp lets a player wait for a stream nobody publishes yet.
+        let mut player = Proc::spawn(
+            "ffmpeg player",
+            &mut ffmpeg::player(&p.ffmpeg, &url, Play::Decode),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("our publisher: {e}"));
+        // ffmpeg 5.1 does not end on nginx-rtmp's UnpublishNotify: give it up to 3 s past
+        // the publisher's end (sent at the file's pace) for the last frames, then stop it.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while ffmpeg::frames(&player) < u64::from(FRAMES) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let frames = ffmpeg::frames(&player);
+        player.kill();
+        let errors = player.stderr();
+        assert!(
+            errors.trim().is_empty(),
+            "the ffmpeg player reported errors: {errors}"
+        );
+        eprintln!(
+            "our_client/to_nginx/{}: sent {sent} FLV items; an ffmpeg player decoded {frames} of {FRAMES} video frames through nginx-rtmp",
+            adapter.name()
+        );
+        at_least_95_percent("the ffmpeg player", frames);
+    }
+
+    for_each_adapter!(our_client_publishes_to_nginx);
+}
+
+mod from_nginx {
+    use super::*;
+
+    fn our_client_plays_from_nginx(adapter: Adapter) {
+        let Some((nginx, p)) = peers::nginx("our_client/from_nginx") else {
+            return;
+        };
+        let dir = temp_dir("client-nginx-play");
+        let out = dir.join("played.flv");
+        let server = Nginx::start(&nginx);
+        let url = server.url("theirs");
+        let player = {
+            let (url, out) = (url.clone(), out.clone());
+            std::thread::spawn(move || {
+                our_client::play_to_file(adapter, &url, &out, Duration::from_secs(30))
+            })
+        };
+        std::thread::sleep(Duration::from_millis(500));
+        let mut publisher = Proc::spawn(
+            "ffmpeg publisher",
+            &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
+        );
+        let status = publisher.wait(Duration::from_secs(20));
+        assert!(
+            status.success(),
+            "ffmpeg publisher: {status} {}",
+            publisher.stderr()
+        );
+        let tags = player
+            .join()
+            .expect("player thread")
+            .unwrap_or_else(|e| panic!("our player: {e}"));
+        let (_, frames) = ffmpeg::probe(&p.ffprobe, &out);
+        eprintln!(
+            "our_client/from_nginx/{}: our player wrote {tags} tags, {frames} of {FRAMES} video frames",
+            adapter.name()
+        );
+        if let Err(e) = ffmpeg::decode_file(&p.ffmpeg, &out) {
+            panic!("what our player saved does not decode cleanly: {e}");
+        }
+        at_least_95_percent("our player", frames);
+    }
+
+    for_each_adapter!(our_client_plays_from_nginx);
+}
