@@ -3,7 +3,8 @@
 # - ffmpeg 5.1 from Debian (legacy RTMP publisher and player, ffprobe);
 # - a recent ffmpeg from PyPI's imageio-ffmpeg (Enhanced RTMP: HEVC, AV1, VP9, Opus);
 # - rtmpdump from Debian: librtmp, the other RTMP client implementation in wide use (OBS's
-#   RTMP output is a fork of it), as a player;
+#   RTMP output is a fork of it), as a player, and librtmp-dev to build the librtmp
+#   publisher in interop/peers/;
 # - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), x264enc and voaacenc,
 #   as publisher and player;
 # - nginx with nginx-rtmp from Debian, as a real server for our client.
@@ -19,12 +20,14 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
 fi
 echo "ffmpeg: $(command -v ffmpeg) ($(ffmpeg -hide_banner -version | head -n 1 | cut -d' ' -f3))"
 
-if ! command -v rtmpdump >/dev/null 2>&1; then
-  echo "installing rtmpdump (apt)"
+if ! command -v rtmpdump >/dev/null 2>&1 || [ ! -f /usr/include/librtmp/rtmp.h ] \
+  || ! command -v pkg-config >/dev/null 2>&1; then
+  echo "installing rtmpdump, librtmp-dev (apt)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rtmpdump >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    rtmpdump librtmp-dev pkg-config >/dev/null
 fi
-echo "rtmpdump: $(command -v rtmpdump)"
+echo "rtmpdump: $(command -v rtmpdump); librtmp: $(pkg-config --modversion librtmp)"
 
 gst_elements="rtmp2sink rtmp2src x264enc voaacenc flvmux h264parse aacparse"
 gst_ok() {

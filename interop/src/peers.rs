@@ -18,6 +18,8 @@ pub struct Peers {
     pub recent: Option<PathBuf>,
     /// rtmpdump (librtmp), if found.
     pub rtmpdump: Option<PathBuf>,
+    /// Our librtmp publisher (`interop/peers/librtmp_publish.c`), if it compiled.
+    pub librtmp_publish: Option<PathBuf>,
     /// `gst-launch-1.0`, if found with every element [`GST_ELEMENTS`] names.
     pub gst_launch: Option<PathBuf>,
     /// nginx, if found with the RTMP module.
@@ -72,12 +74,39 @@ fn recent_ffmpeg() -> Option<PathBuf> {
     (out.status.success() && runs(&path)).then_some(path)
 }
 
+/// Compiles `interop/peers/librtmp_publish.c` against librtmp (librtmp-dev) into a fresh
+/// temp dir; `None` when that fails.
+fn build_librtmp_publisher() -> Option<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/librtmp_publish.c");
+    let exe = crate::temp_dir("librtmp-publish").join("librtmp_publish");
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "librtmp"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "-lrtmp".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).into_owned(),
+        );
+    let built = Command::new("cc")
+        .args(["-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .args(flags.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    built.then_some(exe)
+}
+
 fn find() -> Peers {
     Peers {
         ffmpeg: PathBuf::from("ffmpeg"),
         ffprobe: PathBuf::from("ffprobe"),
         recent: recent_ffmpeg(),
         rtmpdump: Some(PathBuf::from("rtmpdump")).filter(|p| runs_with(p, "--help")),
+        librtmp_publish: build_librtmp_publisher(),
         gst_launch: gstreamer(),
         nginx: Some(PathBuf::from("nginx"))
             .filter(|n| runs_with(n, "-v") && Path::new(crate::nginx::RTMP_MODULE).exists()),
@@ -143,17 +172,33 @@ pub fn recent(test: &str) -> Option<(PathBuf, Peers)> {
     }
 }
 
-/// rtmpdump (plus the legacy tools, which the test needs too), or `None` after printing
-/// SKIPPED (panics under CI).
-pub fn librtmp(test: &str) -> Option<(PathBuf, Peers)> {
+/// rtmpdump and our librtmp publisher (plus the legacy tools, which the tests need too),
+/// or `None` after printing SKIPPED (panics under CI).
+pub fn librtmp(test: &str) -> Option<Librtmp> {
     let p = peers();
-    match &p.rtmpdump {
-        Some(r) if legacy_ok(p) => Some((r.clone(), p.clone())),
+    match (&p.rtmpdump, &p.librtmp_publish) {
+        (Some(rtmpdump), Some(publish)) if legacy_ok(p) => Some(Librtmp {
+            rtmpdump: rtmpdump.clone(),
+            publish: publish.clone(),
+            peers: p.clone(),
+        }),
         _ => {
-            missing(test, "rtmpdump (librtmp) or ffmpeg/ffprobe");
+            missing(
+                test,
+                "rtmpdump, librtmp-dev (for our librtmp publisher) or ffmpeg/ffprobe",
+            );
             None
         }
     }
+}
+
+/// The librtmp peers.
+#[derive(Debug, Clone)]
+pub struct Librtmp {
+    pub rtmpdump: PathBuf,
+    /// `librtmp_publish URL FILE.flv`: see `interop/peers/librtmp_publish.c`.
+    pub publish: PathBuf,
+    pub peers: Peers,
 }
 
 /// `gst-launch-1.0` (plus the legacy tools, which the tests need too), or `None` after
