@@ -4,6 +4,8 @@ pub mod amf0;
 pub mod amf3;
 pub mod chunk;
 pub mod client_bytes;
+pub mod fanout;
+pub mod frame_spec;
 pub mod handshake;
 pub mod media;
 pub mod relay;

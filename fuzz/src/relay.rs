@@ -19,12 +19,13 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use arbitrary::{Arbitrary, Unstructured};
-use bytes::Bytes;
 use rtmp_proto::relay::{
     ConnId, DuplicatePublish, Frame, FrameClass, Join, PlayerPolicy, PlayerRef, Registry,
     RelayConfig, StreamKey, Verdict,
 };
-use rtmp_proto::session::{Media, MediaKind, StreamId};
+use rtmp_proto::session::StreamId;
+
+use crate::frame_spec::FrameSpec;
 
 /// Most operations taken from one input, to keep each run short.
 const MAX_OPS: usize = 256;
@@ -62,43 +63,6 @@ impl Knobs {
         };
         c.wait_for_publisher = self.wait;
         c
-    }
-}
-
-/// A message as the publisher sent it: its kind, a timestamp step, the payload bytes from
-/// the input and `pad` zero bytes after them (so frames large enough to reach the byte
-/// bounds cost the input little).
-#[derive(Debug, Arbitrary)]
-struct FrameSpec {
-    kind: Kind,
-    ts_step: u16,
-    bytes: Vec<u8>,
-    pad: u16,
-}
-
-#[derive(Debug, Clone, Copy, Arbitrary)]
-enum Kind {
-    Audio,
-    Video,
-    Metadata,
-}
-
-impl FrameSpec {
-    fn build(&self, ts: &mut u32) -> Frame {
-        *ts = ts.wrapping_add(u32::from(self.ts_step));
-        let mut payload = self.bytes.clone();
-        payload.resize(payload.len() + usize::from(self.pad % 4096), 0);
-        let payload = Bytes::from(payload);
-        let kind = match self.kind {
-            Kind::Metadata => return Frame::metadata_payload(payload, *ts),
-            Kind::Audio => MediaKind::Audio,
-            Kind::Video => MediaKind::Video,
-        };
-        Frame::media(Media {
-            kind,
-            timestamp: *ts,
-            payload,
-        })
     }
 }
 

@@ -34,6 +34,11 @@ fn chunk_corpus() {
 }
 
 #[test]
+fn fanout_corpus() {
+    replay("fanout", rtmp_fuzz::fanout::run);
+}
+
+#[test]
 fn handshake_corpus() {
     replay("handshake", rtmp_fuzz::handshake::run);
 }

@@ -13,9 +13,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use rtmp_proto::ProtocolError;
 use rtmp_proto::relay::{ConnId, Frame, RelayConfig, StreamKey};
 use rtmp_proto::session::{
     ClientConfig, ClientEvent, ClientSession, ConnectParams, ServerConfig, ServerSession,
+    StreamHandle,
 };
 
 use crate::TxBatch;
@@ -103,11 +105,16 @@ pub struct MemStream {
 impl MemStream {
     /// `app`/`name` is live, with default settings and the given write-merge window.
     pub fn new(app: &str, name: &str, write_merge: Duration) -> Self {
+        Self::with_config(app, name, write_merge, RelayConfig::default())
+    }
+
+    /// [`new`](Self::new) with the given relay policy.
+    pub fn with_config(app: &str, name: &str, write_merge: Duration, relay: RelayConfig) -> Self {
         let shared = Arc::new(Shared {
             session: ServerConfig::default(),
             hooks: Hooks::default(),
             record_dir: None,
-            hub: Hub::new(RelayConfig::default()),
+            hub: Hub::new(relay),
             grace: Duration::from_secs(1),
             write_merge,
         });
@@ -140,9 +147,15 @@ impl MemStream {
 /// client session at its other end.
 #[derive(Debug)]
 pub struct MemPlayer {
+    pub id: ConnId,
     pub cell: Arc<ConnCell<MemWire>>,
     pub link: Arc<ConnLink>,
     pub client: ClientSession,
+    /// The client's handle of the stream it plays.
+    pub stream: Option<StreamHandle>,
+    /// Bytes the client has not consumed yet (a partial chunk).
+    s2c: BytesMut,
+    shared: Arc<Shared>,
     now: Instant,
 }
 
@@ -160,9 +173,13 @@ impl MemPlayer {
         let url = format!("rtmp://localhost/{app}");
         client.connect(ConnectParams::new(app, &url)).ok()?;
         let mut player = MemPlayer {
+            id,
             cell,
             link,
             client,
+            stream: None,
+            s2c: BytesMut::new(),
+            shared: shared.clone(),
             now,
         };
         for _ in 0..20 {
@@ -171,7 +188,8 @@ impl MemPlayer {
                     ClientEvent::Connected { .. } => {
                         player.client.play(name).ok()?;
                     }
-                    ClientEvent::PlayStarted { .. } => {
+                    ClientEvent::PlayStarted { handle, .. } => {
+                        player.stream = Some(handle);
                         // Take the wake-up that accepting the play raised.
                         player.turn();
                         player.woken();
@@ -224,9 +242,25 @@ impl MemPlayer {
 
     /// What the socket took so far, read by the client. The client's events.
     pub fn client_reads(&mut self) -> Vec<ClientEvent> {
-        let mut s2c = std::mem::take(&mut self.cell.lock().wire.taken);
-        let _ = self.client.handle_input(self.now, &mut s2c);
+        // A protocol error closes the client session; its events say so.
+        let _ = self.client_read();
         std::iter::from_fn(|| self.client.poll_event()).collect()
+    }
+
+    /// What the socket took so far, read by the client (a partial chunk stays for the next
+    /// read, as in a socket's read buffer); the client's verdict on the bytes. Its events
+    /// are left in the client session.
+    pub fn client_read(&mut self) -> Result<(), ProtocolError> {
+        let taken = std::mem::take(&mut self.cell.lock().wire.taken);
+        self.s2c.extend_from_slice(&taken);
+        self.client.handle_input(self.now, &mut self.s2c)
+    }
+
+    /// The connection ended, as a driver ends it: everything it played is left and the
+    /// hub forgets it.
+    pub fn end(&self) {
+        self.cell.lock().core.leave_all();
+        self.shared.hub.close_connection(self.id);
     }
 
     /// Bytes the socket holds, not yet read by the client.
