@@ -47,6 +47,17 @@ pub struct ServerOpts {
     pub write_merge: Duration,
 }
 
+impl ServerOpts {
+    /// Defaults, except that a play of a stream nobody publishes yet waits for it: tests
+    /// start their players first, so that slow process start-up cannot cost them the first
+    /// frames.
+    pub fn players_wait() -> Self {
+        let mut opts = ServerOpts::default();
+        opts.relay.wait_for_publisher = true;
+        opts
+    }
+}
+
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
 type StopFn = Box<dyn FnOnce() + Send>;
 
@@ -72,6 +83,15 @@ impl RunningServer {
     /// The relay's counters (`ServerHandle::stats`).
     pub fn stats(&self) -> Counters {
         (self.stats)()
+    }
+
+    /// Waits (10 s at most) until `n` players play or wait for a stream.
+    pub fn wait_players(&self, n: u64) {
+        crate::wait_until(
+            &format!("{n} players on the relay"),
+            Duration::from_secs(10),
+            || self.stats().players == n,
+        );
     }
 
     /// `rtmp://<addr>/live/<stream>`.

@@ -1,7 +1,7 @@
 //! ffmpeg command lines: publishers of generated test patterns with an exact frame count,
 //! players that decode (or copy) to nowhere and report what they got, and ffprobe.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -151,6 +151,34 @@ pub fn probe(ffprobe: &Path, file: &Path) -> (f64, u64) {
             String::from_utf8_lossy(&out.stderr)
         ),
     }
+}
+
+/// Encodes the [`write_h264_aac`] pattern into `dir/pattern.flv` and returns its path.
+pub fn pattern_file(ffmpeg: &Path, dir: &Path, frames: u32, gop: u32) -> PathBuf {
+    let file = dir.join("pattern.flv");
+    Proc::spawn(
+        "ffmpeg encoder",
+        &mut write_h264_aac(ffmpeg, &file, frames, gop),
+    )
+    .wait_success(Duration::from_secs(30));
+    file
+}
+
+/// The video frames of a file some peer saved, which must decode without an error
+/// (panics with ffmpeg's complaints otherwise).
+pub fn clean_frames(ffmpeg: &Path, ffprobe: &Path, file: &Path, who: &str) -> u64 {
+    if let Err(e) = decode_file(ffmpeg, file) {
+        panic!("{who}'s file does not decode cleanly: {e}");
+    }
+    probe(ffprobe, file).1
+}
+
+/// Panics unless `who` got at least 95% of the `sent` video frames.
+pub fn assert_most_frames(who: &str, got: u64, sent: u32) {
+    assert!(
+        got * 100 >= u64::from(sent) * 95,
+        "{who} got {got} of {sent} frames"
+    );
 }
 
 /// Decodes a whole file with `-xerror`: `Err` with ffmpeg's complaints unless it decodes

@@ -90,6 +90,18 @@ impl Proc {
         }
     }
 
+    /// Waits for the exit (at most `limit`) and panics with the stderr unless it was a
+    /// success.
+    pub fn wait_success(&mut self, limit: Duration) {
+        let status = self.wait(limit);
+        assert!(
+            status.success(),
+            "{}: {status} {}",
+            self.name,
+            self.stderr()
+        );
+    }
+
     /// SIGKILL, then reap.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -13,20 +13,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use rtmp_interop::ffmpeg::{self, Play};
-use rtmp_interop::{
-    Adapter, Proc, ServerOpts, for_each_adapter, peers, start, temp_dir, wait_until,
-};
+use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
+use rtmp_interop::{Adapter, Proc, ServerOpts, for_each_adapter, peers, start, temp_dir};
 
 /// Published video frames (4 s at 25 fps).
 const FRAMES: u32 = 100;
-
-fn at_least_95_percent(who: &str, frames: u64) {
-    assert!(
-        frames * 100 >= u64::from(FRAMES) * 95,
-        "{who} got {frames} of {FRAMES} frames"
-    );
-}
 
 mod player {
     use super::*;
@@ -36,14 +27,9 @@ mod player {
             return;
         };
         let p = &l.peers;
-        let mut opts = ServerOpts::default();
-        // The player starts first and waits for the publisher, so slow process start-up
-        // cannot cost it the first frames.
-        opts.relay.wait_for_publisher = true;
-        let srv = start(adapter, &opts);
+        let srv = start(adapter, &ServerOpts::players_wait());
         let url = srv.url("pattern");
         let out = temp_dir("librtmp").join("played.flv");
-
         let mut player = Proc::spawn(
             "rtmpdump",
             Command::new(&l.rtmpdump)
@@ -52,33 +38,20 @@ mod player {
                 .arg("-o")
                 .arg(&out),
         );
-        wait_until("rtmpdump waiting", Duration::from_secs(10), || {
-            srv.stats().players == 1
-        });
-
-        let mut publisher = Proc::spawn(
-            "publisher",
+        srv.wait_players(1);
+        Proc::spawn(
+            "ffmpeg publisher",
             &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
-        );
-        let status = publisher.wait(Duration::from_secs(20));
-        assert!(
-            status.success(),
-            "publisher: {status} {}",
-            publisher.stderr()
-        );
-
+        )
+        .wait_success(Duration::from_secs(20));
         // rtmpdump exits 0 only for a complete download: the stream's end reached it.
-        let status = player.wait(Duration::from_secs(10));
-        assert!(status.success(), "rtmpdump: {status} {}", player.stderr());
-        let (_, frames) = ffmpeg::probe(&p.ffprobe, &out);
+        player.wait_success(Duration::from_secs(10));
+        let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "rtmpdump");
         eprintln!(
             "librtmp/player/{}: published {FRAMES} video frames; rtmpdump saved {frames}",
             adapter.name()
         );
-        if let Err(e) = ffmpeg::decode_file(&p.ffmpeg, &out) {
-            panic!("rtmpdump's file does not decode cleanly: {e}");
-        }
-        at_least_95_percent("rtmpdump", frames);
+        assert_most_frames("rtmpdump", frames, FRAMES);
         srv.stop();
     }
 
@@ -93,44 +66,26 @@ mod publisher {
             return;
         };
         let p = &l.peers;
-        let dir = temp_dir("librtmp-pub");
-        let file = dir.join("pattern.flv");
-        let mut enc = Proc::spawn(
-            "ffmpeg encoder",
-            &mut ffmpeg::write_h264_aac(&p.ffmpeg, &file, FRAMES, 25),
-        );
-        let status = enc.wait(Duration::from_secs(30));
-        assert!(status.success(), "encoder: {status} {}", enc.stderr());
-
-        let mut opts = ServerOpts::default();
-        opts.relay.wait_for_publisher = true;
-        let srv = start(adapter, &opts);
+        let file = ffmpeg::pattern_file(&p.ffmpeg, &temp_dir("librtmp-pub"), FRAMES, 25);
+        let srv = start(adapter, &ServerOpts::players_wait());
         let url = srv.url("librtmp");
         let mut player = Proc::spawn(
             "ffmpeg player",
             &mut ffmpeg::player(&p.ffmpeg, &url, Play::Decode),
         );
-        wait_until("player waiting", Duration::from_secs(10), || {
-            srv.stats().players == 1
-        });
-
+        srv.wait_players(1);
         let mut publisher = Proc::spawn(
             "librtmp publisher",
             Command::new(&l.publish).arg(&url).arg(&file),
         );
-        let status = publisher.wait(Duration::from_secs(20));
-        assert!(
-            status.success(),
-            "librtmp publisher: {status} {}",
-            publisher.stderr()
-        );
+        publisher.wait_success(Duration::from_secs(20));
         let frames = ffmpeg::finish_clean(&mut player, Duration::from_secs(5));
         eprintln!(
             "librtmp/publisher/{}: librtmp published {FRAMES} video frames ({}); ffmpeg decoded {frames}",
             adapter.name(),
             publisher.stdout_lines().join(" ")
         );
-        at_least_95_percent("the ffmpeg player", frames);
+        assert_most_frames("the ffmpeg player", frames, FRAMES);
         srv.stop();
     }
 

@@ -7,40 +7,20 @@
 //! - it plays from nginx-rtmp what ffmpeg publishes there and saves a file that ffprobe
 //!   reads and that decodes cleanly.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rtmp_interop::ffmpeg::{self, Play};
+use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
 use rtmp_interop::nginx::Nginx;
-use rtmp_interop::{Adapter, Peers, Proc, for_each_adapter, our_client, peers, temp_dir};
+use rtmp_interop::{Adapter, Proc, for_each_adapter, our_client, peers, temp_dir};
 
 /// Video frames of the pattern (4 s at 25 fps).
 const FRAMES: u32 = 100;
-
-/// The pattern as a file, written as fast as ffmpeg encodes it.
-fn pattern_file(p: &Peers, dir: &Path) -> std::path::PathBuf {
-    let file = dir.join("pattern.flv");
-    let mut enc = Proc::spawn(
-        "ffmpeg encoder",
-        &mut ffmpeg::write_h264_aac(&p.ffmpeg, &file, FRAMES, 25),
-    );
-    let status = enc.wait(Duration::from_secs(30));
-    assert!(status.success(), "encoder: {status} {}", enc.stderr());
-    file
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
-}
-
-fn at_least_95_percent(who: &str, frames: u64) {
-    assert!(
-        frames * 100 >= u64::from(FRAMES) * 95,
-        "{who} got {frames} of {FRAMES} frames"
-    );
 }
 
 mod to_ffmpeg_server {
@@ -51,7 +31,7 @@ mod to_ffmpeg_server {
             return;
         };
         let dir = temp_dir("client-ffmpeg");
-        let file = pattern_file(&p, &dir);
+        let file = ffmpeg::pattern_file(&p.ffmpeg, &dir, FRAMES, 25);
         let out = dir.join("received.flv");
         let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
         let mut server = Proc::spawn(
@@ -60,20 +40,12 @@ mod to_ffmpeg_server {
         );
         let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
-        let status = server.wait(Duration::from_secs(10));
-        assert!(
-            status.success(),
-            "ffmpeg server: {status} {}",
-            server.stderr()
-        );
-        let (_, frames) = ffmpeg::probe(&p.ffprobe, &out);
+        server.wait_success(Duration::from_secs(10));
+        let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "the ffmpeg server");
         eprintln!(
             "our_client/to_ffmpeg_server/{}: sent {sent} FLV items; ffmpeg saved {frames} of {FRAMES} video frames",
             adapter.name()
         );
-        if let Err(e) = ffmpeg::decode_file(&p.ffmpeg, &out) {
-            panic!("what ffmpeg received does not decode cleanly: {e}");
-        }
         assert_eq!(frames, u64::from(FRAMES), "a file push loses no frame");
     }
 
@@ -88,7 +60,7 @@ mod to_nginx {
             return;
         };
         let dir = temp_dir("client-nginx-pub");
-        let file = pattern_file(&p, &dir);
+        let file = ffmpeg::pattern_file(&p.ffmpeg, &dir, FRAMES, 25);
         let server = Nginx::start(&nginx);
         let url = server.url("ours");
         // nginx-rtmp lets a player wait for a stream nobody publishes yet.
@@ -116,7 +88,7 @@ mod to_nginx {
             "our_client/to_nginx/{}: sent {sent} FLV items; an ffmpeg player decoded {frames} of {FRAMES} video frames through nginx-rtmp",
             adapter.name()
         );
-        at_least_95_percent("the ffmpeg player", frames);
+        assert_most_frames("the ffmpeg player", frames, FRAMES);
     }
 
     for_each_adapter!(our_client_publishes_to_nginx);
@@ -140,29 +112,21 @@ mod from_nginx {
             })
         };
         std::thread::sleep(Duration::from_millis(500));
-        let mut publisher = Proc::spawn(
+        Proc::spawn(
             "ffmpeg publisher",
             &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
-        );
-        let status = publisher.wait(Duration::from_secs(20));
-        assert!(
-            status.success(),
-            "ffmpeg publisher: {status} {}",
-            publisher.stderr()
-        );
+        )
+        .wait_success(Duration::from_secs(20));
         let tags = player
             .join()
             .expect("player thread")
             .unwrap_or_else(|e| panic!("our player: {e}"));
-        let (_, frames) = ffmpeg::probe(&p.ffprobe, &out);
+        let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "our player");
         eprintln!(
             "our_client/from_nginx/{}: our player wrote {tags} tags, {frames} of {FRAMES} video frames",
             adapter.name()
         );
-        if let Err(e) = ffmpeg::decode_file(&p.ffmpeg, &out) {
-            panic!("what our player saved does not decode cleanly: {e}");
-        }
-        at_least_95_percent("our player", frames);
+        assert_most_frames("our player", frames, FRAMES);
     }
 
     for_each_adapter!(our_client_plays_from_nginx);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use rtmp_interop::ffmpeg::{self, Play};
-use rtmp_interop::{Adapter, Proc, ServerOpts, for_each_adapter, peers, start, wait_until};
+use rtmp_interop::{Adapter, Proc, ServerOpts, for_each_adapter, peers, start};
 
 /// Published video frames (4 s at 25 fps).
 const FRAMES: u32 = 100;
@@ -35,7 +35,7 @@ fn three_players(adapter: Adapter, mut opts: ServerOpts, label: &str) {
     };
     // Players start first and wait for the publisher, so slow process start-up cannot
     // cost them the first frames.
-    opts.relay.wait_for_publisher = true;
+    opts.relay = ServerOpts::players_wait().relay;
     let srv = start(adapter, &opts);
     let url = srv.url("pattern");
 
@@ -47,20 +47,12 @@ fn three_players(adapter: Adapter, mut opts: ServerOpts, label: &str) {
             )
         })
         .collect();
-    wait_until("3 players waiting", Duration::from_secs(10), || {
-        srv.stats().players == 3
-    });
-
-    let mut publisher = Proc::spawn(
+    srv.wait_players(3);
+    Proc::spawn(
         "publisher",
         &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
-    );
-    let status = publisher.wait(Duration::from_secs(20));
-    assert!(
-        status.success(),
-        "publisher: {status} {}",
-        publisher.stderr()
-    );
+    )
+    .wait_success(Duration::from_secs(20));
 
     let mut got = Vec::new();
     for pl in &mut players {
@@ -76,10 +68,7 @@ fn three_players(adapter: Adapter, mut opts: ServerOpts, label: &str) {
         stats.frames_dropped
     );
     for (i, n) in got.iter().enumerate() {
-        assert!(
-            *n * 100 >= u64::from(FRAMES) * 95,
-            "player {i} decoded {n} of {FRAMES} frames"
-        );
+        ffmpeg::assert_most_frames(&format!("player {i}"), *n, FRAMES);
     }
     srv.stop();
 }
