@@ -19,6 +19,7 @@
 pub mod adapter;
 pub mod client;
 pub mod ffmpeg;
+pub mod file_player;
 pub mod flv_file;
 pub mod gstreamer;
 pub mod nginx;

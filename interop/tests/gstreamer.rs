@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
 use rtmp_interop::{
-    Adapter, Proc, ServerOpts, for_each_adapter, gstreamer, peers, start, temp_dir,
+    Adapter, Proc, ServerOpts, file_player, for_each_adapter, gstreamer, peers, start,
 };
 
 /// Published video frames (4 s at 25 fps).
@@ -56,28 +56,15 @@ mod gstreamer_plays {
         let Some((gst, p)) = peers::gstreamer_launch("gstreamer_plays") else {
             return;
         };
-        let srv = start(adapter, &ServerOpts::players_wait());
-        let url = srv.url("pattern");
-        let out = temp_dir("gstreamer").join("played.flv");
-        let mut player = Proc::spawn(
-            "gstreamer player",
-            &mut gstreamer::play_to_file(&gst, &url, &out),
-        );
-        srv.wait_players(1);
-        Proc::spawn(
-            "ffmpeg publisher",
-            &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
-        )
-        .wait_success(Duration::from_secs(20));
         // GStreamer exits 0 at the end of stream: the stream's end reached it.
-        player.wait_success(Duration::from_secs(10));
-        let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "GStreamer");
-        eprintln!(
-            "gstreamer_plays/{}: ffmpeg published {FRAMES} video frames; GStreamer saved {frames}",
-            adapter.name()
-        );
+        let frames =
+            file_player::plays_the_pattern(adapter, &p, "GStreamer", FRAMES, |url, out| {
+                Proc::spawn(
+                    "gstreamer player",
+                    &mut gstreamer::play_to_file(&gst, url, out),
+                )
+            });
         assert_most_frames("the GStreamer player", frames, FRAMES);
-        srv.stop();
     }
 
     for_each_adapter!(gstreamer_plays_what_ffmpeg_publishes);

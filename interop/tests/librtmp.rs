@@ -14,7 +14,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
-use rtmp_interop::{Adapter, Proc, ServerOpts, for_each_adapter, peers, start, temp_dir};
+use rtmp_interop::{
+    Adapter, Proc, ServerOpts, file_player, for_each_adapter, peers, start, temp_dir,
+};
 
 /// Published video frames (4 s at 25 fps).
 const FRAMES: u32 = 100;
@@ -27,32 +29,16 @@ mod player {
             return;
         };
         let p = &l.peers;
-        let srv = start(adapter, &ServerOpts::players_wait());
-        let url = srv.url("pattern");
-        let out = temp_dir("librtmp").join("played.flv");
-        let mut player = Proc::spawn(
-            "rtmpdump",
-            Command::new(&l.rtmpdump)
-                .args(["--live", "--timeout", "15", "-r"])
-                .arg(&url)
-                .arg("-o")
-                .arg(&out),
-        );
-        srv.wait_players(1);
-        Proc::spawn(
-            "ffmpeg publisher",
-            &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, FRAMES, 25),
-        )
-        .wait_success(Duration::from_secs(20));
         // rtmpdump exits 0 only for a complete download: the stream's end reached it.
-        player.wait_success(Duration::from_secs(10));
-        let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "rtmpdump");
-        eprintln!(
-            "librtmp/player/{}: published {FRAMES} video frames; rtmpdump saved {frames}",
-            adapter.name()
-        );
+        let frames = file_player::plays_the_pattern(adapter, p, "rtmpdump", FRAMES, |url, out| {
+            Proc::spawn(
+                "rtmpdump",
+                Command::new(&l.rtmpdump)
+                    .args(["--live", "--timeout", "15", "-r", url, "-o"])
+                    .arg(out),
+            )
+        });
         assert_most_frames("rtmpdump", frames, FRAMES);
-        srv.stop();
     }
 
     for_each_adapter!(rtmpdump_plays_the_whole_stream);
