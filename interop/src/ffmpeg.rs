@@ -65,6 +65,54 @@ fn pattern(ffmpeg: &Path, frames: u32, gop: u32, realtime: bool) -> Command {
     c
 }
 
+/// An HEVC + Opus version of the pattern (Enhanced RTMP in FLV), for a recent ffmpeg with
+/// libx265 and libopus, written as fast as it encodes.
+pub fn write_hevc_opus(ffmpeg: &Path, file: &Path, frames: u32) -> Command {
+    let secs = f64::from(frames) / f64::from(FPS);
+    let mut c = base(ffmpeg);
+    c.args(["-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size=320x240:rate={FPS}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=sample_rate=48000:duration={secs}"))
+        .args(["-frames:v", &frames.to_string(), "-c:v", "libx265"])
+        .args(["-preset", "ultrafast", "-x265-params"])
+        .arg("log-level=error:pools=1:frame-threads=1")
+        .args([
+            "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "libopus", "-b:a", "48k",
+        ])
+        .args(["-f", "flv", "-y"])
+        .arg(file);
+    c
+}
+
+/// Decodes the first video stream of a file with `-xerror`: the frames decoded, or `Err`
+/// with ffmpeg's complaints.
+pub fn decoded_video_frames(ffmpeg: &Path, file: &Path) -> Result<u64, String> {
+    let out = base(ffmpeg)
+        .args([
+            "-nostats",
+            "-progress",
+            "pipe:1",
+            "-xerror",
+            "-threads",
+            "1",
+            "-i",
+        ])
+        .arg(file)
+        .args(["-map", "0:v:0", "-f", "null", "-"])
+        .output()
+        .map_err(|e| format!("ffmpeg did not run: {e}"))?;
+    let errors = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || !errors.trim().is_empty() {
+        return Err(format!("{} ({})", errors.trim(), out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("frame=")?.trim().parse().ok())
+        .next_back()
+        .unwrap_or(0))
+}
+
 /// ffmpeg as an RTMP server (`-listen 1`): accepts one publisher at `url` and saves what it
 /// receives to the FLV file `out` without re-encoding; ends when the publisher does.
 pub fn serve_one_publisher(ffmpeg: &Path, url: &str, out: &Path) -> Command {

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use bytes::BytesMut;
 use rtmp_proto::media::flv::{FlvItem, FlvReader, FlvReaderConfig, FlvTagType};
+use rtmp_proto::media::{AudioCodec, AudioTag, VideoCodec, VideoTag};
 
 /// What a recorded file holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +19,10 @@ pub struct FlvSummary {
     pub trailing: usize,
     /// Whether the file ends exactly after a complete tag (`FlvReader::finish`).
     pub ends_cleanly: bool,
+    /// The codec of the first video tag that names one (legacy or E-RTMP).
+    pub video_codec: Option<VideoCodec>,
+    /// The codec of the first audio tag that names one (legacy or E-RTMP).
+    pub audio_codec: Option<AudioCodec>,
 }
 
 /// Parses the whole file; panics when a tag does not parse (a corrupt file).
@@ -34,8 +39,16 @@ pub fn read_flv(path: &Path) -> FlvSummary {
                     FlvTagType::Video => {
                         s.video_tags += 1;
                         s.last_video_ms = tag.timestamp;
+                        s.video_codec = s
+                            .video_codec
+                            .or_else(|| VideoTag::parse(tag.data).ok()?.codec());
                     }
-                    FlvTagType::Audio => s.audio_tags += 1,
+                    FlvTagType::Audio => {
+                        s.audio_tags += 1;
+                        s.audio_codec = s
+                            .audio_codec
+                            .or_else(|| AudioTag::parse(tag.data).ok()?.codec());
+                    }
                     _ => {}
                 }
             }

@@ -5,7 +5,9 @@
 //!   (`-listen 1`), which saves every frame, decoding cleanly;
 //! - it publishes the file to nginx-rtmp while an ffmpeg player decodes it from there;
 //! - it plays from nginx-rtmp what ffmpeg publishes there and saves a file that ffprobe
-//!   reads and that decodes cleanly.
+//!   reads and that decodes cleanly;
+//! - it publishes an HEVC + Opus file (Enhanced RTMP) to a recent ffmpeg acting as a
+//!   server, which saves every HEVC frame, decoding cleanly.
 
 use std::time::{Duration, Instant};
 
@@ -130,4 +132,51 @@ mod from_nginx {
     }
 
     for_each_adapter!(our_client_plays_from_nginx);
+}
+
+mod enhanced_to_ffmpeg_server {
+    use super::*;
+    use rtmp_interop::flv_file::read_flv;
+    use rtmp_proto::media::{AudioCodec, VideoCodec};
+
+    fn our_client_publishes_hevc_opus_to_a_recent_ffmpeg(adapter: Adapter) {
+        let Some((recent, _)) = peers::recent("our_client/enhanced_to_ffmpeg_server") else {
+            return;
+        };
+        if !peers::has_encoder(&recent, "libx265") || !peers::has_encoder(&recent, "libopus") {
+            eprintln!(
+                "our_client/enhanced_to_ffmpeg_server/{}: no libx265/libopus in this ffmpeg, not tested",
+                adapter.name()
+            );
+            return;
+        }
+        let dir = temp_dir("client-ertmp");
+        let file = dir.join("hevc_opus.flv");
+        Proc::spawn(
+            "recent ffmpeg encoder",
+            &mut ffmpeg::write_hevc_opus(&recent, &file, FRAMES),
+        )
+        .wait_success(Duration::from_secs(60));
+        let out = dir.join("received.flv");
+        let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
+        let mut server = Proc::spawn(
+            "recent ffmpeg server",
+            &mut ffmpeg::serve_one_publisher(&recent, &url, &out),
+        );
+        let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
+        server.wait_success(Duration::from_secs(10));
+        let summary = read_flv(&out);
+        assert_eq!(summary.video_codec, Some(VideoCodec::Hevc), "{summary:?}");
+        assert_eq!(summary.audio_codec, Some(AudioCodec::Opus), "{summary:?}");
+        let frames = ffmpeg::decoded_video_frames(&recent, &out)
+            .unwrap_or_else(|e| panic!("what ffmpeg received does not decode cleanly: {e}"));
+        eprintln!(
+            "our_client/enhanced_to_ffmpeg_server/{}: sent {sent} FLV items; ffmpeg saved HEVC + Opus, {frames} of {FRAMES} video frames decoded",
+            adapter.name()
+        );
+        assert_eq!(frames, u64::from(FRAMES), "a file push loses no frame");
+    }
+
+    for_each_adapter!(our_client_publishes_hevc_opus_to_a_recent_ffmpeg);
 }
