@@ -5,8 +5,8 @@
 //!
 //! The operations interleave what the tasks of a real server interleave: publisher reads
 //! of arbitrary frames, players joining, their sockets filling up and draining by any
-//! amount, their own turns, pauses, acknowledgements, merged output flushed, the stream
-//! ending and starting again, connections ending. The relay policy is configured small so
+//! amount, their own turns and timers, pauses, acknowledgements, merged output flushed,
+//! the stream ending and starting again, connections shut down by the server or ending. The relay policy is configured small so
 //! that lag drops and disconnects happen.
 //!
 //! Panics are bugs, and so is any byte stream our client cannot parse: whatever the
@@ -69,6 +69,10 @@ enum Op {
     Republish,
     /// The player's connection ends.
     End(u8),
+    /// The server shuts down this connection (the graceful-shutdown turn).
+    Stop(u8),
+    /// The player's timer fires (pings, timeouts).
+    Timer(u8),
 }
 
 struct World {
@@ -236,6 +240,18 @@ pub fn run(data: &[u8]) {
                     .shared
                     .hub
                     .publish(&w.stream.key, w.stream.publisher);
+            }
+            Op::Stop(i) => {
+                if let Some(p) = w.player(i) {
+                    let mut stopping = false;
+                    // The in-memory socket does not fail.
+                    let _ = p.cell.turn(true, &mut stopping, drop);
+                }
+            }
+            Op::Timer(i) => {
+                if let Some(p) = w.player(i) {
+                    p.cell.check_timers(true);
+                }
             }
             Op::End(i) => {
                 let n = w.players.len();
