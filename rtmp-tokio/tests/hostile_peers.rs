@@ -6,5 +6,7 @@ extern crate rtmp_tokio as adapter;
 mod rt;
 #[path = "../../rtmp-driver/adapter_tests/common.rs"]
 mod common;
+#[path = "../../rtmp-driver/adapter_tests/hostile.rs"]
+mod hostile;
 #[path = "../../rtmp-driver/adapter_tests/hostile_peers.rs"]
 mod hostile_peers;
