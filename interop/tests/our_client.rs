@@ -25,6 +25,25 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Our client pushes `file` to `ffmpeg` acting as a server (`-listen 1`), which saves what
+/// it receives next to `file`; returns the FLV items sent and the saved file.
+fn push_to_ffmpeg_server(
+    adapter: Adapter,
+    ffmpeg_exe: &std::path::Path,
+    file: &std::path::Path,
+) -> (u64, std::path::PathBuf) {
+    let out = file.with_file_name("received.flv");
+    let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
+    let mut server = Proc::spawn(
+        "ffmpeg server",
+        &mut ffmpeg::serve_one_publisher(ffmpeg_exe, &url, &out),
+    );
+    let sent = our_client::publish_file(adapter, &url, file, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
+    server.wait_success(Duration::from_secs(10));
+    (sent, out)
+}
+
 mod to_ffmpeg_server {
     use super::*;
 
@@ -34,15 +53,7 @@ mod to_ffmpeg_server {
         };
         let dir = temp_dir("client-ffmpeg");
         let file = ffmpeg::pattern_file(&p.ffmpeg, &dir, FRAMES, 25);
-        let out = dir.join("received.flv");
-        let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
-        let mut server = Proc::spawn(
-            "ffmpeg server",
-            &mut ffmpeg::serve_one_publisher(&p.ffmpeg, &url, &out),
-        );
-        let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
-        server.wait_success(Duration::from_secs(10));
+        let (sent, out) = push_to_ffmpeg_server(adapter, &p.ffmpeg, &file);
         let frames = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, "the ffmpeg server");
         eprintln!(
             "our_client/to_ffmpeg_server/{}: sent {sent} FLV items; ffmpeg saved {frames} of {FRAMES} video frames",
@@ -157,15 +168,7 @@ mod enhanced_to_ffmpeg_server {
             &mut ffmpeg::write_hevc_opus(&recent, &file, FRAMES),
         )
         .wait_success(Duration::from_secs(60));
-        let out = dir.join("received.flv");
-        let url = format!("rtmp://127.0.0.1:{}/live/ours", free_port());
-        let mut server = Proc::spawn(
-            "recent ffmpeg server",
-            &mut ffmpeg::serve_one_publisher(&recent, &url, &out),
-        );
-        let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("our publisher: {e}; ffmpeg: {}", server.stderr()));
-        server.wait_success(Duration::from_secs(10));
+        let (sent, out) = push_to_ffmpeg_server(adapter, &recent, &file);
         let summary = read_flv(&out);
         assert_eq!(summary.video_codec, Some(VideoCodec::Hevc), "{summary:?}");
         assert_eq!(summary.audio_codec, Some(AudioCodec::Opus), "{summary:?}");
