@@ -30,6 +30,7 @@ macro_rules! on_runtime {
             Adapter::Tokio => {
                 #[allow(unused_imports)]
                 use rtmp_tokio::{Client, PlayerEvent};
+                #[allow(dead_code)]
                 async fn $sleep(d: Duration) {
                     tokio::time::sleep(d).await
                 }
@@ -42,6 +43,7 @@ macro_rules! on_runtime {
             Adapter::Smol => {
                 #[allow(unused_imports)]
                 use rtmp_smol::{Client, PlayerEvent};
+                #[allow(dead_code)]
                 async fn $sleep(d: Duration) {
                     smol::Timer::after(d).await;
                 }
@@ -108,7 +110,6 @@ pub fn play_to_file(
     let out: PathBuf = out.to_owned();
     bounded("our player", limit, move || {
         on_runtime!(adapter, |sleep| async move {
-            let _ = sleep;
             let mut player = Client::builder()
                 .url(&url)
                 .auto_reconnect(false)
