@@ -16,6 +16,13 @@
 # into user and system time (from /proc/<pid>/stat; the kernel samples that split per tick,
 # so it is rougher than the total).
 #
+# PIN=1 runs the servers on CPU 0 and the load generator on CPU 1 (both need 2 CPUs), so the
+# two never share a core's caches or time slices. RPS=1 (with PIN=1, as root) also steers
+# loopback's receive processing to CPU 1 (`/sys/class/net/lo/queues/rx-0/rps_cpus`, put back
+# on exit), so the receiving sockets' packet processing, which loopback otherwise runs in the
+# sender's context, is not charged to the server: the nearest this one machine gets to
+# measuring with the players on another host.
+#
 # Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +39,19 @@ else
   idle=${3:-200}
 fi
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+rps=/sys/class/net/lo/queues/rx-0/rps_cpus
+rps_was=
+trap 'kill $(jobs -p) 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; [ -n "$rps_was" ] && echo "$rps_was" >"$rps"; rm -rf "$work"' EXIT
+server_cpu=() load_cpu=()
+if [ "${PIN:-0}" = 1 ]; then
+  server_cpu=(taskset -c 0)
+  load_cpu=(taskset -c 1)
+fi
+if [ "${RPS:-0}" = 1 ]; then
+  [ "${PIN:-0}" = 1 ] || { echo "RPS=1 needs PIN=1" >&2; exit 2; }
+  rps_was=$(cat "$rps")
+  echo 2 >"$rps"
+fi
 
 cargo build --release -q -p rtmp-tokio --example load --example relay
 bin=${CARGO_TARGET_DIR:-target}/release/examples
@@ -80,7 +99,7 @@ measure() { # name pid port
   local before after sys_before sys_after out bytes
   before=$(cpu_ticks "$pid")
   sys_before=$(sys_ticks "$pid")
-  out=$("$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  out=$("${load_cpu[@]}" "$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
   sys_after=$(sys_ticks "$pid")
   bytes=$(field delivered_bytes "$out")
@@ -97,15 +116,15 @@ idle_line() { # name
     "$1" "$kib" "$idle" "$c50" "$c99" "$dropped"
 }
 
-nginx -c "$work/nginx.conf"
+"${server_cpu[@]}" nginx -c "$work/nginx.conf"
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
 # shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
-"${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
+"${server_cpu[@]}" "${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1}" >&2
+echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
 idle_run nginx-rtmp "$nginx_worker" 19400
