@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use rtmp_driver::mem_player::{MemPlayer, MemStream};
+use rtmp_driver::testing::mem_player::{MemPlayer, MemStream};
 use rtmp_proto::relay::Frame;
 use rtmp_proto::session::{Media, MediaKind};
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
-use rtmp_driver::mem_player::{MemPlayer, MemStream};
+use rtmp_driver::testing::mem_player::{MemPlayer, MemStream};
 use rtmp_proto::amf::{self, Value};
 use rtmp_proto::relay::{Frame, RelayConfig};
 use rtmp_proto::session::{ClientEvent, MediaKind};
@@ -211,7 +211,7 @@ pub fn run(data: &[u8]) {
                     {
                         let mut state = p.cell.lock();
                         let now = std::time::Instant::now();
-                        if let Err(e) = state.core.session.handle_input(now, &mut c2s) {
+                        if let Err(e) = state.core.session().handle_input(now, &mut c2s) {
                             panic!("the relay rejects what our client wrote: {e}");
                         }
                     }
@@ -227,30 +227,24 @@ pub fn run(data: &[u8]) {
                     let _ = p.client.pause(h, paused, 0.0);
                 }
             }
-            Op::Flush => w.stream.shared.hub.flush_players(&w.stream.key),
-            Op::Unpublish => w
-                .stream
-                .shared
-                .hub
-                .unpublish(&w.stream.key, w.stream.publisher),
+            Op::Flush => w.stream.flush_players(),
+            Op::Unpublish => w.stream.unpublish(),
             Op::Republish => {
                 // Refused while live: fine.
-                let _ = w
-                    .stream
-                    .shared
-                    .hub
-                    .publish(&w.stream.key, w.stream.publisher);
+                let _ = w.stream.republish();
             }
             Op::Stop(i) => {
                 if let Some(p) = w.player(i) {
                     let mut stopping = false;
                     // The in-memory socket does not fail.
-                    let _ = p.cell.turn(true, &mut stopping, drop);
+                    let _ = p
+                        .cell
+                        .turn(std::time::Instant::now(), true, &mut stopping, drop);
                 }
             }
             Op::Timer(i) => {
                 if let Some(p) = w.player(i) {
-                    p.cell.check_timers(true);
+                    p.cell.check_timers(std::time::Instant::now(), true);
                 }
             }
             Op::End(i) => {

@@ -105,7 +105,7 @@ pub fn play_to_file(
     out: &Path,
     limit: Duration,
 ) -> Result<u64, String> {
-    use rtmp_tokio::driver::flv_file::FlvFileWriter;
+    use rtmp_tokio::driver::client::flv_file::FlvFileWriter;
     let url = url.to_owned();
     let out: PathBuf = out.to_owned();
     bounded("our player", limit, move || {

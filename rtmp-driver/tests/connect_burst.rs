@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use rtmp_driver::{MAX_IOV, TxBatch};
+use rtmp_driver::io::{MAX_IOV, TxBatch};
 use rtmp_proto::session::{
     ClientConfig, ClientSession, ConnectParams, ConnectReply, ServerConfig, ServerEvent,
     ServerSession,

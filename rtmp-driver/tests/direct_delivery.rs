@@ -1,8 +1,8 @@
 //! The publisher's task writes relayed frames to a player's socket itself
-//! ([`rtmp_driver::conn_cell`]): a real `ServerSession` behind a `ConnCell`, a player
+//! (`rtmp_driver::server`): a real `ServerSession` behind a `ConnCell`, a player
 //! `ClientSession` on the other end, an in-memory socket whose room the test controls, and
 //! no task at all except where the test runs the player's turn by hand
-//! ([`rtmp_driver::mem_player`]).
+//! ([`rtmp_driver::testing::mem_player`]).
 //!
 //! What it pins: a frame ingested by the publisher reaches the player's socket without the
 //! player's turn and without waking it; a socket too full to take everything, or a cell the
@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use rtmp_driver::conn_cell::WireOut;
-use rtmp_driver::mem_player::{MemPlayer, MemStream};
+use rtmp_driver::server::WireOut;
+use rtmp_driver::testing::mem_player::{MemPlayer, MemStream};
 use rtmp_proto::relay::Frame;
 use rtmp_proto::session::{ClientEvent, Media, MediaKind};
 
@@ -129,10 +129,7 @@ fn the_end_of_the_stream_is_left_to_the_players_task() {
     let mut s = Setup::playing();
     s.publish(&[video(true, 0, 100)]);
     assert!(!s.woken());
-    s.stream
-        .shared
-        .hub
-        .unpublish(&s.stream.key, s.stream.publisher);
+    s.stream.unpublish();
     assert!(s.woken(), "ending the stream wakes the player");
     s.player.turn();
     let events = s.client_reads();
@@ -158,7 +155,7 @@ fn under_a_write_merge_window_output_is_held_until_the_publisher_flushes_it() {
         assert!(!s.woken(), "a held frame woke the player's task");
     }
     // The stream went quiet: the publisher's task flushes its players, in one write each.
-    s.stream.shared.hub.flush_players(&s.stream.key);
+    s.stream.flush_players();
     assert!(!s.woken());
     let sent: Vec<Bytes> = frames.iter().map(|f| f.payload().clone()).collect();
     assert_eq!(media_payloads(s.client_reads()), sent);

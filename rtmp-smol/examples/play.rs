@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_signal::{Signal, Signals};
 use clap::Parser;
-use rtmp_smol::driver::flv_file::FlvFileWriter;
+use rtmp_smol::driver::client::flv_file::FlvFileWriter;
 use rtmp_smol::{Client, PlayerEvent};
 use smol::stream::StreamExt;
 use smol::{Timer, future};

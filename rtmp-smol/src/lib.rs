@@ -1,21 +1,10 @@
-//! smol adapter for [`rtmp_proto`]: sockets, timers and channels around its sans-IO
-//! sessions, and nothing else.
+//! smol for [`rtmp_driver`]: the driver's runtime trait implemented on smol ([`Smol`]),
+//! and the driver's server and client under their usual names.
 //!
-//! - [`Server`]: listener, accept loop with a connection limit, one task per connection
-//!   running the session loop, auth hooks as async callbacks, an in-process relay (one
-//!   publisher to many players; every player gets the same `Bytes`), optional FLV
-//!   recording, and graceful shutdown through [`ServerHandle`].
-//! - [`ClientConnection`]: a `ClientSession` on a TCP socket, driven by pulling events.
-//! - [`Client`]: the resilient client API ([`Publisher`], [`Player`]): failover lists,
-//!   reconnection with backoff, `ReconnectRequest` handover and backpressure, each running
-//!   on a task of smol's global executor (`smol::spawn`); the decisions are
-//!   `rtmp_driver::{supervisor, publisher, client_loop}`'s, shared with `rtmp-tokio`.
-//!
-//! The public API has the shape of `rtmp-tokio`'s, and every piece that does not depend on
-//! the runtime (the connection's logic, the fan-out, hooks, write batching, recording) is
-//! the same code, from [`rtmp_driver`]. Every RTMP decision (which message to send, what a
-//! keyframe is, when a player lags too far, who may publish) is made in `rtmp-proto`; this
-//! crate moves bytes and wakes tasks.
+//! Every loop (the server's accept loop and connection turn, the client's dial / publish /
+//! play / reconnect loops) is the driver's, the same code as under `rtmp-tokio`; every
+//! RTMP decision is `rtmp-proto`'s. This crate only says how smol spawns, sleeps and moves
+//! bytes. See `docs/architecture.md` in the repository.
 //!
 //! ```no_run
 //! use rtmp_smol::{Decision, Server};
@@ -24,7 +13,7 @@
 //! smol::block_on(async {
 //!     let server = Server::builder()
 //!         .listen("127.0.0.1:1935".parse().unwrap())
-//!         .max_connections(500)
+//!         .worker_threads(1)
 //!         .on_publish(|ctx| async move {
 //!             match ctx.request.query.as_deref() {
 //!                 Some("key=secret") => Decision::Accept,
@@ -41,38 +30,35 @@
 //!
 //! # Where tasks run
 //!
-//! [`Server::run`] owns an `async_executor::Executor` for its connection and hook tasks and
-//! drives it itself, so the server needs no global executor and nothing of it outlives
-//! `run`. [`ServerBuilder::worker_threads`] adds threads to that executor.
-//!
-//! # One connection task
-//!
-//! ```text
-//! loop {
-//!     drain session events      -> hooks (spawned), relay registry, recorder
-//!     drain this player's queue -> session.send_media (frames the relay policy accepted)
-//!     poll_transmit -> batch    -> one vectored write (until WouldBlock)
-//!     wait for: socket readable (or writable while output waits) | session deadline
-//!               | hook answer | fan-out signal | shutdown
-//! }
-//! ```
-//!
-//! Logs go through `tracing`: connection opened/closed (with the reason), publish and play
-//! start/stop, codec detected, lag drops and lag disconnects, recording.
+//! `Server::run` drives an executor of the server's own for its connection and hook tasks
+//! (plus `ServerBuilder::worker_threads` more threads); the resilient client's tasks run
+//! on smol's global executor.
 #![forbid(unsafe_code)]
 
 pub use rtmp_driver as driver;
 pub use rtmp_proto as proto;
 
-mod client;
-mod conn;
-mod deadline;
-mod server;
-mod wire;
+mod runtime;
 
-pub use client::{
-    Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
-    Publisher, Smol, StatusWatch,
+pub use runtime::{Smol, SmolListener, SmolSocket, SmolTask, SmolTimer};
+
+pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
+pub use rtmp_driver::server::{
+    BoxFuture, ConnectContext, Decision, PlayContext, PublishContext, ServerHandle,
 };
-pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
-pub use server::{Server, ServerBuilder, ServerHandle};
+pub use rtmp_driver::sync::StatusWatch;
+
+/// A relay server on smol; see [`rtmp_driver::server::Server`].
+pub type Server = rtmp_driver::server::Server<Smol>;
+/// Settings of a [`Server`].
+pub type ServerBuilder = rtmp_driver::server::ServerBuilder<Smol>;
+/// Entry point of the resilient client API on smol.
+pub type Client = rtmp_driver::client::Client<Smol>;
+/// Settings of a [`Publisher`] or [`Player`].
+pub type ClientBuilder = rtmp_driver::client::ClientBuilder<Smol>;
+/// A publishing stream that survives reconnects.
+pub type Publisher = rtmp_driver::client::Publisher<Smol>;
+/// A playing stream that survives reconnects.
+pub type Player = rtmp_driver::client::Player<Smol>;
+/// One client connection driven by pulling events.
+pub type ClientConnection = rtmp_driver::client::ClientConnection<Smol>;

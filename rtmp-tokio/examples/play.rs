@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use rtmp_tokio::driver::flv_file::FlvFileWriter;
+use rtmp_tokio::driver::client::flv_file::FlvFileWriter;
 use rtmp_tokio::{Client, PlayerEvent};
 use tracing_subscriber::EnvFilter;
 

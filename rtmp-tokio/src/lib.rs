@@ -1,16 +1,10 @@
-//! Tokio adapter for [`rtmp_proto`]: sockets, timers and channels around its sans-IO
-//! sessions, and nothing else.
+//! Tokio for [`rtmp_driver`]: the driver's runtime trait implemented on tokio
+//! ([`Tokio`]), and the driver's server and client under their usual names.
 //!
-//! - [`Server`]: listener, accept loop with a connection limit, one task per connection
-//!   running the session loop, auth hooks as async callbacks, an in-process relay (one
-//!   publisher to many players; every player gets the same `Bytes`), optional FLV
-//!   recording, and graceful shutdown through [`ServerHandle`].
-//! - [`ClientConnection`]: a `ClientSession` on a TCP socket, driven by pulling events.
-//!
-//! Every RTMP decision (which message to send, what a keyframe is, when a player lags too
-//! far, who may publish) is made in `rtmp-proto` (`session` and `relay`); this crate moves
-//! bytes and wakes tasks. The pieces that do not depend on tokio live in [`rtmp_driver`],
-//! shared with the smol adapter.
+//! Every loop (the server's accept loop and connection turn, the client's dial / publish /
+//! play / reconnect loops) is the driver's, the same code as under `rtmp-smol`; every RTMP
+//! decision is `rtmp-proto`'s. This crate only says how tokio spawns, sleeps and moves
+//! bytes. See `docs/architecture.md` in the repository.
 //!
 //! ```no_run
 //! use rtmp_tokio::{Decision, Server};
@@ -32,35 +26,49 @@
 //! # }
 //! ```
 //!
-//! # One connection task
+//! Publishing with failover (the backup is dialed when the primary fails; after a drop
+//! the publisher reconnects, publishes again and resends metadata and sequence headers):
 //!
-//! ```text
-//! loop {
-//!     drain session events      -> hooks (spawned), relay registry, recorder
-//!     drain this player's queue -> session.send_media (frames the relay policy accepted)
-//!     poll_transmit -> batch    -> one vectored write (until WouldBlock)
-//!     wait for: socket readable (or writable while output waits) | session deadline
-//!               | hook answer | fan-out signal | shutdown
-//! }
+//! ```no_run
+//! # async fn f() -> Result<(), rtmp_tokio::ClientError> {
+//! use rtmp_tokio::Client;
+//! # let (sequence_header, keyframe) = (bytes::Bytes::new(), bytes::Bytes::new());
+//! let publisher = Client::builder()
+//!     .url("rtmp://primary.example.com/live/cam1")
+//!     .url("rtmp://backup.example.com/live/cam1")
+//!     .publish()
+//!     .await?;
+//! publisher.send_video(0, sequence_header).await?;
+//! publisher.send_video(0, keyframe).await?;
+//! publisher.close().await
+//! # }
 //! ```
-//!
-//! Logs go through `tracing`: connection opened/closed (with the reason), publish and play
-//! start/stop, codec detected, lag drops and lag disconnects, recording.
 #![forbid(unsafe_code)]
 
 pub use rtmp_driver as driver;
 pub use rtmp_proto as proto;
 
-mod client;
-mod conn;
-mod deadline;
+mod runtime;
 
-mod server;
-mod wire;
+pub use runtime::{Tokio, TokioListener, TokioSocket, TokioTask, TokioTimer};
 
-pub use client::{
-    Client, ClientBuilder, ClientConnection, ClientError, ClientStatus, Player, PlayerEvent,
-    Publisher, Tokio,
+pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
+pub use rtmp_driver::server::{
+    BoxFuture, ConnectContext, Decision, PlayContext, PublishContext, ServerHandle,
 };
-pub use rtmp_driver::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
-pub use server::{Server, ServerBuilder, ServerHandle};
+pub use rtmp_driver::sync::StatusWatch;
+
+/// A relay server on tokio; see [`rtmp_driver::server::Server`].
+pub type Server = rtmp_driver::server::Server<Tokio>;
+/// Settings of a [`Server`].
+pub type ServerBuilder = rtmp_driver::server::ServerBuilder<Tokio>;
+/// Entry point of the resilient client API on tokio.
+pub type Client = rtmp_driver::client::Client<Tokio>;
+/// Settings of a [`Publisher`] or [`Player`].
+pub type ClientBuilder = rtmp_driver::client::ClientBuilder<Tokio>;
+/// A publishing stream that survives reconnects.
+pub type Publisher = rtmp_driver::client::Publisher<Tokio>;
+/// A playing stream that survives reconnects.
+pub type Player = rtmp_driver::client::Player<Tokio>;
+/// One client connection driven by pulling events.
+pub type ClientConnection = rtmp_driver::client::ClientConnection<Tokio>;

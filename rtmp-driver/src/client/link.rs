@@ -1,0 +1,156 @@
+//! One client connection with a job: connect to a URL, then publish or play its stream.
+//!
+//! [`ClientLink`] wraps a [`ClientSession`] and takes the steps every adapter would
+//! otherwise repeat: `connect` with the URL's parameters (advertising E-RTMP reconnect
+//! support for publishers, so servers may send `ReconnectRequest`), `publish`/`play` once
+//! connected, and remembering the stream handle. The adapter moves bytes (it is a
+//! [`Session`](rtmp_proto::session::Session) through [`ClientLink::session`]) and reads the events.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rtmp_proto::UsageError;
+use rtmp_proto::amf::Value;
+use rtmp_proto::client::RtmpUrl;
+use rtmp_proto::media::caps::CapsEx;
+use rtmp_proto::session::{
+    ClientConfig, ClientEvent, ClientSession, Media, PublishMode, StreamHandle,
+};
+
+use crate::seed::connection_seed;
+
+/// What the link does once connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkRole {
+    Publish,
+    Play,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct ClientLink {
+    session: ClientSession,
+    url: RtmpUrl,
+    role: LinkRole,
+    handle: Option<StreamHandle>,
+    started: bool,
+}
+
+impl ClientLink {
+    /// A session for a freshly opened socket to `url` (handshake seed from the OS);
+    /// `connect` is queued to go out when the handshake completes.
+    pub fn new(config: &ClientConfig, url: RtmpUrl, role: LinkRole, now: Instant) -> Self {
+        let mut config = config.clone();
+        config.rng_seed = connection_seed();
+        let mut session = ClientSession::new(Arc::new(config), now);
+        let mut params = url.connect_params();
+        if role == LinkRole::Publish {
+            // Tell E-RTMP servers we honour NetConnection.Connect.ReconnectRequest.
+            let mut caps = params.enhanced.take().unwrap_or_default();
+            caps.caps_ex = caps.caps_ex | CapsEx::RECONNECT;
+            params.enhanced = Some(caps);
+        }
+        // Invariant: a new session is in its handshake and has no connect queued.
+        let queued = session.connect(params);
+        debug_assert!(queued.is_ok());
+        ClientLink {
+            session,
+            url,
+            role,
+            handle: None,
+            started: false,
+        }
+    }
+
+    pub fn url(&self) -> &RtmpUrl {
+        &self.url
+    }
+
+    pub fn role(&self) -> LinkRole {
+        self.role
+    }
+
+    /// The session, for the socket loop.
+    pub fn session(&mut self) -> &mut ClientSession {
+        &mut self.session
+    }
+
+    /// Whether the stream publishes or plays.
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// The next session event, after the link reacted to it: `Connected` sends
+    /// `publish`/`play`; `PublishStarted`/`PlayStarted` mark the link started. Events of
+    /// other streams are passed through unchanged.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        let event = self.session.poll_event()?;
+        match &event {
+            ClientEvent::Connected { .. } => {
+                let key = self.url.stream().into_owned();
+                let opened = match self.role {
+                    LinkRole::Publish => self.session.publish(&key, PublishMode::Live),
+                    LinkRole::Play => self.session.play(&key),
+                };
+                match opened {
+                    Ok(h) => self.handle = Some(h),
+                    Err(e) => tracing::warn!(url = %self.url, error = %e, "cannot open the stream"),
+                }
+            }
+            ClientEvent::PublishStarted { handle, .. }
+            | ClientEvent::PlayStarted { handle, .. }
+                if Some(*handle) == self.handle =>
+            {
+                self.started = true;
+            }
+            _ => {}
+        }
+        Some(event)
+    }
+
+    /// Sends a frame on the publishing stream. `QueueFull` is the session's outbound
+    /// limit ([`ClientConfig::max_outbound_bytes`]).
+    pub fn send_media(&mut self, media: Media) -> Result<(), UsageError> {
+        let h = self.publishing_handle()?;
+        self.session.send_media(h, media)
+    }
+
+    /// Sends `@setDataFrame onMetaData` on the publishing stream.
+    pub fn send_metadata(&mut self, metadata: &Value) -> Result<(), UsageError> {
+        let h = self.publishing_handle()?;
+        self.session.send_metadata(h, metadata)
+    }
+
+    /// Payload bytes queued in the session (the socket's batch is the adapter's).
+    pub fn pending_bytes(&self) -> usize {
+        self.session.pending_transmit_bytes()
+    }
+
+    /// Ends the stream politely (FCUnpublish/deleteStream) and closes the session; drain
+    /// `poll_transmit` afterwards so the server sees it.
+    pub fn close(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let _ = self.session.close_stream(h);
+        }
+        self.session.close();
+    }
+
+    fn publishing_handle(&self) -> Result<StreamHandle, UsageError> {
+        match (self.role, self.handle, self.started) {
+            (LinkRole::Publish, Some(h), true) => Ok(h),
+            _ => Err(UsageError::WrongState("stream is not publishing")),
+        }
+    }
+}
+
+/// What the publisher and player tasks ([`super::publish_task`], [`super::play_task`])
+/// need of a connection on an adapter's socket.
+pub trait DrivenLink {
+    fn link(&mut self) -> &mut ClientLink;
+    /// Payload bytes accepted but not yet on the socket.
+    fn pending(&self) -> usize;
+    /// Writes what the session queued, as far as the socket takes it without waiting.
+    fn pump_out(&mut self) -> std::io::Result<()>;
+}

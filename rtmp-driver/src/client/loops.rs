@@ -1,0 +1,314 @@
+//! The event handling of a resilient publisher's and player's loops, shared by every
+//! adapter: what each [`ClientEvent`] means for the reconnect loop ([`Supervisor`]), the
+//! publisher's resend and handover logic ([`PublisherCore`]) and the application.
+//!
+//! An adapter's loop then only waits (sockets, timers, its queue), dials what it is told,
+//! and applies the returned step:
+//!
+//! ```text
+//! publisher:  for ev in current.events(): match pl.on_current_event(now, &ev, url, emit) {
+//!                 Continue => {}, Lost => drop current and incoming,
+//!                 DialIncoming(url) => start dialing the handover connection }
+//!             for ev in incoming.events(): if pl.on_incoming_event(&ev) { drop incoming }
+//! player:     for ev in current.events(): match pl.on_event(now, ev, url) {
+//!                 Deliver(e) => hand e to the app, Lost(e) => hand e over, drop current,
+//!                 Nothing => {} }
+//! both:       if let Some(s) = loop.status_update() { publish s to the app }
+//! ```
+
+use std::time::Instant;
+
+use rtmp_proto::client::{FailureReason, RtmpUrl};
+use rtmp_proto::session::{ClientEvent, Media, Metadata};
+
+use super::resend::{Outgoing, PublisherCore, Target};
+use super::status::ClientStatus;
+use super::supervisor::Supervisor;
+
+/// What a publisher's adapter does after an event of its current connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LinkStep {
+    Continue,
+    /// The connection failed: drop it (and any handover connection); the supervisor
+    /// says when to dial again.
+    Lost,
+    /// The server asked us to move: dial this URL for the handover (keep sending on the
+    /// current connection meanwhile).
+    DialIncoming(RtmpUrl),
+}
+
+/// A publisher's supervisor, resend/handover core and status; see the module docs.
+#[derive(Debug)]
+pub struct PublishLoop {
+    sup: Supervisor,
+    core: PublisherCore,
+    status: ClientStatus,
+}
+
+impl PublishLoop {
+    pub fn new(sup: Supervisor) -> Self {
+        PublishLoop {
+            sup,
+            core: PublisherCore::new(),
+            status: ClientStatus::new(),
+        }
+    }
+
+    pub fn supervisor(&mut self) -> &mut Supervisor {
+        &mut self.sup
+    }
+
+    pub fn core(&mut self) -> &mut PublisherCore {
+        &mut self.core
+    }
+
+    /// Handles one event of the current connection (to `url`).
+    pub fn on_current_event(
+        &mut self,
+        now: Instant,
+        event: &ClientEvent,
+        url: &RtmpUrl,
+        emit: &mut impl FnMut(Target, Outgoing),
+    ) -> LinkStep {
+        if let ClientEvent::ReconnectRequested { tc_url, .. } = event {
+            return match self.core.start_handover(url, tc_url.as_deref()) {
+                Ok(Some(to)) => {
+                    tracing::info!(from = %url, to = %to, "server asked to reconnect");
+                    LinkStep::DialIncoming(to)
+                }
+                Ok(None) => LinkStep::Continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "unusable reconnect request ignored");
+                    LinkStep::Continue
+                }
+            };
+        }
+        if self.sup.on_event(now, event) {
+            self.core.on_link_lost();
+            return LinkStep::Lost;
+        }
+        if let ClientEvent::PublishStarted { .. } = event {
+            self.status.starts += 1;
+            self.core.on_published(emit);
+        }
+        LinkStep::Continue
+    }
+
+    /// Handles one event of the handover connection; `true`: it failed, drop it (the
+    /// core already went back to the current connection).
+    pub fn on_incoming_event(&mut self, event: &ClientEvent) -> bool {
+        let failed = match event {
+            ClientEvent::PublishStarted { .. } => {
+                self.core.on_incoming_ready();
+                false
+            }
+            ClientEvent::Closed(_) => true,
+            ev => FailureReason::from_event(ev).is_some(),
+        };
+        if failed {
+            self.on_incoming_failed();
+        }
+        failed
+    }
+
+    /// The handover connection could not be dialed or broke.
+    pub fn on_incoming_failed(&mut self) {
+        tracing::info!("reconnect-request handover failed; staying on the current server");
+        self.core.abort_handover();
+    }
+
+    /// A socket error on the current connection: drop it (and any handover connection).
+    pub fn on_current_io_error(&mut self, now: Instant, error: &std::io::Error) {
+        self.sup.on_io_error(now, error);
+        self.core.on_link_lost();
+    }
+
+    /// A handover completed ([`Sent::Switched`](super::resend::Sent::Switched)): the
+    /// adapter made the incoming connection (to `url`) current.
+    pub fn on_switched(&mut self, now: Instant, url: RtmpUrl) {
+        tracing::info!(to = %url, "handed over to the new connection");
+        self.sup.handed_over(now, url);
+    }
+
+    /// The status, refreshed; `Some` when something other than counters changed (state
+    /// transitions are logged here).
+    pub fn status_update(&mut self) -> Option<&ClientStatus> {
+        self.status.counters = self.core.counters();
+        self.status
+            .refresh(&mut self.sup, "publisher")
+            .then_some(&self.status)
+    }
+
+    /// The current status (counters included).
+    pub fn status(&self) -> &ClientStatus {
+        &self.status
+    }
+}
+
+/// What a player receives.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PlayerEvent {
+    /// Playing started (again, after a reconnect): reset decoders; media follows
+    /// (metadata and sequence headers first when the server has them).
+    Started {
+        url: RtmpUrl,
+    },
+    Media(Media),
+    Metadata(Metadata),
+    /// The publisher went away (StreamEOF); the connection stays and waits.
+    Unpublished,
+    /// The connection failed; the player reconnects per its policy.
+    Interrupted {
+        reason: Option<FailureReason>,
+    },
+}
+
+/// What a player's adapter does after an event.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PlayStep {
+    /// Hand this to the application.
+    Deliver(PlayerEvent),
+    /// The connection failed: hand this (`Interrupted`) to the application, drop the
+    /// connection.
+    Lost(PlayerEvent),
+    Nothing,
+}
+
+/// A player's supervisor and status; see the module docs.
+#[derive(Debug)]
+pub struct PlayLoop {
+    sup: Supervisor,
+    status: ClientStatus,
+}
+
+impl PlayLoop {
+    pub fn new(sup: Supervisor) -> Self {
+        PlayLoop {
+            sup,
+            status: ClientStatus::new(),
+        }
+    }
+
+    pub fn supervisor(&mut self) -> &mut Supervisor {
+        &mut self.sup
+    }
+
+    /// Handles one event of the connection (to `url`).
+    pub fn on_event(&mut self, now: Instant, event: ClientEvent, url: &RtmpUrl) -> PlayStep {
+        if self.sup.on_event(now, &event) {
+            let reason = FailureReason::from_event(&event);
+            return PlayStep::Lost(PlayerEvent::Interrupted { reason });
+        }
+        PlayStep::Deliver(match event {
+            ClientEvent::PlayStarted { .. } => {
+                self.status.starts += 1;
+                PlayerEvent::Started { url: url.clone() }
+            }
+            ClientEvent::Media { media, .. } => PlayerEvent::Media(media),
+            ClientEvent::Metadata { metadata, .. } => PlayerEvent::Metadata(metadata),
+            ClientEvent::StreamEof { .. } => PlayerEvent::Unpublished,
+            _ => return PlayStep::Nothing,
+        })
+    }
+
+    /// A socket error: returns the `Interrupted` event to hand over; drop the connection.
+    pub fn on_io_error(&mut self, now: Instant, error: &std::io::Error) -> PlayerEvent {
+        self.sup.on_io_error(now, error);
+        PlayerEvent::Interrupted {
+            reason: self.sup.last_failure().cloned(),
+        }
+    }
+
+    /// The status, refreshed; `Some` when it changed.
+    pub fn status_update(&mut self) -> Option<&ClientStatus> {
+        self.status
+            .refresh(&mut self.sup, "player")
+            .then_some(&self.status)
+    }
+
+    pub fn status(&self) -> &ClientStatus {
+        &self.status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::supervisor::SupervisorSettings;
+    use rtmp_proto::client::{ConnectionState, Failover};
+    use rtmp_proto::session::CloseReason;
+
+    fn sup(now: Instant) -> (Supervisor, RtmpUrl) {
+        let url = RtmpUrl::parse("rtmp://a/live/cam").unwrap();
+        let s = SupervisorSettings::new(Failover::single(url.clone()));
+        let mut sup = Supervisor::new(s, 7, now).unwrap();
+        sup.dialing(now);
+        sup.on_tcp_connected(now);
+        (sup, url)
+    }
+
+    #[test]
+    fn publish_loop_dials_the_handover_target_and_reports_loss() {
+        let now = Instant::now();
+        let (s, url) = sup(now);
+        let mut pl = PublishLoop::new(s);
+        assert_eq!(
+            pl.status_update().map(|s| s.state),
+            Some(ConnectionState::Handshaking)
+        );
+        assert!(pl.status_update().is_none(), "no change, no update");
+        let mut sent = Vec::new();
+        // Not publishing yet: a reconnect request has nothing to move.
+        let req = ClientEvent::ReconnectRequested {
+            tc_url: Some("rtmp://b:1936/live".into()),
+            description: None,
+        };
+        let step = pl.on_current_event(now, &req, &url, &mut |t, o| sent.push((t, o)));
+        assert_eq!(step, LinkStep::Continue);
+        let mut emit = |_, _| {};
+        pl.core().on_published(&mut emit);
+        let step = pl.on_current_event(now, &req, &url, &mut emit);
+        assert_eq!(
+            step,
+            LinkStep::DialIncoming(RtmpUrl::parse("rtmp://b:1936/live/cam").unwrap())
+        );
+        let closed = ClientEvent::Closed(CloseReason::PeerClosed);
+        assert_eq!(
+            pl.on_current_event(now, &closed, &url, &mut emit),
+            LinkStep::Lost
+        );
+        assert!(!pl.core().is_publishing());
+        assert_eq!(pl.core().handover_phase(), None);
+        let s = pl.status_update().unwrap();
+        assert_eq!(s.state, ConnectionState::Reconnecting);
+        assert!(sent.is_empty());
+    }
+
+    #[test]
+    fn play_loop_ignores_other_events_and_reports_failures() {
+        let now = Instant::now();
+        let (s, url) = sup(now);
+        let mut pl = PlayLoop::new(s);
+        let status = ClientEvent::Status {
+            handle: None,
+            level: "status".into(),
+            code: "NetStream.Play.Reset".into(),
+            description: String::new(),
+        };
+        assert_eq!(pl.on_event(now, status, &url), PlayStep::Nothing);
+        let step = pl.on_event(now, ClientEvent::Closed(CloseReason::PeerClosed), &url);
+        assert_eq!(
+            step,
+            PlayStep::Lost(PlayerEvent::Interrupted {
+                reason: Some(FailureReason::Closed(CloseReason::PeerClosed))
+            })
+        );
+        assert_eq!(
+            pl.status_update().map(|s| s.state),
+            Some(ConnectionState::Reconnecting)
+        );
+    }
+}

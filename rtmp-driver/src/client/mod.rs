@@ -1,0 +1,80 @@
+//! The client, written once for every runtime: a plain connection driven by pulling
+//! events ([`ClientConnection`]), and the resilient [`Publisher`] and [`Player`] that
+//! survive reconnects and fail over between servers ([`Client`]).
+//!
+//! The decisions (when and where to dial, what to resend after a reconnect, where a frame
+//! goes during a `ReconnectRequest` handover) are pure and take `now`: the reconnect
+//! [`supervisor`], the publisher's [`resend`] core, the event handling of both
+//! [`loops`], and the task steps ([`publish_task`], [`play_task`]). The tasks in
+//! `publisher.rs` and `player.rs` only wait on sockets, timers and queues.
+
+mod builder;
+mod connection;
+pub mod flv_file;
+pub mod flv_pacer;
+mod flv_push;
+pub mod flv_source;
+pub mod link;
+mod link_io;
+pub mod loops;
+pub mod play_task;
+mod player;
+pub mod publish_task;
+mod publisher;
+pub mod resend;
+mod status;
+pub mod supervisor;
+
+use std::marker::PhantomData;
+
+pub use builder::ClientBuilder;
+pub use connection::ClientConnection;
+pub use loops::PlayerEvent;
+pub use player::Player;
+pub use publisher::Publisher;
+pub use status::{ClientError, ClientStatus};
+
+use crate::runtime::Runtime;
+
+/// Entry point of the resilient client API; see [`ClientBuilder`].
+///
+/// Publishing to a primary server with a backup: the backup is dialed at once when the
+/// primary fails; after a drop, the publisher reconnects with backoff, publishes again and
+/// resends the metadata and sequence headers before the next frame.
+///
+/// ```no_run
+/// # async fn f<R: rtmp_driver::runtime::Runtime + Default>() -> Result<(), rtmp_driver::client::ClientError> {
+/// use rtmp_driver::client::Client;
+/// use rtmp_proto::amf::Value;
+/// # let (avc_sequence_header, keyframe) = (bytes::Bytes::new(), bytes::Bytes::new());
+///
+/// let publisher = Client::<R>::builder()
+///     .url("rtmp://primary.example.com/live/cam1")
+///     .url("rtmp://backup.example.com/live/cam1")
+///     .publish()
+///     .await?;
+/// publisher.send_metadata(Value::ecma_array([("width", Value::Number(1280.0))])).await?;
+/// publisher.send_video(0, avc_sequence_header).await?;
+/// publisher.send_video(0, keyframe).await?; // waits while the link is behind
+/// publisher.close().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Client<R>(PhantomData<fn() -> R>);
+
+impl<R: Runtime + Default> Client<R> {
+    /// Settings of a publisher or player, starting from the defaults.
+    pub fn builder() -> ClientBuilder<R> {
+        ClientBuilder::default()
+    }
+
+    /// Publishes to one URL with the default reconnect policy.
+    pub async fn publish(url: &str) -> Result<Publisher<R>, ClientError> {
+        Client::builder().url(url).publish().await
+    }
+
+    /// Plays one URL with the default reconnect policy.
+    pub async fn play(url: &str) -> Result<Player<R>, ClientError> {
+        Client::builder().url(url).play().await
+    }
+}

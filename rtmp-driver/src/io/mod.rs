@@ -1,0 +1,12 @@
+//! Moving a session's bytes over a runtime's socket: the read buffer, the outbound batch,
+//! the wire that joins them to a socket, and the re-armable deadline.
+
+mod batch;
+mod deadline;
+mod read_buffer;
+pub(crate) mod wire;
+
+pub use batch::{MAX_IOV, TxBatch};
+pub use deadline::Deadline;
+pub use read_buffer::ReadBuffer;
+pub use wire::{ReadOutcome, Readiness, Wire};

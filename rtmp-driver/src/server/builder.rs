@@ -1,0 +1,202 @@
+//! The settings of a relay server: every setting and its default, once for every runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rtmp_proto::Limits;
+use rtmp_proto::relay::RelayConfig;
+use rtmp_proto::session::ServerConfig;
+
+use super::Server;
+use super::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
+use super::hub::Hub;
+use super::shared::Shared;
+use crate::runtime::{Listener, Runtime};
+
+/// A runtime whose server drives its own executor (smol's), so the builder can give it
+/// threads ([`ServerBuilder::worker_threads`]). Under tokio the runtime's own worker
+/// threads run the connections and there is nothing to set.
+pub trait OwnExecutor: Runtime {}
+
+/// Settings of a relay server; start with the adapter's `Server::builder()`.
+pub struct ServerBuilder<R: Runtime> {
+    runtime: R,
+    worker_threads: usize,
+    listen: SocketAddr,
+    session: ServerConfig,
+    max_connections: usize,
+    hooks: Hooks,
+    record_dir: Option<PathBuf>,
+    relay: RelayConfig,
+    grace: Duration,
+    write_merge: Duration,
+}
+
+impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("runtime", &self.runtime)
+            .field("worker_threads", &self.worker_threads)
+            .field("listen", &self.listen)
+            .field("session", &self.session)
+            .field("max_connections", &self.max_connections)
+            .field("hooks", &self.hooks)
+            .field("record_dir", &self.record_dir)
+            .field("relay", &self.relay)
+            .field("grace", &self.grace)
+            .field("write_merge", &self.write_merge)
+            .finish()
+    }
+}
+
+impl<R: Runtime + Default> Default for ServerBuilder<R> {
+    fn default() -> Self {
+        ServerBuilder {
+            runtime: R::default(),
+            worker_threads: 0,
+            listen: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            session: ServerConfig::default(),
+            max_connections: 1024,
+            hooks: Hooks::default(),
+            record_dir: None,
+            relay: RelayConfig::default(),
+            grace: Duration::from_secs(5),
+            write_merge: Duration::ZERO,
+        }
+    }
+}
+
+impl<R: Runtime> ServerBuilder<R> {
+    /// The runtime value the server's tasks are spawned with (default: the runtime's
+    /// `Default`).
+    pub fn runtime(mut self, runtime: R) -> Self {
+        self.runtime = runtime;
+        self
+    }
+
+    /// Address to listen on (default `127.0.0.1:1935`; port 0 picks a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The configuration every connection's `ServerSession` starts from (the handshake
+    /// seed is replaced per connection from the OS).
+    pub fn session_config(mut self, config: ServerConfig) -> Self {
+        self.session = config;
+        self
+    }
+
+    /// Protocol limits (message sizes, chunk streams, AMF depth...).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.session.limits = limits;
+        self
+    }
+
+    /// Our outbound chunk size.
+    pub fn chunk_size(mut self, size: u32) -> Self {
+        self.session.chunk_size = size;
+        self
+    }
+
+    /// Most connections served at once; further ones are closed right after accept.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// Records every published stream to `dir/<app>/<stream>-<n>.flv`.
+    pub fn record_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.record_dir = Some(dir.into());
+        self
+    }
+
+    /// Relay policy: duplicate publishes, GOP cache size, player lag limits.
+    pub fn relay_config(mut self, config: RelayConfig) -> Self {
+        self.relay = config;
+        self
+    }
+
+    /// How long shutdown waits for connections to flush before cutting them.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Holds each player's output until its oldest held byte is this old, then writes it all
+    /// at once (SRS's "merged write"; default zero: every frame is written when it arrives).
+    /// Fewer, larger writes cost less CPU per delivered byte, mostly in the kernel, and add
+    /// up to this much latency: a knob for servers with many players and no need for low
+    /// latency. Connections that do not play are never held.
+    pub fn write_merge(mut self, window: Duration) -> Self {
+        self.write_merge = window;
+        self
+    }
+
+    /// Decides connects. Without a hook every connect is accepted.
+    pub fn on_connect<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(ConnectContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Decision> + Send + 'static,
+    {
+        self.hooks.connect = Some(hooks::boxed(f));
+        self
+    }
+
+    /// Decides publishes (before the relay's own duplicate check).
+    pub fn on_publish<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(PublishContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Decision> + Send + 'static,
+    {
+        self.hooks.publish = Some(hooks::boxed(f));
+        self
+    }
+
+    /// Decides plays.
+    pub fn on_play<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(PlayContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Decision> + Send + 'static,
+    {
+        self.hooks.play = Some(hooks::boxed(f));
+        self
+    }
+
+    /// Binds the listener.
+    pub async fn bind(self) -> io::Result<Server<R>> {
+        let listener = self.runtime.bind(self.listen)?;
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(
+            self.session,
+            self.hooks,
+            self.record_dir,
+            Hub::new(self.relay),
+            self.grace,
+            self.write_merge,
+        ));
+        Ok(Server::new(
+            self.runtime,
+            listener,
+            local_addr,
+            shared,
+            self.max_connections,
+            self.worker_threads,
+        ))
+    }
+}
+
+impl<R: OwnExecutor> ServerBuilder<R> {
+    /// Threads that run connection tasks besides the one awaiting the server's `run`
+    /// (default 0: everything on that one); the counterpart of a multi-thread runtime for
+    /// a server that owns its executor.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n;
+        self
+    }
+}

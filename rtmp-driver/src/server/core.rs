@@ -1,0 +1,633 @@
+//! The logic of one server connection, independent of the async runtime.
+//!
+//! [`ConnCore`] owns the `ServerSession` and reacts to its events: asks the hooks, claims
+//! and releases publish slots, feeds the relay, records, moves relay frames into the
+//! session. The driver (tokio or smol) owns the socket and the waiting: it calls
+//! [`ConnCore::process`] after every wake-up, spawns the futures in
+//! [`ConnCore::take_spawns`], writes `poll_transmit` and waits on the socket, the session
+//! deadline, [`ConnCore::answers`], the link's signal and shutdown.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use rtmp_proto::media::flv::FlvTagType;
+use rtmp_proto::media::{AudioTag, VideoTag};
+use rtmp_proto::relay::{ConnId, Frame, FrameClass, PlayerRef, StreamKey};
+use rtmp_proto::session::{
+    CloseReason, ConnectId, ConnectReply, Media, PlayId, PlayRequest, PublishId, PublishRequest,
+    Rejection, RequestId, ServerEvent, ServerSession, StreamId,
+};
+
+use super::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+use super::hub::{ConnLink, Drained, PlayerSlot};
+use super::record::Recorder;
+use super::shared::Shared;
+use crate::seed::connection_seed;
+use crate::sync::Mailbox;
+
+/// A hook's answer, delivered back to the connection task.
+#[derive(Debug)]
+pub enum Answer {
+    Connect(ConnectId, Decision),
+    Publish(PublishId, Decision),
+    Play(PlayId, Decision),
+}
+
+#[derive(Debug)]
+struct Publishing {
+    key: StreamKey,
+    recorder: Option<Recorder>,
+    /// Frames of the current read, handed to the fan-out together (one lock and one wake
+    /// per player for the run) at the end of the event drain. Emptied, never shrunk.
+    pending: Vec<Frame>,
+}
+
+#[derive(Debug)]
+struct Playing {
+    key: StreamKey,
+    slot: Arc<PlayerSlot>,
+}
+
+/// Why the connection task ended, for the "connection closed" log line.
+#[derive(Debug)]
+pub enum End {
+    Session(CloseReason),
+    Io(std::io::Error),
+    Shutdown,
+    Replaced,
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            End::Session(CloseReason::PeerClosed) => f.write_str("peer closed"),
+            End::Session(CloseReason::Protocol(e)) => write!(f, "protocol error: {e}"),
+            End::Session(CloseReason::Timeout(k)) => write!(f, "timeout: {k:?}"),
+            End::Session(CloseReason::Rejected) => f.write_str("rejected"),
+            End::Session(CloseReason::Local) => f.write_str("closed by server"),
+            End::Session(other) => write!(f, "{other:?}"),
+            End::Io(e) => write!(f, "io error: {e}"),
+            End::Shutdown => f.write_str("server shutdown"),
+            End::Replaced => f.write_str("publish taken over by another connection"),
+        }
+    }
+}
+
+/// One connection's state and decisions; see the module docs.
+pub struct ConnCore {
+    id: ConnId,
+    link: Arc<ConnLink>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    session: ServerSession,
+    /// The app accepted at connect.
+    app: String,
+    /// Shared with the driver, which waits on it outside the connection's state lock.
+    answers: Arc<Mailbox<Answer>>,
+    /// Hook futures for the driver to spawn.
+    spawns: Vec<BoxFuture<()>>,
+    pending_publish: HashMap<PublishId, PublishRequest>,
+    pending_play: HashMap<PlayId, PlayRequest>,
+    publishing: HashMap<StreamId, Publishing>,
+    playing: HashMap<StreamId, Playing>,
+    end: Option<End>,
+    /// Reused by every `ingest` so relaying a frame allocates nothing here.
+    scratch: Vec<Arc<PlayerSlot>>,
+    /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
+    /// flush is skipped.
+    abandon_output: bool,
+    /// Under a write-merge window (`Shared::write_merge`): since when this player's
+    /// output has been held.
+    held_since: Option<Instant>,
+    /// Under a write-merge window: when this publisher's players get their held output
+    /// written if no further frame comes first (a window after the last frame).
+    flush_at: Option<Instant>,
+}
+
+/// Payloads up to this size are copied once at ingest.
+const OWN_PAYLOAD_MAX: usize = 4096;
+
+/// A frame that arrived in a single chunk is a slice of the publisher's whole read buffer
+/// (up to 64 KiB). Queued for a lagging player, a run of small audio frames would pin many
+/// such buffers while the relay's lag policy counts only their payload bytes. One short copy
+/// per published frame (never per player) makes what a player's queue holds exactly what the
+/// policy counts; fan-out stays zero-copy.
+fn own_small_payload(mut media: Media) -> Media {
+    if media.payload.len() <= OWN_PAYLOAD_MAX {
+        media.payload = bytes::Bytes::copy_from_slice(&media.payload);
+    }
+    media
+}
+
+impl fmt::Debug for ConnCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnCore")
+            .field("id", &self.id)
+            .field("peer", &self.peer)
+            .field("app", &self.app)
+            .field("publishing", &self.publishing.len())
+            .field("playing", &self.playing.len())
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnCore {
+    /// A connection accepted at `now` from `peer`.
+    pub(crate) fn new(
+        id: ConnId,
+        link: Arc<ConnLink>,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        now: Instant,
+    ) -> Self {
+        let mut config = shared.session.clone();
+        config.rng_seed = connection_seed();
+        let session = ServerSession::new(Arc::new(config), now);
+        let capacity = shared.session.max_pending_requests.saturating_add(1);
+        ConnCore {
+            id,
+            link,
+            peer,
+            session,
+            spawns: Vec::new(),
+            app: String::new(),
+            answers: Arc::new(Mailbox::new(capacity)),
+            pending_publish: HashMap::new(),
+            pending_play: HashMap::new(),
+            publishing: HashMap::new(),
+            playing: HashMap::new(),
+            end: None,
+            scratch: Vec::new(),
+            abandon_output: false,
+            held_since: None,
+            flush_at: None,
+            shared,
+        }
+    }
+
+    /// The connection's session, for its wire.
+    pub fn session(&mut self) -> &mut ServerSession {
+        &mut self.session
+    }
+
+    /// How other tasks reach this connection.
+    pub(crate) fn link(&self) -> &Arc<ConnLink> {
+        &self.link
+    }
+
+    /// What every connection of the server reads.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Where hook answers arrive; the task waits on it outside the connection's lock.
+    pub(crate) fn answers(&self) -> Arc<Mailbox<Answer>> {
+        self.answers.clone()
+    }
+
+    /// Everything that follows a wake-up, before writing: session events, then the frames
+    /// the relay queued for our players (which may close the session), then the events
+    /// that caused.
+    pub fn process(&mut self, now: Instant) {
+        self.flush_players_if_due(now);
+        self.drain_events();
+        self.pull_player_media();
+        self.drain_events();
+        if self.link.kicked.swap(false, Ordering::AcqRel) {
+            self.end = Some(End::Replaced);
+            self.leave_all();
+            self.session.close();
+            self.drain_events();
+        }
+    }
+
+    /// Hook futures to run as tasks; each delivers its answer to [`Self::answers`].
+    pub fn take_spawns(&mut self) -> impl Iterator<Item = BoxFuture<()>> + '_ {
+        self.spawns.drain(..)
+    }
+
+    /// The server's write-merge window (zero: none).
+    pub fn write_merge(&self) -> std::time::Duration {
+        self.shared.write_merge
+    }
+
+    /// How long the final flush may take: the server's grace period, or nothing for a
+    /// player cut for lag (its backlog would only keep a slow socket busy).
+    pub fn final_flush_limit(&self) -> std::time::Duration {
+        if self.abandon_output {
+            std::time::Duration::ZERO
+        } else {
+            self.shared.grace
+        }
+    }
+
+    /// Why the connection ended; `shutting_down` when the server asked it to.
+    pub fn end_reason(&mut self, shutting_down: bool) -> End {
+        match self.end.take() {
+            Some(End::Session(_)) if shutting_down => End::Shutdown,
+            Some(end) => end,
+            None => End::Shutdown,
+        }
+    }
+
+    /// Ends our streams toward players and publishers, then closes the session; the loop
+    /// flushes what that queued and exits.
+    pub fn begin_shutdown(&mut self) {
+        for (stream, p) in self.playing.drain() {
+            tracing::info!(stream = %p.key, "play stop (shutdown)");
+            let player = PlayerRef {
+                conn: self.id,
+                stream,
+            };
+            self.shared.hub.leave(&p.key, player);
+            let _ = self.session.end_stream(stream);
+        }
+        self.leave_all();
+        self.session.close();
+    }
+
+    /// Unregisters everything this connection publishes or plays.
+    pub fn leave_all(&mut self) {
+        let publishing: Vec<Publishing> = self.publishing.drain().map(|(_, p)| p).collect();
+        for p in publishing {
+            self.stop_publishing(p);
+        }
+        for (stream, p) in self.playing.drain() {
+            tracing::info!(stream = %p.key, "play stop");
+            let player = PlayerRef {
+                conn: self.id,
+                stream,
+            };
+            self.shared.hub.leave(&p.key, player);
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            self.on_event(event);
+        }
+        let mut handed = false;
+        for p in self.publishing.values_mut() {
+            handed |= Self::hand_off(&self.shared, self.id, p, &mut self.scratch);
+        }
+        if handed && !self.shared.write_merge.is_zero() {
+            self.flush_at = Some(Instant::now() + self.shared.write_merge);
+        }
+    }
+
+    /// Gives the fan-out the frames gathered from this read; no latency is added (it runs
+    /// before the task waits again), only the per-frame locking and waking is shared.
+    fn hand_off(
+        shared: &Shared,
+        id: ConnId,
+        p: &mut Publishing,
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) -> bool {
+        if p.pending.is_empty() {
+            return false;
+        }
+        shared.hub.ingest_all(&p.key, id, &p.pending, scratch);
+        p.pending.clear();
+        true
+    }
+
+    /// Stops publishing one stream: what this read brought still reaches the players, then
+    /// their end of stream.
+    fn stop_publishing(&mut self, mut p: Publishing) {
+        Self::hand_off(&self.shared, self.id, &mut p, &mut self.scratch);
+        tracing::info!(stream = %p.key, "publish stop");
+        self.shared.hub.unpublish(&p.key, self.id);
+    }
+
+    fn on_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::HandshakeDone => tracing::debug!("handshake done"),
+            ServerEvent::ConnectRequested { id, request } => {
+                tracing::debug!(app = %request.app, tc_url = ?request.tc_url, "connect");
+                self.app = request.app.clone();
+                let ctx = ConnectContext {
+                    peer: self.peer,
+                    request: *request,
+                };
+                match self.shared.hooks.on_connect(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),
+                    None => self.apply(Answer::Connect(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::PublishRequested { id, request } => {
+                let ctx = PublishContext {
+                    peer: self.peer,
+                    app: self.app.clone(),
+                    request: request.clone(),
+                };
+                self.pending_publish.insert(id, request);
+                match self.shared.hooks.on_publish(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Publish(id, d)),
+                    None => self.apply(Answer::Publish(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::PlayRequested { id, request } => {
+                let ctx = PlayContext {
+                    peer: self.peer,
+                    app: self.app.clone(),
+                    request: request.clone(),
+                };
+                self.pending_play.insert(id, request);
+                match self.shared.hooks.on_play(ctx) {
+                    Some(fut) => self.ask(fut, move |d| Answer::Play(id, d)),
+                    None => self.apply(Answer::Play(id, Decision::Accept)),
+                }
+            }
+            ServerEvent::Media { stream, media } => {
+                let Some(p) = self.publishing.get_mut(&stream) else {
+                    return;
+                };
+                if let Some(r) = &mut p.recorder {
+                    let tag = FlvTagType::from_u8(media.kind.type_id());
+                    r.write(tag, media.timestamp, media.payload.clone());
+                }
+                let frame = Frame::media(own_small_payload(media));
+                log_codec(&p.key, &frame);
+                p.pending.push(frame);
+            }
+            ServerEvent::Metadata { stream, metadata } => {
+                let Some(p) = self.publishing.get_mut(&stream) else {
+                    return;
+                };
+                if let Some(r) = &mut p.recorder {
+                    let payload = metadata.payload.clone();
+                    r.write(FlvTagType::Script, metadata.timestamp, payload);
+                }
+                tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
+                p.pending.push(Frame::metadata(&metadata));
+            }
+            ServerEvent::PublishStopped { stream } => {
+                if let Some(p) = self.publishing.remove(&stream) {
+                    self.stop_publishing(p);
+                }
+            }
+            ServerEvent::PlayStopped { stream } => {
+                if let Some(p) = self.playing.remove(&stream) {
+                    tracing::info!(stream = %p.key, "play stop");
+                    let player = PlayerRef {
+                        conn: self.id,
+                        stream,
+                    };
+                    self.shared.hub.leave(&p.key, player);
+                }
+            }
+            ServerEvent::Paused { stream, paused, .. } => {
+                if let Some(p) = self.playing.get(&stream) {
+                    tracing::debug!(stream = %p.key, paused, "pause");
+                    self.shared.hub.pause(&p.key, &p.slot, paused);
+                }
+            }
+            ServerEvent::Closed(reason) => {
+                self.end = Some(End::Session(reason));
+                self.leave_all();
+            }
+            other => tracing::trace!(event = ?other, "event"),
+        }
+    }
+
+    /// Queues a hook future for the driver to spawn; the answer comes back through the
+    /// mailbox.
+    fn ask(
+        &mut self,
+        fut: BoxFuture<Decision>,
+        wrap: impl FnOnce(Decision) -> Answer + Send + 'static,
+    ) {
+        let tx = self.answers.sender();
+        self.spawns.push(Box::pin(async move {
+            let decision = fut.await;
+            // A full or closed mailbox means the connection is gone or flooded; the
+            // session's decision timeout answers the request.
+            let _ = tx.try_send(wrap(decision));
+        }));
+    }
+
+    pub fn apply(&mut self, answer: Answer) {
+        match answer {
+            Answer::Connect(id, Decision::Accept) => {
+                let _ = self.session.accept_connect(id, ConnectReply::default());
+            }
+            Answer::Connect(id, Decision::Redirect(url)) => {
+                tracing::info!(%url, "connect redirected");
+                let _ = self.session.redirect(id, &url);
+            }
+            Answer::Connect(id, Decision::Reject(why)) => {
+                tracing::info!(reason = %why.description, "connect rejected");
+                let _ = self.session.reject(id, why);
+            }
+            Answer::Publish(id, decision) => {
+                let Some(request) = self.pending_publish.remove(&id) else {
+                    return;
+                };
+                match decision {
+                    Decision::Accept => self.start_publish(id, request),
+                    other => self.refuse(id.into(), &request.name, "publish", other),
+                }
+            }
+            Answer::Play(id, decision) => {
+                let Some(request) = self.pending_play.remove(&id) else {
+                    return;
+                };
+                match decision {
+                    Decision::Accept => self.start_play(id, request),
+                    other => self.refuse(id.into(), &request.name, "play", other),
+                }
+            }
+        }
+    }
+
+    fn refuse(&mut self, id: RequestId, name: &str, what: &str, decision: Decision) {
+        let why = match decision {
+            Decision::Reject(why) => why,
+            Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
+            Decision::Accept => return,
+        };
+        tracing::info!(stream = %name, reason = %why.description, "{what} rejected");
+        let _ = self.session.reject(id, why);
+    }
+
+    fn start_publish(&mut self, id: PublishId, request: PublishRequest) {
+        let key = StreamKey::new(&self.app, &request.name);
+        if let Err(why) = self.shared.hub.publish(&key, self.id) {
+            tracing::info!(stream = %key, reason = %why.description, "publish rejected");
+            let _ = self.session.reject(id, why);
+            return;
+        }
+        if self.session.accept_publish(id).is_err() {
+            // The session already answered (decision timeout): give the slot back.
+            self.shared.hub.unpublish(&key, self.id);
+            return;
+        }
+        let recorder = self.shared.record_dir.as_deref().and_then(|dir| {
+            Recorder::start(dir, key.app(), key.name())
+                .inspect(|r| tracing::info!(path = %r.path().display(), "recording"))
+                .inspect_err(|e| tracing::warn!(error = %e, "recording not started"))
+                .ok()
+        });
+        tracing::info!(stream = %key, "publish start");
+        self.publishing.insert(
+            request.stream,
+            Publishing {
+                key,
+                recorder,
+                pending: Vec::new(),
+            },
+        );
+    }
+
+    fn start_play(&mut self, id: PlayId, request: PlayRequest) {
+        let key = StreamKey::new(&self.app, &request.name);
+        let player = PlayerRef {
+            conn: self.id,
+            stream: request.stream,
+        };
+        let slot = match self.shared.hub.join(&key, player, &self.link) {
+            Ok(slot) => slot,
+            Err(why) => {
+                tracing::info!(stream = %key, reason = %why.description, "play rejected");
+                let _ = self.session.reject(id, why);
+                return;
+            }
+        };
+        if self.session.accept_play(id).is_err() {
+            self.shared.hub.leave(&key, player);
+            return;
+        }
+        tracing::info!(stream = %key, "play start");
+        self.playing.insert(request.stream, Playing { key, slot });
+        // The late-joiner burst is already queued for us.
+        self.link.signal.raise();
+    }
+
+    /// The publisher's task moving the frames queued for our players into the session
+    /// (`cell.rs`): only while every player is in the routine case. `false`
+    /// leaves the work (and its logging) to this connection's own task.
+    pub fn deliver(&mut self) -> bool {
+        if self.session.is_closed() {
+            return false;
+        }
+        self.playing
+            .iter()
+            .all(|(stream, p)| p.slot.drain_routine(&mut self.session, *stream))
+    }
+
+    /// Moves the frames the fan-out queued for our players into the session.
+    fn pull_player_media(&mut self) {
+        let mut ended: Vec<StreamId> = Vec::new();
+        for (stream, p) in &self.playing {
+            match p.slot.drain(&mut self.session, *stream) {
+                Drained::Playing { shed: false } => {}
+                Drained::Playing { shed: true } => {
+                    let discarded = self.session.discard_droppable();
+                    tracing::info!(stream = %p.key, discarded,
+                        "player lagging: frames dropped until the next keyframe");
+                }
+                Drained::Ended => ended.push(*stream),
+                Drained::Disconnect(why) => {
+                    tracing::warn!(stream = %p.key, reason = ?why,
+                        "player too slow: disconnecting");
+                    self.abandon_output = true;
+                    self.session.close();
+                }
+            }
+        }
+        for stream in ended {
+            if let Some(p) = self.playing.remove(&stream) {
+                tracing::info!(stream = %p.key, "play stop (stream ended)");
+                let _ = self.session.end_stream(stream);
+                let player = PlayerRef {
+                    conn: self.id,
+                    stream,
+                };
+                self.shared.hub.leave(&p.key, player);
+            }
+        }
+    }
+
+    /// The next instant the driver must run a turn: the session's deadline, or for a
+    /// publisher under a write-merge window the flush of its players' held output.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match (self.session.poll_timeout(), self.flush_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Under a write-merge window, for the fan-out's direct delivery: whether this player's
+    /// output stays held at `now` (it is written once its oldest part is a window old, by
+    /// the next delivery or by the publisher's flush).
+    pub fn hold(&mut self, now: Instant) -> bool {
+        if self.session.is_closed() {
+            return false;
+        }
+        let since = *self.held_since.get_or_insert(now);
+        now < since + self.shared.write_merge
+    }
+
+    /// After a write: nothing is held any more once everything went out. The drivers call
+    /// it after every write of theirs too (a task's turn writes whatever is held).
+    pub fn wrote(&mut self, unsent: usize) {
+        if unsent == 0 && self.session.pending_transmit_bytes() == 0 {
+            self.held_since = None;
+        }
+    }
+
+    /// Under a write-merge window, once the last frame is a window old: the players' held
+    /// output goes out now (a paused or ended stream must not keep it).
+    fn flush_players_if_due(&mut self, now: Instant) {
+        let Some(at) = self.flush_at else {
+            return;
+        };
+        if now < at {
+            return;
+        }
+        self.flush_at = None;
+        for p in self.publishing.values() {
+            self.shared.hub.flush_players(&p.key);
+        }
+    }
+
+    /// Tells the fan-out how much this connection still has to write: part of every
+    /// player's backlog for the lag policy.
+    /// `unsent`: bytes the driver took from `poll_transmit` but has not written yet.
+    pub fn report_backlog(&self, unsent: usize) {
+        if self.playing.is_empty() {
+            return;
+        }
+        let bytes = self.session.pending_transmit_bytes() + unsent;
+        for p in self.playing.values() {
+            p.slot.report_backlog(bytes);
+        }
+    }
+}
+
+/// Logs the codec of sequence headers (the relay classifies, we only report).
+fn log_codec(key: &StreamKey, frame: &Frame) {
+    let Some(media) = frame.as_media() else {
+        return;
+    };
+    match frame.class() {
+        FrameClass::VideoConfig => {
+            let codec = VideoTag::parse(media.payload.clone())
+                .ok()
+                .and_then(|t| t.codec());
+            tracing::info!(stream = %key, codec = ?codec, "video codec detected");
+        }
+        FrameClass::AudioConfig => {
+            let codec = AudioTag::parse(media.payload.clone())
+                .ok()
+                .and_then(|t| t.codec());
+            tracing::info!(stream = %key, codec = ?codec, "audio codec detected");
+        }
+        _ => {}
+    }
+}

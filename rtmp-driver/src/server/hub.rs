@@ -1,0 +1,504 @@
+//! The fan-out: the relay [`Registry`] of `rtmp-proto` shared by all connection tasks, and
+//! one bounded queue per player.
+//!
+//! Every decision comes from `rtmp_proto::relay`: who may publish, what a late joiner
+//! receives, and for each frame and player whether to send, skip or disconnect
+//! ([`PlayerPolicy::offer`]). This module only moves [`Frame`]s (reference-counted: every
+//! player gets a clone of the same `Bytes`) and wakes tasks.
+//!
+//! The publisher's task runs `offer` for every player right when a frame arrives, with the
+//! player's backlog = frames queued here + what its session and socket batch still hold
+//! (published by the player's task after each write). Frames the policy accepts go into the
+//! player's queue; the player's task moves them into its session. So a player's queue is
+//! bounded by the policy's hard limit, the publisher never waits, and a slow player only
+//! loses its own frames or its own connection.
+//!
+//! When a run of frames leaves work for a player, the publisher's task first tries to
+//! deliver it itself ([`ConnLink::wake`]): through the player's [`Deliver`] hook it moves the
+//! frames into the player's session and writes them to the player's socket, as nginx-rtmp
+//! does from its publisher's event. Only when that cannot be done at once (the player's task
+//! holds its state, the socket is full, the player lags or its stream ended) is the player's
+//! task woken to do it. A task wake-up and a poll of the player's whole wait cost more than
+//! the write itself, and a relayed frame costs one of them per player.
+//!
+//! Locks: the registry mutex, then (never the other way round) a player's mutex. Both are
+//! held only for a few non-blocking calls. A player's connection state is only ever
+//! `try_lock`ed from here, never waited for.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Instant;
+
+use rtmp_proto::relay::{
+    ConnId, Counters, Frame, Join, LagReason, PlayerPolicy, PlayerRef, Registry, RelayConfig,
+    StreamKey, Verdict, stream_not_found,
+};
+use rtmp_proto::session::{Droppable, Rejection, ServerSession, StreamId};
+
+use crate::sync::Signal;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Registry and queues stay consistent between calls (every call completes its update
+    // before returning), so a panic elsewhere does not make them unusable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What one connection task shares with the others: its wake-up signal, whether the relay
+/// took its publish away (duplicate publish with `Replace`), and how a publisher can deliver
+/// frames to it directly.
+pub struct ConnLink {
+    pub signal: Arc<Signal>,
+    pub kicked: AtomicBool,
+    /// Set once by the driver when the connection's state is reachable from other tasks.
+    direct: OnceLock<Weak<dyn Deliver>>,
+}
+
+impl std::fmt::Debug for ConnLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnLink")
+            .field("signal", &self.signal)
+            .field("kicked", &self.kicked)
+            .field("direct", &self.direct.get().is_some())
+            .finish()
+    }
+}
+
+/// Delivery of queued frames by another task (the publisher's), without waiting.
+pub trait Deliver: Send + Sync {
+    /// Moves what the fan-out queued for this connection's players into its session and
+    /// writes it out. `false` when that could not be finished at once (the state is busy,
+    /// output is left over, or the case needs the connection's own task): the caller then
+    /// wakes the task.
+    fn try_deliver(&self) -> bool;
+
+    /// Writes output held for a merged write (see `ServerBuilder::write_merge`) now.
+    /// `false` when that could not be finished at once: the caller then wakes the task.
+    fn flush(&self) -> bool;
+}
+
+impl ConnLink {
+    /// Lets publishers deliver to this connection through `direct` (see the module docs).
+    /// Only the first call has an effect.
+    pub fn set_direct(&self, direct: Weak<dyn Deliver>) {
+        let _ = self.direct.set(direct);
+    }
+
+    /// There is work for this connection: done here if the direct path can, else by waking
+    /// its task.
+    ///
+    /// The direct path runs this player's session code in the publisher's task. A bug there
+    /// that panics must cost what it cost when only the player's task ran it, that player's
+    /// connection, not the publisher's: the panic is caught here and the player's task is
+    /// woken to meet it in its own context.
+    pub fn wake(&self) {
+        self.direct_or_wake(|d| d.try_deliver());
+    }
+
+    /// Held output of this connection is due: written here if the direct path can, else
+    /// by waking its task.
+    pub fn flush(&self) {
+        self.direct_or_wake(|d| d.flush());
+    }
+
+    fn direct_or_wake(&self, direct: impl FnOnce(&dyn Deliver) -> bool) {
+        let done = self.direct.get().and_then(Weak::upgrade).is_some_and(|d| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| direct(&*d))).unwrap_or(false)
+        });
+        if !done {
+            self.signal.raise();
+        }
+    }
+}
+
+/// One player: its policy and queue, filled by publishers, drained by its own task.
+#[derive(Debug)]
+pub struct PlayerSlot {
+    link: Arc<ConnLink>,
+    /// Bytes its session and socket batch still hold, as last reported by its task.
+    out_backlog: AtomicUsize,
+    state: Mutex<PlayerState>,
+}
+
+#[derive(Debug)]
+struct PlayerState {
+    policy: PlayerPolicy,
+    queue: VecDeque<(Frame, Droppable)>,
+    queued_bytes: usize,
+    /// The publisher left: end the stream once the queue is drained.
+    ended: bool,
+    disconnect: Option<LagReason>,
+    /// A lag event happened: discard droppable frames already in the session.
+    shed: bool,
+    lag_events: u64,
+}
+
+impl PlayerState {
+    /// Hands every queued frame to the session, in order.
+    fn move_queue(&mut self, session: &mut ServerSession, stream: StreamId) {
+        while let Some((frame, droppable)) = self.queue.pop_front() {
+            self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
+            if let Err(e) = frame.send_to(session, stream, droppable) {
+                // Paused by the peer in the meantime, or the session's own byte cap: the
+                // frame is lost for this player only.
+                tracing::debug!(error = %e, "frame not queued");
+            }
+        }
+    }
+
+    /// The policy's verdict on one frame, applied; whether the player's task has work.
+    fn offer_one(&mut self, now: Instant, frame: &Frame, out_backlog: usize) -> bool {
+        let backlog = self.queued_bytes.saturating_add(out_backlog);
+        let verdict = self.policy.offer(now, frame, backlog);
+        let lag_events = self.policy.stats().lag_events;
+        if lag_events != self.lag_events {
+            self.lag_events = lag_events;
+            self.shed = true;
+        }
+        match verdict {
+            Verdict::Send(d) => {
+                self.queued_bytes = self.queued_bytes.saturating_add(frame.len());
+                self.queue.push_back((frame.clone(), d));
+                true
+            }
+            Verdict::Skip => false,
+            Verdict::Disconnect(why) => {
+                self.disconnect = Some(why);
+                self.queue.clear();
+                self.queued_bytes = 0;
+                true
+            }
+            // A verdict this adapter does not know yet: do not send.
+            _ => false,
+        }
+    }
+}
+
+/// What the player's task must do after draining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// Keep playing.
+    Playing { shed: bool },
+    /// The stream ended: send `end_stream`.
+    Ended,
+    /// Too slow: close the connection.
+    Disconnect(LagReason),
+}
+
+impl PlayerSlot {
+    fn new(link: Arc<ConnLink>, policy: PlayerPolicy, initial: Vec<Frame>) -> Arc<Self> {
+        let queued_bytes = initial.iter().map(Frame::len).sum();
+        let queue = initial.into_iter().map(|f| (f, Droppable::No)).collect();
+        Arc::new(PlayerSlot {
+            link,
+            out_backlog: AtomicUsize::new(0),
+            state: Mutex::new(PlayerState {
+                policy,
+                queue,
+                queued_bytes,
+                ended: false,
+                disconnect: None,
+                shed: false,
+                lag_events: 0,
+            }),
+        })
+    }
+
+    /// Runs the policy for each live frame of one publisher read and queues those accepted:
+    /// one lock and at most one wake for the whole run, however many frames it holds.
+    fn offer(&self, now: Instant, frames: &[Frame]) {
+        let mut s = lock(&self.state);
+        let out_backlog = self.out_backlog.load(Ordering::Relaxed);
+        let mut wake = false;
+        for frame in frames {
+            if s.ended || s.disconnect.is_some() {
+                break;
+            }
+            wake |= s.offer_one(now, frame, out_backlog);
+        }
+        drop(s);
+        if wake {
+            self.link.wake();
+        }
+    }
+
+    fn end(&self) {
+        lock(&self.state).ended = true;
+        self.link.signal.raise();
+    }
+
+    /// Moves queued frames into the player's session (called by the player's own task).
+    pub fn drain(&self, session: &mut ServerSession, stream: StreamId) -> Drained {
+        let mut s = lock(&self.state);
+        if let Some(why) = s.disconnect {
+            return Drained::Disconnect(why);
+        }
+        let shed = std::mem::take(&mut s.shed);
+        s.move_queue(session, stream);
+        if s.ended {
+            Drained::Ended
+        } else {
+            Drained::Playing { shed }
+        }
+    }
+
+    /// [`drain`](Self::drain) for another task: only the routine case (keep playing, no
+    /// lag event to act on). `false`, with nothing moved, leaves the rest to the player's
+    /// own task, which logs and acts in its own context.
+    pub fn drain_routine(&self, session: &mut ServerSession, stream: StreamId) -> bool {
+        let mut s = lock(&self.state);
+        if s.disconnect.is_some() || s.ended || s.shed {
+            return false;
+        }
+        s.move_queue(session, stream);
+        true
+    }
+
+    /// Records what the player's session and socket batch still hold.
+    pub fn report_backlog(&self, bytes: usize) {
+        self.out_backlog.store(bytes, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    players: HashMap<PlayerRef, Arc<PlayerSlot>>,
+    links: HashMap<ConnId, Arc<ConnLink>>,
+}
+
+impl Inner {
+    fn end_players(&mut self, players: Vec<PlayerRef>) {
+        for p in players {
+            if let Some(slot) = self.players.remove(&p) {
+                let stats = lock(&slot.state).policy.take_stats();
+                self.registry.add_player_stats(&stats);
+                slot.end();
+            }
+        }
+    }
+
+    fn drop_player(&mut self, p: &PlayerRef) {
+        if let Some(slot) = self.players.remove(p) {
+            let stats = lock(&slot.state).policy.take_stats();
+            self.registry.add_player_stats(&stats);
+        }
+    }
+}
+
+/// The shared relay state of one server.
+#[derive(Debug)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+}
+
+impl Hub {
+    pub fn new(config: RelayConfig) -> Self {
+        Hub {
+            inner: Mutex::new(Inner {
+                registry: Registry::new(config),
+                players: HashMap::new(),
+                links: HashMap::new(),
+            }),
+        }
+    }
+
+    /// Registers a new connection.
+    pub fn open_connection(&self) -> (ConnId, Arc<ConnLink>) {
+        let link = Arc::new(ConnLink {
+            signal: Signal::new(),
+            kicked: AtomicBool::new(false),
+            direct: OnceLock::new(),
+        });
+        let mut inner = lock(&self.inner);
+        let id = inner.registry.open_connection();
+        inner.links.insert(id, link.clone());
+        (id, link)
+    }
+
+    /// The connection ended, however it ended: frees its publish slots (their players get
+    /// the end of stream) and forgets its players.
+    pub fn close_connection(&self, conn: ConnId) {
+        let mut inner = lock(&self.inner);
+        let closed = inner.registry.close_connection(conn);
+        for ended in closed.unpublished {
+            tracing::info!(stream = %ended.key, players = ended.players.len(), "stream ended");
+            inner.end_players(ended.players);
+        }
+        let mine: Vec<PlayerRef> = inner
+            .players
+            .keys()
+            .filter(|p| p.conn == conn)
+            .copied()
+            .collect();
+        for p in mine {
+            inner.drop_player(&p);
+        }
+        inner.links.remove(&conn);
+    }
+
+    /// Claims the publish slot of `key`; on refusal, the rejection to send.
+    pub fn publish(&self, key: &StreamKey, conn: ConnId) -> Result<(), Rejection> {
+        let mut inner = lock(&self.inner);
+        let grant = inner
+            .registry
+            .publish(key, conn)
+            .map_err(|e| e.rejection())?;
+        if let Some(old) = grant.displaced.filter(|old| *old != conn)
+            && let Some(link) = inner.links.get(&old)
+        {
+            tracing::info!(stream = %key, displaced = old.0, "publisher replaced");
+            link.kicked.store(true, Ordering::Release);
+            link.signal.raise();
+        }
+        Ok(())
+    }
+
+    /// `conn` stopped publishing `key`: its players get the end of stream.
+    pub fn unpublish(&self, key: &StreamKey, conn: ConnId) {
+        let mut inner = lock(&self.inner);
+        let players = inner.registry.unpublish(key, conn);
+        if !players.is_empty() {
+            tracing::info!(stream = %key, players = players.len(), "stream ended");
+        }
+        inner.end_players(players);
+    }
+
+    /// A frame from the publisher of `key`: cache it and offer it to every player.
+    #[cfg(test)]
+    /// `scratch` is the caller's reusable list, so a frame costs no allocation here.
+    pub fn ingest(
+        &self,
+        key: &StreamKey,
+        conn: ConnId,
+        frame: &Frame,
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) {
+        self.ingest_all(key, conn, std::slice::from_ref(frame), scratch);
+    }
+
+    /// The frames of one publisher read, in order: cached, then offered to every player
+    /// with one registry lock for the run and one lock and at most one wake per player
+    /// (instead of one of each per frame). The policy still decides frame by frame.
+    pub fn ingest_all(
+        &self,
+        key: &StreamKey,
+        conn: ConnId,
+        frames: &[Frame],
+        scratch: &mut Vec<Arc<PlayerSlot>>,
+    ) {
+        scratch.clear();
+        if frames.is_empty() {
+            return;
+        }
+        {
+            let mut inner = lock(&self.inner);
+            for frame in frames {
+                if inner.registry.ingest(key, conn, frame).is_err() {
+                    // Late frames of a replaced publisher: the whole run is theirs.
+                    return;
+                }
+            }
+            let Inner {
+                registry, players, ..
+            } = &*inner;
+            scratch.extend(
+                registry
+                    .players(key)
+                    .filter_map(|p| players.get(&p).cloned()),
+            );
+        }
+        let now = Instant::now();
+        for slot in scratch.iter() {
+            slot.offer(now, frames);
+        }
+        scratch.clear();
+    }
+
+    /// Under a write-merge window: the players of `key` write what they hold now.
+    pub fn flush_players(&self, key: &StreamKey) {
+        let links: Vec<Arc<ConnLink>> = {
+            let inner = lock(&self.inner);
+            inner
+                .registry
+                .players(key)
+                .filter_map(|p| inner.players.get(&p).map(|slot| slot.link.clone()))
+                .collect()
+        };
+        for link in links {
+            link.flush();
+        }
+    }
+
+    /// A player asks for `key`: its slot, with the late-joiner burst already queued.
+    pub fn join(
+        &self,
+        key: &StreamKey,
+        player: PlayerRef,
+        link: &Arc<ConnLink>,
+    ) -> Result<Arc<PlayerSlot>, Rejection> {
+        let mut inner = lock(&self.inner);
+        let slot = match inner.registry.join(key, player) {
+            Join::Live { initial, policy } => PlayerSlot::new(link.clone(), policy, initial),
+            Join::Waiting { policy } => PlayerSlot::new(link.clone(), policy, Vec::new()),
+            Join::NotFound => return Err(stream_not_found(key)),
+            // A join outcome this adapter does not know yet.
+            _ => return Err(stream_not_found(key)),
+        };
+        inner.drop_player(&player);
+        inner.players.insert(player, slot.clone());
+        Ok(slot)
+    }
+
+    /// The player stopped.
+    pub fn leave(&self, key: &StreamKey, player: PlayerRef) {
+        let mut inner = lock(&self.inner);
+        inner.registry.leave(key, player);
+        inner.drop_player(&player);
+    }
+
+    /// Pause or resume: on resume the policy says what to resend from the cache.
+    pub fn pause(&self, key: &StreamKey, slot: &PlayerSlot, paused: bool) {
+        let inner = lock(&self.inner);
+        let mut s = lock(&slot.state);
+        if paused {
+            s.policy.pause();
+            return;
+        }
+        let Some(cache) = inner.registry.cache(key) else {
+            // Not live any more: nothing to resend, the end of stream is on its way.
+            return;
+        };
+        for frame in s.policy.unpause(cache) {
+            s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
+            s.queue.push_back((frame, Droppable::No));
+        }
+        drop(s);
+        slot.link.signal.raise();
+    }
+
+    /// Wakes every connection's task (the server is shutting down: each sees it in its
+    /// next turn).
+    pub fn wake_all(&self) {
+        let links: Vec<Arc<ConnLink>> = lock(&self.inner).links.values().cloned().collect();
+        for link in links {
+            link.signal.raise();
+        }
+    }
+
+    /// Relay counters, with every player's latest stats folded in.
+    pub fn stats(&self) -> Counters {
+        let mut inner = lock(&self.inner);
+        let Inner {
+            registry, players, ..
+        } = &mut *inner;
+        for slot in players.values() {
+            let stats = lock(&slot.state).policy.take_stats();
+            registry.add_player_stats(&stats);
+        }
+        *registry.counters()
+    }
+}
+
+#[cfg(test)]
+mod tests;

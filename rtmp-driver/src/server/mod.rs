@@ -1,0 +1,224 @@
+//! The relay server, written once for every runtime: the accept loop with its connection
+//! limit and graceful shutdown ([`Server`]), one task per connection (`connection.rs`),
+//! the connection's logic (`core.rs`) and the state a publisher's task writes through
+//! (`cell.rs`), the fan-out (`hub.rs`), application hooks ([`hooks`]) and the FLV recorder
+//! ([`record`]).
+//!
+//! # One connection task
+//!
+//! ```text
+//! loop {
+//!     drain session events      -> hooks (spawned), relay registry, recorder
+//!     drain this player's queue -> session.send_media (frames the relay policy accepted)
+//!     poll_transmit -> batch    -> one vectored write (until WouldBlock)
+//!     wait for: socket readable (or writable while output waits) | session deadline
+//!               | hook answer | fan-out signal (also raised for shutdown)
+//! }
+//! ```
+
+mod builder;
+pub(crate) mod cell;
+mod connection;
+pub(crate) mod core;
+pub mod hooks;
+pub(crate) mod hub;
+pub mod record;
+mod shared;
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use rtmp_proto::relay::Counters;
+
+pub use builder::{OwnExecutor, ServerBuilder};
+pub use cell::{Turn, WireOut};
+pub use hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+pub use record::Recorder;
+pub use shared::Shared;
+
+use crate::runtime::{Listener, Runtime, Task, sleep_until, timeout_at};
+use crate::sync::Mailbox;
+
+/// A bound RTMP relay server. [`run`](Self::run) serves until [`ServerHandle::shutdown`].
+#[derive(Debug)]
+pub struct Server<R: Runtime> {
+    runtime: R,
+    listener: R::Listener,
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    max_connections: usize,
+    worker_threads: usize,
+}
+
+/// Stops a running server from anywhere and reads its counters; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+}
+
+impl ServerHandle {
+    /// Graceful shutdown: stop accepting, end every stream (players receive StreamEOF and
+    /// `Play.UnpublishNotify`), flush, close. [`Server::run`] returns when done.
+    pub fn shutdown(&self) {
+        self.shared.stop();
+    }
+
+    /// Relay counters.
+    pub fn stats(&self) -> Counters {
+        self.shared.hub.stats()
+    }
+}
+
+/// Shuts the server down when `run`'s future is dropped before it finished, so no
+/// connection task outlives it unattended.
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// One step of the accept loop.
+enum Step<S> {
+    Stop,
+    Accepted(io::Result<(S, SocketAddr)>),
+    /// A connection task finished (its number).
+    Done(u64),
+}
+
+impl<R: Runtime + Default> Server<R> {
+    /// Settings, starting from the defaults.
+    pub fn builder() -> ServerBuilder<R> {
+        ServerBuilder::default()
+    }
+}
+
+impl<R: Runtime> Server<R> {
+    pub(crate) fn new(
+        runtime: R,
+        listener: R::Listener,
+        local_addr: SocketAddr,
+        shared: Arc<Shared>,
+        max_connections: usize,
+        worker_threads: usize,
+    ) -> Self {
+        Server {
+            runtime,
+            listener,
+            local_addr,
+            shared,
+            max_connections,
+            worker_threads,
+        }
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to stop the server and read its counters.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Accepts and serves connections until shutdown, then waits (at most the grace
+    /// period, plus a little) for every connection to finish and cuts the rest.
+    pub async fn run(self) -> io::Result<()> {
+        let runtime = self.runtime.clone();
+        let workers = self.worker_threads;
+        runtime
+            .run_server(workers, move |rt| self.accept_loop(rt))
+            .await
+    }
+
+    async fn accept_loop(self, rt: R) -> io::Result<()> {
+        let Server {
+            listener,
+            local_addr,
+            shared,
+            max_connections,
+            ..
+        } = self;
+        let _stop_on_drop = StopOnDrop(shared.clone());
+        tracing::info!(addr = %local_addr, "listening");
+        // Connection tasks by number; each reports its end to `done`.
+        let mut tasks: HashMap<u64, R::Task> = HashMap::new();
+        let done = Arc::new(Mailbox::new(usize::MAX));
+        let mut next_id = 0u64;
+        loop {
+            while let Some(id) = done.try_recv() {
+                tasks.remove(&id);
+            }
+            if shared.is_stopping() {
+                break;
+            }
+            let step = poll_fn(|cx| {
+                if shared.accept_wake.poll_wait(cx).is_ready() && shared.is_stopping() {
+                    return Poll::Ready(Step::Stop);
+                }
+                if let Poll::Ready(id) = done.poll_recv(cx) {
+                    return Poll::Ready(Step::Done(id));
+                }
+                listener.poll_accept(cx).map(Step::Accepted)
+            })
+            .await;
+            match step {
+                Step::Stop => break,
+                Step::Done(id) => {
+                    tasks.remove(&id);
+                }
+                Step::Accepted(Err(e)) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    sleep_until(&rt, rt.now() + Duration::from_millis(50)).await;
+                }
+                Step::Accepted(Ok((sock, peer))) => {
+                    while let Some(id) = done.try_recv() {
+                        tasks.remove(&id);
+                    }
+                    if tasks.len() >= max_connections {
+                        tracing::warn!(%peer, "connection refused: max connections reached");
+                        drop(sock);
+                        continue;
+                    }
+                    let id = next_id;
+                    next_id = next_id.wrapping_add(1);
+                    let (shared, done, conn_rt) = (shared.clone(), done.sender(), rt.clone());
+                    let task = rt.spawn(async move {
+                        connection::serve(conn_rt, sock, peer, shared).await;
+                        let _ = done.try_send(id);
+                    });
+                    tasks.insert(id, task);
+                }
+            }
+        }
+        drop(listener);
+        tracing::info!(connections = tasks.len(), "shutting down");
+        let limit = rt.now() + shared.grace + Duration::from_secs(1);
+        let all_done = async {
+            while !tasks.is_empty() {
+                let id = done.recv().await;
+                tasks.remove(&id);
+            }
+        };
+        if timeout_at(&rt, limit, all_done).await.is_none() {
+            while let Some(id) = done.try_recv() {
+                tasks.remove(&id);
+            }
+            tracing::warn!(left = tasks.len(), "connections cut after the grace period");
+            for (_, task) in tasks.drain() {
+                task.abort();
+            }
+        }
+        Ok(())
+    }
+}

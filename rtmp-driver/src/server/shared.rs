@@ -1,0 +1,71 @@
+//! What every connection of one server reads: settings, hooks, the relay, and whether the
+//! server is shutting down.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rtmp_proto::session::ServerConfig;
+
+use super::hooks::Hooks;
+use super::hub::Hub;
+use crate::sync::Signal;
+
+/// Shared by all connection tasks of a server (behind an `Arc`); opaque outside this
+/// crate (the in-memory player of `testing` hands it around).
+#[derive(Debug)]
+pub struct Shared {
+    /// The template of every connection's session config.
+    pub(crate) session: ServerConfig,
+    pub(crate) hooks: Hooks,
+    /// Where published streams are recorded, if anywhere.
+    pub(crate) record_dir: Option<PathBuf>,
+    pub(crate) hub: Hub,
+    /// How long a closing connection may spend flushing.
+    pub(crate) grace: Duration,
+    /// How long a player's output may be held to be written in one go (zero: never held);
+    /// see `ServerBuilder::write_merge`.
+    pub(crate) write_merge: Duration,
+    /// Set once by [`Shared::stop`].
+    stopping: AtomicBool,
+    /// Wakes the accept loop for a shutdown.
+    pub(crate) accept_wake: Arc<Signal>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        session: ServerConfig,
+        hooks: Hooks,
+        record_dir: Option<PathBuf>,
+        hub: Hub,
+        grace: Duration,
+        write_merge: Duration,
+    ) -> Self {
+        Shared {
+            session,
+            hooks,
+            record_dir,
+            hub,
+            grace,
+            write_merge,
+            stopping: AtomicBool::new(false),
+            accept_wake: Signal::new(),
+        }
+    }
+
+    /// Whether shutdown began.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Begins shutdown: the accept loop stops and every connection task is woken to end
+    /// its streams. A connection registered after the wake-up sees the flag in its first
+    /// turn (the flag is set before the hub is walked).
+    pub(crate) fn stop(&self) {
+        if !self.stopping.swap(true, Ordering::AcqRel) {
+            self.accept_wake.raise();
+            self.hub.wake_all();
+        }
+    }
+}

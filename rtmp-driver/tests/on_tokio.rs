@@ -1,0 +1,35 @@
+//! The adapter suite (`tests/suite/`) on tokio: every suite that needs no allocator of its own.
+
+extern crate rtmp_tokio as adapter;
+
+#[macro_use]
+#[path = "suite/rt_tokio.rs"]
+mod rt;
+#[path = "suite/client_backpressure.rs"]
+mod client_backpressure;
+#[path = "suite/client_failover.rs"]
+mod client_failover;
+#[path = "suite/client_handover.rs"]
+mod client_handover;
+#[path = "suite/client_memory.rs"]
+mod client_memory;
+#[path = "suite/client_play_flv.rs"]
+mod client_play_flv;
+#[path = "suite/client_reconnect.rs"]
+mod client_reconnect;
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/ffmpeg_relay.rs"]
+mod ffmpeg_relay;
+#[path = "suite/hooks.rs"]
+mod hooks;
+#[path = "suite/hostile.rs"]
+mod hostile;
+#[path = "suite/hostile_peers.rs"]
+mod hostile_peers;
+#[path = "suite/hostile_servers.rs"]
+mod hostile_servers;
+#[path = "suite/limits.rs"]
+mod limits;
+#[path = "suite/relay.rs"]
+mod relay;

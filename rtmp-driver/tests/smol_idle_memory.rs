@@ -1,0 +1,14 @@
+//! The `idle_memory` suite on smol, in a test binary of its own: it counts allocations with a
+//! global allocator of its own.
+// The suite's counting allocator is unsafe code, and it prints what it measured.
+#![allow(unsafe_code, clippy::print_stdout)]
+
+extern crate rtmp_smol as adapter;
+
+#[macro_use]
+#[path = "suite/rt_smol.rs"]
+mod rt;
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/idle_memory.rs"]
+mod idle_memory;
