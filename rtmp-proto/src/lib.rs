@@ -11,12 +11,20 @@
 //! - [`chunk`]: the chunk stream codec that multiplexes messages over one connection.
 //! - [`message`]: typed protocol control, user control, command, data and media messages.
 //! - [`media`]: FLV tag headers, codec configuration records and Enhanced RTMP v2.
-//! - [`session`]: [`ServerSession`](session::ServerSession) and
-//!   [`ClientSession`](session::ClientSession), one object per TCP connection from the first
-//!   handshake byte to the terminal `Closed` event.
+//! - [`session`]: [`ServerSession`] and [`ClientSession`], one object per TCP connection
+//!   from the first handshake byte to the terminal `Closed` event, and the [`Session`]
+//!   trait a connection driver sees them through.
 //! - [`client`]: client resilience decisions: `rtmp[s]://` URLs and templates, reconnect
 //!   backoff with failover, an observable connection state machine, and the handover a
 //!   server's reconnect request asks for.
+//! - [`relay`]: a fan-out server's decisions: who publishes and plays which stream, the
+//!   GOP cache for late joiners, and per-player lag handling.
+//!
+//! The types most programs start from are re-exported here at the root: the sessions and
+//! their configs and events ([`ServerSession`], [`ClientSession`], [`Session`],
+//! [`ServerEvent`], [`ClientEvent`], [`Media`], ...), the relay's [`Registry`] and
+//! [`Frame`], AMF's [`Value`] and the client's [`RtmpUrl`]. Everything else stays in its
+//! module.
 //!
 //! Peer input never panics: malformed bytes give a typed [`ProtocolError`], and every
 //! resource a peer can make us hold is bounded by [`Limits`].
@@ -32,6 +40,10 @@
 //! 3. read `poll_timeout()`: call `handle_timeout` at that instant (calling it early is
 //!    harmless).
 //!
+//! Check step 3 after input too, not only when a read times out: input does not move every
+//! deadline (the handshake's, a pending decision's), so a peer that keeps sending must still
+//! meet them. The [`Session`] trait is the same contract as one interface for both roles.
+//!
 //! `handle_input` splits complete chunks off the front of your buffer and leaves a partial
 //! chunk in place, so keep appending socket reads to the same `BytesMut`. A
 //! [`ProtocolError`] is the peer's fault and final: the session queues its terminal
@@ -44,11 +56,11 @@
 //! A blocking server connection (see `examples/std_server.rs` for the complete program):
 //!
 //! ```no_run
-//! use std::io::{Read, Write};
+//! use std::io::{ErrorKind, Read, Write};
 //! use std::sync::Arc;
 //! use std::time::{Duration, Instant};
 //! use bytes::BytesMut;
-//! use rtmp_proto::session::{ConnectReply, ServerConfig, ServerEvent, ServerSession};
+//! use rtmp_proto::{ConnectReply, ServerConfig, ServerEvent, ServerSession};
 //!
 //! fn serve(mut sock: std::net::TcpStream) -> std::io::Result<()> {
 //!     let mut s = ServerSession::new(Arc::new(ServerConfig::default()), Instant::now());
@@ -68,20 +80,33 @@
 //!         if s.is_closed() {
 //!             return Ok(());
 //!         }
-//!         let wait = s.poll_timeout().map_or(Duration::from_secs(1), |t| t - Instant::now());
+//!         let now = Instant::now();
+//!         let wait = s
+//!             .poll_timeout()
+//!             .map_or(Duration::from_secs(1), |t| t.saturating_duration_since(now));
 //!         sock.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
 //!         match sock.read(&mut buf) {
 //!             Ok(0) => s.handle_eof(Instant::now()),
 //!             Ok(n) => {
 //!                 input.extend_from_slice(&buf[..n]);
+//!                 // A protocol error also arrives as the `Closed` event drained above.
 //!                 let _ = s.handle_input(Instant::now(), &mut input);
 //!             }
-//!             Err(_) => s.handle_timeout(Instant::now()),
+//!             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+//!                 s.handle_timeout(Instant::now());
+//!             }
+//!             Err(e) => return Err(e),
+//!         }
+//!         // A busy connection's reads rarely time out: check the deadlines after input too.
+//!         let now = Instant::now();
+//!         if s.poll_timeout().is_some_and(|t| t <= now) {
+//!             s.handle_timeout(now);
 //!         }
 //!     }
 //! }
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod amf;
 pub mod chunk;
@@ -98,6 +123,15 @@ pub mod session;
 #[cfg(test)]
 mod tests;
 
+pub use amf::Value;
+pub use client::{ConnectionState, Failover, Handover, ReconnectPolicy, Reconnector, RtmpUrl};
 pub use config::Limits;
 pub use error::{ProtocolError, UsageError};
 pub use message::RawMessage;
+pub use relay::{Frame, Join, PlayerPolicy, PlayerRef, Registry, RelayConfig, StreamKey, Verdict};
+pub use rng::Rng;
+pub use session::{
+    ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply, Droppable,
+    Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, ServerSession,
+    Session, StreamHandle, StreamId, Timeouts,
+};

@@ -51,28 +51,63 @@ pub use value::{Array, Dictionary, Object, ObjectVector, Properties, Value, Vect
 #[non_exhaustive]
 #[repr(u64)]
 pub enum AmfError {
+    /// The input ended inside a value.
     #[error("unexpected end of AMF input")]
     Eof,
     #[error("unknown AMF0 type marker {0:#04x}")]
+    /// A type marker AMF0 does not define (above 0x11).
     UnknownAmf0Marker(u8),
     #[error("unknown AMF3 type marker {0:#04x}")]
+    /// A type marker AMF3 does not define (above 0x11).
     UnknownAmf3Marker(u8),
     #[error("AMF0 type marker {0:#04x} (movieclip/recordset) is reserved and not supported")]
+    /// AMF0 `movieclip` (0x04) or `recordset` (0x0E): reserved by the spec, never sent.
     ReservedMarker(u8),
     #[error("AMF0 object-end marker where a value was expected")]
+    /// An AMF0 object-end marker (0x09) outside an object's property list.
     UnexpectedObjectEnd,
     #[error("AMF nesting deeper than the limit of {limit}")]
-    DepthExceeded { limit: usize },
+    /// Containers nested deeper than [`DecodeLimits::max_depth`].
+    DepthExceeded {
+        /// The limit.
+        limit: usize,
+    },
     #[error("more than {limit} entries in an AMF reference table")]
-    TooManyReferences { limit: usize },
+    /// A reference table grew past [`DecodeLimits::max_references`].
+    TooManyReferences {
+        /// The limit.
+        limit: usize,
+    },
     #[error("AMF input decodes to more than {limit} values")]
-    TooManyValues { limit: usize },
+    /// The message expands to more than [`DecodeLimits::max_values`] values.
+    TooManyValues {
+        /// The limit.
+        limit: usize,
+    },
     #[error("AMF {table} reference {index} is out of range or to a value still being decoded")]
-    BadReference { table: &'static str, index: u32 },
+    /// A reference to an entry the table does not have yet, or to a container that is
+    /// still being decoded (a cycle).
+    BadReference {
+        /// Which table, e.g. `AMF3 string` or `AMF0 object`.
+        table: &'static str,
+        /// The index read from the wire.
+        index: u32,
+    },
     #[error("AMF length {length} does not fit in the {remaining} bytes left")]
-    LengthExceedsInput { length: u64, remaining: usize },
+    /// A length prefix larger than the rest of the input: refused before allocating.
+    LengthExceedsInput {
+        /// The length read from the wire.
+        length: u64,
+        /// Bytes left in the input.
+        remaining: usize,
+    },
     #[error("AMF3 externalizable object of class {class_name:?} cannot be decoded")]
-    Externalizable { class_name: String },
+    /// An AMF3 externalizable object: its body is class-specific code, so it cannot be
+    /// read without knowing the class.
+    Externalizable {
+        /// The class that serialized itself.
+        class_name: String,
+    },
 }
 
 /// Bounds on what one AMF message may make the decoder build.

@@ -49,7 +49,12 @@ pub enum Value {
     /// AMF0 strict array. Written to AMF3 as a dense [`Array`].
     StrictArray(Vec<Value>),
     /// AMF0 date (with time zone, minutes) or AMF3 date (time zone always 0).
-    Date { millis: f64, timezone: i16 },
+    Date {
+        /// Milliseconds since 1970-01-01 UTC.
+        millis: f64,
+        /// AMF0's time zone offset in minutes; the spec says to send 0, and AMF3 has none.
+        timezone: i16,
+    },
     /// AMF0 unsupported marker. Written to AMF3 as undefined.
     Unsupported,
     /// AMF0 XML document, AMF3 XMLDocument (marker 0x07).
@@ -84,38 +89,51 @@ pub enum Value {
 /// empty class name means anonymous, so it decodes as `None`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
+    /// The class name of a typed object; `None` for an anonymous one.
     pub class_name: Option<AmfString>,
+    /// Name/value pairs in wire order: sealed members first, then dynamic ones.
     pub properties: Properties,
+    /// How many leading `properties` are AMF3 sealed members.
     pub sealed_count: usize,
+    /// Whether an AMF3 object carries dynamic members after the sealed ones.
     pub dynamic: bool,
 }
 
 /// AMF3 array: the associative part is written first on the wire.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Array {
+    /// The values at indices 0, 1, 2, ...
     pub dense: Vec<Value>,
+    /// The named entries, in wire order.
     pub assoc: Properties,
 }
 
 /// AMF3 vector of a primitive type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Vector<T> {
+    /// Whether the vector has a fixed length (ActionScript `fixed`).
     pub fixed: bool,
+    /// The elements.
     pub items: Vec<T>,
 }
 
 /// AMF3 `Vector.<Object>`; `type_name` is the element class name (`"*"` for any).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectVector {
+    /// Whether the vector has a fixed length (ActionScript `fixed`).
     pub fixed: bool,
+    /// The element class name; `"*"` for any.
     pub type_name: AmfString,
+    /// The elements.
     pub items: Vec<Value>,
 }
 
 /// AMF3 Dictionary: keys are arbitrary values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dictionary {
+    /// Whether the keys were weakly referenced (ActionScript `weakKeys`).
     pub weak_keys: bool,
+    /// Key/value pairs in wire order.
     pub entries: Vec<(Value, Value)>,
 }
 

@@ -115,7 +115,10 @@ impl ChunkDecoder {
 
     /// Splits complete chunks off the front of `input` until one message is complete and
     /// returns it. Returns `Ok(None)` when `input` ends before that; an incomplete chunk is
-    /// left in `input` untouched. Call it in a loop until `Ok(None)`.
+    /// left in `input` untouched.
+    ///
+    /// Call after every read appended to `input` (the same buffer each time, so a partial
+    /// chunk meets its rest), in a loop until it returns `Ok(None)`.
     ///
     /// An error is fatal for the connection: the chunk stream cannot be resynchronised.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {

@@ -179,6 +179,10 @@ impl ChunkEncoder {
     /// keeps between calls, and split off it, so steady-state chunking does not allocate;
     /// one-byte headers (most continuation chunks) are static. Anything the caller left in
     /// `headers` is returned in front of a multi-byte header.
+    ///
+    /// Call whenever the writer can take another chunk of this message, until it returns
+    /// `None`; write the header, then the payload slice. Chunks of messages on other csids
+    /// may go out in between, which is how a large video frame lets commands through.
     pub fn next_chunk(
         &mut self,
         msg: &mut OutboundMessage,

@@ -28,17 +28,59 @@ pub use header::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_CSID, MAX_WIRE_MESSAGE_
 #[non_exhaustive]
 pub enum ChunkError {
     #[error("message of {len} bytes exceeds the limit of {limit}")]
-    MessageTooLong { len: u32, limit: u32 },
+    /// A message header announces a length above
+    /// [`Limits::max_message_len`](crate::Limits::max_message_len).
+    MessageTooLong {
+        /// The announced length.
+        len: u32,
+        /// The configured limit.
+        limit: u32,
+    },
     #[error("more than {limit} chunk streams open")]
-    TooManyChunkStreams { limit: usize },
+    /// A new chunk stream id beyond
+    /// [`Limits::max_chunk_streams`](crate::Limits::max_chunk_streams): each one keeps
+    /// header state.
+    TooManyChunkStreams {
+        /// The configured limit.
+        limit: usize,
+    },
     #[error("{held} bytes in partially received messages exceed the limit of {limit}")]
-    PartialBytesExceeded { held: usize, limit: usize },
+    /// Messages started on many chunk streams at once would hold more than
+    /// [`Limits::max_partial_bytes`](crate::Limits::max_partial_bytes) for reassembly.
+    PartialBytesExceeded {
+        /// Bytes the partial messages would hold.
+        held: usize,
+        /// The configured limit.
+        limit: usize,
+    },
     #[error("fmt {fmt} chunk on chunk stream {csid}, which has no previous header")]
-    NoPreviousHeader { csid: u32, fmt: u8 },
+    /// A compressed header (fmt 1, 2 or 3) on a chunk stream that never had a full one
+    /// (fmt 0) to fill in the missing fields from.
+    NoPreviousHeader {
+        /// The chunk stream id.
+        csid: u32,
+        /// The header format (1, 2 or 3).
+        fmt: u8,
+    },
     #[error("fmt {fmt} chunk on chunk stream {csid} while a message is still incomplete there")]
-    HeaderMidMessage { csid: u32, fmt: u8 },
+    /// A header that starts a new message (fmt 0, 1 or 2) where the chunk stream's
+    /// previous message still expects continuation chunks (fmt 3).
+    HeaderMidMessage {
+        /// The chunk stream id.
+        csid: u32,
+        /// The header format (0, 1 or 2).
+        fmt: u8,
+    },
     #[error("invalid chunk size {0} (must be 1..=0x7FFFFFFF)")]
+    /// Set Chunk Size of 0 or with the top bit set.
     InvalidChunkSize(u32),
     #[error("protocol control message type {type_id} too short ({len} bytes, need 4)")]
-    TruncatedControl { type_id: u8, len: usize },
+    /// Set Chunk Size or Abort without its 4-byte value: the decoder must apply them and
+    /// cannot.
+    TruncatedControl {
+        /// 1 (Set Chunk Size) or 2 (Abort).
+        type_id: u8,
+        /// The payload length received.
+        len: usize,
+    },
 }

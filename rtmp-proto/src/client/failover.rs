@@ -24,19 +24,23 @@ impl Failover {
         Failover { urls: vec![url] }
     }
 
+    /// The first URL, where every round starts.
     pub fn primary(&self) -> &RtmpUrl {
         // Invariant: `new` refuses an empty list and nothing removes entries.
         self.urls.first().expect("failover list is never empty")
     }
 
+    /// The URL at `index` (a [`Next::RetryAt`](super::Next::RetryAt) `url_index`).
     pub fn get(&self, index: usize) -> Option<&RtmpUrl> {
         self.urls.get(index)
     }
 
+    /// Every URL, primary first.
     pub fn urls(&self) -> &[RtmpUrl] {
         &self.urls
     }
 
+    /// How many URLs a round tries; at least 1.
     pub fn len(&self) -> usize {
         self.urls.len()
     }

@@ -10,12 +10,20 @@ pub enum FailureReason {
     Dial(String),
     /// The server refused `connect` (`redirect`: its `ex.redirect`, if any).
     ConnectRejected {
+        /// The status code, e.g. `NetConnection.Connect.Rejected`.
         code: String,
+        /// The server's human-readable reason.
         description: String,
+        /// The tcUrl the server redirected us to, if it did.
         redirect: Option<String>,
     },
     /// The server refused `publish` or `play`.
-    StreamFailed { code: String, description: String },
+    StreamFailed {
+        /// The status code, e.g. `NetStream.Publish.BadName`.
+        code: String,
+        /// The server's human-readable reason.
+        description: String,
+    },
     /// The session ended (peer closed, protocol error, timeout, ...).
     Closed(CloseReason),
     /// An I/O error on an established connection; the adapter's error text.

@@ -89,6 +89,7 @@ impl Handover {
         &self.new_url
     }
 
+    /// How far the handover has got.
     pub fn phase(&self) -> HandoverPhase {
         self.phase
     }
@@ -101,7 +102,10 @@ impl Handover {
         self.note(&frame, media);
     }
 
-    /// The new connection publishes (its `PublishStarted`): switch at the next keyframe.
+    /// The new connection publishes: switch at the next keyframe.
+    ///
+    /// Call when the new connection's session reports `PublishStarted`. Does nothing
+    /// unless the handover is still opening.
     pub fn on_new_ready(&mut self) {
         if self.phase == HandoverPhase::Opening {
             self.phase = HandoverPhase::Ready;
@@ -110,6 +114,9 @@ impl Handover {
 
     /// The new connection failed before the switch: keep using the old one. After the
     /// switch there is nothing to abort (the old connection is being closed).
+    ///
+    /// Call when the new connection's dial fails or its session closes or refuses the
+    /// publish before [`route`](Self::route) answered [`Route::Switch`].
     pub fn abort(&mut self) {
         if matches!(self.phase, HandoverPhase::Opening | HandoverPhase::Ready) {
             self.phase = HandoverPhase::Aborted;

@@ -14,7 +14,12 @@ use crate::rng::Rng;
 #[non_exhaustive]
 pub enum Next {
     /// Dial `url_index` of the failover list at `at` (which may be `now`).
-    RetryAt { at: Instant, url_index: usize },
+    RetryAt {
+        /// When to dial; sleep until then.
+        at: Instant,
+        /// Index into the failover list of the URL to dial.
+        url_index: usize,
+    },
     /// The policy's attempt limit is reached: stop and report the last failure.
     GiveUp,
 }
@@ -68,7 +73,7 @@ impl Reconnector {
         })
     }
 
-    /// The first attempt: the primary, now.
+    /// The first attempt: the primary, now. Call once, before the first dial.
     pub fn first(&self, now: Instant) -> Next {
         Next::RetryAt {
             at: now,
@@ -77,6 +82,9 @@ impl Reconnector {
     }
 
     /// A dial of [`url_index`](Self::url_index) starts.
+    ///
+    /// Call as every dial starts, the first one included: the previous connection's healthy
+    /// clock stops.
     pub fn on_connect_attempt(&mut self, _now: Instant) {
         self.connected_at = None;
         self.healthy = false;
@@ -84,6 +92,10 @@ impl Reconnector {
 
     /// The attempt succeeded (the stream is publishing or playing): the healthy clock
     /// starts.
+    ///
+    /// Call on the session's [`PublishStarted`](crate::session::ClientEvent::PublishStarted)
+    /// or [`PlayStarted`](crate::session::ClientEvent::PlayStarted), not on `Connected`: a
+    /// server that accepts `connect` and refuses the stream is not a success.
     pub fn on_connected(&mut self, now: Instant) {
         self.connected_at = Some(now);
     }
@@ -116,6 +128,10 @@ impl Reconnector {
     }
 
     /// An attempt or a connection failed: when to try next, and which URL.
+    ///
+    /// Call once per failed dial or ended connection, with its first failure only (a
+    /// refused connect is followed by the session's `Closed`: report the refusal). Then
+    /// sleep until the answer's `at`, or stop on [`Next::GiveUp`].
     pub fn on_failure(&mut self, now: Instant, reason: FailureReason) -> Next {
         let was_healthy = self.on_healthy(now);
         self.connected_at = None;
@@ -174,10 +190,12 @@ impl Reconnector {
             .unwrap_or_else(|| self.failover.primary())
     }
 
+    /// The URLs it chooses from.
     pub fn failover(&self) -> &Failover {
         &self.failover
     }
 
+    /// The delays and limits it follows.
     pub fn policy(&self) -> &ReconnectPolicy {
         &self.policy
     }
@@ -187,10 +205,14 @@ impl Reconnector {
         self.failures
     }
 
+    /// The most recent failure reported to [`on_failure`](Self::on_failure); kept across
+    /// [`reset`](Self::reset), for the final report after giving up.
     pub fn last_failure(&self) -> Option<&FailureReason> {
         self.last_failure.as_ref()
     }
 
+    /// Whether [`on_failure`](Self::on_failure) answered [`Next::GiveUp`]; it keeps
+    /// answering so until a healthy connection or [`reset`](Self::reset).
     pub fn has_given_up(&self) -> bool {
         self.gave_up
     }

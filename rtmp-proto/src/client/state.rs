@@ -32,7 +32,9 @@ pub enum ConnectionState {
     Handshaking,
     /// `connect` accepted; no stream yet.
     Connected,
+    /// `NetStream.Publish.Start` received: media flows to the server.
     Publishing,
+    /// `NetStream.Play.Start` received: media flows from the server.
     Playing,
     /// Waiting to dial again.
     Reconnecting,
@@ -58,16 +60,24 @@ impl ConnectionState {
 pub enum TransitionReason {
     /// A dial of this failover URL started.
     Dialing {
+        /// Index into the failover list of the URL being dialed.
         url_index: usize,
     },
+    /// The TCP (and TLS) connection is up; the RTMP handshake starts.
     TcpConnected,
+    /// The server answered `connect` with `_result`.
     ConnectAccepted,
+    /// The server answered `publish` with `NetStream.Publish.Start`.
     PublishStarted,
+    /// The server answered `play` with `NetStream.Play.Start`.
     PlayStarted,
     /// The connection failed; the next dial is due at `retry_at`.
     Failed {
+        /// What went wrong.
         reason: FailureReason,
+        /// When the reconnector wants the next dial.
         retry_at: Instant,
+        /// Index into the failover list of the URL to dial then.
         url_index: usize,
     },
     /// The connection failed and the policy gave up.
@@ -77,6 +87,7 @@ pub enum TransitionReason {
     /// The server's reconnect request was honoured: media now flows on a new connection to
     /// `tc_url`.
     HandedOver {
+        /// The tcUrl of the new connection.
         tc_url: String,
     },
 }
@@ -84,9 +95,13 @@ pub enum TransitionReason {
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
+    /// The `now` of the call that made the change.
     pub at: Instant,
+    /// The state before.
     pub from: ConnectionState,
+    /// The state after (equal to `from` for a handover).
     pub to: ConnectionState,
+    /// Why it changed.
     pub reason: TransitionReason,
 }
 
@@ -121,6 +136,7 @@ impl StateMachine {
         }
     }
 
+    /// Where the connection is now.
     pub fn state(&self) -> ConnectionState {
         self.state
     }
@@ -130,7 +146,11 @@ impl StateMachine {
         self.history.iter()
     }
 
-    /// The next change not yet polled.
+    /// The next change not yet polled, oldest first.
+    ///
+    /// Call after each of the methods that change the state, until it returns `None`, to
+    /// forward every change to the application. Changes not polled within the history limit
+    /// are dropped oldest first.
     #[must_use]
     pub fn poll_transition(&mut self) -> Option<Transition> {
         self.queue.pop_front()

@@ -61,6 +61,7 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// The scheme as written in a URL and a tcUrl: `rtmp` or `rtmps`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Rtmp => "rtmp",
@@ -174,6 +175,7 @@ impl RtmpUrl {
         RtmpUrl::from_server_and_key(&self.tc_url(), key)
     }
 
+    /// `rtmp` or `rtmps`: whether to wrap the TCP connection in TLS.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

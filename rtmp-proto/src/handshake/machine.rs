@@ -24,7 +24,9 @@ use crate::rng::Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Role {
+    /// Sends C0+C1 first, then C2 once S1 is in.
     Client,
+    /// Answers C0+C1 with S0+S1+S2.
     Server,
 }
 
@@ -148,8 +150,11 @@ impl Handshake {
     }
 
     /// Consumes handshake bytes from the front of `input`: whole pieces only, and nothing
-    /// after the peer's C2/S2. Call again when more bytes arrived; once complete it leaves
-    /// `input` alone. An error is sticky: later calls return it again.
+    /// after the peer's C2/S2. An error is sticky: later calls return it again.
+    ///
+    /// Call after every read appended to `input`, until [`is_complete`](Self::is_complete);
+    /// then drain [`poll_transmit`](Self::poll_transmit). Once complete it leaves `input`
+    /// alone, and what remains there is the chunk stream.
     pub fn handle_input(&mut self, input: &mut BytesMut) -> Result<(), HandshakeError> {
         loop {
             match &self.state {
@@ -194,6 +199,9 @@ impl Handshake {
     }
 
     /// The next segment to send, in order. The server's S0+S1+S2 is one segment.
+    ///
+    /// Call right after [`client`](Self::client) (C0+C1 is ready at once) and after every
+    /// [`handle_input`](Self::handle_input), until it returns `None`.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.transmit.pop_front()

@@ -42,6 +42,9 @@ impl AckCounter {
     /// Records `n` more received bytes. Returns the Acknowledgement to send when at least a
     /// window's worth arrived since the last one (one ack, even if `n` spans several
     /// windows).
+    ///
+    /// Call with the number of bytes taken from the peer each time, handshake bytes
+    /// included (as ffmpeg and Flash count), and send what it returns.
     #[must_use]
     pub fn on_received(&mut self, n: usize) -> Option<ControlMessage> {
         // Truncation is the point: the total is defined modulo 2^32.

@@ -16,11 +16,13 @@ use crate::amf::{AmfString, DecodeLimits, Value, amf0};
 /// One RTMP command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
+    /// The command name (`connect`, `_result`, `onStatus`, ...).
     pub name: AmfString,
     /// 0 for notifications that expect no answer; answers echo the request's id.
     pub transaction_id: f64,
     /// Usually an object (connect) or null.
     pub command_object: Value,
+    /// The values after the command object: a stream name, a status information object.
     pub arguments: Vec<Value>,
 }
 

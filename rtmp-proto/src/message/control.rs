@@ -18,14 +18,22 @@ pub enum ControlMessage {
     /// encoding an out-of-range value produces a message the peer will reject.
     SetChunkSize(u32),
     /// Type 2: discard the partly received message of this chunk stream (NOTES 5).
-    Abort { chunk_stream_id: u32 },
+    Abort {
+        /// The chunk stream whose partial message to drop.
+        chunk_stream_id: u32,
+    },
     /// Type 3: the **total** number of bytes received so far, wrapping at 2^32 (NOTES 6).
-    Acknowledgement { sequence_number: u32 },
+    Acknowledgement {
+        /// Bytes received so far on the connection, modulo 2^32.
+        sequence_number: u32,
+    },
     /// Type 5: how many bytes the sender wants to receive between acknowledgements.
     WindowAckSize(u32),
     /// Type 6: limit the peer's output window (NOTES 7).
     SetPeerBandwidth {
+        /// The window, in bytes, the peer should use as its Window Ack Size.
         window_size: u32,
+        /// How the peer applies `window_size`.
         limit_type: LimitType,
     },
 }

@@ -22,6 +22,7 @@ pub const RTMP_SAMPLE_ACCESS: &str = "|RtmpSampleAccess";
 /// A data message: a list of AMF values, usually a name string first.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataMessage {
+    /// The values in wire order (`"onMetaData", {...}` or `"@setDataFrame", ...`).
     pub values: Vec<Value>,
 }
 

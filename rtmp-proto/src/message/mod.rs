@@ -44,27 +44,50 @@ use crate::amf::AmfError;
 #[non_exhaustive]
 pub enum MessageError {
     #[error("message type {type_id}: payload too short ({len} bytes)")]
-    Truncated { type_id: u8, len: usize },
+    /// Shorter than the fixed layout of its type.
+    Truncated {
+        /// The message type id.
+        type_id: u8,
+        /// The payload length received.
+        len: usize,
+    },
     #[error("Set Chunk Size {0:#x} outside 1..=0x7FFFFFFF")]
+    /// Set Chunk Size with 0 or the high bit set: the spec's range is 1..=0x7FFFFFFF.
     InvalidChunkSize(u32),
     #[error("Set Peer Bandwidth: unknown limit type {0}")]
+    /// Set Peer Bandwidth's limit type is not 0 (hard), 1 (soft) or 2 (dynamic).
     UnknownLimitType(u8),
     #[error("message type {type_id} given to the {expected} decoder")]
-    WrongType { expected: &'static str, type_id: u8 },
+    /// A decoder was handed a message of another type (a caller bug, not the peer's).
+    WrongType {
+        /// The kind of message the decoder reads.
+        expected: &'static str,
+        /// The type id it was given.
+        type_id: u8,
+    },
     #[error("aggregate: sub-message at offset {offset} needs {needed} bytes, {available} remain")]
+    /// An aggregate's sub-message header or body runs past the end of the payload.
     AggregateTruncated {
+        /// Where the sub-message starts in the aggregate payload.
         offset: usize,
+        /// Bytes the sub-message needs.
         needed: usize,
+        /// Bytes left from `offset`.
         available: usize,
     },
     #[error("message type {type_id}: {error}")]
+    /// A command or data message payload is not valid AMF.
     Amf {
+        /// The message type id (20/17 command, 18/15 data).
         type_id: u8,
+        /// What the AMF decoder refused.
         #[source]
         error: AmfError,
     },
     #[error("command does not start with a name string")]
+    /// A command's first value is not a string: the spec puts the command name there.
     CommandName,
     #[error("command transaction id is not a number")]
+    /// A command's second value is not a number: the spec puts the transaction id there.
     TransactionId,
 }

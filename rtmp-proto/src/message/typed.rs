@@ -25,20 +25,34 @@ pub enum Message {
     Video(Bytes),
     /// Type 20 (`Amf0`) or 17 (`Amf3`).
     Command {
+        /// The decoded command.
         command: Command,
+        /// The AMF version it came in.
         encoding: Encoding,
     },
     /// Type 18 (`Amf0`) or 15 (`Amf3`).
     Data {
+        /// The decoded values.
         data: DataMessage,
+        /// The AMF version it came in.
         encoding: Encoding,
     },
     /// Type 19 (`Amf0`) or 16 (`Amf3`, payload including its format byte).
-    SharedObject { payload: Bytes, encoding: Encoding },
+    SharedObject {
+        /// The shared object message, undecoded.
+        payload: Bytes,
+        /// The AMF version of its values.
+        encoding: Encoding,
+    },
     /// Type 22, still in FLV tag form.
     Aggregate(Bytes),
     /// A type id RTMP does not define, kept as it came.
-    Unknown { type_id: u8, payload: Bytes },
+    Unknown {
+        /// The type id.
+        type_id: u8,
+        /// The payload, untouched.
+        payload: Bytes,
+    },
 }
 
 impl Message {

@@ -15,26 +15,60 @@ use super::{MessageError, MessageType, RawMessage};
 #[non_exhaustive]
 pub enum UserControlEvent {
     /// 0: the stream is ready for use (sent before media, after publish/play).
-    StreamBegin { stream_id: u32 },
+    StreamBegin {
+        /// The message stream that became functional.
+        stream_id: u32,
+    },
     /// 1: playback of the stream is over.
-    StreamEof { stream_id: u32 },
+    StreamEof {
+        /// The message stream whose playback ended.
+        stream_id: u32,
+    },
     /// 2: no more data on the stream for now.
-    StreamDry { stream_id: u32 },
+    StreamDry {
+        /// The message stream that ran dry.
+        stream_id: u32,
+    },
     /// 3: the client's buffer length for the stream, in milliseconds.
-    SetBufferLength { stream_id: u32, buffer_ms: u32 },
+    SetBufferLength {
+        /// The message stream the client buffers.
+        stream_id: u32,
+        /// The buffer length, in milliseconds.
+        buffer_ms: u32,
+    },
     /// 4: the stream is a recording, not live.
-    StreamIsRecorded { stream_id: u32 },
+    StreamIsRecorded {
+        /// The recorded message stream.
+        stream_id: u32,
+    },
     /// 6: the server probes the client; it echoes the timestamp in a `PingResponse`.
-    PingRequest { timestamp: u32 },
+    PingRequest {
+        /// The server's local time, to be echoed back.
+        timestamp: u32,
+    },
     /// 7: the answer to a `PingRequest`.
-    PingResponse { timestamp: u32 },
+    PingResponse {
+        /// The timestamp of the `PingRequest` it answers.
+        timestamp: u32,
+    },
     /// 31: the client's buffer ran empty (Flash Media Server extension, seen in the wild).
-    BufferEmpty { stream_id: u32 },
+    BufferEmpty {
+        /// The message stream whose buffer ran empty.
+        stream_id: u32,
+    },
     /// 32: the client's buffer is full again.
-    BufferReady { stream_id: u32 },
+    BufferReady {
+        /// The message stream whose buffer refilled.
+        stream_id: u32,
+    },
     /// Any other event type, kept as sent. Encoding `Unknown` with a known event type gives
     /// bytes that decode as that known event.
-    Unknown { event_type: u16, data: Bytes },
+    Unknown {
+        /// The event type from the first two bytes.
+        event_type: u16,
+        /// The event data after them.
+        data: Bytes,
+    },
 }
 
 impl UserControlEvent {

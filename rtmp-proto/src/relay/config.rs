@@ -25,6 +25,7 @@ pub enum DuplicatePublish {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RelayConfig {
+    /// What a second publish of a live stream does: refused, or takes the stream over.
     pub duplicate_publish: DuplicatePublish,
     /// Most payload bytes of the GOP cache of one stream; 0 disables the GOP cache.
     pub gop_max_bytes: usize,

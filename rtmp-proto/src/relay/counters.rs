@@ -49,10 +49,14 @@ impl Counters {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PlayerStats {
+    /// Frames handed to the player's session (initial and resume frames included).
     pub frames_sent: u64,
+    /// Payload bytes of those frames.
     pub bytes_sent: u64,
     /// Frames skipped for lag or while waiting for a keyframe (not while paused).
     pub frames_dropped: u64,
+    /// Times the player's backlog passed a soft bound (bytes or age) and it started
+    /// dropping.
     pub lag_events: u64,
     /// 1 once the player was disconnected for lag.
     pub lag_disconnects: u64,

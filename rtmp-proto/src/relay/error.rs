@@ -14,6 +14,7 @@ pub const CODE_PLAY_STREAM_NOT_FOUND: &str = "NetStream.Play.StreamNotFound";
 #[error("stream {key} is already published by connection {}", current.0)]
 #[non_exhaustive]
 pub struct PublishRefused {
+    /// The stream that is already live.
     pub key: StreamKey,
     /// The publisher that keeps the stream.
     pub current: ConnId,
@@ -35,7 +36,9 @@ impl PublishRefused {
 #[error("connection {} does not publish {key}", conn.0)]
 #[non_exhaustive]
 pub struct NotPublisher {
+    /// The stream the frame was offered to.
     pub key: StreamKey,
+    /// The connection that offered it.
     pub conn: ConnId,
 }
 

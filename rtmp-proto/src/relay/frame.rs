@@ -61,7 +61,12 @@ pub enum Item {
     /// Audio or video.
     Media(Media),
     /// An AMF0 `onMetaData` data-message payload, as in [`Metadata::payload`].
-    Metadata { payload: Bytes, timestamp: u32 },
+    Metadata {
+        /// `"onMetaData", {...}` in AMF0, ready for `send_metadata`.
+        payload: Bytes,
+        /// Milliseconds, wrapping at 2^32.
+        timestamp: u32,
+    },
 }
 
 /// One published item with its class. Cloning is two reference-count bumps at most, so a
@@ -103,6 +108,8 @@ impl Frame {
         }
     }
 
+    /// What the frame is to a player joining or resuming: configuration, keyframe, inter
+    /// frame, audio or metadata.
     pub fn class(&self) -> FrameClass {
         self.class
     }
@@ -114,10 +121,12 @@ impl Frame {
         self.track
     }
 
+    /// The media message or metadata.
     pub fn item(&self) -> &Item {
         &self.item
     }
 
+    /// The media message or metadata, without its classification.
     pub fn into_item(self) -> Item {
         self.item
     }
@@ -140,6 +149,7 @@ impl Frame {
         self.payload().is_empty()
     }
 
+    /// The bytes a player receives: the FLV tag body, or the `onMetaData` payload.
     pub fn payload(&self) -> &Bytes {
         match &self.item {
             Item::Media(m) => &m.payload,
@@ -147,6 +157,7 @@ impl Frame {
         }
     }
 
+    /// Milliseconds, wrapping at 2^32, as the publisher sent it.
     pub fn timestamp(&self) -> u32 {
         match &self.item {
             Item::Media(m) => m.timestamp,

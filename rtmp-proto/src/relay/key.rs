@@ -24,10 +24,12 @@ impl StreamKey {
         }
     }
 
+    /// The application name (`live` in `rtmp://host/live/cam`).
     pub fn app(&self) -> &str {
         &self.app
     }
 
+    /// The stream name (`cam` in `rtmp://host/live/cam`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -53,7 +55,9 @@ pub struct ConnId(pub u64);
 /// `send_media` and `end_stream`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PlayerRef {
+    /// The player's connection.
     pub conn: ConnId,
+    /// The message stream it plays on within that connection.
     pub stream: StreamId,
 }
 

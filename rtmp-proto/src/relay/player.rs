@@ -132,6 +132,9 @@ impl PlayerPolicy {
 
     /// Decides what to do with `frame`, given the player's backlog: payload bytes queued
     /// toward it and not yet written to its socket.
+    ///
+    /// Call for every live frame of the stream, in publishing order, just before it would
+    /// be sent to this player, with the backlog measured at that moment.
     pub fn offer(&mut self, now: Instant, frame: &Frame, backlog: usize) -> Verdict {
         if self.disconnected || self.paused {
             return Verdict::Skip;
@@ -230,6 +233,8 @@ impl PlayerPolicy {
     }
 
     /// The player paused: nothing is sent until [`unpause`](Self::unpause).
+    ///
+    /// Call on the player's `ServerEvent::Paused { paused: true }`.
     pub fn pause(&mut self) {
         self.paused = true;
     }
@@ -237,6 +242,9 @@ impl PlayerPolicy {
     /// The player resumed. Returns what to send now (metadata and sequence headers from
     /// `cache`); live video then resumes at the next keyframe, and audio is held until that
     /// keyframe too when the stream has video (so the two restart together).
+    ///
+    /// Call on the player's `ServerEvent::Paused { paused: false }`, and send the frames
+    /// before any later live frame.
     pub fn unpause(&mut self, cache: &StreamCache) -> Vec<Frame> {
         self.paused = false;
         let has_video = cache.has_video() || self.seen_video;
@@ -251,6 +259,8 @@ impl PlayerPolicy {
         frames
     }
 
+    /// Whether the player paused (between [`pause`](Self::pause) and
+    /// [`unpause`](Self::unpause)); every offer answers `Skip` meanwhile.
     pub fn is_paused(&self) -> bool {
         self.paused
     }

@@ -31,12 +31,19 @@ pub enum Join {
     /// headers, then the cached GOP starting at a keyframe) with [`Frame::send_to`] and
     /// `Droppable::No`, then offer live frames to `policy`.
     Live {
+        /// What a joining player needs before live frames: metadata, sequence headers and
+        /// the cached GOP.
         initial: Vec<Frame>,
+        /// The player's policy, already told about `initial`.
         policy: PlayerPolicy,
     },
     /// Not live, and the config waits for publishers: `accept_play` now; live frames come
     /// once someone publishes (the player is in [`PublishGrant::started`]).
-    Waiting { policy: PlayerPolicy },
+    Waiting {
+        /// The player's policy; once the stream goes live, its video starts at the first
+        /// keyframe.
+        policy: PlayerPolicy,
+    },
     /// Not live: reject the play with [`stream_not_found`](super::stream_not_found).
     NotFound,
 }
@@ -45,6 +52,7 @@ pub enum Join {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Ended {
+    /// The stream that is no longer live.
     pub key: StreamKey,
     /// Players to tell with `ServerSession::end_stream` (StreamEOF, `UnpublishNotify`,
     /// `Play.Stop`); they are no longer in the registry.
@@ -97,6 +105,7 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// An empty registry following `config`; one per server.
     pub fn new(config: RelayConfig) -> Self {
         Registry {
             config,
@@ -107,6 +116,7 @@ impl Registry {
         }
     }
 
+    /// The policy it was built with, e.g. to build a [`PlayerPolicy`] by hand.
     pub fn config(&self) -> &RelayConfig {
         &self.config
     }
@@ -150,6 +160,10 @@ impl Registry {
     }
 
     /// Claims the publish slot of `key` for `conn`.
+    ///
+    /// Call on `ServerEvent::PublishRequested`, before answering it: `Ok` →
+    /// `accept_publish` (and stop any [`PublishGrant::displaced`] publisher); `Err` →
+    /// `reject` with [`PublishRefused::rejection`].
     pub fn publish(
         &mut self,
         key: &StreamKey,
@@ -182,6 +196,8 @@ impl Registry {
     /// `conn` stopped publishing `key`: the slot is free and the cache forgotten. Returns
     /// the players to end (see [`Ended::players`]). Does nothing (and returns nothing) when
     /// `conn` is not the publisher, so a replaced publisher's late unpublish is harmless.
+    ///
+    /// Call on the publisher's `ServerEvent::PublishStopped` or `StreamDeleted`.
     pub fn unpublish(&mut self, key: &StreamKey, conn: ConnId) -> Vec<PlayerRef> {
         let Some(slot) = self.streams.get_mut(key) else {
             return Vec::new();
@@ -201,6 +217,9 @@ impl Registry {
 
     /// Records a frame `conn` published on `key` (caches, counters). On `Ok` the adapter
     /// delivers the frame to every player of [`players`](Self::players).
+    ///
+    /// Call for every `ServerEvent::Media` and `ServerEvent::Metadata` of a publisher, in
+    /// order; on `Err` drop the frame.
     pub fn ingest(
         &mut self,
         key: &StreamKey,
@@ -223,6 +242,8 @@ impl Registry {
 
     /// A player asks for `key`. A player already attached elsewhere under the same
     /// [`PlayerRef`] is moved.
+    ///
+    /// Call on `ServerEvent::PlayRequested`, and answer the play as the [`Join`] says.
     pub fn join(&mut self, key: &StreamKey, player: PlayerRef) -> Join {
         for slot in self.streams.values_mut() {
             slot.players.remove(&player);
@@ -291,6 +312,7 @@ impl Registry {
         self.streams.get(key).and_then(|s| s.publisher)
     }
 
+    /// Whether `key` has a publisher.
     pub fn is_live(&self, key: &StreamKey) -> bool {
         self.publisher(key).is_some()
     }
@@ -309,6 +331,7 @@ impl Registry {
         self.streams.get(key).map(|s| &s.cache)
     }
 
+    /// The relay-wide counters, for metrics.
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

@@ -25,8 +25,12 @@ use crate::rng::Rng;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
+    /// Bounds on what the server can make us hold (chunk streams, message sizes, AMF depth).
     pub limits: Limits,
+    /// Handshake, idle and ping deadlines. The default sends no pings of its own
+    /// (`ping_interval: None`): servers ping, and the client answers.
     pub timeouts: Timeouts,
+    /// How C0+C1 is written: plain, or signed with the Flash Player digest.
     pub handshake: handshake::ClientConfig,
     /// Our outbound chunk size, announced right after the handshake.
     pub chunk_size: u32,
@@ -59,18 +63,32 @@ impl Default for ClientConfig {
 /// The `connect` command object. Defaults match what OBS and ffmpeg send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectParams {
+    /// `app`: the server application to connect to (`live` in `rtmp://host/live/key`),
+    /// with any query string the server expects.
     pub app: String,
+    /// `tcUrl`: the URL of the application as the client sees it (`rtmp://host/live`);
+    /// servers use it for virtual hosting and redirects.
     pub tc_url: String,
+    /// `flashVer`: the client's name and version, like a User-Agent.
     pub flash_ver: String,
+    /// `swfUrl`: the URL of the SWF that made the connection; omitted when `None`.
     pub swf_url: Option<String>,
+    /// `pageUrl`: the URL of the web page the SWF was loaded from; omitted when `None`.
     pub page_url: Option<String>,
     /// `type: "nonprivate"` as FMLE/OBS send it.
     pub kind: Option<String>,
+    /// `fpad`: whether a proxy is in use.
     pub fpad: bool,
+    /// `capabilities`: the client's capability bit field (15 by default, as ffmpeg sends).
     pub capabilities: f64,
+    /// `audioCodecs`: bit field of the legacy audio codecs the client supports.
     pub audio_codecs: f64,
+    /// `videoCodecs`: bit field of the legacy video codecs the client supports.
     pub video_codecs: f64,
+    /// `videoFunction`: special video functions supported (1: seeking frame-accurately).
     pub video_function: f64,
+    /// `objectEncoding`: the AMF version asked for, 0 for AMF0 or 3 for AMF3. Our commands
+    /// are AMF0 either way.
     pub object_encoding: f64,
     /// Enhanced RTMP capabilities to advertise (`fourCcList`, FourCC info maps, `capsEx`).
     pub enhanced: Option<EnhancedCaps>,
@@ -142,77 +160,115 @@ pub struct StreamHandle(pub(crate) u32);
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClientEvent {
+    /// The handshake finished; a queued `connect` went out with our Set Chunk Size.
     HandshakeDone,
     /// The connect `_result`: the server's properties and information objects, and the
     /// Enhanced RTMP capabilities the server answered with (`None`: a legacy server).
     Connected {
+        /// The first object of `_result` (`fmsVer`, `capabilities`, E-RTMP fields).
         properties: Value,
+        /// The second object: `level`, `code` (`NetConnection.Connect.Success`),
+        /// `description`, `objectEncoding`.
         information: Value,
+        /// What the server answered of our Enhanced RTMP capabilities.
         enhanced: Option<EnhancedCaps>,
     },
     /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
     ConnectRejected {
+        /// The status code, e.g. `NetConnection.Connect.Rejected`.
         code: String,
+        /// The server's human-readable reason.
         description: String,
+        /// The tcUrl to connect to instead, when the server redirected us.
         redirect: Option<String>,
     },
     /// `NetStream.Publish.Start`: media may be sent.
     PublishStarted {
+        /// The handle [`ClientSession::publish`] returned.
         handle: StreamHandle,
+        /// The message stream the server created for it.
         stream: StreamId,
     },
     /// `NetStream.Play.Start`: media will arrive.
     PlayStarted {
+        /// The handle [`ClientSession::play`] returned.
         handle: StreamHandle,
+        /// The message stream the server created for it.
         stream: StreamId,
     },
     /// A publish or play was refused (`onStatus` level error, or `createStream` failed).
     StreamFailed {
+        /// The stream that failed; it is forgotten and its handle no longer valid.
         handle: StreamHandle,
+        /// The status code, e.g. `NetStream.Publish.BadName`.
         code: String,
+        /// The server's human-readable reason.
         description: String,
     },
     /// Any other `onStatus` on a stream (Play.Reset, UnpublishNotify, Pause.Notify...).
     Status {
+        /// The stream it came on; `None` when it came on stream 0 or a stream we do not
+        /// know.
         handle: Option<StreamHandle>,
+        /// `status`, `warning` or `error`.
         level: String,
+        /// The status code, e.g. `NetStream.Play.UnpublishNotify`.
         code: String,
+        /// The server's human-readable text.
         description: String,
     },
-    /// User Control StreamBegin / StreamEOF for one of our streams.
+    /// User Control StreamBegin: the server starts sending on one of our streams.
     StreamBegin {
+        /// The stream it concerns.
         handle: StreamHandle,
     },
+    /// User Control StreamEOF: the server has no more data for one of our streams (end of
+    /// playback, or a pause).
     StreamEof {
+        /// The stream it concerns.
         handle: StreamHandle,
     },
     /// Media while playing.
     Media {
+        /// The playing stream it arrived on.
         handle: StreamHandle,
+        /// The audio or video message, payload untouched.
         media: Media,
     },
     /// `onMetaData` while playing.
     Metadata {
+        /// The playing stream it arrived on.
         handle: StreamHandle,
+        /// The decoded values and the raw payload.
         metadata: Metadata,
     },
     /// Another data message while playing, raw.
     Data {
+        /// The playing stream it arrived on.
         handle: StreamHandle,
+        /// The AMF-encoded data message payload (type 18 or 15), undecoded.
         payload: Bytes,
+        /// Milliseconds, wrapping at 2^32.
         timestamp: u32,
     },
     /// E-RTMP `NetConnection.Connect.ReconnectRequest`: reconnect to `tc_url` (or the
     /// current URL when absent) at the next media boundary.
     ReconnectRequested {
+        /// Where to reconnect; `None`: the same URL.
         tc_url: Option<String>,
+        /// The server's human-readable reason.
         description: Option<String>,
     },
     /// The answer to [`ClientSession::call`].
     CallResult {
+        /// The id `call` returned.
         transaction_id: f64,
+        /// `Ok` for `_result`, `Err` for `_error`; either way the command object followed by
+        /// the arguments of the reply.
         result: Result<Vec<Value>, Vec<Value>>,
     },
+    /// The session ended. Exactly once, always last; drain `poll_transmit` before closing
+    /// the socket.
     Closed(CloseReason),
 }
 
@@ -268,7 +324,9 @@ pub struct ClientSession {
 }
 
 impl ClientSession {
-    /// A session for a freshly opened TCP connection; C0+C1 are ready to send at once.
+    /// A session for a freshly opened TCP connection; C0+C1 are ready to send at once, so
+    /// drain [`poll_transmit`](Self::poll_transmit) right after creating it. `now` starts
+    /// the handshake deadline.
     pub fn new(config: Arc<ClientConfig>, now: Instant) -> Self {
         let mut rng = Rng::new(config.rng_seed);
         // The session never shows how the server answered C1: skip classifying S2.
@@ -295,7 +353,9 @@ impl ClientSession {
         }
     }
 
-    /// Sends `connect` (after the handshake, if it is still running).
+    /// Sends `connect` (after the handshake, if it is still running, so it may be called
+    /// right after [`new`](Self::new)). The answer is [`ClientEvent::Connected`] or
+    /// [`ClientEvent::ConnectRejected`]. Once per session.
     pub fn connect(&mut self, params: ConnectParams) -> Result<(), UsageError> {
         self.check_open()?;
         match self.phase {
@@ -535,14 +595,26 @@ impl ClientSession {
         self.out.set_chunk_size(size)
     }
 
-    /// Payload bytes waiting in the outbound queue: the backpressure signal.
+    /// Payload bytes waiting in the outbound queue (chunk headers not counted): the
+    /// backpressure signal. [`send_media`](Self::send_media) refuses with
+    /// [`UsageError::QueueFull`] once it would pass [`ClientConfig::max_outbound_bytes`].
     pub fn pending_transmit_bytes(&self) -> usize {
         self.out.pending_bytes()
     }
 
     // ----- input ------------------------------------------------------------------------
 
-    /// Feeds bytes read from the socket (see [`ServerSession::handle_input`](super::ServerSession::handle_input)).
+    /// Feeds bytes read from the socket.
+    ///
+    /// Call after every successful read, with the read appended to the same buffer as the
+    /// previous ones. Complete chunks are split off the front of `input`; a partial chunk
+    /// stays for the next call. Then drain [`poll_event`](Self::poll_event) and
+    /// [`poll_transmit`](Self::poll_transmit), and check [`poll_timeout`](Self::poll_timeout):
+    /// input does not move the handshake deadline.
+    ///
+    /// An error is the server's fault: the session is closed (its `Closed` event is queued)
+    /// and the same error is returned again on every call. A closed session or an empty
+    /// `input` is left alone.
     pub fn handle_input(
         &mut self,
         now: Instant,
@@ -565,7 +637,9 @@ impl ClientSession {
         }
     }
 
-    /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice.
+    /// [`handle_input`](Self::handle_input) for a caller that reads into its own `&[u8]`:
+    /// call it the same way, after every read. Bytes of an incomplete chunk are copied and
+    /// kept internally until the rest arrives.
     pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
         let mut buf = self.reader.take_slice_buf();
         buf.extend_from_slice(input);
@@ -861,7 +935,12 @@ impl ClientSession {
 
     // ----- time and end ----------------------------------------------------------------
 
-    /// Checks deadlines. Harmless to call early.
+    /// Checks deadlines: closes on a handshake, idle or ping timeout, and sends a ping when
+    /// [`Timeouts::ping_interval`] is set and the server was silent that long.
+    ///
+    /// Call when the instant from [`poll_timeout`](Self::poll_timeout) has passed, both
+    /// when the timer fires and after input that arrived past it. Calling early is
+    /// harmless: nothing is done before it is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.phase == Phase::Closed {
             return;
@@ -879,11 +958,18 @@ impl ClientSession {
     }
 
     /// The server closed its side.
+    ///
+    /// Call when a read returns end of stream. Queues `Closed(PeerClosed)`; does nothing on
+    /// a closed session.
     pub fn handle_eof(&mut self, _now: Instant) {
         self.close_with(CloseReason::PeerClosed);
     }
 
-    /// Closes the session from our side.
+    /// Closes the session from our side; `Closed(Local)` follows in
+    /// [`poll_event`](Self::poll_event).
+    ///
+    /// Call to drop the connection. Bytes already queued can still be drained with
+    /// [`poll_transmit`](Self::poll_transmit). Does nothing on a closed session.
     pub fn close(&mut self) {
         self.close_with(CloseReason::Local);
     }
@@ -913,20 +999,40 @@ impl ClientSession {
         }
     }
 
+    /// Whether the session ended (the `Closed` event has been queued).
+    ///
+    /// Check after draining: once true, read no more input; drain what is left, then close
+    /// the socket.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }
 
+    /// The next event for the application, in the order the server caused them.
+    ///
+    /// Call after every input or command, until it returns `None`.
+    /// [`ClientEvent::Closed`] comes exactly once, last.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }
 
+    /// The next segment to write to the socket: handshake bytes, a chunk header, a payload
+    /// slice, or several small control and command chunks gathered into one.
+    ///
+    /// Call after [`new`](Self::new) and after [`poll_event`](Self::poll_event) returned
+    /// `None`, until this returns `None`, and write every segment whole and in order.
+    /// Commands and control messages overtake queued media. A driver whose socket is full
+    /// stops polling; the rest stays queued.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.poll_transmit()
     }
 
+    /// When to call [`handle_timeout`](Self::handle_timeout) next: the handshake, idle or
+    /// ping deadline, whichever is first. `None` once closed.
+    ///
+    /// Call after every round of draining and re-arm the timer with it: input moves the
+    /// idle and ping deadlines.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase == Phase::Closed {

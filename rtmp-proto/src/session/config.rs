@@ -9,8 +9,11 @@ use crate::media::caps::{CapsEx, CodecKey, EnhancedCaps, EnhancedPolicy, FourCcC
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
+    /// Bounds on what a client can make us hold (chunk streams, message sizes, AMF depth).
     pub limits: Limits,
+    /// Handshake, idle, ping and application-decision deadlines.
     pub timeouts: Timeouts,
+    /// How S0+S1+S2 answer: whether a digest C1 gets a digest answer.
     pub handshake: handshake::ServerConfig,
     /// Our outbound chunk size, announced with Set Chunk Size before the connect `_result`.
     pub chunk_size: u32,

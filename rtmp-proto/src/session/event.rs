@@ -14,16 +14,20 @@ use crate::media::caps::EnhancedCaps;
 /// with [`crate::media`] when the codec matters. Cloning is a reference-count bump.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Media {
+    /// Audio (message type 8) or video (type 9).
     pub kind: MediaKind,
     /// Milliseconds, wrapping at 2^32.
     pub timestamp: u32,
+    /// The FLV tag body: codec header byte(s), then codec data.
     pub payload: Bytes,
 }
 
 /// Which of the two media message types a [`Media`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
+    /// An audio message (type 8): FLV audio tag body.
     Audio,
+    /// A video message (type 9): FLV video tag body.
     Video,
 }
 
@@ -45,6 +49,7 @@ pub struct Metadata {
     /// The complete data-message payload `"onMetaData", values` in AMF0: what a relay sends
     /// to its players (a publisher's `@setDataFrame` wrapper already removed).
     pub payload: Bytes,
+    /// Milliseconds, wrapping at 2^32; usually 0.
     pub timestamp: u32,
 }
 
@@ -55,11 +60,15 @@ pub struct ConnectRequest {
     pub app: String,
     /// The query string of the app or tcUrl, without the `?`.
     pub query: Option<String>,
+    /// `tcUrl`: the URL the client connected to (`rtmp://host/live`), as it wrote it.
     pub tc_url: Option<String>,
+    /// `flashVer`: the client's name and version (`FMLE/3.0 (compatible; obs-studio)`).
     pub flash_ver: Option<String>,
+    /// `swfUrl`: the URL of the SWF that made the connection, when sent.
     pub swf_url: Option<String>,
+    /// `pageUrl`: the web page the SWF was loaded from, when sent.
     pub page_url: Option<String>,
-    /// 0 for AMF0, 3 for AMF3.
+    /// `objectEncoding`: 0 for AMF0, 3 for AMF3.
     pub object_encoding: f64,
     /// The whole command object, for fields this struct does not name (E-RTMP
     /// `fourCcList`, `capsEx`, custom fields).
@@ -73,31 +82,41 @@ pub struct ConnectRequest {
 /// How a publisher wants its stream recorded (`publish` type argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublishMode {
+    /// `live`: broadcast without recording; the default, and what encoders send.
     Live,
+    /// `record`: broadcast and record, replacing any earlier recording of the stream.
     Record,
+    /// `append`: broadcast and record, appending to an earlier recording.
     Append,
 }
 
 /// A `publish` request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishRequest {
+    /// The message stream the `publish` came on; media will arrive on it.
     pub stream: StreamId,
     /// The stream name (key) without its query string.
     pub name: String,
+    /// The query string of the name (`key?token=...`), without the `?`.
     pub query: Option<String>,
+    /// The `publish` type argument; [`PublishMode::Live`] when absent or unknown.
     pub mode: PublishMode,
 }
 
 /// A `play` request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayRequest {
+    /// The message stream the `play` came on; media goes out on it.
     pub stream: StreamId,
+    /// The stream name without its query string.
     pub name: String,
+    /// The query string of the name, without the `?`.
     pub query: Option<String>,
     /// Start in ms; -2000, -1000, -2 and 0 all mean "live" in practice.
     pub start: f64,
     /// -1 = until the end.
     pub duration: f64,
+    /// Whether to flush any previous playlist (the spec's `reset` flag); `true` when absent.
     pub reset: bool,
 }
 
@@ -113,10 +132,15 @@ impl PlayRequest {
 /// A command the session does not handle itself, offered to the application.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRequest {
+    /// The message stream the command came on (0 for connection-level calls).
     pub stream: StreamId,
+    /// The command name.
     pub name: String,
+    /// The peer's transaction id; 0 means it expects no answer.
     pub transaction_id: f64,
+    /// The command object (usually `null`).
     pub command_object: Value,
+    /// The arguments after the command object.
     pub arguments: Vec<Value>,
 }
 
@@ -144,57 +168,108 @@ pub enum ServerEvent {
     HandshakeDone,
     /// Answer with `accept_connect`, `reject` or `redirect`.
     ConnectRequested {
+        /// Pass to the answer.
         id: ConnectId,
         /// Boxed: connect happens once, and the event queue's slots stay small.
         request: Box<ConnectRequest>,
     },
     /// `createStream` allocated a message stream.
-    StreamCreated { stream: StreamId },
+    StreamCreated {
+        /// The new message stream id, already sent in the `_result`.
+        stream: StreamId,
+    },
     /// Answer with `accept_publish` or `reject`.
     PublishRequested {
+        /// Pass to the answer.
         id: PublishId,
+        /// What the publisher asked for.
         request: PublishRequest,
     },
     /// Answer with `accept_play` or `reject`.
-    PlayRequested { id: PlayId, request: PlayRequest },
+    PlayRequested {
+        /// Pass to the answer.
+        id: PlayId,
+        /// What the player asked for.
+        request: PlayRequest,
+    },
     /// Audio or video from a publisher.
-    Media { stream: StreamId, media: Media },
+    Media {
+        /// The publishing stream it arrived on.
+        stream: StreamId,
+        /// The message, payload untouched.
+        media: Media,
+    },
     /// `@setDataFrame onMetaData` (or a bare `onMetaData`) from a publisher.
     Metadata {
+        /// The publishing stream it arrived on.
         stream: StreamId,
+        /// The decoded values, and the payload to relay to players.
         metadata: Metadata,
     },
     /// Another data message on a publishing stream, raw.
     Data {
+        /// The publishing stream it arrived on.
         stream: StreamId,
+        /// The AMF-encoded data message payload (type 18 or 15), undecoded.
         payload: Bytes,
+        /// Milliseconds, wrapping at 2^32.
         timestamp: u32,
     },
     /// A publisher stopped (FCUnpublish, closeStream or deleteStream).
-    PublishStopped { stream: StreamId },
+    PublishStopped {
+        /// The stream that was publishing; it is idle again.
+        stream: StreamId,
+    },
     /// A player stopped (closeStream or deleteStream).
-    PlayStopped { stream: StreamId },
+    PlayStopped {
+        /// The stream that was playing; it is idle again.
+        stream: StreamId,
+    },
     /// A player paused (`true`) or resumed (`false`) at `position` ms.
     Paused {
+        /// The playing stream.
         stream: StreamId,
+        /// `true`: paused; `false`: resumed.
         paused: bool,
+        /// The player's position in ms when it paused or resumed.
         position: f64,
     },
     /// A player asked to seek; live streams answer at the live point.
-    Seek { stream: StreamId, position: f64 },
+    Seek {
+        /// The playing stream.
+        stream: StreamId,
+        /// The requested position in ms.
+        position: f64,
+    },
     /// `receiveAudio` / `receiveVideo`.
     ReceiveMedia {
+        /// The playing stream.
         stream: StreamId,
+        /// Which kind of media the player turns on or off.
         kind: MediaKind,
+        /// `true`: send it; `false`: stop sending it.
         enabled: bool,
     },
     /// The stream id was freed by `deleteStream`.
-    StreamDeleted { stream: StreamId },
+    StreamDeleted {
+        /// The freed id.
+        stream: StreamId,
+    },
     /// A player's buffer length (User Control SetBufferLength).
-    BufferLength { stream: StreamId, millis: u32 },
+    BufferLength {
+        /// The stream the player buffers.
+        stream: StreamId,
+        /// The buffer it keeps, in ms.
+        millis: u32,
+    },
     /// A command the session does not know. With `ServerConfig::custom_calls` the
     /// application must answer via `answer_call`; otherwise `_error` was already sent.
-    Call { id: CallId, call: Box<CallRequest> },
+    Call {
+        /// Pass to `answer_call` when `custom_calls` is on.
+        id: CallId,
+        /// The command. Boxed: calls are rare, and the event queue's slots stay small.
+        call: Box<CallRequest>,
+    },
     /// The session ended. Exactly once, always last; drain `poll_transmit` before closing
     /// the socket so rejections and status messages reach the peer.
     Closed(CloseReason),

@@ -41,9 +41,13 @@ request_id!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RequestId {
+    /// A pending `connect`.
     Connect(ConnectId),
+    /// A pending `publish`.
     Publish(PublishId),
+    /// A pending `play`.
     Play(PlayId),
+    /// A pending application-defined call.
     Call(CallId),
 }
 
@@ -85,6 +89,7 @@ pub struct Rejection {
     /// Overrides the status code (e.g. `NetStream.Publish.BadName`); `None` uses the default
     /// for the request kind.
     pub code: Option<String>,
+    /// The human-readable reason the peer sees (and most clients log).
     pub description: String,
 }
 

@@ -40,7 +40,11 @@ pub struct ConnectReply {
 /// Whether a queued media message may be discarded under congestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Droppable {
+    /// [`ServerSession::discard_droppable`] may drop it while none of it has gone out:
+    /// typically a video inter frame, which a lagging player skips until the next keyframe.
     Yes,
+    /// It must reach the player: keyframes, sequence headers, audio, anything later
+    /// frames depend on.
     No,
 }
 
@@ -105,7 +109,9 @@ pub struct ServerSession {
 }
 
 impl ServerSession {
-    /// A session for a freshly accepted connection.
+    /// A session for a freshly accepted connection. `now` starts the handshake deadline.
+    ///
+    /// Nothing is queued yet: the server speaks once the client's C0+C1 is in.
     pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
         let mut rng = Rng::new(config.rng_seed);
         // The session never shows how the client answered S1: skip classifying C2 (for a
@@ -133,9 +139,17 @@ impl ServerSession {
         }
     }
 
-    /// Feeds bytes read from the socket. Complete chunks are split off the front of `input`;
-    /// a partial chunk stays for the next call. After an error the session is closed and the
-    /// same error is returned again on every call.
+    /// Feeds bytes read from the socket.
+    ///
+    /// Call after every successful read, with the read appended to the same buffer as the
+    /// previous ones. Complete chunks are split off the front of `input`; a partial chunk
+    /// stays for the next call. Then drain [`poll_event`](Self::poll_event) and
+    /// [`poll_transmit`](Self::poll_transmit), and check [`poll_timeout`](Self::poll_timeout):
+    /// input does not move every deadline.
+    ///
+    /// An error is the peer's fault: the session is closed (its `Closed` event is queued,
+    /// behind whatever it queued before) and the same error is returned again on every call.
+    /// A closed session or an empty `input` is left alone.
     pub fn handle_input(
         &mut self,
         now: Instant,
@@ -158,8 +172,9 @@ impl ServerSession {
         }
     }
 
-    /// Convenience form of [`handle_input`](Self::handle_input) for a borrowed slice; bytes
-    /// of an incomplete chunk are kept internally.
+    /// [`handle_input`](Self::handle_input) for a caller that reads into its own `&[u8]`:
+    /// call it the same way, after every read. Bytes of an incomplete chunk are copied and
+    /// kept internally until the rest arrives.
     pub fn handle_input_slice(&mut self, now: Instant, input: &[u8]) -> Result<(), ProtocolError> {
         let mut buf = self.reader.take_slice_buf();
         buf.extend_from_slice(input);
@@ -1035,19 +1050,31 @@ impl ServerSession {
         self.out.set_chunk_size(size)
     }
 
-    /// Drops queued media marked droppable that has not started to go out; returns how many.
+    /// Drops queued media marked [`Droppable::Yes`] that has not started to go out; returns
+    /// how many messages were dropped.
+    ///
+    /// Call when [`pending_transmit_bytes`](Self::pending_transmit_bytes) says the player
+    /// falls behind: it frees the queue without cutting a message in half.
     pub fn discard_droppable(&mut self) -> usize {
         self.out.discard_droppable()
     }
 
-    /// Payload bytes waiting in the outbound queue: the backpressure signal.
+    /// Payload bytes waiting in the outbound queue (chunk headers not counted): the
+    /// backpressure signal. [`send_media`](Self::send_media) refuses with
+    /// [`UsageError::QueueFull`] once it would pass [`ServerConfig::max_outbound_bytes`].
     pub fn pending_transmit_bytes(&self) -> usize {
         self.out.pending_bytes()
     }
 
     // ----- time and end of input --------------------------------------------------------
 
-    /// Checks deadlines. Harmless to call early.
+    /// Checks deadlines: sends a ping after [`Timeouts::ping_interval`](super::Timeouts)
+    /// of silence, closes on a handshake, idle or ping timeout, and rejects a decision the
+    /// application did not make within [`Timeouts::decision`](super::Timeouts).
+    ///
+    /// Call when the instant from [`poll_timeout`](Self::poll_timeout) has passed, both
+    /// when the timer fires and after input that arrived past it. Calling early is
+    /// harmless: nothing is done before it is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.phase == Phase::Closed {
             return;
@@ -1082,11 +1109,18 @@ impl ServerSession {
     }
 
     /// The peer closed its side.
+    ///
+    /// Call when a read returns end of stream. Queues `Closed(PeerClosed)`; does nothing on
+    /// a closed session.
     pub fn handle_eof(&mut self, _now: Instant) {
         self.close_with(CloseReason::PeerClosed);
     }
 
-    /// Closes the session from our side; the terminal event follows.
+    /// Closes the session from our side; `Closed(Local)` follows in
+    /// [`poll_event`](Self::poll_event).
+    ///
+    /// Call to drop the connection (shutdown, kick). Bytes already queued can still be
+    /// drained with [`poll_transmit`](Self::poll_transmit). Does nothing on a closed session.
     pub fn close(&mut self) {
         self.close_with(CloseReason::Local);
     }
@@ -1116,21 +1150,40 @@ impl ServerSession {
     }
 
     /// Whether the session ended (the `Closed` event has been queued).
+    ///
+    /// Check after draining: once true, read no more input; drain what is left, then close
+    /// the socket.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }
 
+    /// The next event for the application, in the order the peer caused them.
+    ///
+    /// Call after every input or command, until it returns `None`. Answering a decision
+    /// (`accept_*`, `reject`) may release commands held behind it and queue more events;
+    /// keep polling. [`ServerEvent::Closed`] comes exactly once, last.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }
 
+    /// The next segment to write to the socket: handshake bytes, a chunk header, a payload
+    /// slice, or several small control and command chunks gathered into one.
+    ///
+    /// Call after [`poll_event`](Self::poll_event) returned `None`, until this returns
+    /// `None`, and write every segment whole and in order. Commands and control messages
+    /// overtake queued media. A driver whose socket is full stops polling; the rest stays
+    /// queued. Segments queued before the session closed are still returned after it.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.poll_transmit()
     }
 
-    /// When to call `handle_timeout` next; `None` once closed.
+    /// When to call [`handle_timeout`](Self::handle_timeout) next: the earliest of the
+    /// handshake, idle, ping and pending-decision deadlines. `None` once closed.
+    ///
+    /// Call after every round of draining and re-arm the timer with it: input and decisions
+    /// move the deadlines.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase == Phase::Closed {

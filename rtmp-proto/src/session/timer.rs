@@ -39,9 +39,15 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutKind {
+    /// The handshake did not finish within [`Timeouts::handshake`].
     Handshake,
+    /// The peer sent nothing for [`Timeouts::idle`].
     Idle,
+    /// A ping got no inbound bytes back within [`Timeouts::ping_timeout`].
     Ping,
+    /// An application decision was not made within [`Timeouts::decision`]. Sessions do not
+    /// report it today: they reject the overdue request ("no decision in time") instead, and
+    /// an overdue connect closes with [`CloseReason::Rejected`](super::CloseReason).
     Decision,
 }
 
