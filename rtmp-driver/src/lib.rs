@@ -7,8 +7,10 @@
 //!
 //! - [`server`]: [`Server`](server::Server) (accept loop, connection limit, graceful
 //!   shutdown), one task per connection, the relay fan-out, async auth hooks, recording.
-//! - [`client`]: [`ClientConnection`](client::ClientConnection) driven by pulling
-//!   events, and the resilient [`Client`](client::Client) publisher and player.
+//! - [`client`]: the resilient [`Client`](client::Client) publisher and player.
+//! - [`ClientConnection`], [`ServerConnection`]: one session on one socket, driven by
+//!   pulling events, for applications that decide every command themselves (a custom
+//!   server that is not the relay, a test client).
 //! - [`io`]: the wire between a session and a socket (read buffer, vectored write batch),
 //!   and the re-armable deadline.
 //! - [`sync`]: wake-up primitives on `std` alone (mailbox, signal, status cell).
@@ -16,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+mod connection;
 pub mod io;
 pub mod runtime;
 pub mod seed;
@@ -24,4 +27,5 @@ pub mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use connection::{ClientConnection, Connection, ServerConnection};
 pub use runtime::Runtime;

@@ -120,6 +120,11 @@ pub trait Task: Send + fmt::Debug + 'static {
     fn abort(self);
 }
 
+/// Accepts the next connection of `listener`.
+pub async fn accept<L: Listener>(listener: &L) -> io::Result<(L::Socket, SocketAddr)> {
+    poll_fn(|cx| listener.poll_accept(cx)).await
+}
+
 /// Sleeps until `at`.
 pub async fn sleep_until<R: Runtime>(rt: &R, at: Instant) {
     let mut timer = rt.timer(at);

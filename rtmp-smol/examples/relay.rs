@@ -6,7 +6,7 @@
 //! ffplay rtmp://127.0.0.1:1935/live/test
 //! ```
 //!
-//! Logs go to stderr; `RUST_LOG=rtmp_smol=debug` shows more. Ctrl-C shuts down
+//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C shuts down
 //! gracefully (players receive the end of their streams).
 #![allow(clippy::print_stdout)]
 

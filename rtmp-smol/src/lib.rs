@@ -61,4 +61,6 @@ pub type Publisher = rtmp_driver::client::Publisher<Smol>;
 /// A playing stream that survives reconnects.
 pub type Player = rtmp_driver::client::Player<Smol>;
 /// One client connection driven by pulling events.
-pub type ClientConnection = rtmp_driver::client::ClientConnection<Smol>;
+pub type ClientConnection = rtmp_driver::ClientConnection<Smol>;
+/// One server connection driven by pulling events (a custom server that is not the relay).
+pub type ServerConnection = rtmp_driver::ServerConnection<Smol>;

@@ -9,7 +9,7 @@
 //! ffplay rtmp://127.0.0.1:1935/live/test
 //! ```
 //!
-//! Logs go to stderr (`RUST_LOG=rtmp_tokio=debug` for more). Ctrl-C ends the stream.
+//! Logs go to stderr (`RUST_LOG=rtmp_driver=debug` for more). Ctrl-C ends the stream.
 
 use std::path::PathBuf;
 

@@ -12,7 +12,7 @@
 //! one thread wastes least CPU per delivered byte; more threads add throughput once one core
 //! is saturated (see the README's comparison with nginx-rtmp for figures).
 //!
-//! Logs go to stderr; `RUST_LOG=rtmp_tokio=debug` shows more. Ctrl-C shuts down
+//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C shuts down
 //! gracefully (players receive the end of their streams).
 #![allow(clippy::print_stdout)]
 

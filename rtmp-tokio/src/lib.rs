@@ -71,4 +71,6 @@ pub type Publisher = rtmp_driver::client::Publisher<Tokio>;
 /// A playing stream that survives reconnects.
 pub type Player = rtmp_driver::client::Player<Tokio>;
 /// One client connection driven by pulling events.
-pub type ClientConnection = rtmp_driver::client::ClientConnection<Tokio>;
+pub type ClientConnection = rtmp_driver::ClientConnection<Tokio>;
+/// One server connection driven by pulling events (a custom server that is not the relay).
+pub type ServerConnection = rtmp_driver::ServerConnection<Tokio>;

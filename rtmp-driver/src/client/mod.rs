@@ -1,6 +1,6 @@
-//! The client, written once for every runtime: a plain connection driven by pulling
-//! events ([`ClientConnection`]), and the resilient [`Publisher`] and [`Player`] that
-//! survive reconnects and fail over between servers ([`Client`]).
+//! The resilient client, written once for every runtime: a [`Publisher`] and a [`Player`]
+//! that survive reconnects and fail over between servers ([`Client`]). A plain connection
+//! driven by pulling events is [`ClientConnection`](crate::ClientConnection).
 //!
 //! The decisions (when and where to dial, what to resend after a reconnect, where a frame
 //! goes during a `ReconnectRequest` handover) are pure and take `now`: the reconnect
@@ -9,7 +9,6 @@
 //! `publisher.rs` and `player.rs` only wait on sockets, timers and queues.
 
 mod builder;
-mod connection;
 pub mod flv_file;
 pub mod flv_pacer;
 mod flv_push;
@@ -28,7 +27,6 @@ pub mod supervisor;
 use std::marker::PhantomData;
 
 pub use builder::ClientBuilder;
-pub use connection::ClientConnection;
 pub use loops::PlayerEvent;
 pub use player::Player;
 pub use publisher::Publisher;

@@ -1,7 +1,39 @@
-//! One client connection: a [`ClientSession`] on a TCP socket, driven by pulling events,
-//! for applications that want the session's every event and decide every command
-//! themselves. [`Client`](super::Client) builds the resilient publisher and player on
-//! the same pieces.
+//! One session on one socket, driven by pulling events: [`ClientConnection`] and
+//! [`ServerConnection`], for applications that want every event of the session and decide
+//! every command themselves. The relay ([`crate::server`]) and the resilient client
+//! ([`crate::client`]) are built on the same pieces ([`Wire`], [`Deadline`]) with loops of
+//! their own.
+//!
+//! A custom server that is not the relay is an accept loop and one task per connection:
+//!
+//! ```no_run
+//! # async fn f<R: rtmp_driver::Runtime>(rt: R) -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use rtmp_driver::ServerConnection;
+//! use rtmp_driver::runtime::accept;
+//! use rtmp_proto::session::{ConnectReply, ServerConfig, ServerEvent};
+//!
+//! let listener = rt.bind("127.0.0.1:1935".parse().unwrap())?;
+//! let config = Arc::new(ServerConfig::default());
+//! loop {
+//!     let (sock, peer) = accept(&listener).await?;
+//!     let mut conn = ServerConnection::accept(rt.clone(), sock, peer, config.clone());
+//!     drop(rt.spawn(async move {
+//!         while let Ok(Some(event)) = conn.next_event().await {
+//!             match event {
+//!                 ServerEvent::ConnectRequested { id, .. } => {
+//!                     conn.session().accept_connect(id, ConnectReply::default()).ok();
+//!                 }
+//!                 ServerEvent::PublishRequested { id, .. } => {
+//!                     conn.session().accept_publish(id).ok();
+//!                 }
+//!                 _ => {}
+//!             }
+//!         }
+//!     }));
+//! }
+//! # }
+//! ```
 
 use std::future::poll_fn;
 use std::io;
@@ -10,7 +42,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use rtmp_proto::session::{ClientConfig, ClientEvent, ClientSession};
+use rtmp_proto::session::{ClientConfig, ClientSession, ServerConfig, ServerSession, Session};
 
 use crate::io::{Deadline, ReadOutcome, Wire};
 use crate::runtime::{Runtime, Socket};
@@ -19,35 +51,26 @@ use crate::seed::connection_seed;
 /// How long the final flush before a close may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 
-/// One client connection. Commands go through [`session`](Self::session); output is
-/// written whenever [`next_event`](Self::next_event) or [`flush`](Self::flush) runs.
-///
-/// ```no_run
-/// # async fn f<R: rtmp_driver::runtime::Runtime + Default>() -> std::io::Result<()> {
-/// use std::sync::Arc;
-/// use rtmp_driver::client::ClientConnection;
-/// use rtmp_proto::session::{ClientConfig, ClientEvent, ConnectParams};
-///
-/// let mut c = ClientConnection::<R>::connect("127.0.0.1:1935", Arc::new(ClientConfig::default())).await?;
-/// c.session().connect(ConnectParams::new("live", "rtmp://127.0.0.1:1935/live")).ok();
-/// while let Some(event) = c.next_event().await? {
-///     if let ClientEvent::Connected { .. } = event {
-///         c.session().play("test").ok();
-///     }
-/// }
-/// # Ok(()) }
-/// ```
+/// A session `S` on a socket; see the module docs. Commands go through
+/// [`session`](Self::session); output is written whenever [`next_event`](Self::next_event)
+/// or [`flush`](Self::flush) runs.
 #[derive(Debug)]
-pub struct ClientConnection<R: Runtime> {
+pub struct Connection<R: Runtime, S> {
     rt: R,
-    session: ClientSession,
+    session: S,
     wire: Wire<R::Socket>,
     peer: SocketAddr,
     deadline: Deadline<R>,
     finished: bool,
 }
 
-impl<R: Runtime + Default> ClientConnection<R> {
+/// A client session on a TCP socket.
+pub type ClientConnection<R> = Connection<R, ClientSession>;
+
+/// A server session on an accepted TCP socket.
+pub type ServerConnection<R> = Connection<R, ServerSession>;
+
+impl<R: Runtime + Default> Connection<R, ClientSession> {
     /// Opens a TCP connection (TCP_NODELAY) to `addr` (`host:port`) on the default
     /// runtime value and starts the handshake; see [`connect_on`](Self::connect_on).
     pub async fn connect(addr: impl ToString, config: Arc<ClientConfig>) -> io::Result<Self> {
@@ -55,7 +78,7 @@ impl<R: Runtime + Default> ClientConnection<R> {
     }
 }
 
-impl<R: Runtime> ClientConnection<R> {
+impl<R: Runtime> Connection<R, ClientSession> {
     /// Opens a TCP connection (TCP_NODELAY) to the first address of `addr` that answers
     /// and starts the handshake. The handshake PRNG is reseeded from the OS for this
     /// connection.
@@ -69,23 +92,41 @@ impl<R: Runtime> ClientConnection<R> {
         let mut config = (*config).clone();
         config.rng_seed = connection_seed();
         let session = ClientSession::new(Arc::new(config), rt.now());
-        Ok(ClientConnection {
+        Ok(Connection::new(rt, session, sock, peer))
+    }
+}
+
+impl<R: Runtime> Connection<R, ServerSession> {
+    /// Serves an accepted socket: the session waits for the client's handshake. The
+    /// handshake PRNG is reseeded from the OS for this connection.
+    pub fn accept(rt: R, sock: R::Socket, peer: SocketAddr, config: Arc<ServerConfig>) -> Self {
+        let mut config = (*config).clone();
+        config.rng_seed = connection_seed();
+        let session = ServerSession::new(Arc::new(config), rt.now());
+        Connection::new(rt, session, sock, peer)
+    }
+}
+
+impl<R: Runtime, S: Session> Connection<R, S> {
+    fn new(rt: R, session: S, sock: R::Socket, peer: SocketAddr) -> Self {
+        Connection {
             rt,
             session,
             wire: Wire::new(sock),
             peer,
             deadline: Deadline::new(),
             finished: false,
-        })
+        }
     }
 
-    /// The server's address.
+    /// The peer's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
     }
 
-    /// The session, for commands (`connect`, `publish`, `play`, `send_media`, `close`...).
-    pub fn session(&mut self) -> &mut ClientSession {
+    /// The session, for commands (`connect`, `publish`, `accept_connect`, `send_media`,
+    /// `close`...).
+    pub fn session(&mut self) -> &mut S {
         &mut self.session
     }
 
@@ -103,7 +144,7 @@ impl<R: Runtime> ClientConnection<R> {
 
     /// Drives the connection until the session has an event. Returns `None` after the
     /// terminal `Closed` event has been returned and the last bytes were flushed.
-    pub async fn next_event(&mut self) -> io::Result<Option<ClientEvent>> {
+    pub async fn next_event(&mut self) -> io::Result<Option<S::Event>> {
         loop {
             if let Some(event) = self.session.poll_event() {
                 return Ok(Some(event));
@@ -136,13 +177,14 @@ impl<R: Runtime> ClientConnection<R> {
                 })
                 .await
             };
-            let now = self.rt.now();
             if let Some(ready) = io
                 && ready?.readable
-                && self.wire.pump_in(now, &mut self.session)? == ReadOutcome::Eof
+                && self.wire.pump_in(self.rt.now(), &mut self.session)? == ReadOutcome::Eof
             {
                 continue;
             }
+            // Input moves deadlines, and a busy connection may never let the timer fire:
+            // look after every wake-up.
             let now = self.rt.now();
             if timer || self.session.poll_timeout().is_some_and(|t| t <= now) {
                 self.session.handle_timeout(now);
