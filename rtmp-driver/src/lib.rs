@@ -17,6 +17,8 @@
 //! - `testing` (feature `testing`): an in-memory player for fan-out tests and benchmarks.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod client;
 mod connection;
 pub mod io;

@@ -5,6 +5,8 @@ extern crate rtmp_smol as adapter;
 #[macro_use]
 #[path = "suite/rt_smol.rs"]
 mod rt;
+#[path = "suite/budget.rs"]
+mod budget;
 #[path = "suite/client_backpressure.rs"]
 mod client_backpressure;
 #[path = "suite/client_failover.rs"]

@@ -5,6 +5,8 @@ extern crate rtmp_tokio as adapter;
 #[macro_use]
 #[path = "suite/rt_tokio.rs"]
 mod rt;
+#[path = "suite/budget.rs"]
+mod budget;
 #[path = "suite/client_backpressure.rs"]
 mod client_backpressure;
 #[path = "suite/client_failover.rs"]

@@ -5,7 +5,7 @@ mod chunk_support;
 use bytes::BytesMut;
 use chunk_support::*;
 use rtmp_proto::Limits;
-use rtmp_proto::chunk::{ChunkDecoder, ChunkError};
+use rtmp_proto::chunk::{ChunkDecoder, ChunkError, MessageBound};
 
 fn limits(f: impl FnOnce(&mut Limits)) -> Limits {
     let mut l = Limits::default();
@@ -24,7 +24,8 @@ fn message_too_long_at_header_time() {
         dec.decode(&mut input),
         Err(ChunkError::MessageTooLong {
             len: 1001,
-            limit: 1000
+            limit: 1000,
+            bound: MessageBound::Message,
         })
     );
     // Exactly at the limit is fine.
@@ -39,7 +40,8 @@ fn message_too_long_at_header_time() {
         decode_in_pieces(&l, &bytes, &[]),
         Err(ChunkError::MessageTooLong {
             len: 1001,
-            limit: 1000
+            limit: 1000,
+            bound: MessageBound::Message,
         })
     );
 }

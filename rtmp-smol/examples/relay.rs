@@ -6,42 +6,25 @@
 //! ffplay rtmp://127.0.0.1:1935/live/test
 //! ```
 //!
+//! The flags are the driver's `cli::RelayArgs`, the same as the tokio relay's; `--threads N`
+//! runs connections on N threads (1: all on the thread of `block_on`; 0: one per core).
+//!
 //! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C shuts down
 //! gracefully (players receive the end of their streams).
 #![allow(clippy::print_stdout)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use async_signal::{Signal, Signals};
 use clap::Parser;
-use rtmp_smol::Server;
-use rtmp_smol::proto::relay::RelayConfig;
+use rtmp_smol::Smol;
+use rtmp_smol::driver::cli::RelayArgs;
 use smol::stream::StreamExt;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "RTMP live relay (smol)")]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:1935")]
-    listen: SocketAddr,
-    /// Also write each published stream to DIR/<app>/<stream>-<n>.flv (flushed per tag).
-    #[arg(long, value_name = "DIR")]
-    record: Option<PathBuf>,
-    /// Bytes of the last GOP kept per stream for late joiners (0 disables the GOP cache).
-    #[arg(long, value_name = "N")]
-    gop_cache_bytes: Option<usize>,
-    /// Outbound chunk size.
-    #[arg(long, value_name = "N")]
-    chunk_size: Option<u32>,
-    /// Most simultaneous connections.
-    #[arg(long, value_name = "N", default_value_t = 1024)]
-    max_connections: usize,
-    /// Hold each player's output up to MS milliseconds and write it in one go: less CPU per
-    /// delivered byte, up to MS of added latency (0, the default: write every frame at once).
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    merge_ms: u64,
+    #[command(flatten)]
+    relay: RelayArgs,
     /// Threads that run connections: 1 runs them all on the thread of `block_on`, N > 1
     /// adds N - 1 executor threads (0: one per core).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -56,38 +39,19 @@ fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-
-    let mut relay = RelayConfig::default();
-    if let Some(n) = args.gop_cache_bytes {
-        relay.gop_max_bytes = n;
-    }
     // One thread wastes least CPU per relayed byte (no wake-ups across threads); more
     // threads are for a load that outgrows one core.
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let mut builder = Server::builder()
-        .listen(args.listen)
-        .max_connections(args.max_connections)
-        .write_merge(std::time::Duration::from_millis(args.merge_ms))
-        .relay_config(relay)
+    let builder = args
+        .relay
+        .builder::<Smol>()
         .worker_threads(threads.saturating_sub(1));
-    if let Some(n) = args.chunk_size {
-        builder = builder.chunk_size(n);
-    }
-    if let Some(dir) = &args.record {
-        builder = builder.record_dir(dir);
-    }
     smol::block_on(async {
         let server = builder.bind().await?;
-        let addr = server.local_addr();
-        println!("publish to: rtmp://{addr}/live/<stream>   (e.g. rtmp://{addr}/live/test)");
-        println!("play from:  rtmp://{addr}/live/<stream>");
-        if let Some(dir) = &args.record {
-            println!("recording:  {}/<app>/<stream>-<n>.flv", dir.display());
-        }
-
+        println!("{}", args.relay.banner(server.local_addr()));
         let handle = server.handle();
         let mut signals = Signals::new([Signal::Int])?;
         let ctrl_c = async move {

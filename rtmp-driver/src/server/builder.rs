@@ -18,6 +18,9 @@ use super::hub::Hub;
 use super::shared::Shared;
 use crate::runtime::{Listener, Runtime};
 
+/// The default of [`ServerBuilder::memory_budget`]: a small machine's share for peers.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
+
 /// A runtime whose server drives its own executor (smol's), so the builder can give it
 /// threads ([`ServerBuilder::worker_threads`]). Under tokio the runtime's own worker
 /// threads run the connections and there is nothing to set.
@@ -35,6 +38,7 @@ pub struct ServerBuilder<R: Runtime> {
     relay: RelayConfig,
     grace: Duration,
     write_merge: Duration,
+    memory_budget: usize,
 }
 
 impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
@@ -50,6 +54,7 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("relay", &self.relay)
             .field("grace", &self.grace)
             .field("write_merge", &self.write_merge)
+            .field("memory_budget", &self.memory_budget)
             .finish()
     }
 }
@@ -67,6 +72,7 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             relay: RelayConfig::default(),
             grace: Duration::from_secs(5),
             write_merge: Duration::ZERO,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
         }
     }
 }
@@ -138,6 +144,22 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
+    /// Most bytes all connections together may hold for their peers (messages being
+    /// reassembled, commands waiting behind a decision); over it, the connections holding
+    /// the most are closed. Default 256 MiB.
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// Largest audio or video message accepted on a stream whose publish was accepted
+    /// (default 16 MiB, also the cap); the smaller bounds before `connect` and for commands
+    /// are in [`Limits`].
+    pub fn max_message_len(mut self, bytes: u32) -> Self {
+        self.session.limits.max_message_len = bytes;
+        self
+    }
+
     /// Decides connects. Without a hook every connect is accepted.
     pub fn on_connect<F, Fut>(mut self, f: F) -> Self
     where
@@ -176,7 +198,7 @@ impl<R: Runtime> ServerBuilder<R> {
             self.session,
             self.hooks,
             self.record_dir,
-            Hub::new(self.relay),
+            Hub::new(self.relay, self.memory_budget),
             self.grace,
             self.write_merge,
         ));

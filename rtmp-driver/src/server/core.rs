@@ -59,6 +59,8 @@ pub enum End {
     Io(std::io::Error),
     Shutdown,
     Replaced,
+    /// Picked to close by the server's memory budget, holding this many bytes.
+    OverBudget(usize),
 }
 
 impl fmt::Display for End {
@@ -73,6 +75,10 @@ impl fmt::Display for End {
             End::Io(e) => write!(f, "io error: {e}"),
             End::Shutdown => f.write_str("server shutdown"),
             End::Replaced => f.write_str("publish taken over by another connection"),
+            End::OverBudget(held) => write!(
+                f,
+                "server memory budget exceeded: this connection held {held} bytes, the most"
+            ),
         }
     }
 }
@@ -203,6 +209,17 @@ impl ConnCore {
             self.leave_all();
             self.session.close();
             self.drain_events();
+        }
+        if self.link.holding.is_evicted() && !self.session.is_closed() {
+            self.end = Some(End::OverBudget(self.link.holding.held()));
+            self.abandon_output = true;
+            self.leave_all();
+            self.session.close();
+            self.drain_events();
+        }
+        let held = self.session.buffered_input_bytes();
+        if held != self.link.holding.held() {
+            self.shared.hub.report_held(&self.link, held);
         }
     }
 
@@ -388,7 +405,8 @@ impl ConnCore {
                 }
             }
             ServerEvent::Closed(reason) => {
-                self.end = Some(End::Session(reason));
+                // A reason of ours (replaced, over budget) came first and says more.
+                self.end.get_or_insert(End::Session(reason));
                 self.leave_all();
             }
             other => tracing::trace!(event = ?other, "event"),

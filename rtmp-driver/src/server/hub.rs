@@ -36,6 +36,7 @@ use rtmp_proto::relay::{
 };
 use rtmp_proto::session::{Droppable, Rejection, ServerSession, StreamId};
 
+use super::budget::{Budget, Holding};
 use crate::sync::Signal;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,6 +51,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct ConnLink {
     pub signal: Arc<Signal>,
     pub kicked: AtomicBool,
+    /// What it holds against the server's memory budget.
+    pub(crate) holding: Holding,
     /// Set once by the driver when the connection's state is reachable from other tasks.
     direct: OnceLock<Weak<dyn Deliver>>,
 }
@@ -290,16 +293,49 @@ impl Inner {
 #[derive(Debug)]
 pub struct Hub {
     inner: Mutex<Inner>,
+    budget: Budget,
 }
 
 impl Hub {
-    pub fn new(config: RelayConfig) -> Self {
+    /// A hub with the relay policy `config` and `budget` bytes for what peers make the
+    /// server hold (see `budget.rs`).
+    pub fn new(config: RelayConfig, budget: usize) -> Self {
         Hub {
             inner: Mutex::new(Inner {
                 registry: Registry::new(config),
                 players: HashMap::new(),
                 links: HashMap::new(),
             }),
+            budget: Budget::new(budget),
+        }
+    }
+
+    /// A connection holds `bytes` for its peer now. When that takes the server over its
+    /// budget, the connections holding the most are picked to close (woken to do so)
+    /// until the rest fits.
+    pub fn report_held(&self, link: &ConnLink, bytes: usize) {
+        if !self.budget.report(&link.holding, bytes) {
+            return;
+        }
+        let inner = lock(&self.inner);
+        let mut holders: Vec<&Arc<ConnLink>> = inner
+            .links
+            .values()
+            .filter(|l| !l.holding.is_evicted() && l.holding.held() > 0)
+            .collect();
+        holders.sort_by_key(|l| std::cmp::Reverse(l.holding.held()));
+        for l in holders {
+            if self.budget.over() == 0 {
+                break;
+            }
+            if self.budget.evict(&l.holding) {
+                tracing::warn!(
+                    held = l.holding.held(),
+                    total = self.budget.total(),
+                    "server memory budget exceeded: closing the connection holding the most"
+                );
+                l.signal.raise();
+            }
         }
     }
 
@@ -308,6 +344,7 @@ impl Hub {
         let link = Arc::new(ConnLink {
             signal: Signal::new(),
             kicked: AtomicBool::new(false),
+            holding: Holding::default(),
             direct: OnceLock::new(),
         });
         let mut inner = lock(&self.inner);
@@ -334,7 +371,9 @@ impl Hub {
         for p in mine {
             inner.drop_player(&p);
         }
-        inner.links.remove(&conn);
+        if let Some(link) = inner.links.remove(&conn) {
+            self.budget.release(&link.holding);
+        }
     }
 
     /// Claims the publish slot of `key`; on refusal, the rejection to send.

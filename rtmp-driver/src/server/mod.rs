@@ -16,6 +16,7 @@
 //! }
 //! ```
 
+mod budget;
 mod builder;
 pub(crate) mod cell;
 mod connection;
@@ -35,7 +36,7 @@ use std::time::Duration;
 
 use rtmp_proto::relay::Counters;
 
-pub use builder::{OwnExecutor, ServerBuilder};
+pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
 pub use hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
 pub use record::Recorder;

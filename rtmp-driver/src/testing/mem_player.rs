@@ -114,7 +114,7 @@ impl MemStream {
             ServerConfig::default(),
             Hooks::default(),
             None,
-            Hub::new(relay),
+            Hub::new(relay, usize::MAX),
             Duration::from_secs(1),
             write_merge,
         ));

@@ -5,9 +5,12 @@
 //! behind it. Nothing is buffered twice: a message that fits one chunk is a zero-copy slice
 //! of the input, and a longer one is copied once into a buffer sized from its header.
 
+use std::time::Instant;
+
 use bytes::{Buf, BytesMut};
 
 use super::ChunkError;
+use super::bounds::{Bounds, MessagePhase};
 use super::header::{
     self, BasicHeader, DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP, FMT_CONTINUE, FMT_FULL,
     FMT_NO_STREAM, MAX_CHUNK_SIZE,
@@ -24,7 +27,10 @@ use crate::message::{MessageType, RawMessage};
 #[derive(Debug)]
 pub struct ChunkDecoder {
     chunk_size: u32,
-    max_message_len: u32,
+    /// How large a message may be, by phase and type.
+    bounds: Bounds,
+    /// The instant of the input being decoded (see [`ChunkDecoder::set_clock`]).
+    now: Option<Instant>,
     max_chunk_streams: usize,
     max_partial_bytes: usize,
     /// Per-csid header state. A handful of csids in practice (bounded by
@@ -54,6 +60,8 @@ struct InStream {
     extended: Option<u32>,
     /// The message being reassembled; its capacity is the message length.
     partial: Option<BytesMut>,
+    /// When its first chunk arrived, if the decoder was told the time.
+    partial_since: Option<Instant>,
 }
 
 /// A complete chunk found at the front of the input, not yet consumed.
@@ -84,7 +92,8 @@ impl ChunkDecoder {
     pub fn new(limits: &Limits) -> Self {
         ChunkDecoder {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            max_message_len: limits.message_len_limit(),
+            bounds: Bounds::new(limits),
+            now: None,
             max_chunk_streams: limits.max_chunk_streams,
             max_partial_bytes: limits.max_partial_bytes,
             streams: Vec::new(),
@@ -106,6 +115,43 @@ impl ChunkDecoder {
         }
         self.chunk_size = size;
         Ok(())
+    }
+
+    /// Which bounds message lengths are checked against from the next chunk header on (see
+    /// [`MessagePhase`]). A new decoder is [`MessagePhase::Uniform`]; a server session
+    /// moves it to `PreConnect` and `Connected`.
+    pub fn set_phase(&mut self, phase: MessagePhase) {
+        self.bounds.set_phase(phase);
+    }
+
+    /// Audio, video and aggregate messages on message stream `stream_id` may reach
+    /// [`Limits::max_message_len`] from now on (its publish was accepted).
+    pub fn allow_media(&mut self, stream_id: u32) {
+        self.bounds.allow_media(stream_id);
+    }
+
+    /// Media on `stream_id` is held to the command bound again (its publish ended).
+    pub fn forbid_media(&mut self, stream_id: u32) {
+        self.bounds.forbid_media(stream_id);
+    }
+
+    /// The instant of the input about to be decoded: a message whose first chunk arrives
+    /// in it is stamped with it ([`oldest_partial_since`](Self::oldest_partial_since)).
+    ///
+    /// Call before [`decode`](Self::decode) with each read's `now`; a decoder never told
+    /// the time stamps nothing.
+    pub fn set_clock(&mut self, now: Instant) {
+        self.now = Some(now);
+    }
+
+    /// When the first chunk of the oldest message still being reassembled arrived, so a
+    /// session can bound how long a message may take however its bytes trickle in.
+    pub fn oldest_partial_since(&self) -> Option<Instant> {
+        self.streams
+            .iter()
+            .filter(|s| s.partial.is_some())
+            .filter_map(|s| s.partial_since)
+            .min()
     }
 
     /// Bytes currently held in partially reassembled messages, over all chunk streams.
@@ -325,10 +371,12 @@ impl ChunkDecoder {
                 },
             },
         };
-        if start.length > self.max_message_len {
+        let (limit, bound) = self.bounds.limit(start.type_id, start.stream_id);
+        if start.length > limit {
             return Err(ChunkError::MessageTooLong {
                 len: start.length,
-                limit: self.max_message_len,
+                limit,
+                bound,
             });
         }
         Ok(start)
@@ -348,6 +396,7 @@ impl ChunkDecoder {
                     stream_id: 0,
                     extended: None,
                     partial: None,
+                    partial_since: None,
                 });
                 let index = self.streams.len() - 1;
                 // At most `max_chunk_streams` entries; past 255 the fast path just skips them.
@@ -379,6 +428,7 @@ impl ChunkDecoder {
             buf.extend_from_slice(input.get(plan.header_len..end).unwrap_or_default());
             input.advance(end);
             stream.partial = Some(buf);
+            stream.partial_since = self.now;
             self.partial_bytes += start.length as usize;
             return None;
         }

@@ -12,11 +12,13 @@
 //!
 //! Both apply Set Chunk Size themselves, at the chunk where the peer does.
 
+mod bounds;
 mod decoder;
 mod encoder;
 mod header;
 mod slots;
 
+pub use bounds::{MessageBound, MessagePhase};
 pub use decoder::ChunkDecoder;
 pub use encoder::{ChunkEncoder, OutboundMessage};
 pub(crate) use header::MAX_HEADER_LEN;
@@ -27,14 +29,16 @@ pub use header::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_CSID, MAX_WIRE_MESSAGE_
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChunkError {
-    #[error("message of {len} bytes exceeds the limit of {limit}")]
-    /// A message header announces a length above
-    /// [`Limits::max_message_len`](crate::Limits::max_message_len).
+    #[error("message of {len} bytes exceeds the {bound} limit of {limit}")]
+    /// A message header announces a length above the bound in force for its phase and
+    /// type ([`MessageBound`]): checked on the header, before any payload is held.
     MessageTooLong {
         /// The announced length.
         len: u32,
-        /// The configured limit.
+        /// The limit it exceeds.
         limit: u32,
+        /// Which limit that is.
+        bound: MessageBound,
     },
     #[error("more than {limit} chunk streams open")]
     /// A new chunk stream id beyond

@@ -45,6 +45,21 @@ impl Reader {
         }
     }
 
+    /// The chunk decoder, for the session's phase, bounds and message deadlines.
+    pub(crate) fn decoder(&mut self) -> &mut ChunkDecoder {
+        &mut self.decoder
+    }
+
+    /// Bytes reserved for messages still being reassembled.
+    pub(crate) fn partial_bytes(&self) -> usize {
+        self.decoder.partial_bytes()
+    }
+
+    /// When the oldest message still being reassembled began.
+    pub(crate) fn oldest_partial_since(&self) -> Option<std::time::Instant> {
+        self.decoder.oldest_partial_since()
+    }
+
     pub(crate) fn handshaking(&self) -> bool {
         self.handshake.is_some()
     }

@@ -19,9 +19,10 @@ use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
 use super::status;
-use super::timer::{Liveness, LivenessAction};
+use super::timer::{Liveness, LivenessAction, TimeoutKind};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
+use crate::chunk::MessagePhase;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
 use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
@@ -117,9 +118,12 @@ impl ServerSession {
         // The session never shows how the client answered S1: skip classifying C2 (for a
         // digest client, an HMAC over 1504 bytes on every connection).
         let handshake = Handshake::server(&config.handshake, &mut rng, 0).without_answer_check();
+        let mut reader = Reader::new(handshake, &config.limits);
+        // A stranger gets the small bound until its connect is accepted.
+        reader.decoder().set_phase(MessagePhase::PreConnect);
         ServerSession {
             phase: Phase::Handshake,
-            reader: Reader::new(handshake, &config.limits),
+            reader,
             out: Outbound::new(),
             events: VecDeque::new(),
             liveness: Liveness::new(now),
@@ -184,6 +188,7 @@ impl ServerSession {
     }
 
     fn read(&mut self, now: Instant, input: &mut BytesMut) -> Result<(), ProtocolError> {
+        self.reader.decoder().set_clock(now);
         match self.reader.handshake(input, &mut self.out)? {
             HandshakeStep::Pending => return Ok(()),
             HandshakeStep::Done => {}
@@ -733,6 +738,7 @@ impl ServerSession {
         let old = std::mem::replace(role, StreamRole::Idle);
         match old {
             StreamRole::Publishing => {
+                self.reader.decoder().forbid_media(stream.0);
                 self.events
                     .push_back(ServerEvent::PublishStopped { stream });
             }
@@ -780,6 +786,7 @@ impl ServerSession {
         );
         self.out.push_priority(csid::COMMAND, result);
         self.phase = Phase::Connected;
+        self.reader.decoder().set_phase(MessagePhase::Connected);
         self.unblock(self.last_now);
         Ok(())
     }
@@ -820,6 +827,7 @@ impl ServerSession {
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PublishPending) {
             self.streams.insert(p.stream.0, StreamRole::Publishing);
+            self.reader.decoder().allow_media(p.stream.0);
             self.out
                 .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
             self.send_status(
@@ -1059,6 +1067,14 @@ impl ServerSession {
         self.out.discard_droppable()
     }
 
+    /// Input bytes the peer makes this session hold: messages still being reassembled (at
+    /// their announced length, which the decoder reserves) and complete commands waiting
+    /// behind an undecided connect, publish or play. What a server-wide memory budget
+    /// counts per connection.
+    pub fn buffered_input_bytes(&self) -> usize {
+        self.reader.partial_bytes() + self.blocked_bytes
+    }
+
     /// Payload bytes waiting in the outbound queue (chunk headers not counted): the
     /// backpressure signal. [`send_media`](Self::send_media) refuses with
     /// [`UsageError::QueueFull`] once it would pass [`ServerConfig::max_outbound_bytes`].
@@ -1081,6 +1097,10 @@ impl ServerSession {
         }
         self.last_now = now;
         let handshaking = self.phase == Phase::Handshake;
+        if let Some(kind) = self.overdue(now) {
+            self.close_with(CloseReason::Timeout(kind));
+            return;
+        }
         match self.liveness.check(now, &self.config.timeouts, handshaking) {
             LivenessAction::Close(kind) => {
                 self.close_with(CloseReason::Timeout(kind));
@@ -1196,6 +1216,34 @@ impl ServerSession {
         for p in &self.pending {
             next = next.min(p.deadline);
         }
+        for t in [self.connect_deadline(), self.message_deadline()] {
+            next = t.map_or(next, |t| next.min(t));
+        }
         Some(next)
+    }
+
+    /// Until a `connect` is accepted: when the connection must have one. Bytes do not move
+    /// it, so a peer cannot stay by trickling.
+    fn connect_deadline(&self) -> Option<Instant> {
+        (self.phase != Phase::Connected)
+            .then(|| self.liveness.started + self.config.timeouts.connect)
+    }
+
+    /// When the oldest message being reassembled must be complete.
+    fn message_deadline(&self) -> Option<Instant> {
+        self.reader
+            .oldest_partial_since()
+            .map(|since| since + self.config.timeouts.message)
+    }
+
+    /// A deadline bytes cannot reset that has passed at `now`.
+    fn overdue(&self, now: Instant) -> Option<TimeoutKind> {
+        if self.connect_deadline().is_some_and(|t| now >= t) {
+            return Some(TimeoutKind::Connect);
+        }
+        if self.message_deadline().is_some_and(|t| now >= t) {
+            return Some(TimeoutKind::Message);
+        }
+        None
     }
 }

@@ -21,6 +21,13 @@ pub struct Timeouts {
     pub ping_timeout: Duration,
     /// Reject an application decision (connect/publish/play/call) not made within this.
     pub decision: Duration,
+    /// A server closes a connection that has not had a `connect` accepted this long after
+    /// it began, however it trickles bytes (the handshake's bound plus 5 s by default).
+    pub connect: Duration,
+    /// A server closes a connection when a message is still incomplete this long after its
+    /// first chunk, however its bytes trickle in. Default 30 s: a 1 MiB keyframe takes
+    /// 8.4 s at 1 Mbit/s, about 9.5 s with 128 kbit/s of audio interleaved.
+    pub message: Duration,
 }
 
 impl Default for Timeouts {
@@ -31,6 +38,8 @@ impl Default for Timeouts {
             ping_interval: Some(Duration::from_secs(15)),
             ping_timeout: Duration::from_secs(30),
             decision: Duration::from_secs(10),
+            connect: Duration::from_secs(15),
+            message: Duration::from_secs(30),
         }
     }
 }
@@ -49,6 +58,10 @@ pub enum TimeoutKind {
     /// report it today: they reject the overdue request ("no decision in time") instead, and
     /// an overdue connect closes with [`CloseReason::Rejected`](super::CloseReason).
     Decision,
+    /// No `connect` was accepted within [`Timeouts::connect`] of the connection's start.
+    Connect,
+    /// A message was still incomplete [`Timeouts::message`] after its first chunk.
+    Message,
 }
 
 /// Liveness bookkeeping shared by server and client sessions.

@@ -32,7 +32,7 @@ struct Setup {
 }
 
 fn setup(config: RelayConfig, players: usize) -> Setup {
-    let hub = Hub::new(config);
+    let hub = Hub::new(config, usize::MAX);
     let key = StreamKey::new("live", "cam");
     let (publisher, _) = hub.open_connection();
     hub.publish(&key, publisher).unwrap();
@@ -239,7 +239,7 @@ fn a_panicking_delivery_wakes_that_player_and_spares_the_publisher() {
 
 #[test]
 fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
-    let hub = Hub::new(RelayConfig::default());
+    let hub = Hub::new(RelayConfig::default(), usize::MAX);
     let key = StreamKey::new("live", "cam");
     let (publisher, _) = hub.open_connection();
     hub.publish(&key, publisher).unwrap();

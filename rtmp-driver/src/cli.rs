@@ -1,0 +1,83 @@
+//! The relay's command line, once for every runtime (feature `cli`): the flags a user of
+//! the `relay` examples types, and how they set up a [`ServerBuilder`]. Each example adds
+//! only what its runtime decides (threads, Ctrl-C).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rtmp_proto::relay::RelayConfig;
+
+use crate::runtime::Runtime;
+use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder};
+
+/// The relay's flags (clap: `#[command(flatten)]` them into an example's own `Args`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RelayArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:1935")]
+    pub listen: SocketAddr,
+    /// Also write each published stream to DIR/<app>/<stream>-<n>.flv (flushed per tag).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Bytes of the last GOP kept per stream for late joiners (0 disables the GOP cache).
+    #[arg(long, value_name = "N")]
+    pub gop_cache_bytes: Option<usize>,
+    /// Outbound chunk size.
+    #[arg(long, value_name = "N")]
+    pub chunk_size: Option<u32>,
+    /// Most simultaneous connections.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Hold each player's output up to MS milliseconds and write it in one go: less CPU per
+    /// delivered byte, up to MS of added latency (0, the default: write every frame at once).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub merge_ms: u64,
+    /// Largest audio or video message accepted from a publisher (the bounds before connect
+    /// and for commands are smaller; see the README's limits table).
+    #[arg(long, value_name = "BYTES", default_value_t = rtmp_proto::Limits::MAX_MESSAGE_LEN_CAP)]
+    pub max_message_bytes: u32,
+    /// Most bytes all connections together may hold for their peers (messages being
+    /// received, commands waiting for a decision); over it the largest holders are closed.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MEMORY_BUDGET)]
+    pub memory_budget_bytes: usize,
+}
+
+impl RelayArgs {
+    /// A server builder with these settings.
+    pub fn builder<R: Runtime + Default>(&self) -> ServerBuilder<R> {
+        let mut relay = RelayConfig::default();
+        if let Some(n) = self.gop_cache_bytes {
+            relay.gop_max_bytes = n;
+        }
+        let mut builder = Server::builder()
+            .listen(self.listen)
+            .max_connections(self.max_connections)
+            .write_merge(Duration::from_millis(self.merge_ms))
+            .max_message_len(self.max_message_bytes)
+            .memory_budget(self.memory_budget_bytes)
+            .relay_config(relay);
+        if let Some(n) = self.chunk_size {
+            builder = builder.chunk_size(n);
+        }
+        if let Some(dir) = &self.record {
+            builder = builder.record_dir(dir);
+        }
+        builder
+    }
+
+    /// Where to publish and play, and where recordings go, for a server bound at `addr`.
+    pub fn banner(&self, addr: SocketAddr) -> String {
+        let mut s = format!(
+            "publish to: rtmp://{addr}/live/<stream>   (e.g. rtmp://{addr}/live/test)\n\
+             play from:  rtmp://{addr}/live/<stream>"
+        );
+        if let Some(dir) = &self.record {
+            s.push_str(&format!(
+                "\nrecording:  {}/<app>/<stream>-<n>.flv",
+                dir.display()
+            ));
+        }
+        s
+    }
+}

@@ -1,0 +1,157 @@
+//! The server-wide memory budget: 200 connections each start a 1 MiB video message on
+//! their accepted publish and stop sending, together far over a 64 MiB budget. The
+//! largest holders are closed until the rest fits; the rest, and a bystander stream on the
+//! same server, go on.
+//!
+//! The holders are plain blocking sockets driven by a `ClientSession` up to the publish,
+//! then a raw chunk header and first chunk (`holder`).
+#![allow(clippy::print_stdout)]
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::rt;
+use adapter::Server;
+use adapter::proto::session::{
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
+};
+use bytes::{Bytes, BytesMut};
+
+const BUDGET: usize = 64 * 1024 * 1024;
+const HOLDERS: usize = 200;
+const MESSAGE: u32 = 1024 * 1024;
+
+/// A connection publishing `name` that has sent the first 4096-byte chunk of a 1 MiB video
+/// message and nothing more: the server holds 1 MiB for it.
+fn holder(addr: SocketAddr, name: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let now = Instant::now();
+    let mut c = ClientSession::new(Arc::new(ClientConfig::default()), now);
+    c.connect(ConnectParams::new("live", format!("rtmp://{addr}/live")))
+        .unwrap();
+    let (mut input, mut buf) = (BytesMut::new(), [0u8; 8192]);
+    let mut publish = None;
+    loop {
+        let mut started = false;
+        while let Some(e) = c.poll_event() {
+            match e {
+                ClientEvent::Connected { .. } => {
+                    publish = Some(c.publish(name, PublishMode::Live).unwrap());
+                }
+                ClientEvent::PublishStarted { .. } => started = true,
+                ClientEvent::Closed(r) => panic!("holder closed early: {r:?}"),
+                _ => {}
+            }
+        }
+        // Answers to those events (the publish) go out before the next read.
+        while let Some(seg) = c.poll_transmit() {
+            s.write_all(&seg).expect("write");
+        }
+        if started {
+            break;
+        }
+        let n = s
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("{name}: read: {e}"));
+        assert!(n > 0, "server closed during setup");
+        input.extend_from_slice(&buf[..n]);
+        c.handle_input(now, &mut input).unwrap();
+    }
+    assert!(publish.is_some());
+    // fmt 0 on chunk stream 30 (one the session does not use), video, message stream 1.
+    let mut raw = vec![30, 0, 0, 0];
+    raw.extend_from_slice(&MESSAGE.to_be_bytes()[1..]);
+    raw.extend_from_slice(&[9, 1, 0, 0, 0]);
+    raw.push(0x17);
+    raw.resize(raw.len() + 4095, 0);
+    s.write_all(&raw).expect("first chunk");
+    s
+}
+
+/// Whether the server closed `s` (anything it still sends is read and dropped).
+fn is_closed(s: &mut TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}
+
+async fn over_budget_the_largest_holders_are_closed_and_the_rest_go_on() {
+    let srv = start(Server::builder().memory_budget(BUDGET)).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "bystander").await;
+    let mut player = connected(srv.addr, "live").await;
+    playing(&mut player, "bystander").await;
+
+    let addr = srv.addr;
+    let holders = rt::unblock(move || {
+        (0..HOLDERS)
+            .map(|i| holder(addr, &format!("h{i}")))
+            .collect::<Vec<_>>()
+    });
+    let all: Vec<Media> = (0..100u32)
+        .map(|i| {
+            let mut body = vec![if i % 10 == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+            body.resize(3000, i as u8);
+            Media {
+                kind: MediaKind::Video,
+                timestamp: i * 40,
+                payload: Bytes::from(body),
+            }
+        })
+        .collect();
+    let sent = all.clone();
+    let pub_task = rt::spawn(async move {
+        for m in sent {
+            publisher.session().send_media(h, m).unwrap();
+            bounded("publisher flush", publisher.flush()).await.unwrap();
+            rt::sleep(Duration::from_millis(20)).await;
+        }
+        publisher
+    });
+    let mut got = Vec::new();
+    while got.len() < all.len() {
+        match next(&mut player).await {
+            ClientEvent::Media { media, .. } => got.push(media),
+            ClientEvent::Closed(reason) => panic!("bystander player closed: {reason:?}"),
+            _ => {}
+        }
+    }
+    assert!(
+        got == all,
+        "the bystander's frames differ from the published ones"
+    );
+    let mut holders = bounded("200 holders", holders).await;
+    rt::sleep(Duration::from_millis(500)).await;
+    let closed = holders.iter_mut().map(is_closed).filter(|c| *c).count();
+    let open = HOLDERS - closed;
+    let fits = BUDGET / MESSAGE as usize;
+    println!(
+        "{}: {closed} holders closed, {open} open (budget fits {fits})",
+        rt::NAME
+    );
+    assert!(open > 0, "every holder was closed");
+    assert!(
+        open <= fits,
+        "{open} holders of 1 MiB open under a {fits} MiB budget"
+    );
+    assert!(
+        open + 2 >= fits,
+        "only {open} open: more closed than the budget needs"
+    );
+    let _publisher = pub_task.await;
+    srv.stop().await;
+}
+
+tests!(over_budget_the_largest_holders_are_closed_and_the_rest_go_on);
