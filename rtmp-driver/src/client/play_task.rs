@@ -22,11 +22,10 @@
 use std::io;
 use std::time::Instant;
 
-use rtmp_proto::client::RtmpUrl;
+use rtmp_proto::client::{RtmpUrl, Supervisor};
 
 use super::link::DrivenLink;
-use super::loops::{PlayLoop, PlayStep, PlayerEvent};
-use super::supervisor::Supervisor;
+use rtmp_proto::client::{PlayLoop, PlayStep, PlayerEvent};
 
 /// What the adapter waits for next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

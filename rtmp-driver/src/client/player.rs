@@ -12,19 +12,18 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use async_channel::{Receiver, Sender};
-use rtmp_proto::client::ConnectionState;
+use rtmp_proto::client::{ConnectionState, Supervisor};
 
 use super::builder::ClientBuilder;
 use super::link::LinkRole;
 use super::link_io::{Dialing, LinkIo, dial};
-use super::loops::{PlayLoop, PlayerEvent};
 use super::play_task::PlayTask;
 use super::publisher::{poll_dial, wait_until};
-use super::status::{ClientError, ClientStatus};
-use super::supervisor::Supervisor;
 use crate::io::Deadline;
 use crate::runtime::Runtime;
 use crate::sync::{StatusCell, StatusWatch};
+use rtmp_proto::client::{ClientError, ClientStatus};
+use rtmp_proto::client::{PlayLoop, PlayerEvent};
 
 /// A playing stream; see the module docs. Dropping it closes the connection.
 #[derive(Debug)]

@@ -26,13 +26,11 @@ use std::io;
 use std::time::Instant;
 
 use rtmp_proto::amf::Value;
-use rtmp_proto::client::RtmpUrl;
+use rtmp_proto::client::{Outgoing, RtmpUrl, Sent, Supervisor, Target};
 use rtmp_proto::session::Media;
 
 use super::link::DrivenLink;
-use super::loops::{LinkStep, PublishLoop};
-use super::resend::{Outgoing, Sent, Target};
-use super::supervisor::Supervisor;
+use rtmp_proto::client::{LinkStep, PublishLoop};
 
 /// What the adapter waits for next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +244,7 @@ fn emit<L: DrivenLink>(t: Target, o: Outgoing, current: &mut Option<L>, incoming
     let r = match o {
         Outgoing::Media(m) => link.link().send_media(m),
         Outgoing::Metadata(v) => link.link().send_metadata(&v),
+        _ => return,
     };
     if let Err(e) = r {
         tracing::debug!(error = %e, "frame not sent");

@@ -25,12 +25,12 @@ use rtmp_proto::session::{Media, MediaKind};
 use super::builder::ClientBuilder;
 use super::link::LinkRole;
 use super::link_io::{Dialing, LinkIo, dial};
-use super::loops::PublishLoop;
 use super::publish_task::PublishTask;
-use super::status::{ClientError, ClientStatus};
 use crate::io::Deadline;
 use crate::runtime::{Runtime, sleep_until};
 use crate::sync::{StatusCell, StatusWatch};
+use rtmp_proto::client::PublishLoop;
+use rtmp_proto::client::{ClientError, ClientStatus};
 
 /// What the handle sends its task.
 enum Cmd {
@@ -274,7 +274,7 @@ pub(super) fn poll_dial<R: Runtime>(
 /// timers and the queue. The steps are `PublishTask`'s; this only waits.
 async fn run<R: Runtime>(
     builder: ClientBuilder<R>,
-    sup: super::supervisor::Supervisor,
+    sup: rtmp_proto::client::Supervisor,
     rx: Receiver<Cmd>,
     status: Arc<StatusCell>,
 ) {
