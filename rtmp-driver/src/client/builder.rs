@@ -4,14 +4,15 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use rtmp_proto::client::{Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings};
+use rtmp_proto::client::{
+    ClientError, Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings,
+};
 use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
 use super::publisher::Publisher;
 use crate::runtime::Runtime;
 use crate::seed::connection_seed;
-use rtmp_proto::client::ClientError;
 
 /// What the publisher and player tasks read from the builder.
 #[derive(Debug, Clone)]

@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
+use rtmp_proto::client::ClientError;
+
 use super::flv_pacer::PacedItem;
 use super::flv_source::FlvFileSource;
 use super::publisher::Publisher;
 use crate::runtime::{Runtime, sleep_until};
-use rtmp_proto::client::ClientError;
 
 impl<R: Runtime> Publisher<R> {
     /// Sends the tags of an FLV file paced by their timestamps (a tag at 2.5 s goes out

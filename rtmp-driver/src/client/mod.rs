@@ -7,20 +7,19 @@
 //! [`rtmp_proto::client`]: the reconnect [`Supervisor`](rtmp_proto::client::Supervisor),
 //! the publisher's [`PublisherCore`](rtmp_proto::client::PublisherCore), the event
 //! handling of both loops ([`PublishLoop`](rtmp_proto::client::PublishLoop),
-//! [`PlayLoop`](rtmp_proto::client::PlayLoop)), and the task steps ([`publish_task`],
-//! [`play_task`]). The tasks in `publisher.rs` and `player.rs` only wait on sockets,
-//! timers and queues.
+//! [`PlayLoop`](rtmp_proto::client::PlayLoop)), and the task steps
+//! ([`PublishTask`](rtmp_proto::client::PublishTask),
+//! [`PlayTask`](rtmp_proto::client::PlayTask)). The tasks in `publisher.rs` and
+//! `player.rs` only wait on sockets, timers and queues; `link_io.rs` puts a
+//! [`ClientLink`](rtmp_proto::client::ClientLink) on a runtime's socket.
 
 mod builder;
 pub mod flv_file;
 pub mod flv_pacer;
 mod flv_push;
 pub mod flv_source;
-pub mod link;
 mod link_io;
-pub mod play_task;
 mod player;
-pub mod publish_task;
 mod publisher;
 
 use std::marker::PhantomData;

@@ -30,7 +30,7 @@ pub enum LinkStep {
 /// current and the handover connection means.
 ///
 /// An adapter's loop then only waits (sockets, timers, its queue), dials what it is told,
-/// and applies the returned step (`PublishTask` is that loop's
+/// and applies the returned step ([`PublishTask`](super::PublishTask) is that loop's
 /// steps, packaged):
 ///
 /// ```text
@@ -198,7 +198,7 @@ pub enum PlayStep {
 /// if let Some(s) = pl.status_update() { publish s to the app }
 /// ```
 ///
-/// `PlayTask` is that loop's steps, packaged.
+/// [`PlayTask`](super::PlayTask) is that loop's steps, packaged.
 #[derive(Debug)]
 pub struct PlayLoop {
     sup: Supervisor,

@@ -71,7 +71,7 @@ pub struct PublisherCounters {
 /// The adapter owns the connections and calls the methods below in sending order; every
 /// method reports what to send through an `emit(Target, Outgoing)` callback, so frames go
 /// out in exactly the order decided here. [`PublishLoop`](super::PublishLoop) calls it
-/// from the session events; `PublishTask` applies `emit` to its
+/// from the session events; [`PublishTask`](super::PublishTask) applies `emit` to its
 /// links.
 ///
 /// Rules:

@@ -69,7 +69,7 @@ pub struct Dial {
 /// }
 /// ```
 ///
-/// `PublishTask` and `PlayTask` run this loop
+/// [`PublishTask`](super::PublishTask) and [`PlayTask`](super::PlayTask) run this loop
 /// for a whole publisher or player.
 ///
 /// Besides feeding the [`Reconnector`] and the [`StateMachine`], it decides three things
