@@ -15,7 +15,6 @@
 
 mod builder;
 pub mod flv_file;
-pub mod flv_pacer;
 mod flv_push;
 pub mod flv_source;
 mod link_io;
