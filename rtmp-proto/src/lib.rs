@@ -15,8 +15,10 @@
 //!   from the first handshake byte to the terminal `Closed` event, and the [`Session`]
 //!   trait a connection driver sees them through.
 //! - [`client`]: client resilience decisions: `rtmp[s]://` URLs and templates, reconnect
-//!   backoff with failover, an observable connection state machine, and the handover a
-//!   server's reconnect request asks for.
+//!   backoff with failover, an observable connection state machine, the handover a
+//!   server's reconnect request asks for, and packaged from them the reconnect loop
+//!   ([`client::Supervisor`]) and a whole publisher's or player's task
+//!   ([`client::PublishTask`], [`client::PlayTask`]).
 //! - [`relay`]: a fan-out server's decisions: who publishes and plays which stream, the
 //!   GOP cache for late joiners, and per-player lag handling.
 //!

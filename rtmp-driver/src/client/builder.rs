@@ -4,13 +4,13 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use rtmp_proto::client::{Failover, ReconnectPolicy, RtmpUrl};
+use rtmp_proto::client::{
+    ClientError, Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings,
+};
 use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
 use super::publisher::Publisher;
-use super::status::ClientError;
-use super::supervisor::{Supervisor, SupervisorSettings};
 use crate::runtime::Runtime;
 use crate::seed::connection_seed;
 

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use super::flv_pacer::PacedItem;
+use rtmp_proto::client::{ClientError, PacedItem};
+
 use super::flv_source::FlvFileSource;
 use super::publisher::Publisher;
-use super::status::ClientError;
 use crate::runtime::{Runtime, sleep_until};
 
 impl<R: Runtime> Publisher<R> {
@@ -29,6 +29,8 @@ impl<R: Runtime> Publisher<R> {
             match tag.item {
                 PacedItem::Media(m) => self.send_media(m).await?,
                 PacedItem::Metadata(v) => self.send_metadata(v).await?,
+                // An item kind a newer pacer schedules and this publisher does not send.
+                _ => continue,
             }
             sent += 1;
         }

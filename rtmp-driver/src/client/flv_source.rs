@@ -3,15 +3,15 @@
 //! Reads the file in small blocks with plain `std::fs` (the same under any runtime), so
 //! memory stays at one block plus one tag whatever the file's size. A block read from a
 //! local disk is short; an adapter that cannot afford even that on its executor reads
-//! through its own blocking pool instead and feeds an [`FlvPacer`] directly.
+//! through its own blocking pool instead and feeds an [`FlvPacer`] (the pure pacing, in
+//! `rtmp-proto`) directly.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use rtmp_proto::client::{FlvPacer, PacedTag};
 use rtmp_proto::media::flv::FlvReaderConfig;
-
-use super::flv_pacer::{FlvPacer, PacedTag};
 
 /// Bytes read from the file at a time.
 const READ_BLOCK: usize = 64 * 1024;

@@ -6,12 +6,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use rtmp_proto::client::RtmpUrl;
+use rtmp_proto::client::{ClientLink, DrivenLink, LinkRole, RtmpUrl};
 use rtmp_proto::session::ClientConfig;
 
-use super::link::{ClientLink, DrivenLink, LinkRole};
 use crate::io::{Deadline, ReadOutcome, Wire};
 use crate::runtime::{Runtime, timeout_at};
+use crate::seed::connection_seed;
 
 /// How long the last flush of a closing connection may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(2);
@@ -40,7 +40,7 @@ pub(crate) async fn connect<R: Runtime>(
 }
 
 /// Starts dialing `url` for a publisher or a player: TCP within `timeout`, then the
-/// handshake and `connect` are queued.
+/// handshake (seeded from the OS, one seed per connection) and `connect` are queued.
 pub(crate) fn dial<R: Runtime>(
     rt: &R,
     url: RtmpUrl,
@@ -49,7 +49,7 @@ pub(crate) fn dial<R: Runtime>(
     timeout: Duration,
 ) -> Dialing<R> {
     let rt = rt.clone();
-    let config = config.clone();
+    let mut config = config.clone();
     Box::pin(async move {
         if url.scheme().is_tls() {
             return Err(io::Error::new(
@@ -58,6 +58,7 @@ pub(crate) fn dial<R: Runtime>(
             ));
         }
         let sock = connect(&rt, &url.socket_addr_string(), timeout).await?;
+        config.rng_seed = connection_seed();
         let link = ClientLink::new(&config, url, role, rt.now());
         Ok(LinkIo {
             link,

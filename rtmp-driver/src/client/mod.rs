@@ -3,34 +3,30 @@
 //! driven by pulling events is [`ClientConnection`](crate::ClientConnection).
 //!
 //! The decisions (when and where to dial, what to resend after a reconnect, where a frame
-//! goes during a `ReconnectRequest` handover) are pure and take `now`: the reconnect
-//! [`supervisor`], the publisher's [`resend`] core, the event handling of both
-//! [`loops`], and the task steps ([`publish_task`], [`play_task`]). The tasks in
-//! `publisher.rs` and `player.rs` only wait on sockets, timers and queues.
+//! goes during a `ReconnectRequest` handover) are pure, take `now` and live in
+//! [`rtmp_proto::client`]: the reconnect [`Supervisor`](rtmp_proto::client::Supervisor),
+//! the publisher's [`PublisherCore`](rtmp_proto::client::PublisherCore), the event
+//! handling of both loops ([`PublishLoop`](rtmp_proto::client::PublishLoop),
+//! [`PlayLoop`](rtmp_proto::client::PlayLoop)), and the task steps
+//! ([`PublishTask`](rtmp_proto::client::PublishTask),
+//! [`PlayTask`](rtmp_proto::client::PlayTask)). The tasks in `publisher.rs` and
+//! `player.rs` only wait on sockets, timers and queues; `link_io.rs` puts a
+//! [`ClientLink`](rtmp_proto::client::ClientLink) on a runtime's socket.
 
 mod builder;
 pub mod flv_file;
-pub mod flv_pacer;
 mod flv_push;
 pub mod flv_source;
-pub mod link;
 mod link_io;
-pub mod loops;
-pub mod play_task;
 mod player;
-pub mod publish_task;
 mod publisher;
-pub mod resend;
-mod status;
-pub mod supervisor;
 
 use std::marker::PhantomData;
 
 pub use builder::ClientBuilder;
-pub use loops::PlayerEvent;
 pub use player::Player;
 pub use publisher::Publisher;
-pub use status::{ClientError, ClientStatus};
+pub use rtmp_proto::client::{ClientError, ClientStatus, PlayerEvent};
 
 use crate::runtime::Runtime;
 

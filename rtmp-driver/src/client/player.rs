@@ -12,16 +12,14 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use async_channel::{Receiver, Sender};
-use rtmp_proto::client::ConnectionState;
+use rtmp_proto::client::{
+    ClientError, ClientStatus, ConnectionState, LinkRole, PlayLoop, PlayTask, PlayerEvent,
+    Supervisor,
+};
 
 use super::builder::ClientBuilder;
-use super::link::LinkRole;
 use super::link_io::{Dialing, LinkIo, dial};
-use super::loops::{PlayLoop, PlayerEvent};
-use super::play_task::PlayTask;
 use super::publisher::{poll_dial, wait_until};
-use super::status::{ClientError, ClientStatus};
-use super::supervisor::Supervisor;
 use crate::io::Deadline;
 use crate::runtime::Runtime;
 use crate::sync::{StatusCell, StatusWatch};
@@ -175,15 +173,15 @@ async fn run<R: Runtime>(
         };
         match wake {
             Wake::Current(r) => {
-                if let Some(event) = task.on_current_driven(r)
+                if let Some(event) = task.on_current_driven(rt.now(), r)
                     && tx.send(event).await.is_err()
                 {
                     break;
                 }
             }
-            Wake::Dialed(r) => task.on_dialed(r.map(|l| *l)),
-            Wake::DialTime => task.on_dial_time(dial),
-            Wake::HealthTime => task.on_health_time(),
+            Wake::Dialed(r) => task.on_dialed(rt.now(), r.map(|l| *l)),
+            Wake::DialTime => task.on_dial_time(rt.now(), dial),
+            Wake::HealthTime => task.on_health_time(rt.now()),
             Wake::Stop => break,
         }
     }

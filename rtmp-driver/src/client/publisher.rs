@@ -19,15 +19,13 @@ use std::time::Duration;
 use async_channel::{Receiver, Sender, TrySendError};
 use bytes::Bytes;
 use rtmp_proto::amf::Value;
-use rtmp_proto::client::ConnectionState;
+use rtmp_proto::client::{
+    ClientError, ClientStatus, ConnectionState, LinkRole, PublishLoop, PublishTask, Supervisor,
+};
 use rtmp_proto::session::{Media, MediaKind};
 
 use super::builder::ClientBuilder;
-use super::link::LinkRole;
 use super::link_io::{Dialing, LinkIo, dial};
-use super::loops::PublishLoop;
-use super::publish_task::PublishTask;
-use super::status::{ClientError, ClientStatus};
 use crate::io::Deadline;
 use crate::runtime::{Runtime, sleep_until};
 use crate::sync::{StatusCell, StatusWatch};
@@ -274,7 +272,7 @@ pub(super) fn poll_dial<R: Runtime>(
 /// timers and the queue. The steps are `PublishTask`'s; this only waits.
 async fn run<R: Runtime>(
     builder: ClientBuilder<R>,
-    sup: super::supervisor::Supervisor,
+    sup: Supervisor,
     rx: Receiver<Cmd>,
     status: Arc<StatusCell>,
 ) {
@@ -334,26 +332,26 @@ async fn run<R: Runtime>(
             .await
         };
         if let Some(r) = woken.current {
-            task.on_current_driven(r);
+            task.on_current_driven(rt.now(), r);
         }
         if let Some(r) = woken.incoming {
             task.on_incoming_driven(r);
         }
         if let Some(r) = woken.dialed {
-            task.on_dialed(r);
+            task.on_dialed(rt.now(), r);
         }
         if let Some(r) = woken.handover_dialed {
             task.on_handover_dialed(r);
         }
         if woken.dial_time {
-            task.on_dial_time(dial);
+            task.on_dial_time(rt.now(), dial);
         }
         if woken.health_time {
-            task.on_health_time();
+            task.on_health_time(rt.now());
         }
         match woken.cmd {
             Some(Some(Cmd::Media(m))) => {
-                if let Some(old) = task.on_media(m) {
+                if let Some(old) = task.on_media(rt.now(), m) {
                     drop(rt.spawn(old.finish(rt.clone())));
                 }
             }

@@ -1,11 +1,13 @@
 //! Client resilience, sans-IO: URLs, reconnect policy, failover, an observable connection
-//! state machine and the reconnect-request handover.
+//! state machine, the reconnect-request handover, and the decisions of a whole resilient
+//! publisher and player built from them.
 //!
 //! Everything here decides; nothing here waits or dials. Time comes in as `Instant`
-//! arguments and randomness (backoff jitter) from a seeded [`Rng`](crate::rng::Rng), so a
-//! whole reconnect history replays identically on a virtual clock. The adapters sleep until
-//! the instants they are given and dial the URLs they are told.
+//! arguments and randomness (backoff jitter, handshake filler) from seeds the caller
+//! gives, so a whole reconnect history replays identically on a virtual clock. The
+//! adapters sleep until the instants they are given and dial the URLs they are told.
 //!
+//! The pieces:
 //! - [`RtmpUrl`]: `rtmp[s]://host[:port]/app[/instance]/stream[?query]`, split into app
 //!   and stream like ffmpeg, or built from an OBS server URL and stream key; `tc_url()`,
 //!   `socket_addr_string()`, `connect_params()`.
@@ -16,40 +18,36 @@
 //! - [`Handover`]: move to a new connection at a keyframe when the server sends
 //!   `NetConnection.Connect.ReconnectRequest`.
 //!
-//! # Adapter recipe
-//!
-//! ```text
-//! let mut r = Reconnector::new(policy, Failover::new(urls)?, Rng::new(os_seed))?;
-//! let mut sm = StateMachine::new();
-//! let mut next = r.first(now);
-//! loop {
-//!     let Next::RetryAt { at, url_index } = next else { break /* gave up */ };
-//!     sleep_until(at);
-//!     sm.dialing(now, url_index)?; r.on_connect_attempt(now);
-//!     let url = &r.failover().urls()[url_index];
-//!     match dial(url.socket_addr_string(), url.scheme().is_tls()) {
-//!         Err(e) => { let f = FailureReason::Dial(e.to_string());
-//!                     next = r.on_failure(now, f.clone()); sm.failed(now, f, next)?; continue }
-//!         Ok(sock) => sm.tcp_connected(now)?,
-//!     }
-//!     session.connect(url.connect_params()); ... publish(&url.stream(), ..)
-//!     for each ClientEvent ev:
-//!         sm.on_client_event(now, &ev)?;
-//!         PublishStarted      => r.on_connected(now)
-//!         ReconnectRequested  => start a Handover (see its docs)
-//!         other: if let Some(f) = FailureReason::from_event(&ev) {
-//!                    next = r.on_failure(now, f.clone()); sm.failed(now, f, next)?; break }
-//!     at r.healthy_deadline(): r.on_healthy(now)
-//! }
-//! ```
+//! Packaged from them, so an adapter writes no recipe of its own:
+//! - [`Supervisor`]: the reconnect loop. A [`Reconnector`] and a [`StateMachine`] fed in
+//!   the right order, plus redirects and auto-reconnect: ask it when and where to dial,
+//!   dial, report what happened.
+//! - [`ClientLink`]: a [`ClientSession`](crate::session::ClientSession) with a job
+//!   (connect, then publish or play the URL's stream).
+//! - [`PublisherCore`]: what a publisher remembers and resends after a reconnect, and
+//!   where each frame goes during a handover.
+//! - [`PublishLoop`] and [`PlayLoop`]: what each session event means for the supervisor,
+//!   the core and the application ([`PlayerEvent`], [`ClientStatus`]).
+//! - [`PublishTask`] and [`PlayTask`]: a whole publisher or player task, every step but
+//!   the waits, over the adapter's links ([`DrivenLink`]) and dials. An adapter's task
+//!   polls its sockets, timers and queue and reports what woke it; `rtmp-driver` is such
+//!   an adapter.
+//! - [`FlvPacer`]: when each tag of an FLV file is due, for publishing a file in real time.
 
 mod backoff;
 mod error;
 mod failover;
 mod failure;
 mod handover;
+mod link;
+mod loops;
+mod pacer;
 mod reconnector;
+mod resend;
 mod state;
+mod status;
+mod supervisor;
+mod task;
 mod template;
 mod url;
 
@@ -58,7 +56,14 @@ pub use error::{IllegalTransition, PolicyError, TemplateError, UrlError};
 pub use failover::Failover;
 pub use failure::FailureReason;
 pub use handover::{Handover, HandoverPhase, Route};
+pub use link::{ClientLink, DrivenLink, LinkRole};
+pub use loops::{LinkStep, PlayLoop, PlayStep, PlayerEvent, PublishLoop};
+pub use pacer::{FlvPacer, PacedItem, PacedTag};
 pub use reconnector::{Next, Reconnector};
+pub use resend::{Outgoing, PublisherCore, PublisherCounters, Sent, Target};
 pub use state::{ConnectionState, StateMachine, Transition, TransitionReason};
+pub use status::{ClientError, ClientStatus};
+pub use supervisor::{Dial, Supervisor, SupervisorSettings};
+pub use task::{PlayTask, PlayWait, PublishTask, WaitPlan};
 pub use template::UrlTemplate;
 pub use url::{MAX_URL_LEN, RtmpUrl, Scheme};

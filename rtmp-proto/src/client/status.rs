@@ -1,28 +1,33 @@
 //! [`ClientStatus`]: what a publisher or player is doing, as the application sees it, and
-//! [`ClientError`], the errors of the client API. Both are runtime-agnostic so every
+//! [`ClientError`], the errors of a client API. Both are runtime-agnostic so every
 //! adapter's client API reports the same types.
 
 use std::fmt;
 
-use rtmp_proto::client::{
-    ConnectionState, FailureReason, PolicyError, RtmpUrl, TemplateError, UrlError,
-};
-
+use super::error::{PolicyError, TemplateError, UrlError};
+use super::failure::FailureReason;
 use super::resend::PublisherCounters;
+use super::state::ConnectionState;
 use super::supervisor::Supervisor;
+use super::url::RtmpUrl;
 
-/// A snapshot of a publisher or player.
+/// A snapshot of a publisher or player, kept up to date by
+/// [`PublishLoop::status_update`](super::PublishLoop::status_update) and
+/// [`PlayLoop::status_update`](super::PlayLoop::status_update).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ClientStatus {
+    /// The connection state.
     pub state: ConnectionState,
     /// The URL of the current (or last) connection.
     pub url: Option<RtmpUrl>,
     /// Times the stream started (publish or play); 2 means one reconnect.
     pub starts: u64,
+    /// The latest failure that counted toward the backoff.
     pub last_failure: Option<FailureReason>,
     /// The client stopped for good (closed, or the policy gave up).
     pub finished: bool,
+    /// The reconnect policy gave up (`last_failure` says why).
     pub gave_up: bool,
     /// Publisher counters (all zero for a player).
     pub counters: PublisherCounters,
@@ -35,6 +40,7 @@ impl Default for ClientStatus {
 }
 
 impl ClientStatus {
+    /// The status before the first dial: disconnected, nothing started.
     pub fn new() -> Self {
         ClientStatus {
             state: ConnectionState::Disconnected,
@@ -48,7 +54,8 @@ impl ClientStatus {
     }
 
     /// Logs the supervisor's new transitions (as `who`) and copies its state. Returns
-    /// whether anything changed. Cheap when nothing did: no clone happens then.
+    /// whether anything changed. Cheap when nothing did: no clone happens then. Call after
+    /// every step that reported something to the supervisor.
     pub fn refresh(&mut self, sup: &mut Supervisor, who: &str) -> bool {
         let mut changed = false;
         while let Some(t) = sup.poll_transition() {
@@ -71,8 +78,11 @@ impl ClientStatus {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClientError {
+    /// A URL did not parse.
     Url(UrlError),
+    /// A URL template could not be expanded.
     Template(TemplateError),
+    /// The reconnect settings are unusable (an empty failover list, a bad policy).
     Policy(PolicyError),
     /// The reconnect policy gave up; the last failure, if any.
     GaveUp(Option<FailureReason>),

@@ -1,33 +1,18 @@
-//! The decisions of a resilient publisher, shared by every adapter: what to remember so a
-//! fresh connection can be decoded, what to resend after a reconnect, which connection a
-//! frame goes to during a reconnect-request handover, and what to drop while offline.
-//!
-//! The adapter owns the connections and calls the methods below in sending order; every
-//! method reports what to send through an `emit(Target, Outgoing)` callback, so frames go
-//! out in exactly the order decided here.
-//!
-//! Rules:
-//! - Sequence headers (per kind and track) and the latest metadata are always remembered.
-//! - When a connection starts publishing ([`PublisherCore::on_published`]), the metadata
-//!   and then the sequence headers are resent before anything else, and video inter frames
-//!   are skipped until the next keyframe: a decoder joining there could not use them.
-//! - While no connection publishes, frames are dropped and counted: a live stream does not
-//!   queue minutes of video for a server that may never return (the caller's sends stay
-//!   fast; the configuration is kept for the resend).
-//! - A handover ([`rtmp_proto::client::Handover`]) routes each frame to the old or the
-//!   new connection; at the switch point the new connection first gets the metadata and
-//!   the preamble, then the keyframe.
+//! [`PublisherCore`]: what a resilient publisher remembers, resends after a reconnect,
+//! routes during a reconnect-request handover, and drops while offline.
 
-use rtmp_proto::amf::Value;
-use rtmp_proto::client::{Handover, HandoverPhase, Route, RtmpUrl, UrlError};
-use rtmp_proto::relay::{Frame, FrameClass};
-use rtmp_proto::session::{Media, MediaKind};
+use super::error::UrlError;
+use super::handover::{Handover, HandoverPhase, Route};
+use super::url::RtmpUrl;
+use crate::amf::Value;
+use crate::relay::{Frame, FrameClass};
+use crate::session::{Media, MediaKind};
 
 /// Most sequence headers remembered (one per kind and track; E-RTMP has at most 256
 /// tracks per kind).
 const MAX_HEADERS: usize = 512;
 
-/// Which connection an item goes to.
+/// Which connection an item goes to: the first argument of [`PublisherCore`]'s `emit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Target {
@@ -37,12 +22,14 @@ pub enum Target {
     Incoming,
 }
 
-/// One thing to send.
+/// One thing to send: the second argument of [`PublisherCore`]'s `emit`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outgoing {
-    /// `@setDataFrame onMetaData`.
+    /// `@setDataFrame onMetaData` with this object
+    /// ([`ClientSession::send_metadata`](crate::session::ClientSession::send_metadata)).
     Metadata(Value),
+    /// A frame ([`ClientSession::send_media`](crate::session::ClientSession::send_media)).
     Media(Media),
 }
 
@@ -65,15 +52,38 @@ pub enum Sent {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PublisherCounters {
+    /// Frames emitted to a connection ([`Sent::Sent`] and [`Sent::Switched`]).
     pub sent: u64,
+    /// Frames dropped because no connection published ([`Sent::Offline`]).
     pub dropped_offline: u64,
+    /// Inter frames skipped after a (re)start ([`Sent::AwaitingKeyframe`]).
     pub skipped_to_keyframe: u64,
     /// Times metadata and sequence headers were resent to a fresh connection.
     pub resends: u64,
+    /// Reconnect-request handovers completed.
     pub handovers: u64,
 }
 
-/// See the module docs.
+/// The decisions of a resilient publisher, shared by every adapter: what to remember so a
+/// fresh connection can be decoded, what to resend after a reconnect, which connection a
+/// frame goes to during a reconnect-request handover, and what to drop while offline.
+///
+/// The adapter owns the connections and calls the methods below in sending order; every
+/// method reports what to send through an `emit(Target, Outgoing)` callback, so frames go
+/// out in exactly the order decided here. [`PublishLoop`](super::PublishLoop) calls it
+/// from the session events; [`PublishTask`](super::PublishTask) applies `emit` to its
+/// links.
+///
+/// Rules:
+/// - Sequence headers (per kind and track) and the latest metadata are always remembered.
+/// - When a connection starts publishing ([`PublisherCore::on_published`]), the metadata
+///   and then the sequence headers are resent before anything else, and video inter frames
+///   are skipped until the next keyframe: a decoder joining there could not use them.
+/// - While no connection publishes, frames are dropped and counted: a live stream does not
+///   queue minutes of video for a server that may never return (the caller's sends stay
+///   fast; the configuration is kept for the resend).
+/// - A [`Handover`] routes each frame to the old or the new connection; at the switch
+///   point the new connection first gets the metadata and the preamble, then the keyframe.
 #[derive(Debug, Default)]
 pub struct PublisherCore {
     metadata: Option<Value>,
@@ -87,10 +97,12 @@ pub struct PublisherCore {
 }
 
 impl PublisherCore {
+    /// A publisher with nothing remembered and no connection publishing.
     pub fn new() -> Self {
         PublisherCore::default()
     }
 
+    /// The counters so far.
     pub fn counters(&self) -> PublisherCounters {
         self.counters
     }
@@ -110,8 +122,9 @@ impl PublisherCore {
         self.headers.iter().map(|(_, _, m)| m)
     }
 
-    /// The current connection started publishing (first time or after a reconnect):
-    /// resend metadata and sequence headers, then wait for a keyframe.
+    /// Call when the current connection started publishing (`PublishStarted`, the first
+    /// time or after a reconnect): emits the metadata and sequence headers to resend, then
+    /// waits for a keyframe.
     pub fn on_published(&mut self, emit: &mut impl FnMut(Target, Outgoing)) {
         self.publishing = true;
         self.awaiting_keyframe = self.has_video;
@@ -122,14 +135,16 @@ impl PublisherCore {
         self.resend(Target::Current, emit);
     }
 
-    /// The current connection is gone; frames are dropped until `on_published`. A
-    /// handover in progress ends with it (the new connection is dropped by the adapter).
+    /// Call when the current connection is gone; frames are dropped until
+    /// [`on_published`](Self::on_published). A handover in progress ends with it (the
+    /// adapter drops the new connection).
     pub fn on_link_lost(&mut self) {
         self.publishing = false;
         self.handover = None;
     }
 
-    /// Metadata from the caller: remembered, and sent where media currently goes.
+    /// Call with metadata from the application: remembered, and emitted where media
+    /// currently goes.
     pub fn on_metadata(&mut self, metadata: Value, emit: &mut impl FnMut(Target, Outgoing)) {
         self.metadata = Some(metadata.clone());
         if !self.publishing {
@@ -142,7 +157,9 @@ impl PublisherCore {
         emit(target, Outgoing::Metadata(metadata));
     }
 
-    /// A frame from the caller; see [`Sent`].
+    /// Call with each frame from the application, in order: remembers sequence headers and
+    /// emits the frame where it goes (see [`Sent`]). On [`Sent::Switched`] the adapter
+    /// makes the incoming connection current.
     pub fn on_media(&mut self, media: Media, emit: &mut impl FnMut(Target, Outgoing)) -> Sent {
         let frame = Frame::media(media);
         let class = frame.class();
@@ -198,16 +215,13 @@ impl PublisherCore {
                 self.counters.handovers += 1;
                 Sent::Switched
             }
-            _ => {
-                emit(Target::Current, Outgoing::Media(media));
-                Sent::Sent
-            }
         }
     }
 
-    /// The server asked us to reconnect (`tc_url`: the new server, `None`: the same URL).
-    /// Returns where to dial the incoming connection; frames keep going to the current
-    /// one meanwhile. A second request while one is in progress is ignored (`Ok(None)`).
+    /// Call when the server asked us to reconnect (`ReconnectRequested`; `tc_url`: the new
+    /// server, `None`: the same URL). Returns where to dial the incoming connection;
+    /// frames keep going to the current one meanwhile. A second request while one is in
+    /// progress, or one while nothing publishes, is ignored (`Ok(None)`).
     pub fn start_handover(
         &mut self,
         current: &RtmpUrl,
@@ -225,19 +239,21 @@ impl PublisherCore {
         Ok(Some(url))
     }
 
-    /// The incoming connection publishes: switch at the next keyframe.
+    /// Call when the incoming connection publishes: the switch happens at the next
+    /// keyframe.
     pub fn on_incoming_ready(&mut self) {
         if let Some(h) = &mut self.handover {
             h.on_new_ready();
         }
     }
 
-    /// The incoming connection failed before the switch: stay on the current one.
+    /// Call when the incoming connection failed before the switch: media stays on the
+    /// current one.
     pub fn abort_handover(&mut self) {
         self.handover = None;
     }
 
-    /// Whether a handover is in progress.
+    /// The phase of the handover in progress, if any.
     pub fn handover_phase(&self) -> Option<HandoverPhase> {
         self.handover.as_ref().map(Handover::phase)
     }

@@ -1,50 +1,35 @@
-//! The decisions of a client's reconnect loop, shared by every adapter: the recipe of
-//! [`rtmp_proto::client`] (a [`Reconnector`] and a [`StateMachine`] fed in the right
-//! order) packaged once, so an adapter's loop is "ask where and when, dial, report".
-//!
-//! ```text
-//! let mut sup = Supervisor::new(settings, seed)?;
-//! while let Some(dial) = sup.next_dial() {        // None: gave up or stopped
-//!     sleep_until(dial.at);
-//!     let url = sup.dialing(now);
-//!     match connect(url.socket_addr_string()) {
-//!         Err(e) => { sup.on_dial_error(now, &e); continue }
-//!         Ok(sock) => sup.on_tcp_connected(now),
-//!     }
-//!     run the ClientLink; for each event: if sup.on_event(now, &ev) { break } // it failed
-//!     on a socket error: sup.on_io_error(now, &e); wake at sup.healthy_deadline(): sup.tick(now)
-//! }
-//! ```
-//!
-//! Besides the recipe it decides three things the recipe leaves open:
-//! - **auto-reconnect off**: the failover list is still tried once at start, but a
-//!   connection that had started its stream and then failed ends the client;
-//! - **connect redirects**: a `connect` refused with `ex.redirect` is followed at once
-//!   (the next dial goes to the redirect target, not counted as a round);
-//! - only the first failure of a connection counts (a refused connect is followed by the
-//!   session's `Closed`).
+//! [`Supervisor`]: the reconnect loop of a client, packaged: a [`Reconnector`] and a
+//! [`StateMachine`] fed in the right order, so an adapter's loop is "ask where and when,
+//! dial, report".
 
 use std::io;
 use std::time::Instant;
 
-use rtmp_proto::client::{
-    ConnectionState, Failover, FailureReason, IllegalTransition, Next, PolicyError,
-    ReconnectPolicy, Reconnector, RtmpUrl, StateMachine, Transition,
-};
-use rtmp_proto::rng::Rng;
-use rtmp_proto::session::ClientEvent;
+use super::backoff::ReconnectPolicy;
+use super::error::{IllegalTransition, PolicyError};
+use super::failover::Failover;
+use super::failure::FailureReason;
+use super::reconnector::{Next, Reconnector};
+use super::state::{ConnectionState, StateMachine, Transition};
+use super::url::RtmpUrl;
+use crate::rng::Rng;
+use crate::session::ClientEvent;
 
-/// How a client reconnects.
+/// How a client reconnects: the settings of a [`Supervisor`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SupervisorSettings {
+    /// The URLs to dial: the primary first, then the backups in order.
     pub failover: Failover,
+    /// Backoff, attempt limit, failover delay and the healthy time that resets them.
     pub policy: ReconnectPolicy,
-    /// Reconnect after an established stream fails (default true).
+    /// Reconnect after an established stream fails (default true). Off, the failover
+    /// list is still tried once at start.
     pub auto_reconnect: bool,
 }
 
 impl SupervisorSettings {
+    /// Settings for these URLs with the default [`ReconnectPolicy`] and auto-reconnect on.
     pub fn new(failover: Failover) -> Self {
         SupervisorSettings {
             failover,
@@ -54,14 +39,47 @@ impl SupervisorSettings {
     }
 }
 
-/// The next dial: when, and which failover entry.
+/// The next dial: when, and which failover entry ([`Supervisor::next_dial`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dial {
+    /// When to dial; sleep until then (it may be now).
     pub at: Instant,
+    /// Index into the failover list of the URL the dial goes to (a redirect target, when
+    /// a `connect` was redirected, is returned by [`Supervisor::dialing`] instead).
     pub url_index: usize,
 }
 
-/// See the module docs.
+/// The decisions of a client's reconnect loop, shared by every adapter: when and where to
+/// dial, what each failure means for the backoff and the failover list, and the
+/// observable [`ConnectionState`].
+///
+/// The adapter's loop only waits, dials and reports:
+///
+/// ```text
+/// let mut sup = Supervisor::new(settings, seed, now)?;
+/// while let Some(dial) = sup.next_dial() {        // None: gave up or stopped
+///     sleep_until(dial.at);
+///     let url = sup.dialing(now);
+///     match connect(url.socket_addr_string()) {
+///         Err(e) => { sup.on_dial_error(now, &e); continue }
+///         Ok(sock) => sup.on_tcp_connected(now),
+///     }
+///     run the ClientLink; for each event: if sup.on_event(now, &ev) { break } // it failed
+///     on a socket error: sup.on_io_error(now, &e); wake at sup.healthy_deadline(): sup.tick(now)
+/// }
+/// ```
+///
+/// [`PublishTask`](super::PublishTask) and [`PlayTask`](super::PlayTask) run this loop
+/// for a whole publisher or player.
+///
+/// Besides feeding the [`Reconnector`] and the [`StateMachine`], it decides three things
+/// they leave open:
+/// - **auto-reconnect off**: the failover list is still tried once at start, but a
+///   connection that had started its stream and then failed ends the client;
+/// - **connect redirects**: a `connect` refused with `ex.redirect` is followed at once
+///   (the next dial goes to the redirect target, not counted as a round);
+/// - only the first failure of a connection counts (a refused connect is followed by the
+///   session's `Closed`).
 #[derive(Debug)]
 pub struct Supervisor {
     reconnector: Reconnector,
@@ -79,7 +97,8 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// `seed` draws the backoff jitter (from the OS in production, fixed in tests).
+    /// Validates the policy; the first dial is due at `now`. `seed` draws the backoff
+    /// jitter: take it from the OS in production, fix it in tests.
     pub fn new(settings: SupervisorSettings, seed: u64, now: Instant) -> Result<Self, PolicyError> {
         let reconnector = Reconnector::new(settings.policy, settings.failover, Rng::new(seed))?;
         let next = reconnector.first(now);
@@ -97,7 +116,9 @@ impl Supervisor {
         })
     }
 
-    /// When and where to dial next; `None` once the client gave up or was stopped.
+    /// When and where to dial next; `None` once the client gave up or was stopped. Ask
+    /// after every report (a failure moves it). While a connection is up or being dialed
+    /// it still returns the dial that started it: dial only when there is neither.
     pub fn next_dial(&self) -> Option<Dial> {
         match self.next {
             _ if self.stopped => None,
@@ -106,7 +127,8 @@ impl Supervisor {
         }
     }
 
-    /// A dial starts now; returns the URL to dial.
+    /// Call when a dial starts (at [`Dial::at`]); returns the URL to dial: the failover
+    /// entry, or the target of a `connect` redirect.
     pub fn dialing(&mut self, now: Instant) -> RtmpUrl {
         let url_index = match self.next {
             Next::RetryAt { url_index, .. } => url_index,
@@ -133,21 +155,26 @@ impl Supervisor {
         self.current.as_ref()
     }
 
+    /// Call when the TCP connect of a dial failed (or timed out); the failure counts
+    /// toward the backoff.
     pub fn on_dial_error(&mut self, now: Instant, error: &io::Error) {
         self.fail(now, FailureReason::Dial(error.to_string()));
     }
 
+    /// Call when the TCP connect of a dial succeeded, before the handshake starts.
     pub fn on_tcp_connected(&mut self, now: Instant) {
         note(self.sm.tcp_connected(now));
     }
 
-    /// A socket error on an established connection.
+    /// Call on a socket error (read or write) of an established connection; drop the
+    /// connection and go back to [`next_dial`](Self::next_dial).
     pub fn on_io_error(&mut self, now: Instant, error: &io::Error) {
         self.fail(now, FailureReason::Io(error.to_string()));
     }
 
-    /// Feeds a session event. Returns `true` when the connection failed with it: drop the
-    /// connection and go back to [`next_dial`](Self::next_dial).
+    /// Call with every session event of the current connection, in order. Returns `true`
+    /// when the connection failed with it: drop the connection and go back to
+    /// [`next_dial`](Self::next_dial).
     pub fn on_event(&mut self, now: Instant, event: &ClientEvent) -> bool {
         if self.failed {
             return true;
@@ -201,17 +228,20 @@ impl Supervisor {
         self.reconnector.on_healthy(now);
     }
 
+    /// When to call [`tick`](Self::tick) next; `None` while no stream is started (or the
+    /// connection was already found healthy).
     pub fn healthy_deadline(&self) -> Option<Instant> {
         self.reconnector.healthy_deadline()
     }
 
-    /// A reconnect-request handover completed: media now flows to `url`.
+    /// Call when a reconnect-request handover completed: media now flows to `url`.
     pub fn handed_over(&mut self, now: Instant, url: RtmpUrl) {
         note(self.sm.handed_over(now, url.tc_url()));
         self.current = Some(url);
     }
 
-    /// The application stopped the client.
+    /// Call when the application stopped the client; [`next_dial`](Self::next_dial)
+    /// returns `None` from now on.
     pub fn stop(&mut self, now: Instant) {
         if !self.stopped {
             self.stopped = true;
@@ -221,6 +251,7 @@ impl Supervisor {
         }
     }
 
+    /// The connection state.
     pub fn state(&self) -> ConnectionState {
         self.sm.state()
     }
@@ -230,11 +261,13 @@ impl Supervisor {
         self.next == Next::GiveUp
     }
 
+    /// The latest failure that counted (the reason the client gave up, once it did).
     pub fn last_failure(&self) -> Option<&FailureReason> {
         self.last_failure.as_ref()
     }
 
-    /// The next state change not yet polled (for logs and the application).
+    /// The next state change not yet polled (for logs and the application): drain it
+    /// after every call that reports something.
     #[must_use]
     pub fn poll_transition(&mut self) -> Option<Transition> {
         self.sm.poll_transition()
@@ -272,7 +305,7 @@ fn note<T>(r: Result<T, IllegalTransition>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtmp_proto::session::CloseReason;
+    use crate::session::CloseReason;
     use std::time::Duration;
 
     fn urls(list: &[&str]) -> Failover {
@@ -347,8 +380,8 @@ mod tests {
         sup.dialing(t0);
         sup.on_tcp_connected(t0);
         let connected = ClientEvent::Connected {
-            properties: rtmp_proto::amf::Value::Null,
-            information: rtmp_proto::amf::Value::Null,
+            properties: crate::amf::Value::Null,
+            information: crate::amf::Value::Null,
             enhanced: None,
         };
         assert!(!sup.on_event(t0, &connected));

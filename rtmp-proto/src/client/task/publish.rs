@@ -1,43 +1,19 @@
-//! The publisher task's state and every step it takes, shared by both adapters.
-//!
-//! An adapter's publisher task is this loop, where only the wait is its own:
-//!
-//! ```text
-//! loop {
-//!     task.settle(now, dial)            // links' events, writes, a handover dial
-//!     publish the status (task.publish_loop().status_update())
-//!     let Some(plan) = task.plan(closing) else { break };
-//!     wait for the first of: drive(task.current) -> on_current_driven
-//!                            drive(task.incoming) -> on_incoming_driven
-//!                            task.dialing         -> on_dialed
-//!                            task.handover_dial   -> on_handover_dialed
-//!                            plan.dial_at         -> on_dial_time(dial)
-//!                            plan.healthy_at      -> on_health_time
-//!                            the queue, if plan.accept -> on_media / on_metadata / close
-//! }
-//! task.take_current() -> finish it (flush, close); task.stopped(now)
-//! ```
-//!
-//! Links (`L`: a connection on the adapter's socket) and dials in progress (`D`: the
-//! adapter's future) are opaque here; this file never awaits. The decisions themselves are
-//! [`PublishLoop`]'s.
+//! [`PublishTask`]: a resilient publisher's task, every step but the waits.
 
 use std::io;
 use std::time::Instant;
 
-use rtmp_proto::amf::Value;
-use rtmp_proto::client::RtmpUrl;
-use rtmp_proto::session::Media;
+use crate::amf::Value;
+use crate::client::{
+    DrivenLink, LinkStep, Outgoing, PublishLoop, RtmpUrl, Sent, Supervisor, Target,
+};
+use crate::session::Media;
 
-use super::link::DrivenLink;
-use super::loops::{LinkStep, PublishLoop};
-use super::resend::{Outgoing, Sent, Target};
-use super::supervisor::Supervisor;
-
-/// What the adapter waits for next.
+/// What a publisher's adapter waits for next ([`PublishTask::plan`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitPlan {
-    /// Take frames from the queue: every link is under the builder's high-water mark.
+    /// Take frames from the queue: every link holds less than the `high_water` of
+    /// [`PublishTask::new`] unsent.
     pub accept: bool,
     /// When to dial (no connection, none being dialed).
     pub dial_at: Option<Instant>,
@@ -45,7 +21,31 @@ pub struct WaitPlan {
     pub healthy_at: Option<Instant>,
 }
 
-/// The publisher task's connections, dials and decisions; see the module docs.
+/// A resilient publisher's task: its connections, dials and decisions, and every step it
+/// takes, shared by every adapter. The decisions themselves are [`PublishLoop`]'s.
+///
+/// An adapter's publisher task is this loop, where only the wait is its own:
+///
+/// ```text
+/// loop {
+///     task.settle(now, dial)            // links' events, writes, a handover dial
+///     publish the status (task.publish_loop().status_update())
+///     let Some(plan) = task.plan(closing) else { break };
+///     wait for the first of: drive(task.current) -> on_current_driven(now, r)
+///                            drive(task.incoming) -> on_incoming_driven(r)
+///                            task.dialing         -> on_dialed(now, r)
+///                            task.handover_dial   -> on_handover_dialed(r)
+///                            plan.dial_at         -> on_dial_time(now, dial)
+///                            plan.healthy_at      -> on_health_time(now)
+///                            the queue, if plan.accept -> on_media / on_metadata / close
+/// }
+/// task.take_current() -> finish it (flush, close); task.stopped(now)
+/// ```
+///
+/// Links (`L`: a connection on the adapter's socket, see [`DrivenLink`]) and dials in
+/// progress (`D`: the adapter's future, or whatever it waits on) are opaque here; nothing
+/// here awaits. The adapter polls `current`, `incoming`, `dialing` and `handover_dial`
+/// itself, and reports what they gave through the `on_*` steps.
 #[derive(Debug)]
 pub struct PublishTask<L, D> {
     pl: PublishLoop,
@@ -61,6 +61,7 @@ pub struct PublishTask<L, D> {
 }
 
 impl<L: DrivenLink, D> PublishTask<L, D> {
+    /// A publisher's task reconnecting as `sup` decides; nothing dialed yet.
     /// `high_water`: bytes a link may hold unsent before the queue stops being read.
     pub fn new(sup: Supervisor, high_water: usize) -> Self {
         PublishTask {
@@ -73,12 +74,14 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
         }
     }
 
+    /// The event handling, the supervisor and the status.
     pub fn publish_loop(&mut self) -> &mut PublishLoop {
         &mut self.pl
     }
 
-    /// Handles every event the links produced, starts a handover dial when the server
-    /// asks for one, and writes what the links queued.
+    /// Handles every event the links produced, starts a handover dial (with `dial`) when
+    /// the server asks for one, and writes what the links queued. Call at the top of
+    /// every turn of the loop, before [`plan`](Self::plan).
     pub fn settle(&mut self, now: Instant, dial: &mut impl FnMut(RtmpUrl) -> D) {
         while let Some(ev) = self.current.as_mut().and_then(|c| c.link().poll_event()) {
             let Some(url) = self.current.as_mut().map(|c| c.link().url().clone()) else {
@@ -114,7 +117,8 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
     }
 
     /// What to wait for next; `None`: the task is done (`closing`, or no connection and
-    /// the supervisor gave up).
+    /// the supervisor gave up). Call after [`settle`](Self::settle); `closing`: the
+    /// application asked to close (or dropped its handle).
     pub fn plan(&mut self, closing: bool) -> Option<WaitPlan> {
         let sup = self.pl.supervisor();
         let next_dial = sup.next_dial().map(|d| d.at);
@@ -137,15 +141,17 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
         })
     }
 
-    /// The current connection's socket step ended.
-    pub fn on_current_driven(&mut self, r: io::Result<()>) {
+    /// Call when a socket step of the current connection ended (it read, wrote or met a
+    /// deadline); an error drops the connection.
+    pub fn on_current_driven(&mut self, now: Instant, r: io::Result<()>) {
         if let Err(e) = r {
-            self.pl.on_current_io_error(Instant::now(), &e);
+            self.pl.on_current_io_error(now, &e);
             self.drop_links();
         }
     }
 
-    /// The handover connection's socket step ended.
+    /// Call when a socket step of the handover connection ended; an error drops it and
+    /// media stays on the current one.
     pub fn on_incoming_driven(&mut self, r: io::Result<()>) {
         if r.is_err() {
             self.pl.on_incoming_failed();
@@ -153,22 +159,24 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
         }
     }
 
-    /// The dial of the next current connection ended.
-    pub fn on_dialed(&mut self, r: io::Result<L>) {
+    /// Call when the dial of the next current connection ([`dialing`](Self::dialing))
+    /// ended: its link, or why it failed.
+    pub fn on_dialed(&mut self, now: Instant, r: io::Result<L>) {
         self.dialing = None;
         match r {
             Ok(link) => {
-                self.pl.supervisor().on_tcp_connected(Instant::now());
+                self.pl.supervisor().on_tcp_connected(now);
                 self.current = Some(link);
             }
             Err(e) => {
                 tracing::debug!(error = %e, "dial failed");
-                self.pl.supervisor().on_dial_error(Instant::now(), &e);
+                self.pl.supervisor().on_dial_error(now, &e);
             }
         }
     }
 
-    /// The dial of the handover connection ended.
+    /// Call when the dial of the handover connection
+    /// ([`handover_dial`](Self::handover_dial)) ended.
     pub fn on_handover_dialed(&mut self, r: io::Result<L>) {
         self.handover_dial = None;
         match r {
@@ -180,22 +188,24 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
         }
     }
 
-    /// [`WaitPlan::dial_at`] came: dial the URL the supervisor picks.
-    pub fn on_dial_time(&mut self, dial: impl FnOnce(RtmpUrl) -> D) {
-        let url = self.pl.supervisor().dialing(Instant::now());
+    /// Call when [`WaitPlan::dial_at`] came: starts `dial` to the URL the supervisor
+    /// picks, kept in [`dialing`](Self::dialing).
+    pub fn on_dial_time(&mut self, now: Instant, dial: impl FnOnce(RtmpUrl) -> D) {
+        let url = self.pl.supervisor().dialing(now);
         tracing::debug!(url = %url, "dialing");
         self.dialing = Some(dial(url));
     }
 
-    /// [`WaitPlan::healthy_at`] came.
-    pub fn on_health_time(&mut self) {
-        self.pl.supervisor().tick(Instant::now());
+    /// Call when [`WaitPlan::healthy_at`] came.
+    pub fn on_health_time(&mut self, now: Instant) {
+        self.pl.supervisor().tick(now);
     }
 
-    /// A frame from the queue. When it completed a handover, returns the old connection:
-    /// the adapter finishes it (flush, close) in the background.
+    /// Call with a frame the application queued (only while [`WaitPlan::accept`]). When
+    /// it completed a handover, returns the old connection: the adapter finishes it
+    /// (flush, close) in the background.
     #[must_use]
-    pub fn on_media(&mut self, m: Media) -> Option<L> {
+    pub fn on_media(&mut self, now: Instant, m: Media) -> Option<L> {
         let (current, incoming) = (&mut self.current, &mut self.incoming);
         let sent = self
             .pl
@@ -207,11 +217,11 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
         let mut new = self.incoming.take()?;
         let url = new.link().url().clone();
         let old = self.current.replace(new);
-        self.pl.on_switched(Instant::now(), url);
+        self.pl.on_switched(now, url);
         old
     }
 
-    /// Metadata from the queue.
+    /// Call with metadata the application queued (only while [`WaitPlan::accept`]).
     pub fn on_metadata(&mut self, v: Value) {
         let (current, incoming) = (&mut self.current, &mut self.incoming);
         self.pl
@@ -219,12 +229,13 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
             .on_metadata(v, &mut |t, o| emit(t, o, current, incoming));
     }
 
-    /// The connection to finish (flush, close) when the loop is done.
+    /// The connection to finish (flush, close) when the loop is done: call after
+    /// [`plan`](Self::plan) returned `None`.
     pub fn take_current(&mut self) -> Option<L> {
         self.current.take()
     }
 
-    /// The loop is done and its connection finished.
+    /// Call when the loop is done and its connection finished: the supervisor stops.
     pub fn stopped(&mut self, now: Instant) {
         self.pl.supervisor().stop(now);
     }

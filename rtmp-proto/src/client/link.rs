@@ -1,33 +1,34 @@
-//! One client connection with a job: connect to a URL, then publish or play its stream.
-//!
-//! [`ClientLink`] wraps a [`ClientSession`] and takes the steps every adapter would
-//! otherwise repeat: `connect` with the URL's parameters (advertising E-RTMP reconnect
-//! support for publishers, so servers may send `ReconnectRequest`), `publish`/`play` once
-//! connected, and remembering the stream handle. The adapter moves bytes (it is a
-//! [`Session`](rtmp_proto::session::Session) through [`ClientLink::session`]) and reads the events.
+//! [`ClientLink`]: one client connection with a job (connect to a URL, then publish or
+//! play its stream), and [`DrivenLink`], what the task steps need of such a link on an
+//! adapter's socket.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use rtmp_proto::UsageError;
-use rtmp_proto::amf::Value;
-use rtmp_proto::client::RtmpUrl;
-use rtmp_proto::media::caps::CapsEx;
-use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, Media, PublishMode, StreamHandle,
-};
-
-use crate::seed::connection_seed;
+use super::url::RtmpUrl;
+use crate::amf::Value;
+use crate::error::UsageError;
+use crate::media::caps::CapsEx;
+use crate::session::{ClientConfig, ClientEvent, ClientSession, Media, PublishMode, StreamHandle};
 
 /// What the link does once connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LinkRole {
+    /// `publish` the URL's stream (live), and advertise E-RTMP reconnect support.
     Publish,
+    /// `play` the URL's stream.
     Play,
 }
 
-/// See the module docs.
+/// One client connection with a job: connect to a URL, then publish or play its stream.
+///
+/// It wraps a [`ClientSession`] and takes the steps every adapter would otherwise repeat:
+/// `connect` with the URL's parameters (advertising E-RTMP reconnect support for
+/// publishers, so servers may send `ReconnectRequest`), `publish`/`play` once connected,
+/// and remembering the stream handle. The adapter moves bytes (the session is a
+/// [`Session`](crate::session::Session), reached through [`ClientLink::session`]) and
+/// reads the events through [`ClientLink::poll_event`].
 #[derive(Debug)]
 pub struct ClientLink {
     session: ClientSession,
@@ -38,12 +39,13 @@ pub struct ClientLink {
 }
 
 impl ClientLink {
-    /// A session for a freshly opened socket to `url` (handshake seed from the OS);
-    /// `connect` is queued to go out when the handshake completes.
+    /// A session for a freshly opened socket to `url`; `connect` is queued to go out when
+    /// the handshake completes. Call once the TCP connection is up.
+    ///
+    /// The handshake filler is drawn from `config.rng_seed`: give every connection a seed
+    /// of its own (from the OS in production, fixed in tests).
     pub fn new(config: &ClientConfig, url: RtmpUrl, role: LinkRole, now: Instant) -> Self {
-        let mut config = config.clone();
-        config.rng_seed = connection_seed();
-        let mut session = ClientSession::new(Arc::new(config), now);
+        let mut session = ClientSession::new(Arc::new(config.clone()), now);
         let mut params = url.connect_params();
         if role == LinkRole::Publish {
             // Tell E-RTMP servers we honour NetConnection.Connect.ReconnectRequest.
@@ -63,27 +65,32 @@ impl ClientLink {
         }
     }
 
+    /// The URL this link connects to.
     pub fn url(&self) -> &RtmpUrl {
         &self.url
     }
 
+    /// Whether the link publishes or plays.
     pub fn role(&self) -> LinkRole {
         self.role
     }
 
-    /// The session, for the socket loop.
+    /// The session, for the socket loop: feed it input, timeouts and EOF, and write what
+    /// its `poll_transmit` gives. Read its events through [`poll_event`](Self::poll_event),
+    /// not the session's own.
     pub fn session(&mut self) -> &mut ClientSession {
         &mut self.session
     }
 
-    /// Whether the stream publishes or plays.
+    /// Whether the stream publishes or plays (its `PublishStarted`/`PlayStarted` came).
     pub fn is_started(&self) -> bool {
         self.started
     }
 
     /// The next session event, after the link reacted to it: `Connected` sends
     /// `publish`/`play`; `PublishStarted`/`PlayStarted` mark the link started. Events of
-    /// other streams are passed through unchanged.
+    /// other streams are passed through unchanged. Drain it after every input to the
+    /// session, as the session's own `poll_event`.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         let event = self.session.poll_event()?;
@@ -145,12 +152,16 @@ impl ClientLink {
     }
 }
 
-/// What the publisher and player tasks ([`super::publish_task`], [`super::play_task`])
-/// need of a connection on an adapter's socket.
+/// What the publisher and player tasks ([`PublishTask`](super::PublishTask),
+/// [`PlayTask`](super::PlayTask)) need of a connection on an adapter's socket: the adapter
+/// implements it for its link type (a [`ClientLink`] with its socket and write buffer).
 pub trait DrivenLink {
+    /// The link's session and job.
     fn link(&mut self) -> &mut ClientLink;
-    /// Payload bytes accepted but not yet on the socket.
+    /// Payload bytes accepted but not yet on the socket: the session's queue plus the
+    /// adapter's own write buffer.
     fn pending(&self) -> usize;
-    /// Writes what the session queued, as far as the socket takes it without waiting.
+    /// Writes what the session queued, as far as the socket takes it without waiting. An
+    /// error means the connection is broken.
     fn pump_out(&mut self) -> std::io::Result<()>;
 }

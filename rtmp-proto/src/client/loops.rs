@@ -1,34 +1,21 @@
-//! The event handling of a resilient publisher's and player's loops, shared by every
-//! adapter: what each [`ClientEvent`] means for the reconnect loop ([`Supervisor`]), the
-//! publisher's resend and handover logic ([`PublisherCore`]) and the application.
-//!
-//! An adapter's loop then only waits (sockets, timers, its queue), dials what it is told,
-//! and applies the returned step:
-//!
-//! ```text
-//! publisher:  for ev in current.events(): match pl.on_current_event(now, &ev, url, emit) {
-//!                 Continue => {}, Lost => drop current and incoming,
-//!                 DialIncoming(url) => start dialing the handover connection }
-//!             for ev in incoming.events(): if pl.on_incoming_event(&ev) { drop incoming }
-//! player:     for ev in current.events(): match pl.on_event(now, ev, url) {
-//!                 Deliver(e) => hand e to the app, Lost(e) => hand e over, drop current,
-//!                 Nothing => {} }
-//! both:       if let Some(s) = loop.status_update() { publish s to the app }
-//! ```
+//! [`PublishLoop`] and [`PlayLoop`]: what each [`ClientEvent`] means for a resilient
+//! publisher's and player's reconnect loop ([`Supervisor`]), the publisher's resend and
+//! handover logic ([`PublisherCore`]) and the application.
 
 use std::time::Instant;
 
-use rtmp_proto::client::{FailureReason, RtmpUrl};
-use rtmp_proto::session::{ClientEvent, Media, Metadata};
-
+use super::failure::FailureReason;
 use super::resend::{Outgoing, PublisherCore, Target};
 use super::status::ClientStatus;
 use super::supervisor::Supervisor;
+use super::url::RtmpUrl;
+use crate::session::{ClientEvent, Media, Metadata};
 
 /// What a publisher's adapter does after an event of its current connection.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum LinkStep {
+    /// Nothing to do: keep going.
     Continue,
     /// The connection failed: drop it (and any handover connection); the supervisor
     /// says when to dial again.
@@ -38,7 +25,21 @@ pub enum LinkStep {
     DialIncoming(RtmpUrl),
 }
 
-/// A publisher's supervisor, resend/handover core and status; see the module docs.
+/// The event handling of a resilient publisher's loop: a [`Supervisor`], a
+/// [`PublisherCore`] and the [`ClientStatus`], told what each [`ClientEvent`] of the
+/// current and the handover connection means.
+///
+/// An adapter's loop then only waits (sockets, timers, its queue), dials what it is told,
+/// and applies the returned step ([`PublishTask`](super::PublishTask) is that loop's
+/// steps, packaged):
+///
+/// ```text
+/// for ev in current.events(): match pl.on_current_event(now, &ev, url, emit) {
+///     Continue => {}, Lost => drop current and incoming,
+///     DialIncoming(url) => start dialing the handover connection }
+/// for ev in incoming.events(): if pl.on_incoming_event(&ev) { drop incoming }
+/// if let Some(s) = pl.status_update() { publish s to the app }
+/// ```
 #[derive(Debug)]
 pub struct PublishLoop {
     sup: Supervisor,
@@ -47,6 +48,7 @@ pub struct PublishLoop {
 }
 
 impl PublishLoop {
+    /// A publisher's loop reconnecting as `sup` decides, with nothing remembered yet.
     pub fn new(sup: Supervisor) -> Self {
         PublishLoop {
             sup,
@@ -55,15 +57,18 @@ impl PublishLoop {
         }
     }
 
+    /// The reconnect decisions: dial when it says, and report dials to it.
     pub fn supervisor(&mut self) -> &mut Supervisor {
         &mut self.sup
     }
 
+    /// The resend and handover decisions: feed it the application's frames and metadata.
     pub fn core(&mut self) -> &mut PublisherCore {
         &mut self.core
     }
 
-    /// Handles one event of the current connection (to `url`).
+    /// Call with each event of the current connection (to `url`), in order; `emit` sends
+    /// what the core resends when the stream starts (see [`PublisherCore`]).
     pub fn on_current_event(
         &mut self,
         now: Instant,
@@ -95,8 +100,8 @@ impl PublishLoop {
         LinkStep::Continue
     }
 
-    /// Handles one event of the handover connection; `true`: it failed, drop it (the
-    /// core already went back to the current connection).
+    /// Call with each event of the handover connection, in order; `true`: it failed, drop
+    /// it (the core already went back to the current connection).
     pub fn on_incoming_event(&mut self, event: &ClientEvent) -> bool {
         let failed = match event {
             ClientEvent::PublishStarted { .. } => {
@@ -112,19 +117,20 @@ impl PublishLoop {
         failed
     }
 
-    /// The handover connection could not be dialed or broke.
+    /// Call when the handover connection could not be dialed or its socket broke.
     pub fn on_incoming_failed(&mut self) {
         tracing::info!("reconnect-request handover failed; staying on the current server");
         self.core.abort_handover();
     }
 
-    /// A socket error on the current connection: drop it (and any handover connection).
+    /// Call on a socket error of the current connection; then drop it (and any handover
+    /// connection).
     pub fn on_current_io_error(&mut self, now: Instant, error: &std::io::Error) {
         self.sup.on_io_error(now, error);
         self.core.on_link_lost();
     }
 
-    /// A handover completed ([`Sent::Switched`](super::resend::Sent::Switched)): the
+    /// Call when a handover completed ([`Sent::Switched`](super::Sent::Switched)) and the
     /// adapter made the incoming connection (to `url`) current.
     pub fn on_switched(&mut self, now: Instant, url: RtmpUrl) {
         tracing::info!(to = %url, "handed over to the new connection");
@@ -132,7 +138,7 @@ impl PublishLoop {
     }
 
     /// The status, refreshed; `Some` when something other than counters changed (state
-    /// transitions are logged here).
+    /// transitions are logged here). Call after every step, and publish what it returns.
     pub fn status_update(&mut self) -> Option<&ClientStatus> {
         self.status.counters = self.core.counters();
         self.status
@@ -153,14 +159,18 @@ pub enum PlayerEvent {
     /// Playing started (again, after a reconnect): reset decoders; media follows
     /// (metadata and sequence headers first when the server has them).
     Started {
+        /// The URL the connection plays from.
         url: RtmpUrl,
     },
+    /// An audio or video frame.
     Media(Media),
+    /// `onMetaData` from the publisher.
     Metadata(Metadata),
     /// The publisher went away (StreamEOF); the connection stays and waits.
     Unpublished,
     /// The connection failed; the player reconnects per its policy.
     Interrupted {
+        /// Why, when the failure had a reason.
         reason: Option<FailureReason>,
     },
 }
@@ -174,10 +184,21 @@ pub enum PlayStep {
     /// The connection failed: hand this (`Interrupted`) to the application, drop the
     /// connection.
     Lost(PlayerEvent),
+    /// Nothing for the application.
     Nothing,
 }
 
-/// A player's supervisor and status; see the module docs.
+/// The event handling of a resilient player's loop: a [`Supervisor`] and the
+/// [`ClientStatus`], told what each [`ClientEvent`] means and what the application gets.
+///
+/// ```text
+/// for ev in current.events(): match pl.on_event(now, ev, url) {
+///     Deliver(e) => hand e to the app, Lost(e) => hand e over, drop current,
+///     Nothing => {} }
+/// if let Some(s) = pl.status_update() { publish s to the app }
+/// ```
+///
+/// [`PlayTask`](super::PlayTask) is that loop's steps, packaged.
 #[derive(Debug)]
 pub struct PlayLoop {
     sup: Supervisor,
@@ -185,6 +206,7 @@ pub struct PlayLoop {
 }
 
 impl PlayLoop {
+    /// A player's loop reconnecting as `sup` decides.
     pub fn new(sup: Supervisor) -> Self {
         PlayLoop {
             sup,
@@ -192,11 +214,12 @@ impl PlayLoop {
         }
     }
 
+    /// The reconnect decisions: dial when it says, and report dials to it.
     pub fn supervisor(&mut self) -> &mut Supervisor {
         &mut self.sup
     }
 
-    /// Handles one event of the connection (to `url`).
+    /// Call with each event of the connection (to `url`), in order.
     pub fn on_event(&mut self, now: Instant, event: ClientEvent, url: &RtmpUrl) -> PlayStep {
         if self.sup.on_event(now, &event) {
             let reason = FailureReason::from_event(&event);
@@ -214,7 +237,8 @@ impl PlayLoop {
         })
     }
 
-    /// A socket error: returns the `Interrupted` event to hand over; drop the connection.
+    /// Call on a socket error: returns the `Interrupted` event to hand over; then drop the
+    /// connection.
     pub fn on_io_error(&mut self, now: Instant, error: &std::io::Error) -> PlayerEvent {
         self.sup.on_io_error(now, error);
         PlayerEvent::Interrupted {
@@ -222,13 +246,15 @@ impl PlayLoop {
         }
     }
 
-    /// The status, refreshed; `Some` when it changed.
+    /// The status, refreshed; `Some` when it changed. Call after every step, and publish
+    /// what it returns.
     pub fn status_update(&mut self) -> Option<&ClientStatus> {
         self.status
             .refresh(&mut self.sup, "player")
             .then_some(&self.status)
     }
 
+    /// The current status.
     pub fn status(&self) -> &ClientStatus {
         &self.status
     }
@@ -237,9 +263,8 @@ impl PlayLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::supervisor::SupervisorSettings;
-    use rtmp_proto::client::{ConnectionState, Failover};
-    use rtmp_proto::session::CloseReason;
+    use crate::client::{ConnectionState, Failover, SupervisorSettings};
+    use crate::session::CloseReason;
 
     fn sup(now: Instant) -> (Supervisor, RtmpUrl) {
         let url = RtmpUrl::parse("rtmp://a/live/cam").unwrap();

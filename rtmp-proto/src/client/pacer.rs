@@ -1,31 +1,23 @@
-//! Pacing an FLV file in real time: which item to send next, and when, by its tag
-//! timestamp.
-//!
-//! A publisher pushing a file must not send it as fast as the socket takes it: a live
-//! server relays at the rate it receives, and players would see minutes of video in
-//! seconds. [`FlvPacer`] turns tags into items with a due time relative to the start of
-//! playback (`timestamp - first timestamp`); the adapter sleeps until `start + due`. With
-//! looping, each pass continues the timeline where the previous one ended, so timestamps
-//! keep increasing across loops and the schedule never jumps back.
-//!
-//! The pacer is pure (bytes in, items out); [`FlvFileSource`](super::flv_source::FlvFileSource)
-//! feeds it from a file.
+//! [`FlvPacer`]: pacing an FLV file in real time: which item to send next, and when, by
+//! its tag timestamp.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use rtmp_proto::amf::{DecodeLimits, Value, amf0};
-use rtmp_proto::media::MediaError;
-use rtmp_proto::media::flv::{FlvItem, FlvReader, FlvReaderConfig, FlvTagType};
-use rtmp_proto::session::{Media, MediaKind};
+
+use crate::amf::{DecodeLimits, Value, amf0};
+use crate::media::MediaError;
+use crate::media::flv::{FlvItem, FlvReader, FlvReaderConfig, FlvTagType};
+use crate::session::{Media, MediaKind};
 
 /// Added after the last tag of a pass when no frame interval was seen (25 fps).
 const DEFAULT_FRAME_GAP_MS: u32 = 40;
 
-/// What to send.
+/// What to send: an item of a [`PacedTag`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PacedItem {
+    /// An audio or video tag's body, its timestamp on the pacer's continuous timeline.
     Media(Media),
     /// The `onMetaData` object of a script tag.
     Metadata(Value),
@@ -34,11 +26,25 @@ pub enum PacedItem {
 /// One item and when it is due, relative to the start of playback.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PacedTag {
+    /// When to send the item: sleep until `start + due`, where `start` is when the first
+    /// item was sent.
     pub due: Duration,
+    /// What to send.
     pub item: PacedItem,
 }
 
-/// Reads tags from bytes the caller appends and schedules them; see the module docs.
+/// Reads FLV tags from bytes the caller appends and schedules them by timestamp.
+///
+/// A publisher pushing a file must not send it as fast as the socket takes it: a live
+/// server relays at the rate it receives, and players would see minutes of video in
+/// seconds. The pacer turns tags into items with a due time relative to the start of
+/// playback (`timestamp - first timestamp`); the caller sleeps until `start + due`. With
+/// looping ([`rewind`](Self::rewind)), each pass continues the timeline where the previous
+/// one ended, so timestamps keep increasing across loops and the schedule never jumps
+/// back.
+///
+/// The pacer is pure (bytes in, items out): the caller reads the file, [`push`](Self::push)es
+/// what it read and drains [`next_tag`](Self::next_tag) until it needs more bytes.
 #[derive(Debug)]
 pub struct FlvPacer {
     config: FlvReaderConfig,
@@ -57,6 +63,7 @@ pub struct FlvPacer {
 }
 
 impl FlvPacer {
+    /// A pacer at the start of a file (its FLV header first), reading with `config`.
     pub fn new(config: FlvReaderConfig) -> Self {
         FlvPacer {
             reader: FlvReader::new(config.clone()),
@@ -71,7 +78,7 @@ impl FlvPacer {
         }
     }
 
-    /// Appends file bytes.
+    /// Appends file bytes, in file order; then drain [`next_tag`](Self::next_tag).
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
@@ -81,15 +88,15 @@ impl FlvPacer {
         self.buf.len()
     }
 
-    /// The next item, or `Ok(None)` when more bytes are needed. Tags other than audio,
-    /// video and `onMetaData` are skipped.
+    /// The next item, or `Ok(None)` when more bytes are needed: call it after every
+    /// [`push`](Self::push) until it says so. Tags other than audio, video and
+    /// `onMetaData` are skipped; a malformed file is an error.
     pub fn next_tag(&mut self) -> Result<Option<PacedTag>, MediaError> {
         loop {
             let tag = match self.reader.read(&mut self.buf)? {
                 None => return Ok(None),
                 Some(FlvItem::Header(_)) => continue,
                 Some(FlvItem::Tag(tag)) => tag,
-                Some(_) => continue,
             };
             let item = match tag.tag_type {
                 FlvTagType::Audio => PacedItem::Media(Media {
@@ -124,7 +131,8 @@ impl FlvPacer {
         }
     }
 
-    /// The input ended: checks that no tag was cut off.
+    /// Call when the input ended (and [`next_tag`](Self::next_tag) was drained): checks
+    /// that no tag was cut off.
     pub fn finish(&self) -> Result<(), MediaError> {
         self.reader.finish(&self.buf)
     }
@@ -176,7 +184,7 @@ impl FlvPacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtmp_proto::media::flv::{FlvHeader, FlvTag};
+    use crate::media::flv::{FlvHeader, FlvTag};
 
     fn file(tags: &[(FlvTagType, u32, &[u8])]) -> Vec<u8> {
         let mut out = BytesMut::new();
