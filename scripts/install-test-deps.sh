@@ -7,8 +7,11 @@
 #   publisher in interop/peers/;
 # - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), x264enc and voaacenc,
 #   as publisher and player;
-# - nginx with nginx-rtmp from Debian, as a real server for our client.
-# Idempotent and quiet when everything is already there. Prints where each peer is.
+# - nginx with nginx-rtmp from Debian, as a real server for our client;
+# - a C compiler, to build interop/peers/librtmp_publish.c.
+# The only installer: the tests install nothing, and a test whose peer is missing fails
+# naming this script. Idempotent and quiet when everything is already there. Prints where
+# each peer is. Needs root or sudo for apt-get, and pip for imageio-ffmpeg.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -21,13 +24,13 @@ fi
 echo "ffmpeg: $(command -v ffmpeg) ($(ffmpeg -hide_banner -version | head -n 1 | cut -d' ' -f3))"
 
 if ! command -v rtmpdump >/dev/null 2>&1 || [ ! -f /usr/include/librtmp/rtmp.h ] \
-  || ! command -v pkg-config >/dev/null 2>&1; then
-  echo "installing rtmpdump, librtmp-dev (apt)"
+  || ! command -v pkg-config >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+  echo "installing rtmpdump, librtmp-dev, pkg-config, a C compiler (apt)"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    rtmpdump librtmp-dev pkg-config >/dev/null
+    rtmpdump librtmp-dev pkg-config gcc libc6-dev >/dev/null
 fi
-echo "rtmpdump: $(command -v rtmpdump); librtmp: $(pkg-config --modversion librtmp)"
+echo "rtmpdump: $(command -v rtmpdump); librtmp: $(pkg-config --modversion librtmp); cc: $(command -v cc)"
 
 gst_elements="rtmp2sink rtmp2src x264enc voaacenc flvmux h264parse aacparse"
 gst_ok() {
@@ -51,8 +54,19 @@ if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_
 fi
 echo "nginx: $(command -v nginx) (rtmp module: /usr/lib/nginx/modules/ngx_rtmp_module.so)"
 
-if ! python3 -c 'import imageio_ffmpeg' >/dev/null 2>&1; then
+# The encoders the Enhanced RTMP tests use (interop/src/peers.rs: RECENT_ENCODERS and one
+# of RECENT_AV1_ENCODERS).
+recent_ok() {
+  local exe encoders
+  exe=$(python3 -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())' 2>/dev/null) \
+    || return 1
+  encoders=$("$exe" -hide_banner -encoders 2>/dev/null) || return 1
+  for e in libx265 libopus; do grep -qw -- "$e" <<<"$encoders" || return 1; done
+  grep -qwE -- 'libsvtav1|libaom-av1' <<<"$encoders"
+}
+if ! recent_ok; then
   echo "installing imageio-ffmpeg (pip)"
-  python3 -m pip install -q imageio-ffmpeg
+  python3 -m pip install -q --upgrade imageio-ffmpeg
+  recent_ok || { echo "imageio-ffmpeg's ffmpeg lacks libx265, libopus or an AV1 encoder" >&2; exit 1; }
 fi
 echo "recent ffmpeg: $(python3 -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')"

@@ -1,8 +1,10 @@
 //! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
 //! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp), GStreamer (rtmp2sink/rtmp2src) and
-//! nginx with nginx-rtmp (a real server for our client). A missing peer is installed with
-//! `scripts/install-test-deps.sh`; if it is still missing the test fails under `CI=true`
-//! and prints a SKIPPED line elsewhere.
+//! nginx with nginx-rtmp (a real server for our client).
+//!
+//! Tests never install anything and never skip themselves: `scripts/install-test-deps.sh`
+//! (idempotent) installs every peer, and a test whose peer is missing fails with one line
+//! naming that script, under `CI=true` or not.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -117,79 +119,90 @@ fn legacy_ok(p: &Peers) -> bool {
     runs(&p.ffmpeg) && runs(&p.ffprobe)
 }
 
-/// Looks for the peers once per process, running the install script when one is missing.
+/// Looks for the peers once per process. Installs nothing.
 fn peers() -> &'static Peers {
     static PEERS: OnceLock<Peers> = OnceLock::new();
-    PEERS.get_or_init(|| {
-        let p = find();
-        if legacy_ok(&p) && p.recent.is_some() && p.rtmpdump.is_some() && p.gst_launch.is_some() {
-            return p;
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-test-deps.sh");
-        // stdin closed: a `sudo` that wants a password fails instead of waiting for one.
-        let _ = Command::new("bash")
-            .arg(script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .status();
-        find()
-    })
+    PEERS.get_or_init(find)
 }
 
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
+/// Fails the test `test` because `what` is missing, in one line naming the installer.
+fn missing(test: &str, what: &str) -> ! {
+    panic!(
+        "{test}: {what} not found; install the test peers with `bash scripts/install-test-deps.sh`"
+    )
 }
 
-fn missing(test: &str, what: &str) {
-    assert!(
-        !under_ci(),
-        "{what} missing under CI=true (run scripts/install-test-deps.sh)"
-    );
-    eprintln!("SKIPPED {test}: {what} not installed (run scripts/install-test-deps.sh)");
-}
-
-/// ffmpeg 5.1 and ffprobe, or `None` after printing SKIPPED (panics under CI).
+/// ffmpeg 5.1 and ffprobe; a missing one fails the test.
+///
+/// This and the other finders below return `Some` or panic: there is no skip. The
+/// `Option` stays so callers written as `let Some(p) = peers::legacy(..) else { return }`
+/// keep compiling.
 pub fn legacy(test: &str) -> Option<Peers> {
     let p = peers();
-    if legacy_ok(p) {
-        Some(p.clone())
-    } else {
+    if !legacy_ok(p) {
         missing(test, "ffmpeg/ffprobe");
-        None
     }
+    Some(p.clone())
 }
 
-/// The recent ffmpeg (plus the legacy tools if present), or `None` after printing SKIPPED
-/// (panics under CI).
+/// The encoders the Enhanced RTMP tests need from the recent ffmpeg: each of the first
+/// list, and at least one of [`RECENT_AV1_ENCODERS`].
+pub const RECENT_ENCODERS: &[&str] = &["libx265", "libopus"];
+
+/// AV1 encoders; the Enhanced RTMP tests use the first one present.
+pub const RECENT_AV1_ENCODERS: &[&str] = &["libsvtav1", "libaom-av1"];
+
+/// The recent ffmpeg with every encoder the E-RTMP tests use (plus the legacy tools if
+/// present); a missing one fails the test.
 pub fn recent(test: &str) -> Option<(PathBuf, Peers)> {
     let p = peers();
-    match &p.recent {
-        Some(r) => Some((r.clone(), p.clone())),
-        None => {
-            missing(test, "recent ffmpeg (python imageio-ffmpeg)");
-            None
-        }
+    let Some(r) = &p.recent else {
+        missing(test, "recent ffmpeg (python3 module imageio-ffmpeg)");
+    };
+    let lacking: Vec<&str> = RECENT_ENCODERS
+        .iter()
+        .copied()
+        .filter(|e| !has_encoder(r, e))
+        .collect();
+    if !lacking.is_empty() {
+        missing(
+            test,
+            &format!("encoder {} in the recent ffmpeg", lacking.join(", ")),
+        );
     }
+    if !RECENT_AV1_ENCODERS.iter().any(|e| has_encoder(r, e)) {
+        missing(
+            test,
+            &format!(
+                "an AV1 encoder ({}) in the recent ffmpeg",
+                RECENT_AV1_ENCODERS.join(" or ")
+            ),
+        );
+    }
+    Some((r.clone(), p.clone()))
 }
 
-/// rtmpdump and our librtmp publisher (plus the legacy tools, which the tests need too),
-/// or `None` after printing SKIPPED (panics under CI).
+/// rtmpdump and our librtmp publisher (plus the legacy tools, which the tests need too);
+/// a missing one fails the test.
 pub fn librtmp(test: &str) -> Option<Librtmp> {
     let p = peers();
-    match (&p.rtmpdump, &p.librtmp_publish) {
-        (Some(rtmpdump), Some(publish)) if legacy_ok(p) => Some(Librtmp {
-            rtmpdump: rtmpdump.clone(),
-            publish: publish.clone(),
-            peers: p.clone(),
-        }),
-        _ => {
-            missing(
-                test,
-                "rtmpdump, librtmp-dev (for our librtmp publisher) or ffmpeg/ffprobe",
-            );
-            None
-        }
+    let Some(rtmpdump) = &p.rtmpdump else {
+        missing(test, "rtmpdump");
+    };
+    let Some(publish) = &p.librtmp_publish else {
+        missing(
+            test,
+            "a C compiler (cc) with librtmp-dev to build interop/peers/librtmp_publish.c",
+        );
+    };
+    if !legacy_ok(p) {
+        missing(test, "ffmpeg/ffprobe");
     }
+    Some(Librtmp {
+        rtmpdump: rtmpdump.clone(),
+        publish: publish.clone(),
+        peers: p.clone(),
+    })
 }
 
 /// The librtmp peers.
@@ -201,33 +214,39 @@ pub struct Librtmp {
     pub peers: Peers,
 }
 
-/// `gst-launch-1.0` (plus the legacy tools, which the tests need too), or `None` after
-/// printing SKIPPED (panics under CI).
+/// `gst-launch-1.0` (plus the legacy tools, which the tests need too); a missing one
+/// fails the test.
 pub fn gstreamer_launch(test: &str) -> Option<(PathBuf, Peers)> {
     let p = peers();
-    match &p.gst_launch {
-        Some(g) if legacy_ok(p) => Some((g.clone(), p.clone())),
-        _ => {
-            missing(
-                test,
-                "GStreamer (rtmp2sink, x264enc, voaacenc ...) or ffmpeg/ffprobe",
-            );
-            None
-        }
+    let Some(g) = &p.gst_launch else {
+        missing(
+            test,
+            &format!(
+                "gst-launch-1.0 with the elements {}",
+                GST_ELEMENTS.join(" ")
+            ),
+        );
+    };
+    if !legacy_ok(p) {
+        missing(test, "ffmpeg/ffprobe");
     }
+    Some((g.clone(), p.clone()))
 }
 
-/// nginx with nginx-rtmp (plus the legacy tools, which the tests need too), or `None`
-/// after printing SKIPPED (panics under CI).
+/// nginx with nginx-rtmp (plus the legacy tools, which the tests need too); a missing one
+/// fails the test.
 pub fn nginx(test: &str) -> Option<(PathBuf, Peers)> {
     let p = peers();
-    match &p.nginx {
-        Some(n) if legacy_ok(p) => Some((n.clone(), p.clone())),
-        _ => {
-            missing(test, "nginx with libnginx-mod-rtmp or ffmpeg/ffprobe");
-            None
-        }
+    let Some(n) = &p.nginx else {
+        missing(
+            test,
+            &format!("nginx with the RTMP module ({})", crate::nginx::RTMP_MODULE),
+        );
+    };
+    if !legacy_ok(p) {
+        missing(test, "ffmpeg/ffprobe");
     }
+    Some((n.clone(), p.clone()))
 }
 
 /// Whether `ffmpeg` has the encoder `name` (`ffmpeg -encoders`).
