@@ -7,7 +7,7 @@
 //! frame (3 Mbit/s at 25 fps) to the hub, which caches it, runs every player's lag policy
 //! and, by direct delivery, chunks it into each player's session and writes it to that
 //! player's socket: everything the relay does per relayed frame except the kernel's send
-//! work (two thirds of the relay's CPU on loopback, README "Against nginx-rtmp").
+//! work (two thirds of the relay's CPU on loopback, docs/nginx-comparison.md).
 //!
 //! `fanout/N` for 100 and 1000 players. (Merged writes are not benchmarked here: their
 //! window is wall-clock time, and a loop publishing far faster than real time only meets
