@@ -15,6 +15,29 @@
 //!   and the re-armable deadline.
 //! - [`sync`]: wake-up primitives on `std` alone (mailbox, signal, status cell).
 //! - `testing` (feature `testing`): an in-memory player for fan-out tests and benchmarks.
+//! - `cli` (feature `cli`): the relay examples' command line.
+//!
+//! Everything is generic over the runtime; `rtmp-tokio` and `rtmp-smol` name the types for
+//! theirs (`rtmp_tokio::Server` is `Server<Tokio>`). A relay on tokio, started and stopped:
+//!
+//! ```
+//! use rtmp_driver::server::Server;
+//! use rtmp_tokio::Tokio;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! rt.block_on(async {
+//!     let server = Server::<Tokio>::builder()
+//!         .listen("127.0.0.1:0".parse().unwrap())
+//!         .bind()
+//!         .await?;
+//!     let handle = server.handle();
+//!     let running = tokio::spawn(server.run());
+//!     handle.shutdown(); // from anywhere: stop accepting, end every stream, flush, close
+//!     running.await.expect("the server task")
+//! })
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "cli")]

@@ -4,6 +4,42 @@
 //! events and outbound bytes come out. Nothing here opens a socket, spawns a thread, reads a
 //! clock or touches a global random number generator, so the same code runs under tokio,
 //! smol, a blocking `std::net` loop, a fuzzer or a deterministic test on a virtual clock.
+//! `rtmp-driver` runs these sessions on real sockets for any async runtime; how the crates
+//! fit is drawn in `docs/architecture.md` of the repository.
+//!
+//! A client and a server session talking through two byte buffers, no socket anywhere:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Instant;
+//! use bytes::BytesMut;
+//! use rtmp_proto::{ClientConfig, ClientEvent, ClientSession, ConnectParams, ConnectReply};
+//! use rtmp_proto::{ServerConfig, ServerEvent, ServerSession};
+//!
+//! let now = Instant::now();
+//! let mut client = ClientSession::new(Arc::new(ClientConfig::default()), now);
+//! let mut server = ServerSession::new(Arc::new(ServerConfig::default()), now);
+//! client.connect(ConnectParams::new("live", "rtmp://example.com/live")).unwrap();
+//! let mut connected = false;
+//! for _ in 0..8 {
+//!     let mut to_server = BytesMut::new();
+//!     while let Some(b) = client.poll_transmit() { to_server.extend_from_slice(&b); }
+//!     server.handle_input(now, &mut to_server).unwrap();
+//!     while let Some(event) = server.poll_event() {
+//!         if let ServerEvent::ConnectRequested { id, request } = event {
+//!             assert_eq!(request.app, "live");
+//!             server.accept_connect(id, ConnectReply::default()).unwrap();
+//!         }
+//!     }
+//!     let mut to_client = BytesMut::new();
+//!     while let Some(b) = server.poll_transmit() { to_client.extend_from_slice(&b); }
+//!     client.handle_input(now, &mut to_client).unwrap();
+//!     while let Some(event) = client.poll_event() {
+//!         connected |= matches!(event, ClientEvent::Connected { .. });
+//!     }
+//! }
+//! assert!(connected);
+//! ```
 //!
 //! The layers, bottom up:
 //! - [`amf`]: AMF0 and AMF3 values, the encoding of commands and metadata.

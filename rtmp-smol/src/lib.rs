@@ -6,13 +6,13 @@
 //! RTMP decision is `rtmp-proto`'s. This crate only says how smol spawns, sleeps and moves
 //! bytes. See `docs/architecture.md` in the repository.
 //!
-//! ```no_run
+//! ```
 //! use rtmp_smol::{Decision, Server};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! smol::block_on(async {
 //!     let server = Server::builder()
-//!         .listen("127.0.0.1:1935".parse().unwrap())
+//!         .listen("127.0.0.1:0".parse().unwrap())
 //!         .worker_threads(1)
 //!         .on_publish(|ctx| async move {
 //!             match ctx.request.query.as_deref() {
@@ -23,6 +23,7 @@
 //!         .bind()
 //!         .await?;
 //!     let handle = server.handle(); // handle.shutdown() from anywhere
+//! #   handle.shutdown(); // the doctest stops at once
 //!     server.run().await
 //! })
 //! # }

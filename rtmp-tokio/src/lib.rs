@@ -6,12 +6,13 @@
 //! decision is `rtmp-proto`'s. This crate only says how tokio spawns, sleeps and moves
 //! bytes. See `docs/architecture.md` in the repository.
 //!
-//! ```no_run
+//! ```
 //! use rtmp_tokio::{Decision, Server};
 //!
-//! # async fn f() -> std::io::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
 //! let server = Server::builder()
-//!     .listen("127.0.0.1:1935".parse().unwrap())
+//!     .listen("127.0.0.1:0".parse().unwrap())
 //!     .max_connections(500)
 //!     .on_publish(|ctx| async move {
 //!         match ctx.request.query.as_deref() {
@@ -22,6 +23,7 @@
 //!     .bind()
 //!     .await?;
 //! let handle = server.handle(); // handle.shutdown() from anywhere
+//! # handle.shutdown(); // the doctest stops at once
 //! server.run().await
 //! # }
 //! ```
