@@ -44,6 +44,12 @@ struct Knobs {
     consecutive: u8,
     replace: bool,
     wait: bool,
+    /// The publisher grace, in 20 ms steps (0: none).
+    grace: u8,
+    /// The bound on a player's wait, in 20 ms steps, when set.
+    max_wait: Option<u8>,
+    max_waiting_per_stream: u8,
+    max_waiting: u8,
 }
 
 impl Knobs {
@@ -62,6 +68,12 @@ impl Knobs {
             DuplicatePublish::Reject
         };
         c.wait_for_publisher = self.wait;
+        c.publisher_grace = Duration::from_millis(20 * u64::from(self.grace));
+        c.max_play_wait = self
+            .max_wait
+            .map(|w| Duration::from_millis(20 * u64::from(w)));
+        c.max_waiting_per_stream = usize::from(self.max_waiting_per_stream % 8);
+        c.max_waiting = usize::from(self.max_waiting % 16);
         c
     }
 }
@@ -102,6 +114,13 @@ enum Op {
     },
     Pause(u8),
     Unpause(u8),
+    /// Time passes and a player's deadline (wait or grace) is looked at.
+    Expire {
+        key: u8,
+        conn: u8,
+        stream: u8,
+        advance_ms: u16,
+    },
 }
 
 /// A player the harness holds, as an adapter would.
@@ -150,7 +169,7 @@ pub fn run(data: &[u8]) {
             Op::Close(c) => {
                 if let Some(&conn) = pick(&conns, c) {
                     closed.insert(conn);
-                    reg.close_connection(conn);
+                    reg.close_connection(now, conn);
                     for k in &keys {
                         assert_ne!(reg.publisher(k), Some(conn), "closed publisher kept");
                         assert!(reg.players(k).all(|p| p.conn != conn), "closed player kept");
@@ -161,10 +180,16 @@ pub fn run(data: &[u8]) {
             Op::Publish { key: k, conn: c } => {
                 if let Some(&conn) = pick(&conns, c) {
                     let before = reg.publisher(key(k));
+                    let held = reg.held_until(key(k)).is_some();
                     match reg.publish(key(k), conn) {
                         Ok(grant) => {
                             assert_eq!(grant.displaced, before);
                             assert_eq!(reg.publisher(key(k)), Some(conn));
+                            assert!(held || grant.resumed.is_empty(), "resumed without a grace");
+                            assert_eq!(reg.held_until(key(k)), None, "held while live");
+                            for p in players.iter_mut().filter(|p| &p.key == key(k)) {
+                                p.policy.on_republish();
+                            }
                         }
                         Err(refused) => {
                             assert_eq!(Some(refused.current), before);
@@ -176,9 +201,13 @@ pub fn run(data: &[u8]) {
             Op::Unpublish { key: k, conn: c } => {
                 if let Some(&conn) = pick(&conns, c) {
                     let was = reg.publisher(key(k)) == Some(conn);
-                    reg.unpublish(key(k), conn);
+                    let ended = reg.unpublish(now, key(k), conn);
                     if was {
                         assert!(!reg.is_live(key(k)), "unpublished stream still live");
+                        assert!(
+                            ended.is_empty() || config.publisher_grace.is_zero(),
+                            "players ended within a grace period"
+                        );
                     }
                 }
             }
@@ -203,7 +232,7 @@ pub fn run(data: &[u8]) {
                         conn,
                         stream: StreamId(1 + u32::from(stream % 4)),
                     };
-                    match reg.join(key(k), player) {
+                    match reg.join(now, key(k), player) {
                         Join::Live { initial, policy } => {
                             check_burst(&initial);
                             players.push(Player {
@@ -213,8 +242,9 @@ pub fn run(data: &[u8]) {
                                 disconnected: false,
                             });
                         }
-                        Join::Waiting { policy } => {
-                            assert!(config.wait_for_publisher, "waiting without the option");
+                        Join::Waiting { policy, until } => {
+                            assert!(config.players_wait(), "waiting without the option");
+                            assert_eq!(until, config.max_play_wait.map(|d| now + d));
                             players.push(Player {
                                 key: key(k).clone(),
                                 policy,
@@ -223,7 +253,16 @@ pub fn run(data: &[u8]) {
                             });
                         }
                         Join::NotFound => {
-                            assert!(!config.wait_for_publisher, "not found with waiting on")
+                            assert!(!config.players_wait(), "not found with waiting on")
+                        }
+                        Join::TooManyWaiting => {
+                            assert!(config.players_wait(), "too many waiting without waiting");
+                            let waiting: usize = keys.iter().map(|k| reg.waiting(k).count()).sum();
+                            assert!(
+                                waiting >= config.max_waiting
+                                    || reg.waiting(key(k)).count() >= config.max_waiting_per_stream,
+                                "refused under the bounds"
+                            );
                         }
                         _ => {}
                     }
@@ -256,7 +295,7 @@ pub fn run(data: &[u8]) {
                         assert_eq!(v, Verdict::Skip, "a disconnected player was offered more");
                     }
                     match v {
-                        Verdict::Disconnect(_) => p.disconnected = true,
+                        Verdict::Disconnect(_) | Verdict::EndStream => p.disconnected = true,
                         Verdict::Send(_) => {
                             assert!(!p.policy.is_paused(), "sent while paused");
                             if backlog > 0 {
@@ -291,6 +330,29 @@ pub fn run(data: &[u8]) {
                     }
                 }
             }
+            Op::Expire {
+                key: k,
+                conn: c,
+                stream,
+                advance_ms,
+            } => {
+                now += Duration::from_millis(u64::from(advance_ms));
+                if let Some(&conn) = pick(&conns, c) {
+                    let player = PlayerRef {
+                        conn,
+                        stream: StreamId(1 + u32::from(stream % 4)),
+                    };
+                    let held = reg.held_until(key(k)).filter(|t| now >= *t).is_some();
+                    for ended in reg.expire(now, key(k), player) {
+                        assert!(
+                            held || ended == player,
+                            "a wait's expiry ended another player"
+                        );
+                        assert!(reg.players(key(k)).all(|p| p != ended), "ended but kept");
+                        assert!(reg.waiting(key(k)).all(|p| p != ended), "ended but waits");
+                    }
+                }
+            }
         }
         check_registry(&reg, &keys);
     }
@@ -299,7 +361,7 @@ pub fn run(data: &[u8]) {
     assert_eq!(reg.counters().connections, open as u64);
     // Every connection ends: nothing may stay behind.
     for &conn in &conns {
-        reg.close_connection(conn);
+        reg.close_connection(now, conn);
     }
     for k in &keys {
         assert!(reg.cache(k).is_none(), "slot {k} leaked");
@@ -332,7 +394,9 @@ fn check_registry(reg: &Registry, keys: &[StreamKey]) {
     for key in keys {
         players += (reg.players(key).count() + reg.waiting(key).count()) as u64;
         let Some(cache) = reg.cache(key).filter(|_| reg.is_live(key)) else {
-            assert_eq!(reg.players(key).count(), 0, "players on a stream not live");
+            if reg.held_until(key).is_none() {
+                assert_eq!(reg.players(key).count(), 0, "players on a stream not live");
+            }
             continue;
         };
         publishers += 1;

@@ -47,17 +47,6 @@ pub struct ServerOpts {
     pub write_merge: Duration,
 }
 
-impl ServerOpts {
-    /// Defaults, except that a play of a stream nobody publishes yet waits for it: tests
-    /// start their players first, so that slow process start-up cannot cost them the first
-    /// frames.
-    pub fn players_wait() -> Self {
-        let mut opts = ServerOpts::default();
-        opts.relay.wait_for_publisher = true;
-        opts
-    }
-}
-
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
 type StopFn = Box<dyn FnOnce() + Send>;
 

@@ -17,7 +17,7 @@ pub fn plays_the_pattern(
     frames: u32,
     spawn: impl FnOnce(&str, &Path) -> Proc,
 ) -> u64 {
-    let srv = start(adapter, &ServerOpts::players_wait());
+    let srv = start(adapter, &ServerOpts::default());
     let url = srv.url("pattern");
     let out = temp_dir("file-player").join("played.flv");
     let mut player = spawn(&url, &out);

@@ -95,8 +95,7 @@ fn enhanced_rtmp_codecs_cross_the_relay(adapter: Adapter) {
 }
 
 fn one_case(adapter: Adapter, recent: &Path, case: &Case) {
-    let mut opts = ServerOpts::default();
-    opts.relay.wait_for_publisher = true;
+    let opts = ServerOpts::default();
     let srv = start(adapter, &opts);
     let url = srv.url("ertmp");
     let mut client = Client::connect(srv.addr, "live");

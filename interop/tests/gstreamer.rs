@@ -25,7 +25,7 @@ mod gstreamer_publishes {
         let Some((gst, p)) = peers::gstreamer_launch("gstreamer_publishes") else {
             return;
         };
-        let srv = start(adapter, &ServerOpts::players_wait());
+        let srv = start(adapter, &ServerOpts::default());
         let url = srv.url("gst");
         let mut player = Proc::spawn(
             "ffmpeg player",

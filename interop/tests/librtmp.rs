@@ -53,7 +53,7 @@ mod publisher {
         };
         let p = &l.peers;
         let file = ffmpeg::pattern_file(&p.ffmpeg, &temp_dir("librtmp-pub"), FRAMES, 25);
-        let srv = start(adapter, &ServerOpts::players_wait());
+        let srv = start(adapter, &ServerOpts::default());
         let url = srv.url("librtmp");
         let mut player = Proc::spawn(
             "ffmpeg player",

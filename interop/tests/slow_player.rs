@@ -70,7 +70,6 @@ fn slow_player_is_dropped_alone(adapter: Adapter) {
     );
 
     let mut opts = ServerOpts::default();
-    opts.relay.wait_for_publisher = true;
     opts.relay.player_soft_bytes = 256 * 1024;
     opts.relay.player_hard_bytes = HARD as usize;
     opts.relay.player_soft_age = Duration::from_secs(1);

@@ -29,13 +29,12 @@ mod merged_writes {
     for_each_adapter!(three_players_get_every_frame_merged);
 }
 
-fn three_players(adapter: Adapter, mut opts: ServerOpts, label: &str) {
+fn three_players(adapter: Adapter, opts: ServerOpts, label: &str) {
     let Some(p) = peers::legacy("three_players") else {
         return;
     };
-    // Players start first and wait for the publisher, so slow process start-up cannot
-    // cost them the first frames.
-    opts.relay = ServerOpts::players_wait().relay;
+    // Players start first and wait for the publisher (the relay's default), so slow
+    // process start-up cannot cost them the first frames.
     let srv = start(adapter, &opts);
     let url = srv.url("pattern");
 

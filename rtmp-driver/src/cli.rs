@@ -41,6 +41,14 @@ pub struct RelayArgs {
     /// received, commands waiting for a decision); over it the largest holders are closed.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MEMORY_BUDGET)]
     pub memory_budget_bytes: usize,
+    /// How long a player of a stream nobody publishes yet waits for its publisher (0:
+    /// refused at once with StreamNotFound; default: as long as its connection lives).
+    #[arg(long, value_name = "MS")]
+    pub play_wait_ms: Option<u64>,
+    /// How long a stream's players are held after its publisher went away, for it (or
+    /// another) to publish again; then they get the end of the stream (0: at once).
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub publisher_grace_ms: u64,
 }
 
 impl RelayArgs {
@@ -50,6 +58,8 @@ impl RelayArgs {
         if let Some(n) = self.gop_cache_bytes {
             relay.gop_max_bytes = n;
         }
+        relay.max_play_wait = self.play_wait_ms.map(Duration::from_millis);
+        relay.publisher_grace = Duration::from_millis(self.publisher_grace_ms);
         let mut builder = Server::builder()
             .listen(self.listen)
             .max_connections(self.max_connections)

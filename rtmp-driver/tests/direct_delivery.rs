@@ -15,6 +15,7 @@ use bytes::Bytes;
 use rtmp_driver::server::WireOut;
 use rtmp_driver::testing::mem_player::{MemPlayer, MemStream};
 use rtmp_proto::relay::Frame;
+use rtmp_proto::relay::RelayConfig;
 use rtmp_proto::session::{ClientEvent, Media, MediaKind};
 
 fn video(key: bool, timestamp: u32, len: usize) -> Frame {
@@ -40,7 +41,11 @@ impl Setup {
 
     /// The same under a write-merge window.
     fn playing_with(write_merge: Duration) -> Self {
-        let stream = MemStream::new("live", "cam", write_merge);
+        Self::playing_config(write_merge, RelayConfig::default())
+    }
+
+    fn playing_config(write_merge: Duration, relay: RelayConfig) -> Self {
+        let stream = MemStream::with_config("live", "cam", write_merge, relay);
         let player = stream.player().expect("the player starts");
         Setup { stream, player }
     }
@@ -126,7 +131,10 @@ fn a_busy_cell_wakes_the_task_which_delivers_on_its_turn() {
 
 #[test]
 fn the_end_of_the_stream_is_left_to_the_players_task() {
-    let mut s = Setup::playing();
+    // Players end with their publisher here (no grace period).
+    let mut relay = RelayConfig::default();
+    relay.publisher_grace = Duration::ZERO;
+    let mut s = Setup::playing_config(Duration::ZERO, relay);
     s.publish(&[video(true, 0, 100)]);
     assert!(!s.woken());
     s.stream.unpublish();

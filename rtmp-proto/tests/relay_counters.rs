@@ -13,6 +13,8 @@ use rtmp_proto::session::StreamId;
 fn registry_counts_connections_publishers_players_and_input() {
     let mut config = RelayConfig::default();
     config.wait_for_publisher = true;
+    // Players end with their publisher here (no grace), so the counters can be checked.
+    config.publisher_grace = std::time::Duration::ZERO;
     config.player_soft_bytes = 100;
     config.player_hard_bytes = 1_000;
     let mut reg = Registry::new(config);
@@ -25,7 +27,8 @@ fn registry_counts_connections_publishers_players_and_input() {
     let c = reg.counters();
     assert_eq!((c.connections, c.connections_total), (3, 3));
     // A waiting player counts as a player.
-    let Join::Waiting { policy: mut p1 } = reg.join(
+    let Join::Waiting { policy: mut p1, .. } = reg.join(
+        std::time::Instant::now(),
         &key,
         PlayerRef {
             conn: v1,
@@ -38,6 +41,7 @@ fn registry_counts_connections_publishers_players_and_input() {
     reg.publish(&key, a).unwrap();
     assert_eq!(reg.counters().publishers, 1);
     let Join::Live { policy: mut p2, .. } = reg.join(
+        std::time::Instant::now(),
         &key,
         PlayerRef {
             conn: v2,
@@ -75,9 +79,9 @@ fn registry_counts_connections_publishers_players_and_input() {
     assert_eq!(p2.stats().frames_dropped, 3);
     assert_eq!(p1.stats().frames_dropped, 0);
 
-    reg.close_connection(v2);
+    reg.close_connection(std::time::Instant::now(), v2);
     assert_eq!(reg.counters().players, 1);
-    reg.close_connection(a);
+    reg.close_connection(std::time::Instant::now(), a);
     let c = reg.counters();
     assert_eq!((c.publishers, c.players, c.connections), (0, 0, 1));
     assert_eq!(c.connections_total, 3);

@@ -28,6 +28,7 @@ fn feed(reg: &mut Registry, key: &StreamKey, conn: ConnId, frames: &[Frame]) {
 fn join(reg: &mut Registry, key: &StreamKey) -> (Vec<Frame>, rtmp_proto::relay::PlayerPolicy) {
     let conn = reg.open_connection();
     match reg.join(
+        std::time::Instant::now(),
         key,
         PlayerRef {
             conn,
@@ -293,7 +294,7 @@ fn a_republished_stream_starts_with_an_empty_cache() {
         p,
         &[metadata(0, 1), avc_seq(0, 1), avc_key(0, 10)],
     );
-    reg.unpublish(&key, p);
+    reg.unpublish(std::time::Instant::now(), &key, p);
     reg.publish(&key, p).unwrap();
     let (initial, _) = join(&mut reg, &key);
     assert!(initial.is_empty());

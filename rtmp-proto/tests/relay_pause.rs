@@ -23,6 +23,7 @@ fn joined(frames: &[rtmp_proto::relay::Frame]) -> (Registry, StreamKey, ConnId, 
     }
     let conn = reg.open_connection();
     let Join::Live { policy, .. } = reg.join(
+        std::time::Instant::now(),
         &key,
         PlayerRef {
             conn,

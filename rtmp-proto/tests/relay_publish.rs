@@ -24,6 +24,16 @@ fn key() -> StreamKey {
     StreamKey::new("live", "cam")
 }
 
+/// The relay without waiting players or a publisher grace: players end with their
+/// publisher, and a play of a stream that is not live is refused (`--play-wait-ms 0
+/// --publisher-grace-ms 0`). The defaults are in `relay_continuity.rs`.
+fn immediate() -> RelayConfig {
+    let mut c = RelayConfig::default();
+    c.wait_for_publisher = false;
+    c.publisher_grace = std::time::Duration::ZERO;
+    c
+}
+
 #[test]
 fn duplicate_publish_is_rejected_with_bad_name_by_default() {
     let mut reg = Registry::new(RelayConfig::default());
@@ -40,7 +50,10 @@ fn duplicate_publish_is_rejected_with_bad_name_by_default() {
     assert_eq!(reg.publisher(&key()), Some(a));
     // The refused connection's frames and unpublish change nothing.
     assert!(reg.ingest(&key(), b, &avc_key(0, 10)).is_err());
-    assert!(reg.unpublish(&key(), b).is_empty());
+    assert!(
+        reg.unpublish(std::time::Instant::now(), &key(), b)
+            .is_empty()
+    );
     assert_eq!(reg.publisher(&key()), Some(a));
     // Query strings do not make a different stream.
     assert!(
@@ -64,7 +77,7 @@ fn replace_policy_hands_the_stream_over_and_keeps_players() {
     reg.publish(&key(), a).unwrap();
     reg.ingest(&key(), a, &avc_seq(0, 1)).unwrap();
     assert!(matches!(
-        reg.join(&key(), player(viewer, 1)),
+        reg.join(std::time::Instant::now(), &key(), player(viewer, 1)),
         Join::Live { .. }
     ));
     let grant = reg.publish(&key(), b).unwrap();
@@ -75,8 +88,11 @@ fn replace_policy_hands_the_stream_over_and_keeps_players() {
     assert_eq!(reg.players(&key()).collect::<Vec<_>>(), [player(viewer, 1)]);
     // The displaced publisher's late frames, unpublish and close are harmless.
     assert!(reg.ingest(&key(), a, &avc_key(0, 10)).is_err());
-    assert!(reg.unpublish(&key(), a).is_empty());
-    let closed = reg.close_connection(a);
+    assert!(
+        reg.unpublish(std::time::Instant::now(), &key(), a)
+            .is_empty()
+    );
+    let closed = reg.close_connection(std::time::Instant::now(), a);
     assert!(closed.unpublished.is_empty());
     assert_eq!(reg.publisher(&key()), Some(b));
     assert!(reg.ingest(&key(), b, &avc_key(0, 10)).is_ok());
@@ -84,22 +100,25 @@ fn replace_policy_hands_the_stream_over_and_keeps_players() {
 
 #[test]
 fn clean_unpublish_releases_the_slot_and_ends_every_player() {
-    let mut reg = Registry::new(RelayConfig::default());
+    let mut reg = Registry::new(immediate());
     let (a, v1, v2) = (
         reg.open_connection(),
         reg.open_connection(),
         reg.open_connection(),
     );
     reg.publish(&key(), a).unwrap();
-    reg.join(&key(), player(v1, 1));
-    reg.join(&key(), player(v2, 1));
-    reg.join(&key(), player(v2, 3));
-    let ended = reg.unpublish(&key(), a);
+    reg.join(std::time::Instant::now(), &key(), player(v1, 1));
+    reg.join(std::time::Instant::now(), &key(), player(v2, 1));
+    reg.join(std::time::Instant::now(), &key(), player(v2, 3));
+    let ended = reg.unpublish(std::time::Instant::now(), &key(), a);
     assert_eq!(ended, [player(v1, 1), player(v2, 1), player(v2, 3)]);
     assert!(!reg.is_live(&key()));
     assert_eq!(reg.players(&key()).count(), 0);
     // Idempotent.
-    assert!(reg.unpublish(&key(), a).is_empty());
+    assert!(
+        reg.unpublish(std::time::Instant::now(), &key(), a)
+            .is_empty()
+    );
     let b = reg.open_connection();
     assert!(reg.publish(&key(), b).is_ok());
 }
@@ -108,13 +127,13 @@ fn clean_unpublish_releases_the_slot_and_ends_every_player() {
 /// adapter calls `close_connection`, which frees every slot the connection published.
 #[test]
 fn connection_end_releases_every_slot_it_published() {
-    let mut reg = Registry::new(RelayConfig::default());
+    let mut reg = Registry::new(immediate());
     let (a, v) = (reg.open_connection(), reg.open_connection());
     let other = StreamKey::new("live", "other");
     reg.publish(&key(), a).unwrap();
     reg.publish(&other, a).unwrap();
-    reg.join(&key(), player(v, 1));
-    let closed = reg.close_connection(a);
+    reg.join(std::time::Instant::now(), &key(), player(v, 1));
+    let closed = reg.close_connection(std::time::Instant::now(), a);
     assert_eq!(closed.unpublished.len(), 2);
     let cam = closed.unpublished.iter().find(|e| e.key == key()).unwrap();
     assert_eq!(cam.players, [player(v, 1)]);
@@ -124,7 +143,10 @@ fn connection_end_releases_every_slot_it_published() {
     assert!(reg.publish(&key(), b).is_ok());
     assert!(reg.publish(&other, b).is_ok());
     // Closing twice is harmless.
-    assert_eq!(reg.close_connection(a), Default::default());
+    assert_eq!(
+        reg.close_connection(std::time::Instant::now(), a),
+        Default::default()
+    );
 }
 
 /// The pattern adapters use: a guard whose `Drop` calls `close_connection`, so even a
@@ -135,7 +157,7 @@ fn a_panicking_hook_still_releases_the_slot() {
     impl Drop for Guard {
         fn drop(&mut self) {
             let mut reg = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            reg.close_connection(self.1);
+            reg.close_connection(std::time::Instant::now(), self.1);
         }
     }
     let reg = Arc::new(Mutex::new(Registry::new(RelayConfig::default())));
@@ -156,9 +178,12 @@ fn a_panicking_hook_still_releases_the_slot() {
 
 #[test]
 fn play_of_a_stream_that_is_not_live_is_not_found() {
-    let mut reg = Registry::new(RelayConfig::default());
+    let mut reg = Registry::new(immediate());
     let v = reg.open_connection();
-    assert!(matches!(reg.join(&key(), player(v, 1)), Join::NotFound));
+    assert!(matches!(
+        reg.join(std::time::Instant::now(), &key(), player(v, 1)),
+        Join::NotFound
+    ));
     let why = stream_not_found(&key());
     assert_eq!(why.code.as_deref(), Some(CODE_PLAY_STREAM_NOT_FOUND));
     assert_eq!(CODE_PLAY_STREAM_NOT_FOUND, "NetStream.Play.StreamNotFound");
@@ -176,17 +201,17 @@ fn with_wait_for_publisher_players_wait_and_start_on_publish() {
         reg.open_connection(),
     );
     assert!(matches!(
-        reg.join(&key(), player(v1, 1)),
+        reg.join(std::time::Instant::now(), &key(), player(v1, 1)),
         Join::Waiting { .. }
     ));
     assert!(matches!(
-        reg.join(&key(), player(v2, 1)),
+        reg.join(std::time::Instant::now(), &key(), player(v2, 1)),
         Join::Waiting { .. }
     ));
     assert_eq!(reg.waiting(&key()).count(), 2);
     assert!(!reg.is_live(&key()));
     // One waiting player leaves (closes its connection) before the publisher comes.
-    reg.close_connection(v2);
+    reg.close_connection(std::time::Instant::now(), v2);
     let grant = reg.publish(&key(), a).unwrap();
     assert_eq!(grant.started, [player(v1, 1)]);
     assert_eq!(reg.players(&key()).collect::<Vec<_>>(), [player(v1, 1)]);
@@ -198,14 +223,14 @@ fn leave_and_rejoin() {
     let mut reg = Registry::new(RelayConfig::default());
     let (a, v) = (reg.open_connection(), reg.open_connection());
     reg.publish(&key(), a).unwrap();
-    reg.join(&key(), player(v, 1));
+    reg.join(std::time::Instant::now(), &key(), player(v, 1));
     assert!(reg.leave(&key(), player(v, 1)));
     assert!(!reg.leave(&key(), player(v, 1)));
     // A player moving to another stream under the same PlayerRef leaves the first one.
     let other = StreamKey::new("live", "other");
     reg.publish(&other, a).unwrap();
-    reg.join(&key(), player(v, 1));
-    reg.join(&other, player(v, 1));
+    reg.join(std::time::Instant::now(), &key(), player(v, 1));
+    reg.join(std::time::Instant::now(), &other, player(v, 1));
     assert_eq!(reg.players(&key()).count(), 0);
     assert_eq!(reg.players(&other).count(), 1);
     assert_eq!(reg.counters().players, 1);
@@ -218,7 +243,11 @@ fn live_streams_lists_published_keys_only() {
     let mut reg = Registry::new(config);
     let (a, v) = (reg.open_connection(), reg.open_connection());
     reg.publish(&key(), a).unwrap();
-    reg.join(&StreamKey::new("live", "later"), player(v, 1));
+    reg.join(
+        std::time::Instant::now(),
+        &StreamKey::new("live", "later"),
+        player(v, 1),
+    );
     assert_eq!(reg.live_streams().collect::<Vec<_>>(), [&key()]);
     // A waiting player can pause and unpause: the stream has an (empty) cache.
     let later = reg.cache(&StreamKey::new("live", "later")).unwrap();

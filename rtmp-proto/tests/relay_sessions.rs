@@ -41,6 +41,15 @@ struct Hub {
     peers: Vec<Peer>,
 }
 
+/// The relay without waiting players or a publisher grace: players end with their
+/// publisher and a play of a stream that is not live is refused.
+fn immediate() -> RelayConfig {
+    let mut c = RelayConfig::default();
+    c.wait_for_publisher = false;
+    c.publisher_grace = std::time::Duration::ZERO;
+    c
+}
+
 impl Hub {
     fn new(config: RelayConfig) -> Self {
         Hub {
@@ -152,7 +161,7 @@ impl Hub {
                     conn,
                     stream: request.stream,
                 };
-                match self.reg.join(&key, player) {
+                match self.reg.join(std::time::Instant::now(), &key, player) {
                     Join::Live { initial, policy } => {
                         let s = &mut self.peers[i].server;
                         s.accept_play(id).unwrap();
@@ -162,7 +171,7 @@ impl Hub {
                         }
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
-                    Join::Waiting { policy } => {
+                    Join::Waiting { policy, .. } => {
                         self.peers[i].server.accept_play(id).unwrap();
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
@@ -179,7 +188,7 @@ impl Hub {
             }
             ServerEvent::PublishStopped { stream } => {
                 if let Some(key) = self.peers[i].publishing.remove(&stream) {
-                    let ended = self.reg.unpublish(&key, conn);
+                    let ended = self.reg.unpublish(std::time::Instant::now(), &key, conn);
                     self.end_players(&ended);
                 }
             }
@@ -210,7 +219,7 @@ impl Hub {
                 for (_, (_, mut policy)) in self.peers[i].playing.drain() {
                     self.reg.add_player_stats(&policy.take_stats());
                 }
-                let closed = self.reg.close_connection(conn);
+                let closed = self.reg.close_connection(std::time::Instant::now(), conn);
                 for e in closed.unpublished {
                     self.end_players(&e.players);
                 }
@@ -314,7 +323,7 @@ fn medias(frames: &[Frame]) -> Vec<Media> {
 
 #[test]
 fn late_joiner_gets_metadata_headers_gop_then_live_and_the_end_of_stream() {
-    let mut hub = Hub::new(RelayConfig::default());
+    let mut hub = Hub::new(immediate());
     let publisher = hub.publish("cam?token=1");
     let h = publisher.1;
     hub.peers[publisher.0]
@@ -369,7 +378,7 @@ fn late_joiner_gets_metadata_headers_gop_then_live_and_the_end_of_stream() {
 
 #[test]
 fn duplicate_publish_gets_bad_name_and_missing_stream_gets_stream_not_found() {
-    let mut hub = Hub::new(RelayConfig::default());
+    let mut hub = Hub::new(immediate());
     let _first = hub.publish("cam");
     let (second, _) = hub.publish("cam");
     assert!(hub.saw_status(second, "NetStream.Publish.BadName"));
@@ -379,7 +388,7 @@ fn duplicate_publish_gets_bad_name_and_missing_stream_gets_stream_not_found() {
 
 #[test]
 fn a_publisher_that_vanishes_frees_the_slot_and_ends_its_players() {
-    let mut hub = Hub::new(RelayConfig::default());
+    let mut hub = Hub::new(immediate());
     let publisher = hub.publish("cam");
     hub.send(publisher, &[avc_seq(0, 1), avc_key(0, 100)]);
     let (viewer, _) = hub.play("cam");

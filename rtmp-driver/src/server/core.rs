@@ -201,6 +201,7 @@ impl ConnCore {
     /// that caused.
     pub fn process(&mut self, now: Instant) {
         self.flush_players_if_due(now);
+        self.expire_players(now);
         self.drain_events();
         self.pull_player_media();
         self.drain_events();
@@ -574,9 +575,25 @@ impl ConnCore {
     /// The next instant the driver must run a turn: the session's deadline, or for a
     /// publisher under a write-merge window the flush of its players' held output.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.session.poll_timeout(), self.flush_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let players = self.playing.values().filter_map(|p| p.slot.deadline());
+        [self.session.poll_timeout(), self.flush_at]
+            .into_iter()
+            .flatten()
+            .chain(players)
+            .min()
+    }
+
+    /// Players whose wait for a publisher, or whose stream's grace, is over at `now`: the
+    /// hub ends them (their stream end is then drained like any other).
+    fn expire_players(&mut self, now: Instant) {
+        for (stream, p) in &self.playing {
+            if p.slot.deadline().is_some_and(|t| t <= now) {
+                let player = PlayerRef {
+                    conn: self.id,
+                    stream: *stream,
+                };
+                self.shared.hub.expire(now, &p.key, player);
+            }
         }
     }
 

@@ -126,7 +126,11 @@ pub struct PlayerSlot {
 #[derive(Debug)]
 struct PlayerState {
     policy: PlayerPolicy,
-    queue: VecDeque<(Frame, Droppable)>,
+    /// Frames to send, each with this player's timestamp for it.
+    queue: VecDeque<(Frame, Droppable, u32)>,
+    /// When this player must look at the registry again: the end of its bounded wait for
+    /// a publisher, or of the grace its stream is held for after the publisher left.
+    deadline: Option<Instant>,
     queued_bytes: usize,
     /// The publisher left: end the stream once the queue is drained.
     ended: bool,
@@ -139,9 +143,9 @@ struct PlayerState {
 impl PlayerState {
     /// Hands every queued frame to the session, in order.
     fn move_queue(&mut self, session: &mut ServerSession, stream: StreamId) {
-        while let Some((frame, droppable)) = self.queue.pop_front() {
+        while let Some((frame, droppable, ts)) = self.queue.pop_front() {
             self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
-            if let Err(e) = frame.send_to(session, stream, droppable) {
+            if let Err(e) = frame.send_to_at(session, stream, droppable, ts) {
                 // Paused by the peer in the meantime, or the session's own byte cap: the
                 // frame is lost for this player only.
                 tracing::debug!(error = %e, "frame not queued");
@@ -161,7 +165,15 @@ impl PlayerState {
         match verdict {
             Verdict::Send(d) => {
                 self.queued_bytes = self.queued_bytes.saturating_add(frame.len());
-                self.queue.push_back((frame.clone(), d));
+                let ts = self.policy.timestamp(frame);
+                self.queue.push_back((frame.clone(), d, ts));
+                true
+            }
+            // A new publisher's codec this player cannot follow: its stream ends.
+            Verdict::EndStream => {
+                self.ended = true;
+                self.queue.clear();
+                self.queued_bytes = 0;
                 true
             }
             Verdict::Skip => false,
@@ -189,9 +201,20 @@ pub enum Drained {
 }
 
 impl PlayerSlot {
-    fn new(link: Arc<ConnLink>, policy: PlayerPolicy, initial: Vec<Frame>) -> Arc<Self> {
+    fn new(
+        link: Arc<ConnLink>,
+        policy: PlayerPolicy,
+        initial: Vec<Frame>,
+        deadline: Option<Instant>,
+    ) -> Arc<Self> {
         let queued_bytes = initial.iter().map(Frame::len).sum();
-        let queue = initial.into_iter().map(|f| (f, Droppable::No)).collect();
+        let queue = initial
+            .into_iter()
+            .map(|f| {
+                let ts = policy.timestamp(&f);
+                (f, Droppable::No, ts)
+            })
+            .collect();
         Arc::new(PlayerSlot {
             link,
             out_backlog: AtomicUsize::new(0),
@@ -199,6 +222,7 @@ impl PlayerSlot {
                 policy,
                 queue,
                 queued_bytes,
+                deadline,
                 ended: false,
                 disconnect: None,
                 shed: false,
@@ -223,6 +247,17 @@ impl PlayerSlot {
         if wake {
             self.link.wake();
         }
+    }
+
+    /// When the player's task must call [`Hub::expire`] for it, if ever.
+    pub fn deadline(&self) -> Option<Instant> {
+        lock(&self.state).deadline
+    }
+
+    fn set_deadline(&self, at: Option<Instant>) {
+        lock(&self.state).deadline = at;
+        // The task re-arms its timer in its next turn.
+        self.link.signal.raise();
     }
 
     fn end(&self) {
@@ -277,6 +312,23 @@ impl Inner {
                 let stats = lock(&slot.state).policy.take_stats();
                 self.registry.add_player_stats(&stats);
                 slot.end();
+            }
+        }
+    }
+
+    /// When the registry holds `key`'s players for a new publisher, each looks again at
+    /// the end of the grace period.
+    fn hold_players(&mut self, key: &StreamKey) {
+        let Some(until) = self.registry.held_until(key) else {
+            return;
+        };
+        let players: Vec<PlayerRef> = self.registry.players(key).collect();
+        tracing::info!(stream = %key, players = players.len(), grace_ms = ?until
+            .saturating_duration_since(Instant::now()).as_millis(),
+            "publisher gone: players held for a new one");
+        for p in players {
+            if let Some(slot) = self.players.get(&p) {
+                slot.set_deadline(Some(until));
             }
         }
     }
@@ -357,10 +409,13 @@ impl Hub {
     /// the end of stream) and forgets its players.
     pub fn close_connection(&self, conn: ConnId) {
         let mut inner = lock(&self.inner);
-        let closed = inner.registry.close_connection(conn);
+        let closed = inner.registry.close_connection(Instant::now(), conn);
         for ended in closed.unpublished {
-            tracing::info!(stream = %ended.key, players = ended.players.len(), "stream ended");
+            if !ended.players.is_empty() {
+                tracing::info!(stream = %ended.key, players = ended.players.len(), "stream ended");
+            }
             inner.end_players(ended.players);
+            inner.hold_players(&ended.key);
         }
         let mine: Vec<PlayerRef> = inner
             .players
@@ -390,17 +445,50 @@ impl Hub {
             link.kicked.store(true, Ordering::Release);
             link.signal.raise();
         }
+        if !grant.resumed.is_empty() {
+            tracing::info!(stream = %key, players = grant.resumed.len(),
+                "publisher back within the grace period: players continue");
+        }
+        for p in &grant.resumed {
+            if let Some(slot) = inner.players.get(p) {
+                lock(&slot.state).policy.on_republish();
+                slot.set_deadline(None);
+            }
+        }
+        for p in &grant.started {
+            if let Some(slot) = inner.players.get(p) {
+                slot.set_deadline(None);
+            }
+        }
         Ok(())
     }
 
     /// `conn` stopped publishing `key`: its players get the end of stream.
     pub fn unpublish(&self, key: &StreamKey, conn: ConnId) {
         let mut inner = lock(&self.inner);
-        let players = inner.registry.unpublish(key, conn);
+        let players = inner.registry.unpublish(Instant::now(), key, conn);
         if !players.is_empty() {
             tracing::info!(stream = %key, players = players.len(), "stream ended");
         }
         inner.end_players(players);
+        inner.hold_players(key);
+    }
+
+    /// What is overdue for `player` on `key` at `now` (its bounded wait, or its stream's
+    /// grace after the publisher left) ends; see `Registry::expire`.
+    pub fn expire(&self, now: Instant, key: &StreamKey, player: PlayerRef) {
+        let mut inner = lock(&self.inner);
+        let ended = inner.registry.expire(now, key, player);
+        if !ended.is_empty() {
+            tracing::info!(stream = %key, players = ended.len(),
+                "stream ended: nobody published it in time");
+        }
+        inner.end_players(ended);
+        if let Some(slot) = inner.players.get(&player) {
+            // Still here (the deadline moved, or was for another reason): look again then.
+            let at = inner.registry.held_until(key);
+            lock(&slot.state).deadline = at;
+        }
     }
 
     /// A frame from the publisher of `key`: cache it and offer it to every player.
@@ -477,10 +565,17 @@ impl Hub {
         link: &Arc<ConnLink>,
     ) -> Result<Arc<PlayerSlot>, Rejection> {
         let mut inner = lock(&self.inner);
-        let slot = match inner.registry.join(key, player) {
-            Join::Live { initial, policy } => PlayerSlot::new(link.clone(), policy, initial),
-            Join::Waiting { policy } => PlayerSlot::new(link.clone(), policy, Vec::new()),
+        let slot = match inner.registry.join(Instant::now(), key, player) {
+            Join::Live { initial, policy } => PlayerSlot::new(link.clone(), policy, initial, None),
+            Join::Waiting { policy, until } => {
+                PlayerSlot::new(link.clone(), policy, Vec::new(), until)
+            }
             Join::NotFound => return Err(stream_not_found(key)),
+            Join::TooManyWaiting => {
+                return Err(Rejection::new(format!(
+                    "{key} is not live and too many players wait for it"
+                )));
+            }
             // A join outcome this adapter does not know yet.
             _ => return Err(stream_not_found(key)),
         };
@@ -510,7 +605,8 @@ impl Hub {
         };
         for frame in s.policy.unpause(cache) {
             s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
-            s.queue.push_back((frame, Droppable::No));
+            let ts = s.policy.timestamp(&frame);
+            s.queue.push_back((frame, Droppable::No, ts));
         }
         drop(s);
         slot.link.signal.raise();

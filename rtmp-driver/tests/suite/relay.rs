@@ -7,6 +7,7 @@ use crate::rt;
 use adapter::ClientConnection;
 use adapter::Server;
 use adapter::proto::amf::Value;
+use adapter::proto::relay::RelayConfig;
 use adapter::proto::session::{ClientEvent, Media, MediaKind, StreamHandle};
 use bytes::Bytes;
 
@@ -117,7 +118,10 @@ async fn relay_byte_identical(builder: adapter::ServerBuilder) {
 }
 
 async fn players_learn_the_end_of_the_stream_at_once() {
-    let srv = start(Server::builder()).await;
+    // Without the publisher grace (`--publisher-grace-ms 0`): the end comes at once.
+    let mut relay = RelayConfig::default();
+    relay.publisher_grace = Duration::ZERO;
+    let srv = start(Server::builder().relay_config(relay)).await;
     let mut publisher = connected(srv.addr, "live").await;
     let h = publishing(&mut publisher, "cam").await;
     send_all(&mut publisher, h, &stream_frames(2)).await;
@@ -160,7 +164,10 @@ async fn shutdown_ends_streams_and_closes_every_connection() {
 }
 
 async fn play_of_a_stream_nobody_publishes_is_refused() {
-    let srv = start(Server::builder()).await;
+    // With waiting players off (`--play-wait-ms 0`); by default the play would wait.
+    let mut relay = RelayConfig::default();
+    relay.max_play_wait = Some(Duration::ZERO);
+    let srv = start(Server::builder().relay_config(relay)).await;
     let mut c = connected(srv.addr, "live").await;
     let h = c.session().play("nobody").unwrap();
     let code = until(&mut c, |e| match e {

@@ -45,9 +45,22 @@ pub struct RelayConfig {
     /// consecutive until the player plays a whole GOP without lagging, or, on audio-only
     /// streams, until its queue empties). 0 = never.
     pub max_consecutive_lag_events: u32,
-    /// A `play` of a stream nobody publishes waits for the publisher (`true`) instead of
-    /// failing with `NetStream.Play.StreamNotFound` (`false`).
+    /// A `play` of a stream nobody publishes waits for the publisher (`true`, the default,
+    /// as nginx-rtmp's `idle_streams`) instead of failing with
+    /// `NetStream.Play.StreamNotFound` (`false`).
     pub wait_for_publisher: bool,
+    /// How long a player may wait for its publisher before its stream is ended (`None`,
+    /// the default: as long as its connection lives; `Some(ZERO)` refuses at once, like
+    /// `wait_for_publisher = false`).
+    pub max_play_wait: Option<Duration>,
+    /// Most players waiting for one stream; a play beyond it is refused.
+    pub max_waiting_per_stream: usize,
+    /// Most players waiting for any stream, server-wide; a play beyond it is refused.
+    pub max_waiting: usize,
+    /// How long a stream's players are held after its publisher went away (however it
+    /// went): if the stream is published again meanwhile they continue, timestamps rebased;
+    /// after it they get the end of the stream. Zero ends them at once.
+    pub publisher_grace: Duration,
 }
 
 impl Default for RelayConfig {
@@ -61,12 +74,21 @@ impl Default for RelayConfig {
             player_soft_age: Duration::from_secs(3),
             player_max_age: Duration::from_secs(15),
             max_consecutive_lag_events: 5,
-            wait_for_publisher: false,
+            wait_for_publisher: true,
+            max_play_wait: None,
+            max_waiting_per_stream: 1024,
+            max_waiting: 8192,
+            publisher_grace: Duration::from_secs(5),
         }
     }
 }
 
 impl RelayConfig {
+    /// Whether a play of a stream that is not live waits for its publisher.
+    pub fn players_wait(&self) -> bool {
+        self.wait_for_publisher && self.max_play_wait != Some(Duration::ZERO)
+    }
+
     /// Whether the GOP cache is on.
     pub fn gop_enabled(&self) -> bool {
         self.gop_max_bytes > 0 && self.gop_max_frames > 0

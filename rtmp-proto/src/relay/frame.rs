@@ -174,10 +174,27 @@ impl Frame {
         stream: StreamId,
         droppable: Droppable,
     ) -> Result<(), UsageError> {
+        self.send_to_at(session, stream, droppable, self.timestamp())
+    }
+
+    /// [`send_to`](Self::send_to) with the timestamp the player's policy gave
+    /// ([`PlayerPolicy::timestamp`](super::PlayerPolicy::timestamp)): the payload is
+    /// shared, only the chunk header carries the player's timestamp.
+    pub fn send_to_at(
+        &self,
+        session: &mut ServerSession,
+        stream: StreamId,
+        droppable: Droppable,
+        timestamp: u32,
+    ) -> Result<(), UsageError> {
         match &self.item {
-            Item::Media(m) => session.send_media(stream, m.clone(), droppable),
-            Item::Metadata { payload, timestamp } => {
-                session.send_metadata(stream, payload.clone(), *timestamp)
+            Item::Media(m) => {
+                let mut m = m.clone();
+                m.timestamp = timestamp;
+                session.send_media(stream, m, droppable)
+            }
+            Item::Metadata { payload, .. } => {
+                session.send_metadata(stream, payload.clone(), timestamp)
             }
         }
     }

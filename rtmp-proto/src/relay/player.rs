@@ -2,12 +2,15 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use super::backlog::Backlog;
 use super::cache::StreamCache;
 use super::config::RelayConfig;
 use super::counters::PlayerStats;
 use super::frame::{Frame, FrameClass};
-use crate::session::Droppable;
+use crate::media::{AudioCodec, AudioTag, VideoCodec, VideoTag};
+use crate::session::{Droppable, MediaKind};
 
 /// The answer of [`PlayerPolicy::offer`] for one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +27,11 @@ pub enum Verdict {
     /// [`Registry::close_connection`](super::Registry::close_connection)). Final: every later
     /// offer answers `Skip`.
     Disconnect(LagReason),
+    /// A new publisher of the stream (after [`on_republish`](PlayerPolicy::on_republish))
+    /// changed a track's codec, which the player's decoder cannot follow mid-stream: end
+    /// its stream (`ServerSession::end_stream`) and leave the registry, as when a stream
+    /// ends. Final, like `Disconnect`.
+    EndStream,
 }
 
 /// Why a player was disconnected.
@@ -36,6 +44,17 @@ pub enum LagReason {
     MaxAge,
     /// `max_consecutive_lag_events` lag events in a row.
     ConsecutiveLag,
+}
+
+/// What a metadata or sequence-header frame is to a player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConfigCheck {
+    /// It has exactly this one.
+    Same,
+    /// A track's codec changed.
+    CodecChanged,
+    /// A first one, or a changed one of the same codec.
+    New,
 }
 
 /// Where a player's video stands.
@@ -85,6 +104,54 @@ pub struct PlayerPolicy {
     backlog: Backlog,
     stats: PlayerStats,
     reported: PlayerStats,
+    /// Added (wrapping) to every timestamp sent: keeps the timeline monotonic across a
+    /// publisher's reconnect (the new one starts its clock at 0).
+    offset: u32,
+    /// The last timestamp sent (offset applied), and when.
+    last_out: Option<(u32, Instant)>,
+    /// A new publisher took over: the next frame sent sets `offset`.
+    rebase: bool,
+    /// Since a new publisher took over, until its first keyframe went out: its metadata and
+    /// sequence headers go out only if they differ from what the player has.
+    republished: bool,
+    /// The metadata and sequence headers this player has, so a new publisher's identical
+    /// ones are not sent again, and a changed codec is noticed.
+    sent_configs: Vec<SentConfig>,
+}
+
+/// A metadata or sequence-header frame a player was sent.
+#[derive(Debug, Clone)]
+struct SentConfig {
+    class: FrameClass,
+    track: u8,
+    payload: Bytes,
+    codec: Codec,
+}
+
+/// A track's codec, as far as a decoder switch goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    None,
+    Video(Option<VideoCodec>),
+    Audio(Option<AudioCodec>),
+}
+
+impl Codec {
+    fn of(frame: &Frame) -> Codec {
+        match frame.as_media() {
+            Some(m) if m.kind == MediaKind::Video => Codec::Video(
+                VideoTag::parse(m.payload.clone())
+                    .ok()
+                    .and_then(|t| t.codec()),
+            ),
+            Some(m) => Codec::Audio(
+                AudioTag::parse(m.payload.clone())
+                    .ok()
+                    .and_then(|t| t.codec()),
+            ),
+            None => Codec::None,
+        }
+    }
 }
 
 impl PlayerPolicy {
@@ -109,6 +176,11 @@ impl PlayerPolicy {
             backlog: Backlog::default(),
             stats: PlayerStats::default(),
             reported: PlayerStats::default(),
+            offset: 0,
+            last_out: None,
+            rebase: false,
+            republished: false,
+            sent_configs: Vec::new(),
         }
     }
 
@@ -140,6 +212,16 @@ impl PlayerPolicy {
             return Verdict::Skip;
         }
         let class = frame.class();
+        if class.is_config() && self.republished {
+            match self.config_verdict(frame) {
+                ConfigCheck::Same => return Verdict::Skip,
+                ConfigCheck::CodecChanged => {
+                    self.disconnected = true;
+                    return Verdict::EndStream;
+                }
+                ConfigCheck::New => {}
+            }
+        }
         if class.is_video() {
             self.seen_video = true;
         }
@@ -204,10 +286,92 @@ impl PlayerPolicy {
             Verdict::Send(_) => {
                 self.backlog.record(now, frame.len());
                 self.count_sent(frame);
+                self.sent_at(now, frame);
+                if class == FrameClass::VideoKeyframe || !self.seen_video {
+                    self.republished = false;
+                }
             }
             _ => self.stats.frames_dropped += 1,
         }
         verdict
+    }
+
+    /// The timestamp to send `frame` with: the publisher's, shifted so that this player's
+    /// timeline stays monotonic and continuous across a publisher's reconnect.
+    ///
+    /// Call for every frame the policy answered [`Verdict::Send`], right after `offer`
+    /// (and for the frames [`unpause`](Self::unpause) returns), and send the frame with it.
+    pub fn timestamp(&self, frame: &Frame) -> u32 {
+        frame.timestamp().wrapping_add(self.offset)
+    }
+
+    /// The stream's publisher went away and a new one took over within the grace period
+    /// ([`PublishGrant::resumed`](super::PublishGrant::resumed)): video resumes at the
+    /// next keyframe (audio with it, when the stream has video), metadata and sequence
+    /// headers go out only if they changed, and the first frame sent is placed as long
+    /// after the last one as the gap between them lasted (the new publisher's clock
+    /// starts over).
+    ///
+    /// Call once per resumed player, before offering it the new publisher's frames.
+    pub fn on_republish(&mut self) {
+        self.rebase = true;
+        self.republished = true;
+        self.lagging = false;
+        self.gate = Gate::AwaitKeyframe {
+            hold_audio: self.seen_video,
+        };
+    }
+
+    /// Records that `frame` went out at `now`: the timeline a new publisher continues.
+    fn sent_at(&mut self, now: Instant, frame: &Frame) {
+        if std::mem::take(&mut self.rebase) {
+            // Continue from the last timestamp sent, plus the wall time since.
+            let next = match self.last_out {
+                Some((ts, at)) => {
+                    let gap = now.saturating_duration_since(at).as_millis();
+                    ts.wrapping_add(u32::try_from(gap).unwrap_or(u32::MAX))
+                }
+                None => frame.timestamp(),
+            };
+            self.offset = next.wrapping_sub(frame.timestamp());
+        }
+        let out = self.timestamp(frame);
+        // Monotonic: a frame stamped before the last one sent (B-frames' decode order
+        // keeps DTS monotonic; this only guards a rebase) does not move it back.
+        let last = match self.last_out {
+            Some((ts, _)) if (out.wrapping_sub(ts) as i32) < 0 => ts,
+            _ => out,
+        };
+        self.last_out = Some((last, now));
+    }
+
+    /// What a metadata or sequence-header frame means for this player.
+    fn config_verdict(&mut self, frame: &Frame) -> ConfigCheck {
+        let class = frame.class();
+        let track = frame.track();
+        let codec = Codec::of(frame);
+        let known = self
+            .sent_configs
+            .iter()
+            .position(|c| c.class == class && c.track == track);
+        let check = match known.and_then(|i| self.sent_configs.get(i)) {
+            Some(c) if c.payload == *frame.payload() => ConfigCheck::Same,
+            Some(c) if c.codec != codec && class.is_config() => ConfigCheck::CodecChanged,
+            _ => ConfigCheck::New,
+        };
+        if check == ConfigCheck::New {
+            let sent = SentConfig {
+                class,
+                track,
+                payload: frame.payload().clone(),
+                codec,
+            };
+            match known.and_then(|i| self.sent_configs.get_mut(i)) {
+                Some(slot) => *slot = sent,
+                None => self.sent_configs.push(sent),
+            }
+        }
+        check
     }
 
     /// Whether `keyframe` is of the lowest video track seen so far (and remembers it).
@@ -228,6 +392,9 @@ impl PlayerPolicy {
     }
 
     fn count_sent(&mut self, frame: &Frame) {
+        if frame.class().is_config() {
+            let _ = self.config_verdict(frame);
+        }
         self.stats.frames_sent += 1;
         self.stats.bytes_sent = self.stats.bytes_sent.saturating_add(frame.len() as u64);
     }

@@ -1,6 +1,7 @@
 //! [`Registry`]: which streams are live, who publishes them, who plays them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Instant;
 
 use super::cache::StreamCache;
 use super::config::{DuplicatePublish, RelayConfig};
@@ -21,6 +22,11 @@ pub struct PublishGrant {
     /// Players that were waiting for this stream ([`Join::Waiting`]); live frames now reach
     /// them.
     pub started: Vec<PlayerRef>,
+    /// Players held since the previous publisher went away, within
+    /// [`RelayConfig::publisher_grace`]: they continue. Call
+    /// [`PlayerPolicy::on_republish`] for each, so their timelines stay continuous and they
+    /// resume at a keyframe.
+    pub resumed: Vec<PlayerRef>,
 }
 
 /// The answer to a play ([`Registry::join`]).
@@ -43,9 +49,15 @@ pub enum Join {
         /// The player's policy; once the stream goes live, its video starts at the first
         /// keyframe.
         policy: PlayerPolicy,
+        /// When the wait ends if nobody publishes ([`RelayConfig::max_play_wait`]): call
+        /// [`Registry::expire`] then.
+        until: Option<Instant>,
     },
     /// Not live: reject the play with [`stream_not_found`](super::stream_not_found).
     NotFound,
+    /// Not live, and too many players wait already ([`RelayConfig::max_waiting`],
+    /// [`RelayConfig::max_waiting_per_stream`]): reject the play.
+    TooManyWaiting,
 }
 
 /// A stream whose publisher left.
@@ -75,11 +87,31 @@ struct Slot {
     cache: StreamCache,
     players: BTreeSet<PlayerRef>,
     waiting: BTreeSet<PlayerRef>,
+    /// The publisher went away: its players are held until then for a new one.
+    held_until: Option<Instant>,
+    /// Waiting players whose wait is bounded, with its end.
+    wait_until: HashMap<PlayerRef, Instant>,
 }
 
 impl Slot {
+    fn new(config: &RelayConfig) -> Self {
+        Slot {
+            publisher: None,
+            cache: StreamCache::new(config),
+            players: BTreeSet::new(),
+            waiting: BTreeSet::new(),
+            held_until: None,
+            wait_until: HashMap::new(),
+        }
+    }
+
     fn is_unused(&self) -> bool {
         self.publisher.is_none() && self.players.is_empty() && self.waiting.is_empty()
+    }
+
+    fn remove_player(&mut self, player: &PlayerRef) -> bool {
+        self.wait_until.remove(player);
+        self.players.remove(player) | self.waiting.remove(player)
     }
 }
 
@@ -132,8 +164,12 @@ impl Registry {
     }
 
     /// A connection ended, however it ended: releases every stream it published (they can
-    /// be published again at once) and removes it from every stream it played. Idempotent.
-    pub fn close_connection(&mut self, conn: ConnId) -> ConnectionClosed {
+    /// be published again at once; their players are held or ended as
+    /// [`unpublish`](Self::unpublish) says) and removes it from every stream it played.
+    /// Idempotent.
+    ///
+    /// Call exactly when the connection ends, with that moment's `now`.
+    pub fn close_connection(&mut self, now: Instant, conn: ConnId) -> ConnectionClosed {
         let mut closed = ConnectionClosed::default();
         let mut published: Vec<StreamKey> = Vec::new();
         for (key, slot) in &mut self.streams {
@@ -143,6 +179,7 @@ impl Registry {
             let before = slot.players.len() + slot.waiting.len();
             slot.players.retain(|p| p.conn != conn);
             slot.waiting.retain(|p| p.conn != conn);
+            slot.wait_until.retain(|p, _| p.conn != conn);
             if slot.players.len() + slot.waiting.len() != before {
                 closed.left.push(key.clone());
             }
@@ -150,7 +187,7 @@ impl Registry {
         published.sort();
         closed.left.sort();
         for key in published {
-            let players = self.unpublish(&key, conn);
+            let players = self.unpublish(now, &key, conn);
             closed.unpublished.push(Ended { key, players });
         }
         self.open.remove(&conn);
@@ -170,12 +207,10 @@ impl Registry {
         conn: ConnId,
     ) -> Result<PublishGrant, PublishRefused> {
         let config = &self.config;
-        let slot = self.streams.entry(key.clone()).or_insert_with(|| Slot {
-            publisher: None,
-            cache: StreamCache::new(config),
-            players: BTreeSet::new(),
-            waiting: BTreeSet::new(),
-        });
+        let slot = self
+            .streams
+            .entry(key.clone())
+            .or_insert_with(|| Slot::new(config));
         let displaced = match slot.publisher {
             Some(current) if self.config.duplicate_publish == DuplicatePublish::Reject => {
                 return Err(PublishRefused {
@@ -187,18 +222,33 @@ impl Registry {
         };
         slot.publisher = Some(conn);
         slot.cache.clear();
+        let resumed: Vec<PlayerRef> = if slot.held_until.take().is_some() {
+            slot.players.iter().copied().collect()
+        } else {
+            Vec::new()
+        };
         let started: Vec<PlayerRef> = std::mem::take(&mut slot.waiting).into_iter().collect();
+        slot.wait_until.clear();
         slot.players.extend(started.iter().copied());
         self.recount();
-        Ok(PublishGrant { displaced, started })
+        Ok(PublishGrant {
+            displaced,
+            started,
+            resumed,
+        })
     }
 
-    /// `conn` stopped publishing `key`: the slot is free and the cache forgotten. Returns
-    /// the players to end (see [`Ended::players`]). Does nothing (and returns nothing) when
-    /// `conn` is not the publisher, so a replaced publisher's late unpublish is harmless.
+    /// `conn` stopped publishing `key`: the slot is free and the cache forgotten (a new
+    /// publisher's joiners never get the old one's frames). Within
+    /// [`RelayConfig::publisher_grace`] the players are held for a new publisher
+    /// ([`held_until`](Self::held_until)) and nothing is returned; with no grace, returns
+    /// the players to end now (see [`Ended::players`]). Does nothing (and returns nothing)
+    /// when `conn` is not the publisher, so a replaced publisher's late unpublish is
+    /// harmless.
     ///
     /// Call on the publisher's `ServerEvent::PublishStopped` or `StreamDeleted`.
-    pub fn unpublish(&mut self, key: &StreamKey, conn: ConnId) -> Vec<PlayerRef> {
+    pub fn unpublish(&mut self, now: Instant, key: &StreamKey, conn: ConnId) -> Vec<PlayerRef> {
+        let grace = self.config.publisher_grace;
         let Some(slot) = self.streams.get_mut(key) else {
             return Vec::new();
         };
@@ -207,12 +257,54 @@ impl Registry {
         }
         slot.publisher = None;
         slot.cache.clear();
-        let players: Vec<PlayerRef> = std::mem::take(&mut slot.players).into_iter().collect();
+        let players: Vec<PlayerRef> = if grace.is_zero() || slot.players.is_empty() {
+            std::mem::take(&mut slot.players).into_iter().collect()
+        } else {
+            slot.held_until = Some(now + grace);
+            Vec::new()
+        };
         if slot.is_unused() {
             self.streams.remove(key);
         }
         self.recount();
         players
+    }
+
+    /// Until when the players of `key` are held for a new publisher (its publisher went
+    /// away), if they are: call [`expire`](Self::expire) then.
+    pub fn held_until(&self, key: &StreamKey) -> Option<Instant> {
+        self.streams.get(key).and_then(|s| s.held_until)
+    }
+
+    /// Ends what is overdue at `now` for `player` on `key`: its bounded wait for a
+    /// publisher, or the grace its stream's players were held for after their publisher
+    /// left. Returns the players to end with `ServerSession::end_stream` (they left the
+    /// registry): after a grace, every player of the stream; after a wait, `player`.
+    ///
+    /// Call at the instant [`Join::Waiting::until`] or [`held_until`](Self::held_until)
+    /// named (early or repeated calls are harmless and return nothing).
+    pub fn expire(&mut self, now: Instant, key: &StreamKey, player: PlayerRef) -> Vec<PlayerRef> {
+        let Some(slot) = self.streams.get_mut(key) else {
+            return Vec::new();
+        };
+        let mut ended = Vec::new();
+        if slot.held_until.is_some_and(|t| now >= t) {
+            slot.held_until = None;
+            ended.extend(std::mem::take(&mut slot.players));
+        }
+        if slot.wait_until.get(&player).is_some_and(|t| now >= *t) {
+            slot.wait_until.remove(&player);
+            if slot.waiting.remove(&player) {
+                ended.push(player);
+            }
+        }
+        if slot.is_unused() {
+            self.streams.remove(key);
+        }
+        if !ended.is_empty() {
+            self.recount();
+        }
+        ended
     }
 
     /// Records a frame `conn` published on `key` (caches, counters). On `Ok` the adapter
@@ -244,12 +336,12 @@ impl Registry {
     /// [`PlayerRef`] is moved.
     ///
     /// Call on `ServerEvent::PlayRequested`, and answer the play as the [`Join`] says.
-    pub fn join(&mut self, key: &StreamKey, player: PlayerRef) -> Join {
+    pub fn join(&mut self, now: Instant, key: &StreamKey, player: PlayerRef) -> Join {
         for slot in self.streams.values_mut() {
-            slot.players.remove(&player);
-            slot.waiting.remove(&player);
+            slot.remove_player(&player);
         }
         self.streams.retain(|_, s| !s.is_unused());
+        let waiting_total: usize = self.streams.values().map(|s| s.waiting.len()).sum();
         let join = match self.streams.get_mut(key) {
             Some(slot) if slot.publisher.is_some() => {
                 slot.players.insert(player);
@@ -257,17 +349,28 @@ impl Registry {
                 let policy = PlayerPolicy::after_join(&self.config, &initial);
                 Join::Live { initial, policy }
             }
-            _ if self.config.wait_for_publisher => {
-                let config = &self.config;
-                let slot = self.streams.entry(key.clone()).or_insert_with(|| Slot {
-                    publisher: None,
-                    cache: StreamCache::new(config),
-                    players: BTreeSet::new(),
-                    waiting: BTreeSet::new(),
-                });
-                slot.waiting.insert(player);
-                Join::Waiting {
-                    policy: PlayerPolicy::new(&self.config),
+            // Held for a new publisher: the joiner waits with those already there.
+            slot if self.config.players_wait() => {
+                let waiting_here = slot.map_or(0, |s| s.waiting.len());
+                if waiting_total >= self.config.max_waiting
+                    || waiting_here >= self.config.max_waiting_per_stream
+                {
+                    Join::TooManyWaiting
+                } else {
+                    let config = &self.config;
+                    let slot = self
+                        .streams
+                        .entry(key.clone())
+                        .or_insert_with(|| Slot::new(config));
+                    slot.waiting.insert(player);
+                    let until = self.config.max_play_wait.map(|d| now + d);
+                    if let Some(t) = until {
+                        slot.wait_until.insert(player, t);
+                    }
+                    Join::Waiting {
+                        policy: PlayerPolicy::new(&self.config),
+                        until,
+                    }
                 }
             }
             _ => Join::NotFound,
@@ -282,7 +385,7 @@ impl Registry {
         let Some(slot) = self.streams.get_mut(key) else {
             return false;
         };
-        let was = slot.players.remove(&player) | slot.waiting.remove(&player);
+        let was = slot.remove_player(&player);
         if slot.is_unused() {
             self.streams.remove(key);
         }

@@ -20,7 +20,7 @@ fn queued(slot: &PlayerSlot) -> Vec<Bytes> {
     lock(&slot.state)
         .queue
         .iter()
-        .map(|(f, _)| f.payload().clone())
+        .map(|(f, _, _)| f.payload().clone())
         .collect()
 }
 
@@ -123,7 +123,9 @@ fn a_slow_player_is_cut_without_touching_the_others() {
 
 #[test]
 fn unpublish_ends_players_and_frees_the_slot() {
-    let s = setup(RelayConfig::default(), 3);
+    let mut config = RelayConfig::default();
+    config.publisher_grace = std::time::Duration::ZERO;
+    let s = setup(config, 3);
     s.hub.unpublish(&s.key, s.publisher);
     for slot in &s.players {
         assert!(lock(&slot.state).ended);
@@ -298,4 +300,39 @@ fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
     hub.join(&key, player, &link).unwrap();
     hub.ingest(&key, publisher, &video(false, 10), &mut scratch);
     assert!(link.signal.lower());
+}
+
+#[test]
+fn players_are_held_for_the_grace_period_then_resumed_or_ended() {
+    let s = setup(RelayConfig::default(), 2);
+    let grace = RelayConfig::default().publisher_grace;
+    let before = Instant::now();
+    s.hub.unpublish(&s.key, s.publisher);
+    for slot in &s.players {
+        assert!(!lock(&slot.state).ended, "held, not ended");
+        let at = slot.deadline().expect("a deadline at the end of the grace");
+        assert!(at >= before + grace && at <= Instant::now() + grace);
+    }
+    // A new publisher within the grace: they continue, no deadline left.
+    let (next, _) = s.hub.open_connection();
+    s.hub.publish(&s.key, next).unwrap();
+    for slot in &s.players {
+        assert_eq!(slot.deadline(), None);
+        assert!(!lock(&slot.state).ended);
+    }
+    // It goes too, and nobody comes back: at the deadline the players end.
+    s.hub.unpublish(&s.key, next);
+    let at = s.players[0].deadline().unwrap();
+    // The publisher opened connection 1, the players 2 and 3.
+    let p0 = PlayerRef {
+        conn: ConnId(2),
+        stream: StreamId(1),
+    };
+    s.hub
+        .expire(at - std::time::Duration::from_millis(1), &s.key, p0);
+    assert!(!lock(&s.players[0].state).ended, "not before its time");
+    s.hub.expire(at, &s.key, p0);
+    for slot in &s.players {
+        assert!(lock(&slot.state).ended, "ended after the grace");
+    }
 }
