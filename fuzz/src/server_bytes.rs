@@ -107,7 +107,7 @@ impl App {
                 }
                 ServerEvent::Metadata { metadata, .. } => {
                     for p in &self.players {
-                        let _ = s.send_metadata(*p, metadata.payload.clone(), metadata.timestamp);
+                        let _ = s.send_metadata(*p, &metadata);
                     }
                     Ok(())
                 }

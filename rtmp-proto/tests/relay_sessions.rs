@@ -16,8 +16,8 @@ use rtmp_proto::relay::{
     stream_not_found,
 };
 use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, ConnectReply, Media, PublishMode,
-    ServerConfig, ServerEvent, ServerSession, StreamHandle, StreamId,
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, ConnectReply, Media, Metadata,
+    PublishMode, ServerConfig, ServerEvent, ServerSession, StreamHandle, StreamId,
 };
 
 struct Peer {
@@ -319,7 +319,7 @@ fn late_joiner_gets_metadata_headers_gop_then_live_and_the_end_of_stream() {
     let h = publisher.1;
     hub.peers[publisher.0]
         .client
-        .send_metadata(h, &Value::Number(1.0))
+        .send_metadata(h, &Metadata::new(Value::Number(1.0)))
         .unwrap();
     let before = [
         avc_seq(0, 1),

@@ -62,7 +62,7 @@ pub enum Item {
     Media(Media),
     /// An AMF0 `onMetaData` data-message payload, as in [`Metadata::payload`].
     Metadata {
-        /// `"onMetaData", {...}` in AMF0, ready for `send_metadata`.
+        /// `"onMetaData", {...}` in AMF0, as in [`Metadata::payload`].
         payload: Bytes,
         /// Milliseconds, wrapping at 2^32.
         timestamp: u32,
@@ -177,7 +177,7 @@ impl Frame {
         match &self.item {
             Item::Media(m) => session.send_media(stream, m.clone(), droppable),
             Item::Metadata { payload, timestamp } => {
-                session.send_metadata(stream, payload.clone(), *timestamp)
+                session.send_metadata_payload(stream, payload.clone(), *timestamp)
             }
         }
     }

@@ -515,16 +515,23 @@ impl ClientSession {
         Ok(())
     }
 
-    /// Sends `@setDataFrame("onMetaData", metadata)` on a publishing stream.
+    /// Sends `@setDataFrame` followed by [`Metadata::payload`] (`"onMetaData", {...}`) at
+    /// the metadata's timestamp on a publishing stream: the server keeps it and hands it
+    /// to every player.
+    ///
+    /// Call once [`ClientEvent::PublishStarted`] arrived for `handle`, before the media
+    /// (and again after a reconnect). Build the argument with [`Metadata::new`] (or
+    /// `Value::into()`); a [`Metadata`] a player received can be passed on as it is. The
+    /// same signature as [`ServerSession::send_metadata`](super::ServerSession::send_metadata).
     pub fn send_metadata(
         &mut self,
         handle: StreamHandle,
-        metadata: &Value,
+        metadata: &Metadata,
     ) -> Result<(), UsageError> {
-        let payload = wire::set_data_frame(metadata);
+        let payload = wire::set_data_frame(&metadata.payload);
         let stream = self.publishing(handle, payload.len())?;
         let msg = RawMessage {
-            timestamp: 0,
+            timestamp: metadata.timestamp,
             type_id: 18,
             stream_id: stream.0,
             payload,

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use super::config::ServerConfig;
 use super::connect_result;
 use super::event::{
-    CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
+    CallRequest, CloseReason, Media, MediaKind, Metadata, PlayRequest, PublishMode, PublishRequest,
     ServerEvent,
 };
 use super::outbound::{Outbound, csid};
@@ -978,9 +978,25 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Queues stream metadata (an AMF0 `onMetaData` data-message payload, as in
-    /// [`Metadata::payload`](super::Metadata::payload)) toward a player.
+    /// Queues stream metadata toward a player: `onMetaData` with
+    /// [`Metadata::payload`](super::Metadata::payload) (shared, never copied) at its
+    /// timestamp.
+    ///
+    /// Call once [`accept_play`](Self::accept_play) started the stream, typically with the
+    /// [`Metadata`](super::Metadata) a publisher's [`ServerEvent::Metadata`] carried (or one
+    /// built with [`Metadata::new`](super::Metadata::new)), before its media. The same
+    /// signature as [`ClientSession::send_metadata`](super::ClientSession::send_metadata).
     pub fn send_metadata(
+        &mut self,
+        stream: StreamId,
+        metadata: &Metadata,
+    ) -> Result<(), UsageError> {
+        self.send_metadata_payload(stream, metadata.payload.clone(), metadata.timestamp)
+    }
+
+    /// [`send_metadata`](Self::send_metadata) from the payload alone: what a relay
+    /// [`Frame`](crate::relay::Frame) keeps of metadata.
+    pub(crate) fn send_metadata_payload(
         &mut self,
         stream: StreamId,
         payload: Bytes,

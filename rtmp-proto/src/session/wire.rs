@@ -2,7 +2,7 @@
 //! on, and building the outbound ones. Typed codecs live in [`crate::message`]; this file only
 //! picks and combines them.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::event::{ConnectRequest, Media, MediaKind, Metadata};
 use crate::amf::{self, Value};
@@ -11,7 +11,8 @@ use crate::error::ProtocolError;
 use crate::media::caps::EnhancedCaps;
 use crate::message::{
     AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
-    RawMessage, UserControlEvent, data::set_data_frame_inner,
+    RawMessage, UserControlEvent,
+    data::{SET_DATA_FRAME, set_data_frame_inner},
 };
 
 /// What a session does with an inbound non-control message.
@@ -137,17 +138,14 @@ pub(crate) fn encode_command(cmd: &Command, encoding: Encoding, stream_id: u32) 
     cmd.to_raw(encoding, 0, stream_id)
 }
 
-/// `@setDataFrame("onMetaData", metadata)` as a publisher sends it.
-pub(crate) fn set_data_frame(metadata: &Value) -> Bytes {
-    let mut out = BytesMut::new();
-    amf::amf0::encode_all(
-        &[
-            Value::from("@setDataFrame"),
-            Value::from("onMetaData"),
-            metadata.clone(),
-        ],
-        &mut out,
-    );
+/// `@setDataFrame` followed by an `"onMetaData", {...}` payload, as a publisher sends it.
+pub(crate) fn set_data_frame(on_metadata: &Bytes) -> Bytes {
+    let name = SET_DATA_FRAME.as_bytes();
+    let mut out = BytesMut::with_capacity(3 + name.len() + on_metadata.len());
+    out.put_u8(amf::amf0::marker::STRING);
+    out.put_u16(name.len() as u16);
+    out.put_slice(name);
+    out.put_slice(on_metadata);
     out.freeze()
 }
 

@@ -11,7 +11,8 @@ use crate::chunk::{ChunkDecoder, ChunkEncoder};
 use crate::message::{Command, ControlMessage, Encoding, RawMessage};
 use crate::session::{
     ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media, MediaKind,
-    PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId, TimeoutKind,
+    Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId,
+    TimeoutKind,
 };
 
 /// The first event matching the pattern, mapped; panics naming the pattern when none does.
@@ -198,7 +199,7 @@ fn publish_delivers_media_and_metadata_byte_identical() {
             ("width", Value::Number(1280.0)),
             ("videocodecid", Value::Number(7.0)),
         ]);
-        p.client.send_metadata(h, &meta).unwrap();
+        p.client.send_metadata(h, &Metadata::new(meta)).unwrap();
         let frames: Vec<Media> = (0..20)
             .map(|i| video(i * 33, 100 + i as usize * 997, i as u8))
             .collect();
