@@ -133,7 +133,7 @@ pub use message::RawMessage;
 pub use relay::{Frame, Join, PlayerPolicy, PlayerRef, Registry, RelayConfig, StreamKey, Verdict};
 pub use rng::Rng;
 pub use session::{
-    ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply, Droppable,
-    Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, ServerSession,
-    Session, StreamHandle, StreamId, Timeouts,
+    CallResult, ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply,
+    Droppable, Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent,
+    ServerSession, Session, StreamHandle, StreamId, Timeouts,
 };

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use super::event::{CloseReason, Media, MediaKind, Metadata, PublishMode};
+use super::event::{CallResult, CloseReason, Media, MediaKind, Metadata, PublishMode};
 use super::outbound::{Outbound, csid};
 use super::reader::{HandshakeStep, Reader};
-use super::request::StreamId;
+use super::request::{CallId, StreamId};
 use super::timer::{Liveness, LivenessAction, Timeouts};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
@@ -262,10 +262,9 @@ pub enum ClientEvent {
     /// The answer to [`ClientSession::call`].
     CallResult {
         /// The id `call` returned.
-        transaction_id: f64,
-        /// `Ok` for `_result`, `Err` for `_error`; either way the command object followed by
-        /// the arguments of the reply.
-        result: Result<Vec<Value>, Vec<Value>>,
+        id: CallId,
+        /// `_result` or `_error`, with the values that followed the transaction id.
+        result: CallResult,
     },
     /// The session ended. Exactly once, always last; drain `poll_transmit` before closing
     /// the socket.
@@ -445,9 +444,15 @@ impl ClientSession {
         Ok(handle)
     }
 
-    /// Sends an arbitrary command on the connection; the reply arrives as
-    /// [`ClientEvent::CallResult`] with the returned transaction id.
-    pub fn call(&mut self, name: &str, arguments: Vec<Value>) -> Result<f64, UsageError> {
+    /// Sends an application-defined command (`name(txn, null, arguments...)`) on the
+    /// connection; the server's answer arrives as [`ClientEvent::CallResult`] carrying the
+    /// returned id. On our server it is a [`ServerEvent::Call`](super::ServerEvent::Call),
+    /// answered with [`ServerSession::answer_call`](super::ServerSession::answer_call).
+    ///
+    /// Call once [`ClientEvent::Connected`] arrived. Refused with
+    /// [`UsageError::QueueFull`] while [`ClientConfig::max_pending_requests`] replies are
+    /// outstanding.
+    pub fn call(&mut self, name: &str, arguments: Vec<Value>) -> Result<CallId, UsageError> {
         self.check_connected()?;
         if self.awaiting.len() >= self.config.max_pending_requests {
             return Err(UsageError::QueueFull);
@@ -462,7 +467,7 @@ impl ClientSession {
                 arguments,
             },
         );
-        Ok(t)
+        Ok(CallId(t as u64))
     }
 
     /// Stops a stream: FCUnpublish (when publishing) and deleteStream.
@@ -791,12 +796,20 @@ impl ClientSession {
             }
             Awaiting::CreateStream(handle) => self.on_stream_created(handle, ok, &cmd),
             Awaiting::Call => {
-                let values = std::iter::once(cmd.command_object)
-                    .chain(cmd.arguments)
-                    .collect();
-                let result = if ok { Ok(values) } else { Err(values) };
+                let (command_object, arguments) = (cmd.command_object, cmd.arguments);
+                let result = if ok {
+                    CallResult::Success {
+                        command_object,
+                        arguments,
+                    }
+                } else {
+                    CallResult::Error {
+                        command_object,
+                        arguments,
+                    }
+                };
                 self.events.push_back(ClientEvent::CallResult {
-                    transaction_id: txn,
+                    id: CallId(txn as u64),
                     result,
                 });
             }

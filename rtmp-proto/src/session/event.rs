@@ -178,6 +178,56 @@ pub struct CallRequest {
     pub arguments: Vec<Value>,
 }
 
+/// The server's answer to a [`ClientSession::call`](super::ClientSession::call), as
+/// [`ClientEvent::CallResult`](super::ClientEvent::CallResult) reports it: the client-side
+/// mirror of what [`ServerSession::answer_call`](super::ServerSession::answer_call) sends.
+///
+/// Either way it carries what followed the transaction id of the reply: the command
+/// object (`null` from most servers, this crate's included) and the arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallResult {
+    /// `_result`: the call succeeded (`answer_call(.., Ok(arguments))` on our server).
+    Success {
+        /// The first value after the transaction id (usually `null`).
+        command_object: Value,
+        /// The values after it: the call's return values.
+        arguments: Vec<Value>,
+    },
+    /// `_error`: the call failed or the server does not know it. The first argument is
+    /// usually an information object `{level: "error", code, description}`, e.g.
+    /// `NetConnection.Call.Failed`.
+    Error {
+        /// The first value after the transaction id (usually `null`).
+        command_object: Value,
+        /// The values after it: usually one information object.
+        arguments: Vec<Value>,
+    },
+}
+
+impl CallResult {
+    /// Whether the server answered `_result`.
+    pub fn is_success(&self) -> bool {
+        matches!(self, CallResult::Success { .. })
+    }
+
+    /// The first value after the transaction id, whichever the answer.
+    pub fn command_object(&self) -> &Value {
+        match self {
+            CallResult::Success { command_object, .. }
+            | CallResult::Error { command_object, .. } => command_object,
+        }
+    }
+
+    /// The values after the command object, whichever the answer.
+    pub fn arguments(&self) -> &[Value] {
+        match self {
+            CallResult::Success { arguments, .. } | CallResult::Error { arguments, .. } => {
+                arguments
+            }
+        }
+    }
+}
+
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

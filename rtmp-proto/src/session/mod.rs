@@ -19,8 +19,8 @@ mod wire;
 pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
 pub use config::{ServerConfig, relay_enhanced_caps};
 pub use event::{
-    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
-    PublishRequest, ServerEvent,
+    CallRequest, CallResult, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest,
+    PublishMode, PublishRequest, ServerEvent,
 };
 pub use io::Session;
 pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};

@@ -33,7 +33,9 @@ request_id!(
     PlayId
 );
 request_id!(
-    /// Identifies an application-defined call waiting for `answer_call`.
+    /// Identifies an application-defined call. On a server: a peer's call waiting for
+    /// `answer_call`. On a client: a call `ClientSession::call` sent, whose answer
+    /// `ClientEvent::CallResult` names.
     CallId
 );
 

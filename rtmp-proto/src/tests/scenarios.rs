@@ -10,8 +10,8 @@ use crate::amf::Value;
 use crate::chunk::{ChunkDecoder, ChunkEncoder};
 use crate::message::{Command, ControlMessage, Encoding, RawMessage};
 use crate::session::{
-    ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media, MediaKind,
-    Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId,
+    CallResult, ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media,
+    MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId,
     TimeoutKind,
 };
 
@@ -481,7 +481,7 @@ fn unknown_commands_get_call_failed_and_an_event() {
             .any(|e| matches!(e, ServerEvent::Call { call, .. } if call.name == "customThing"))
     );
     assert!(p.client_events.iter().any(|e| matches!(e,
-        ClientEvent::CallResult { transaction_id, result: Err(_) } if *transaction_id == id)));
+        ClientEvent::CallResult { id: got, result: CallResult::Error { .. } } if *got == id)));
 }
 
 #[test]
@@ -493,7 +493,7 @@ fn custom_calls_are_answered_by_the_application() {
     let mut p = Pair::with_configs(Segmenter::Whole, cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
-    let txn = p.client.call("getTime", vec![]).unwrap();
+    let call = p.client.call("getTime", vec![]).unwrap();
     p.drive();
     let id = first!(p.server_events, ServerEvent::Call { id, .. } => *id);
     p.server
@@ -501,7 +501,8 @@ fn custom_calls_are_answered_by_the_application() {
         .unwrap();
     p.drive();
     assert!(p.client_events.iter().any(|e| matches!(e,
-        ClientEvent::CallResult { transaction_id, result: Ok(v) } if *transaction_id == txn && v.contains(&Value::Number(42.0)))));
+        ClientEvent::CallResult { id, result: CallResult::Success { arguments, .. } }
+            if *id == call && arguments == &[Value::Number(42.0)])));
 }
 
 #[test]
