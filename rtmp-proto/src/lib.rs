@@ -135,5 +135,5 @@ pub use rng::Rng;
 pub use session::{
     CallResult, ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply,
     Droppable, Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent,
-    ServerSession, Session, StreamHandle, StreamId, Timeouts,
+    ServerSession, Session, StatusCode, StatusLevel, StreamHandle, StreamId, Timeouts,
 };

@@ -18,6 +18,7 @@ use crate::config::Limits;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::{self, Handshake};
 use crate::media::caps::{EnhancedCaps, ReconnectRequest};
+use crate::message::status::{StatusCode, StatusLevel};
 use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
@@ -175,8 +176,8 @@ pub enum ClientEvent {
     },
     /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
     ConnectRejected {
-        /// The status code, e.g. `NetConnection.Connect.Rejected`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::ConnectRejected`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
         /// The tcUrl to connect to instead, when the server redirected us.
@@ -200,8 +201,8 @@ pub enum ClientEvent {
     StreamFailed {
         /// The stream that failed; it is forgotten and its handle no longer valid.
         handle: StreamHandle,
-        /// The status code, e.g. `NetStream.Publish.BadName`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::PublishBadName`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
     },
@@ -210,10 +211,12 @@ pub enum ClientEvent {
         /// The stream it came on; `None` when it came on stream 0 or a stream we do not
         /// know.
         handle: Option<StreamHandle>,
-        /// `status`, `warning` or `error`.
-        level: String,
-        /// The status code, e.g. `NetStream.Play.UnpublishNotify`.
-        code: String,
+        /// `status`, `warning` or `error`; a missing or unknown level reads as
+        /// [`StatusLevel::Status`].
+        level: StatusLevel,
+        /// The status code, e.g. [`StatusCode::PlayUnpublishNotify`]; a code this crate
+        /// does not name is kept as [`StatusCode::Other`].
+        code: StatusCode,
         /// The server's human-readable text.
         description: String,
     },
@@ -879,8 +882,8 @@ impl ClientSession {
         let level = info
             .get("level")
             .and_then(Value::as_str)
-            .unwrap_or("status")
-            .to_owned();
+            .and_then(StatusLevel::parse)
+            .unwrap_or(StatusLevel::Status);
         if let Some(r) = ReconnectRequest::from_info(&info) {
             let tc_url = r.tc_url.map(|u| u.as_str().to_owned());
             let description = r.description.map(|d| d.as_str().to_owned());
@@ -896,8 +899,8 @@ impl ClientSession {
             && !s.started
         {
             let started = match s.role {
-                Role::Publish(_) => code == "NetStream.Publish.Start",
-                Role::Play => code == "NetStream.Play.Start",
+                Role::Publish(_) => code == StatusCode::PublishStart,
+                Role::Play => code == StatusCode::PlayStart,
             };
             if started {
                 s.started = true;
@@ -908,7 +911,7 @@ impl ClientSession {
                 self.events.push_back(ev);
                 return;
             }
-            if level == "error" {
+            if level == StatusLevel::Error {
                 self.events.push_back(ClientEvent::StreamFailed {
                     handle: h,
                     code,

@@ -16,6 +16,7 @@ mod status;
 mod timer;
 mod wire;
 
+pub use crate::message::status::{StatusCode, StatusLevel};
 pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
 pub use config::{ServerConfig, relay_enhanced_caps};
 pub use event::{

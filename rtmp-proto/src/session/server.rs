@@ -14,7 +14,7 @@ use super::event::{
 };
 use super::outbound::{Outbound, csid};
 use super::reader::{HandshakeStep, Reader};
-use super::reply::{self, Arg, LEVEL_ERROR, LEVEL_STATUS};
+use super::reply::{self, Arg};
 use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
@@ -26,6 +26,7 @@ use crate::chunk::MessagePhase;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
 use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
+use crate::message::status::{StatusCode, StatusLevel};
 use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
@@ -360,8 +361,8 @@ impl ServerSession {
                     "onFCPublish",
                     0.0,
                     Arg::Info {
-                        level: LEVEL_STATUS,
-                        code: "NetStream.Publish.Start",
+                        level: StatusLevel::Status,
+                        code: &StatusCode::PublishStart,
                         description: &name,
                     },
                 );
@@ -380,8 +381,8 @@ impl ServerSession {
                     "onFCUnpublish",
                     0.0,
                     Arg::Info {
-                        level: LEVEL_STATUS,
-                        code: "NetStream.Unpublish.Success",
+                        level: StatusLevel::Status,
+                        code: &StatusCode::UnpublishSuccess,
                         description: &name,
                     },
                 );
@@ -420,8 +421,8 @@ impl ServerSession {
                 self.send_command(stream, status::seek_notify(position));
                 self.send_status(
                     stream,
-                    LEVEL_STATUS,
-                    "NetStream.Play.Start",
+                    StatusLevel::Status,
+                    &StatusCode::PlayStart,
                     "Started playing.",
                 );
                 self.events
@@ -507,7 +508,7 @@ impl ServerSession {
         if self.streams.len() as u32 >= self.config.max_streams {
             self.send_command(
                 StreamId(0),
-                status::call_error(txn, "NetStream.Create.Failed", "too many streams"),
+                status::call_error(txn, &StatusCode::CreateFailed, "too many streams"),
             );
             return;
         }
@@ -533,8 +534,8 @@ impl ServerSession {
         if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
             self.send_status(
                 stream,
-                LEVEL_ERROR,
-                "NetStream.Publish.BadConnection",
+                StatusLevel::Error,
+                &StatusCode::PublishBadConnection,
                 "stream is not idle",
             );
             return Ok(());
@@ -569,8 +570,8 @@ impl ServerSession {
         if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
             self.send_status(
                 stream,
-                LEVEL_ERROR,
-                "NetStream.Play.Failed",
+                StatusLevel::Error,
+                &StatusCode::PlayFailed,
                 "stream is busy",
             );
             return Ok(());
@@ -612,7 +613,12 @@ impl ServerSession {
         };
         *p = paused;
         if paused {
-            self.send_status(stream, LEVEL_STATUS, "NetStream.Pause.Notify", "Paused.");
+            self.send_status(
+                stream,
+                StatusLevel::Status,
+                &StatusCode::PauseNotify,
+                "Paused.",
+            );
             self.out
                 .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
         } else {
@@ -620,8 +626,8 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(stream.0));
             self.send_status(
                 stream,
-                LEVEL_STATUS,
-                "NetStream.Unpause.Notify",
+                StatusLevel::Status,
+                &StatusCode::UnpauseNotify,
                 "Unpaused.",
             );
         }
@@ -664,7 +670,7 @@ impl ServerSession {
             let desc = format!("unknown command {}", call.name);
             self.send_command(
                 stream,
-                status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc),
+                status::call_error(call.transaction_id, &StatusCode::CallFailed, &desc),
             );
         }
         self.events.push_back(ServerEvent::Call {
@@ -717,7 +723,13 @@ impl ServerSession {
     }
 
     /// `onStatus(0, null, {level, code, description})` on `stream`.
-    fn send_status(&mut self, stream: StreamId, level: &str, code: &str, description: &str) {
+    fn send_status(
+        &mut self,
+        stream: StreamId,
+        level: StatusLevel,
+        code: &StatusCode,
+        description: &str,
+    ) {
         let info = Arg::Info {
             level,
             code,
@@ -832,8 +844,8 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
             self.send_status(
                 p.stream,
-                LEVEL_STATUS,
-                "NetStream.Publish.Start",
+                StatusLevel::Status,
+                &StatusCode::PublishStart,
                 "Start publishing",
             );
         }
@@ -858,11 +870,16 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(s.0));
             self.send_status(
                 s,
-                LEVEL_STATUS,
-                "NetStream.Play.Reset",
+                StatusLevel::Status,
+                &StatusCode::PlayReset,
                 "Playing and resetting.",
             );
-            self.send_status(s, LEVEL_STATUS, "NetStream.Play.Start", "Started playing.");
+            self.send_status(
+                s,
+                StatusLevel::Status,
+                &StatusCode::PlayStart,
+                "Started playing.",
+            );
             self.out.push_priority(csid::DATA, wire::sample_access(s.0));
         }
         self.unblock(self.last_now);
@@ -887,20 +904,20 @@ impl ServerSession {
                 self.close_with(CloseReason::Rejected);
             }
             RequestId::Publish(_) => {
-                let code = why.code.as_deref().unwrap_or("NetStream.Publish.BadName");
-                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
+                let code = why.code.unwrap_or(StatusCode::PublishBadName);
+                self.send_status(p.stream, StatusLevel::Error, &code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PublishPending);
             }
             RequestId::Play(_) => {
-                let code = why.code.as_deref().unwrap_or("NetStream.Play.Failed");
-                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
+                let code = why.code.unwrap_or(StatusCode::PlayFailed);
+                self.send_status(p.stream, StatusLevel::Error, &code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PlayPending);
             }
             RequestId::Call(_) => {
-                let code = why.code.as_deref().unwrap_or("NetConnection.Call.Failed");
+                let code = why.code.unwrap_or(StatusCode::CallFailed);
                 self.send_command(
                     p.stream,
-                    status::call_error(p.transaction_id, code, &why.description),
+                    status::call_error(p.transaction_id, &code, &why.description),
                 );
             }
         }
@@ -1048,12 +1065,12 @@ impl ServerSession {
         self.out
             .push_media(csid::CONTROL, wire::stream_eof(stream.0), false);
         for (code, description) in [
-            ("NetStream.Play.UnpublishNotify", "Stream unpublished."),
-            ("NetStream.Play.Stop", "Stopped playing."),
+            (StatusCode::PlayUnpublishNotify, "Stream unpublished."),
+            (StatusCode::PlayStop, "Stopped playing."),
         ] {
             let info = Arg::Info {
-                level: LEVEL_STATUS,
-                code,
+                level: StatusLevel::Status,
+                code: &code,
                 description,
             };
             let raw = reply::command("onStatus", 0.0, info, self.encoding, stream.0);

@@ -9,6 +9,7 @@ use crate::amf::{self, Value};
 use crate::config::Limits;
 use crate::error::ProtocolError;
 use crate::media::caps::EnhancedCaps;
+use crate::message::status::StatusCode;
 use crate::message::{
     AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
     RawMessage, UserControlEvent,
@@ -186,9 +187,9 @@ pub(crate) fn split_query(s: &str) -> (String, Option<String>) {
 }
 
 /// `code` and `description` of an information object (empty when absent).
-pub(crate) fn code_and_description(info: &Value) -> (String, String) {
+pub(crate) fn code_and_description(info: &Value) -> (StatusCode, String) {
     let field = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    (field("code"), field("description"))
+    (field("code").into(), field("description"))
 }
 
 fn control(m: ControlMessage) -> RawMessage {
