@@ -230,22 +230,22 @@ impl World {
                             .push(("capsEx".into(), Value::Number(15.0)));
                         reply.information.push(("data".into(), Value::Null));
                     }
-                    let _ = self.server.accept_connect(id, reply);
+                    let _ = self.server.accept_connect(self.now, id, reply);
                 }
             }
             Op::Redirect(pick) => {
                 if let Some(id) = self.pick_of(pick, connect_id) {
-                    let _ = self.server.redirect(id, "rtmp://elsewhere/live");
+                    let _ = self.server.redirect(self.now, id, "rtmp://elsewhere/live");
                 }
             }
             Op::AcceptPublish(pick) => {
                 if let Some(id) = self.pick_of(pick, publish_id) {
-                    let _ = self.server.accept_publish(id);
+                    let _ = self.server.accept_publish(self.now, id);
                 }
             }
             Op::AcceptPlay(pick) => {
                 if let Some(id) = self.pick_of(pick, play_id) {
-                    let _ = self.server.accept_play(id);
+                    let _ = self.server.accept_play(self.now, id);
                 }
             }
             Op::Reject { pick, code } => {
@@ -255,7 +255,7 @@ impl World {
                     } else {
                         Rejection::new("no")
                     };
-                    let _ = self.server.reject(id, why);
+                    let _ = self.server.reject(self.now, id, why);
                 }
             }
             Op::AnswerCall { pick, ok } => {
@@ -265,7 +265,7 @@ impl World {
                     } else {
                         Err(Rejection::new("no"))
                     };
-                    let _ = self.server.answer_call(id, answer);
+                    let _ = self.server.answer_call(self.now, id, answer);
                 }
             }
             Op::Publish(name, mode) => {

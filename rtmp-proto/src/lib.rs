@@ -34,8 +34,10 @@
 //! # The drain contract
 //!
 //! Inputs are `handle_input(now, &mut BytesMut)`, `handle_timeout(now)`, `handle_eof(now)`
-//! and the application's commands (`accept_*`, `reject`, `send_media`, ...). Outputs are
-//! polled. After **any** input or command:
+//! and the application's commands: decisions (`accept_*(now, ..)`, `reject(now, ..)`,
+//! `redirect(now, ..)`, `answer_call(now, ..)`) take the time like every other input, and
+//! commands such as `send_media` or `publish` need none. Outputs are polled. After **any**
+//! input or command:
 //!
 //! 1. drain `poll_event()` until `None` (answering decisions may queue more output);
 //! 2. drain `poll_transmit()` until `None` and write every segment, in order;
@@ -69,9 +71,10 @@
 //!     let (mut input, mut buf) = (BytesMut::new(), [0u8; 16384]);
 //!     loop {
 //!         while let Some(ev) = s.poll_event() {
+//!             let now = Instant::now(); // decisions take the time like every input
 //!             match ev {
-//!                 ServerEvent::ConnectRequested { id, .. } => { s.accept_connect(id, ConnectReply::default()).ok(); }
-//!                 ServerEvent::PublishRequested { id, .. } => { s.accept_publish(id).ok(); }
+//!                 ServerEvent::ConnectRequested { id, .. } => { s.accept_connect(now, id, ConnectReply::default()).ok(); }
+//!                 ServerEvent::PublishRequested { id, .. } => { s.accept_publish(now, id).ok(); }
 //!                 ServerEvent::Media { media, .. } => { /* relay media.payload (a Bytes) */ }
 //!                 _ => {}
 //!             }

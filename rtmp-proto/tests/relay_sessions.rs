@@ -127,14 +127,14 @@ impl Hub {
                 self.peers[i].app = request.app;
                 self.peers[i]
                     .server
-                    .accept_connect(id, ConnectReply::default())
+                    .accept_connect(self.now, id, ConnectReply::default())
                     .unwrap();
             }
             ServerEvent::PublishRequested { id, request } => {
                 let key = StreamKey::new(&self.peers[i].app, &request.name);
                 match self.reg.publish(&key, conn) {
                     Ok(grant) => {
-                        self.peers[i].server.accept_publish(id).unwrap();
+                        self.peers[i].server.accept_publish(self.now, id).unwrap();
                         self.peers[i].publishing.insert(request.stream, key);
                         if let Some(old) = grant.displaced.and_then(|c| self.index_of(c)) {
                             self.peers[old].server.close();
@@ -142,7 +142,7 @@ impl Hub {
                     }
                     Err(refused) => self.peers[i]
                         .server
-                        .reject(id, refused.rejection())
+                        .reject(self.now, id, refused.rejection())
                         .unwrap(),
                 }
             }
@@ -155,7 +155,7 @@ impl Hub {
                 match self.reg.join(&key, player) {
                     Join::Live { initial, policy } => {
                         let s = &mut self.peers[i].server;
-                        s.accept_play(id).unwrap();
+                        s.accept_play(self.now, id).unwrap();
                         for f in &initial {
                             f.send_to(s, request.stream, rtmp_proto::session::Droppable::No)
                                 .unwrap();
@@ -163,12 +163,12 @@ impl Hub {
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
                     Join::Waiting { policy } => {
-                        self.peers[i].server.accept_play(id).unwrap();
+                        self.peers[i].server.accept_play(self.now, id).unwrap();
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
                     Join::NotFound => self.peers[i]
                         .server
-                        .reject(id, stream_not_found(&key))
+                        .reject(self.now, id, stream_not_found(&key))
                         .unwrap(),
                     _ => unreachable!(),
                 }

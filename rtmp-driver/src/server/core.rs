@@ -201,21 +201,21 @@ impl ConnCore {
     /// that caused.
     pub fn process(&mut self, now: Instant) {
         self.flush_players_if_due(now);
-        self.drain_events();
+        self.drain_events(now);
         self.pull_player_media();
-        self.drain_events();
+        self.drain_events(now);
         if self.link.kicked.swap(false, Ordering::AcqRel) {
             self.end = Some(End::Replaced);
             self.leave_all();
             self.session.close();
-            self.drain_events();
+            self.drain_events(now);
         }
         if self.link.holding.is_evicted() && !self.session.is_closed() {
             self.end = Some(End::OverBudget(self.link.holding.held()));
             self.abandon_output = true;
             self.leave_all();
             self.session.close();
-            self.drain_events();
+            self.drain_events(now);
         }
         let held = self.session.buffered_input_bytes();
         if held != self.link.holding.held() {
@@ -284,9 +284,9 @@ impl ConnCore {
         }
     }
 
-    fn drain_events(&mut self) {
+    fn drain_events(&mut self, now: Instant) {
         while let Some(event) = self.session.poll_event() {
-            self.on_event(event);
+            self.on_event(now, event);
         }
         let mut handed = false;
         for p in self.publishing.values_mut() {
@@ -321,7 +321,7 @@ impl ConnCore {
         self.shared.hub.unpublish(&p.key, self.id);
     }
 
-    fn on_event(&mut self, event: ServerEvent) {
+    fn on_event(&mut self, now: Instant, event: ServerEvent) {
         match event {
             ServerEvent::HandshakeDone => tracing::debug!("handshake done"),
             ServerEvent::ConnectRequested { id, request } => {
@@ -333,7 +333,7 @@ impl ConnCore {
                 };
                 match self.shared.hooks.on_connect(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),
-                    None => self.apply(Answer::Connect(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Connect(id, Decision::Accept)),
                 }
             }
             ServerEvent::PublishRequested { id, request } => {
@@ -345,7 +345,7 @@ impl ConnCore {
                 self.pending_publish.insert(id, request);
                 match self.shared.hooks.on_publish(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Publish(id, d)),
-                    None => self.apply(Answer::Publish(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Publish(id, Decision::Accept)),
                 }
             }
             ServerEvent::PlayRequested { id, request } => {
@@ -357,7 +357,7 @@ impl ConnCore {
                 self.pending_play.insert(id, request);
                 match self.shared.hooks.on_play(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Play(id, d)),
-                    None => self.apply(Answer::Play(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Play(id, Decision::Accept)),
                 }
             }
             ServerEvent::Media { stream, media } => {
@@ -429,26 +429,30 @@ impl ConnCore {
         }));
     }
 
-    pub fn apply(&mut self, answer: Answer) {
+    /// Applies a hook's answer to its request. `now`: the connection task's clock when the
+    /// answer arrived (the session's decisions take it like any input).
+    pub fn apply(&mut self, now: Instant, answer: Answer) {
         match answer {
             Answer::Connect(id, Decision::Accept) => {
-                let _ = self.session.accept_connect(id, ConnectReply::default());
+                let _ = self
+                    .session
+                    .accept_connect(now, id, ConnectReply::default());
             }
             Answer::Connect(id, Decision::Redirect(url)) => {
                 tracing::info!(%url, "connect redirected");
-                let _ = self.session.redirect(id, &url);
+                let _ = self.session.redirect(now, id, &url);
             }
             Answer::Connect(id, Decision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
-                let _ = self.session.reject(id, why);
+                let _ = self.session.reject(now, id, why);
             }
             Answer::Publish(id, decision) => {
                 let Some(request) = self.pending_publish.remove(&id) else {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_publish(id, request),
-                    other => self.refuse(id.into(), &request.name, "publish", other),
+                    Decision::Accept => self.start_publish(now, id, request),
+                    other => self.refuse(now, id.into(), &request.name, "publish", other),
                 }
             }
             Answer::Play(id, decision) => {
@@ -456,31 +460,31 @@ impl ConnCore {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_play(id, request),
-                    other => self.refuse(id.into(), &request.name, "play", other),
+                    Decision::Accept => self.start_play(now, id, request),
+                    other => self.refuse(now, id.into(), &request.name, "play", other),
                 }
             }
         }
     }
 
-    fn refuse(&mut self, id: RequestId, name: &str, what: &str, decision: Decision) {
+    fn refuse(&mut self, now: Instant, id: RequestId, name: &str, what: &str, decision: Decision) {
         let why = match decision {
             Decision::Reject(why) => why,
             Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
             Decision::Accept => return,
         };
         tracing::info!(stream = %name, reason = %why.description, "{what} rejected");
-        let _ = self.session.reject(id, why);
+        let _ = self.session.reject(now, id, why);
     }
 
-    fn start_publish(&mut self, id: PublishId, request: PublishRequest) {
+    fn start_publish(&mut self, now: Instant, id: PublishId, request: PublishRequest) {
         let key = StreamKey::new(&self.app, &request.name);
         if let Err(why) = self.shared.hub.publish(&key, self.id) {
             tracing::info!(stream = %key, reason = %why.description, "publish rejected");
-            let _ = self.session.reject(id, why);
+            let _ = self.session.reject(now, id, why);
             return;
         }
-        if self.session.accept_publish(id).is_err() {
+        if self.session.accept_publish(now, id).is_err() {
             // The session already answered (decision timeout): give the slot back.
             self.shared.hub.unpublish(&key, self.id);
             return;
@@ -502,7 +506,7 @@ impl ConnCore {
         );
     }
 
-    fn start_play(&mut self, id: PlayId, request: PlayRequest) {
+    fn start_play(&mut self, now: Instant, id: PlayId, request: PlayRequest) {
         let key = StreamKey::new(&self.app, &request.name);
         let player = PlayerRef {
             conn: self.id,
@@ -512,11 +516,11 @@ impl ConnCore {
             Ok(slot) => slot,
             Err(why) => {
                 tracing::info!(stream = %key, reason = %why.description, "play rejected");
-                let _ = self.session.reject(id, why);
+                let _ = self.session.reject(now, id, why);
                 return;
             }
         };
-        if self.session.accept_play(id).is_err() {
+        if self.session.accept_play(now, id).is_err() {
             self.shared.hub.leave(&key, player);
             return;
         }

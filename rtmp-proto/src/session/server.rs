@@ -106,8 +106,6 @@ pub struct ServerSession {
     /// The E-RTMP answer decided at connect.
     negotiation: Negotiation,
     client_caps: Option<EnhancedCaps>,
-    /// The `now` of the latest call, for work triggered by a decision (which has no `now`).
-    last_now: Instant,
 }
 
 impl ServerSession {
@@ -139,7 +137,6 @@ impl ServerSession {
             error: None,
             negotiation: Negotiation::Legacy,
             client_caps: None,
-            last_now: now,
             config,
         }
     }
@@ -166,7 +163,6 @@ impl ServerSession {
         if self.phase == Phase::Closed || input.is_empty() {
             return Ok(());
         }
-        self.last_now = now;
         self.liveness.on_input(now);
         match self.read(now, input) {
             Ok(()) => Ok(()),
@@ -764,10 +760,24 @@ impl ServerSession {
     }
 
     // ----- application decisions -------------------------------------------------------
+    //
+    // Each decision takes `now` like every other input: answering releases the commands
+    // held behind the request, and a `publish` or `play` among them starts its own
+    // decision deadline at `now`.
 
     /// Accepts a connect: sends Window Ack Size, Set Peer Bandwidth, Set Chunk Size and the
-    /// `_result`.
-    pub fn accept_connect(&mut self, id: ConnectId, reply: ConnectReply) -> Result<(), UsageError> {
+    /// `_result`; commands the client sent after `connect` are handled now.
+    ///
+    /// Call in answer to [`ServerEvent::ConnectRequested`] with its `id`, at once or later
+    /// (an async auth check), before [`Timeouts::decision`](super::Timeouts) passes; then
+    /// drain events and output as after any input. [`UsageError::UnknownRequest`] when the
+    /// request was already answered or timed out.
+    pub fn accept_connect(
+        &mut self,
+        now: Instant,
+        id: ConnectId,
+        reply: ConnectReply,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let c = &self.config;
@@ -799,7 +809,7 @@ impl ServerSession {
         self.out.push_priority(csid::COMMAND, result);
         self.phase = Phase::Connected;
         self.reader.decoder().set_phase(MessagePhase::Connected);
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
@@ -833,8 +843,13 @@ impl ServerSession {
         self.client_caps.as_ref()
     }
 
-    /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`.
-    pub fn accept_publish(&mut self, id: PublishId) -> Result<(), UsageError> {
+    /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`; the publisher's media
+    /// arrives as [`ServerEvent::Media`] from then on.
+    ///
+    /// Call in answer to [`ServerEvent::PublishRequested`] with its `id`, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output.
+    /// [`UsageError::UnknownRequest`] when the request was already answered or timed out.
+    pub fn accept_publish(&mut self, now: Instant, id: PublishId) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PublishPending) {
@@ -849,12 +864,18 @@ impl ServerSession {
                 "Start publishing",
             );
         }
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
-    /// Accepts a play: StreamBegin, `Play.Reset`, `Play.Start`, `|RtmpSampleAccess`.
-    pub fn accept_play(&mut self, id: PlayId) -> Result<(), UsageError> {
+    /// Accepts a play: StreamBegin, `Play.Reset`, `Play.Start`, `|RtmpSampleAccess`; the
+    /// stream then takes [`send_media`](Self::send_media) and
+    /// [`send_metadata`](Self::send_metadata).
+    ///
+    /// Call in answer to [`ServerEvent::PlayRequested`] with its `id`, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output.
+    /// [`UsageError::UnknownRequest`] when the request was already answered or timed out.
+    pub fn accept_play(&mut self, now: Instant, id: PlayId) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PlayPending) {
@@ -882,17 +903,28 @@ impl ServerSession {
             );
             self.out.push_priority(csid::DATA, wire::sample_access(s.0));
         }
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
-    /// Refuses any pending request. A refused connect closes the session once the `_error`
-    /// is sent; a refused publish or play leaves the connection open.
-    pub fn reject(&mut self, id: impl Into<RequestId>, why: Rejection) -> Result<(), UsageError> {
+    /// Refuses any pending request: a connect with `_error`
+    /// `NetConnection.Connect.Rejected`, a publish or play with an error `onStatus`, a call
+    /// with `_error` (codes from [`Rejection::code`] or the default for the kind).
+    ///
+    /// Call in answer to any `*Requested` or [`ServerEvent::Call`] event with its id, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output. A
+    /// refused connect closes the session (its `_error` is still drained); a refused
+    /// publish or play leaves the connection open.
+    pub fn reject(
+        &mut self,
+        now: Instant,
+        id: impl Into<RequestId>,
+        why: Rejection,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         self.answer_rejection(p, why);
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
@@ -931,8 +963,21 @@ impl ServerSession {
         }
     }
 
-    /// Refuses a connect with a redirect to `tc_url` (`ex.redirect`, code 302).
-    pub fn redirect(&mut self, id: ConnectId, tc_url: &str) -> Result<(), UsageError> {
+    /// Refuses a connect with a redirect to `tc_url`: `_error`
+    /// `NetConnection.Connect.Rejected` with `ex: {code: 302, redirect}`, then the session
+    /// closes.
+    ///
+    /// Call in answer to [`ServerEvent::ConnectRequested`] instead of
+    /// [`accept_connect`](Self::accept_connect); only a connect can be redirected. Then
+    /// drain the `_error` and the `Closed` event.
+    pub fn redirect(
+        &mut self,
+        now: Instant,
+        id: ConnectId,
+        tc_url: &str,
+    ) -> Result<(), UsageError> {
+        // Taken like every decision's; a redirect closes the session, which needs no time.
+        let _ = now;
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let why = Rejection::new("redirected");
@@ -944,12 +989,20 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Answers an application-defined call with `_result` (`Ok`) or `_error` (`Err`).
+    /// Answers an application-defined call with `_result` (`Ok`: `null` then the values)
+    /// or `_error` (`Err`: an information object from the rejection).
+    ///
+    /// Call in answer to [`ServerEvent::Call`] when [`ServerConfig::custom_calls`] is on,
+    /// before [`Timeouts::decision`](super::Timeouts) passes (calls do not hold back other
+    /// commands); then drain output.
     pub fn answer_call(
         &mut self,
+        now: Instant,
         id: CallId,
         answer: Result<Vec<Value>, Rejection>,
     ) -> Result<(), UsageError> {
+        // Taken like every decision's; a call holds nothing back, so nothing starts at it.
+        let _ = now;
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         match answer {
@@ -1128,7 +1181,6 @@ impl ServerSession {
         if self.phase == Phase::Closed {
             return;
         }
-        self.last_now = now;
         let handshaking = self.phase == Phase::Handshake;
         if let Some(kind) = self.overdue(now) {
             self.close_with(CloseReason::Timeout(kind));
