@@ -22,7 +22,9 @@ use rtmp_proto::session::{
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
-use super::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+use super::hooks::{
+    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
+};
 use super::hub::{ConnLink, Drained, PlayerSlot};
 use super::record::Recorder;
 use super::shared::Shared;
@@ -32,9 +34,9 @@ use crate::sync::Mailbox;
 /// A hook's answer, delivered back to the connection task.
 #[derive(Debug)]
 pub enum Answer {
-    Connect(ConnectId, Decision),
-    Publish(PublishId, Decision),
-    Play(PlayId, Decision),
+    Connect(ConnectId, ConnectDecision),
+    Publish(PublishId, StreamDecision),
+    Play(PlayId, StreamDecision),
 }
 
 #[derive(Debug)]
@@ -333,7 +335,7 @@ impl ConnCore {
                 };
                 match self.shared.hooks.on_connect(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),
-                    None => self.apply(now, Answer::Connect(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Connect(id, ConnectDecision::Accept)),
                 }
             }
             ServerEvent::PublishRequested { id, request } => {
@@ -345,7 +347,7 @@ impl ConnCore {
                 self.pending_publish.insert(id, request);
                 match self.shared.hooks.on_publish(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Publish(id, d)),
-                    None => self.apply(now, Answer::Publish(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Publish(id, StreamDecision::Accept)),
                 }
             }
             ServerEvent::PlayRequested { id, request } => {
@@ -357,7 +359,7 @@ impl ConnCore {
                 self.pending_play.insert(id, request);
                 match self.shared.hooks.on_play(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Play(id, d)),
-                    None => self.apply(now, Answer::Play(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Play(id, StreamDecision::Accept)),
                 }
             }
             ServerEvent::Media { stream, media } => {
@@ -415,10 +417,10 @@ impl ConnCore {
 
     /// Queues a hook future for the driver to spawn; the answer comes back through the
     /// mailbox.
-    fn ask(
+    fn ask<D: Send + 'static>(
         &mut self,
-        fut: BoxFuture<Decision>,
-        wrap: impl FnOnce(Decision) -> Answer + Send + 'static,
+        fut: BoxFuture<D>,
+        wrap: impl FnOnce(D) -> Answer + Send + 'static,
     ) {
         let tx = self.answers.sender();
         self.spawns.push(Box::pin(async move {
@@ -433,16 +435,16 @@ impl ConnCore {
     /// answer arrived (the session's decisions take it like any input).
     pub fn apply(&mut self, now: Instant, answer: Answer) {
         match answer {
-            Answer::Connect(id, Decision::Accept) => {
+            Answer::Connect(id, ConnectDecision::Accept) => {
                 let _ = self
                     .session
                     .accept_connect(now, id, ConnectReply::default());
             }
-            Answer::Connect(id, Decision::Redirect(url)) => {
+            Answer::Connect(id, ConnectDecision::Redirect(url)) => {
                 tracing::info!(%url, "connect redirected");
                 let _ = self.session.redirect(now, id, &url);
             }
-            Answer::Connect(id, Decision::Reject(why)) => {
+            Answer::Connect(id, ConnectDecision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
                 let _ = self.session.reject(now, id, why);
             }
@@ -451,8 +453,10 @@ impl ConnCore {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_publish(now, id, request),
-                    other => self.refuse(now, id.into(), &request.name, "publish", other),
+                    StreamDecision::Accept => self.start_publish(now, id, request),
+                    StreamDecision::Reject(why) => {
+                        self.refuse(now, id.into(), &request.name, "publish", why)
+                    }
                 }
             }
             Answer::Play(id, decision) => {
@@ -460,19 +464,16 @@ impl ConnCore {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_play(now, id, request),
-                    other => self.refuse(now, id.into(), &request.name, "play", other),
+                    StreamDecision::Accept => self.start_play(now, id, request),
+                    StreamDecision::Reject(why) => {
+                        self.refuse(now, id.into(), &request.name, "play", why)
+                    }
                 }
             }
         }
     }
 
-    fn refuse(&mut self, now: Instant, id: RequestId, name: &str, what: &str, decision: Decision) {
-        let why = match decision {
-            Decision::Reject(why) => why,
-            Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
-            Decision::Accept => return,
-        };
+    fn refuse(&mut self, now: Instant, id: RequestId, name: &str, what: &str, why: Rejection) {
         tracing::info!(stream = %name, reason = %why.description, "{what} rejected");
         let _ = self.session.reject(now, id, why);
     }
