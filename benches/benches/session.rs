@@ -105,10 +105,10 @@ fn record() -> Recording {
         server.handle_input(now, &mut server_in).unwrap();
         while let Some(ev) = server.poll_event() {
             match ev {
-                ServerEvent::ConnectRequested { id, .. } => {
-                    server.accept_connect(id, ConnectReply::default()).unwrap()
-                }
-                ServerEvent::PublishRequested { id, .. } => server.accept_publish(id).unwrap(),
+                ServerEvent::ConnectRequested { id, .. } => server
+                    .accept_connect(now, id, ConnectReply::default())
+                    .unwrap(),
+                ServerEvent::PublishRequested { id, .. } => server.accept_publish(now, id).unwrap(),
                 _ => {}
             }
         }
@@ -199,9 +199,9 @@ fn ours_rounds(s: &mut ServerSession, input: &mut BytesMut, rec: &Recording) {
         while let Some(ev) = s.poll_event() {
             match ev {
                 ServerEvent::ConnectRequested { id, .. } => {
-                    s.accept_connect(id, ConnectReply::default()).unwrap()
+                    s.accept_connect(now, id, ConnectReply::default()).unwrap()
                 }
-                ServerEvent::PublishRequested { id, .. } => s.accept_publish(id).unwrap(),
+                ServerEvent::PublishRequested { id, .. } => s.accept_publish(now, id).unwrap(),
                 _ => {}
             }
         }

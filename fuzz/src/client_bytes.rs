@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use rtmp_proto::amf::Value;
 use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, Metadata,
+    PublishMode,
 };
 
 use crate::session_check::{Emitted, HANDSHAKE_OUT};
@@ -77,7 +78,10 @@ fn drain(c: &mut ClientSession, out: &mut Emitted, fed: usize) {
                     timestamp: 0,
                     payload: Bytes::from_static(&[0x17, 1, 0, 0, 0, 0x65, 0x88]),
                 };
-                let meta = Value::object(vec![("width".to_owned(), Value::Number(64.0))]);
+                let meta = Metadata::new(Value::object(vec![(
+                    "width".to_owned(),
+                    Value::Number(64.0),
+                )]));
                 c.send_media(handle, frame)
                     .and_then(|()| c.send_metadata(handle, &meta))
             }

@@ -46,7 +46,7 @@ pub fn run(data: &[u8]) {
     let mut fed = input.len();
     s.handle_input(now, &mut input)
         .expect("a simple handshake is valid");
-    app.drain(&mut s, fed);
+    app.drain(now, &mut s, fed);
     for part in stream.chunks(piece) {
         now += tick;
         input.extend_from_slice(part);
@@ -59,10 +59,10 @@ pub fn run(data: &[u8]) {
             assert_eq!(s.handle_input(now, &mut input), Err(e), "errors are sticky");
         }
         s.handle_timeout(now);
-        app.drain(&mut s, fed);
+        app.drain(now, &mut s, fed);
     }
     s.handle_eof(now);
-    app.drain(&mut s, fed);
+    app.drain(now, &mut s, fed);
     assert!(app.out.closed(), "handle_eof ends the session");
     assert!(s.poll_timeout().is_none());
 }
@@ -76,20 +76,20 @@ struct App {
 }
 
 impl App {
-    fn drain(&mut self, s: &mut ServerSession, fed: usize) {
+    fn drain(&mut self, now: Instant, s: &mut ServerSession, fed: usize) {
         while let Some(ev) = s.poll_event() {
             self.out.event(matches!(ev, ServerEvent::Closed(_)));
             let answered = match ev {
                 ServerEvent::ConnectRequested { id, .. } => {
-                    s.accept_connect(id, ConnectReply::default())
+                    s.accept_connect(now, id, ConnectReply::default())
                 }
-                ServerEvent::PublishRequested { id, .. } => s.accept_publish(id),
+                ServerEvent::PublishRequested { id, .. } => s.accept_publish(now, id),
                 ServerEvent::PlayRequested { id, request } => {
                     self.players.push(request.stream);
-                    s.accept_play(id)
+                    s.accept_play(now, id)
                 }
                 ServerEvent::Call { id, call } => {
-                    let r = s.answer_call(id, Ok(vec![call.command_object]));
+                    let r = s.answer_call(now, id, Ok(vec![call.command_object]));
                     if self.custom_calls {
                         r
                     } else {
@@ -107,7 +107,7 @@ impl App {
                 }
                 ServerEvent::Metadata { metadata, .. } => {
                     for p in &self.players {
-                        let _ = s.send_metadata(*p, metadata.payload.clone(), metadata.timestamp);
+                        let _ = s.send_metadata(*p, &metadata);
                     }
                     Ok(())
                 }

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
 use rtmp_proto::ProtocolError;
-use rtmp_proto::amf::{self, Value};
+use rtmp_proto::amf::Value;
 use rtmp_proto::session::{
     CallId, ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectId, ConnectParams,
-    ConnectReply, Droppable, Media, MediaKind, PlayId, PublishId, PublishMode, Rejection,
+    ConnectReply, Droppable, Media, MediaKind, Metadata, PlayId, PublishId, PublishMode, Rejection,
     RequestId, ServerConfig, ServerEvent, ServerSession, StreamHandle, StreamId,
 };
 
@@ -171,7 +171,7 @@ struct World {
     requests: Vec<RequestId>,
     handles: Vec<StreamHandle>,
     streams: Vec<StreamId>,
-    metadata: Bytes,
+    metadata: Metadata,
     injected: bool,
     trace: bool,
 }
@@ -186,14 +186,10 @@ impl World {
         let mut cc = ClientConfig::default();
         cc.limits.max_message_len = 256 * 1024;
         cc.max_outbound_bytes = 256 * 1024;
-        let mut metadata = BytesMut::new();
-        amf::amf0::encode_all(
-            &[
-                Value::from("onMetaData"),
-                Value::object(vec![("width".to_owned(), Value::Number(64.0))]),
-            ],
-            &mut metadata,
-        );
+        let metadata = Metadata::new(Value::object(vec![(
+            "width".to_owned(),
+            Value::Number(64.0),
+        )]));
         World {
             now,
             client: ClientSession::new(Arc::new(cc), now),
@@ -207,7 +203,7 @@ impl World {
             requests: Vec::new(),
             handles: Vec::new(),
             streams: Vec::new(),
-            metadata: metadata.freeze(),
+            metadata,
             injected: false,
             trace: false,
         }
@@ -234,22 +230,22 @@ impl World {
                             .push(("capsEx".into(), Value::Number(15.0)));
                         reply.information.push(("data".into(), Value::Null));
                     }
-                    let _ = self.server.accept_connect(id, reply);
+                    let _ = self.server.accept_connect(self.now, id, reply);
                 }
             }
             Op::Redirect(pick) => {
                 if let Some(id) = self.pick_of(pick, connect_id) {
-                    let _ = self.server.redirect(id, "rtmp://elsewhere/live");
+                    let _ = self.server.redirect(self.now, id, "rtmp://elsewhere/live");
                 }
             }
             Op::AcceptPublish(pick) => {
                 if let Some(id) = self.pick_of(pick, publish_id) {
-                    let _ = self.server.accept_publish(id);
+                    let _ = self.server.accept_publish(self.now, id);
                 }
             }
             Op::AcceptPlay(pick) => {
                 if let Some(id) = self.pick_of(pick, play_id) {
-                    let _ = self.server.accept_play(id);
+                    let _ = self.server.accept_play(self.now, id);
                 }
             }
             Op::Reject { pick, code } => {
@@ -259,7 +255,7 @@ impl World {
                     } else {
                         Rejection::new("no")
                     };
-                    let _ = self.server.reject(id, why);
+                    let _ = self.server.reject(self.now, id, why);
                 }
             }
             Op::AnswerCall { pick, ok } => {
@@ -269,7 +265,7 @@ impl World {
                     } else {
                         Err(Rejection::new("no"))
                     };
-                    let _ = self.server.answer_call(id, answer);
+                    let _ = self.server.answer_call(self.now, id, answer);
                 }
             }
             Op::Publish(name, mode) => {
@@ -315,8 +311,7 @@ impl World {
             }
             Op::ClientMetadata(pick) => {
                 if let Some(h) = pick_from(&self.handles, pick) {
-                    let meta = Value::object(vec![("width".to_owned(), Value::Number(64.0))]);
-                    let _ = self.client.send_metadata(h, &meta);
+                    let _ = self.client.send_metadata(h, &self.metadata);
                 }
             }
             Op::ServerMedia {
@@ -338,7 +333,7 @@ impl World {
             }
             Op::ServerMetadata(pick) => {
                 let stream = self.stream(pick);
-                let _ = self.server.send_metadata(stream, self.metadata.clone(), 0);
+                let _ = self.server.send_metadata(stream, &self.metadata);
             }
             Op::EndStream(pick) => {
                 let stream = self.stream(pick);

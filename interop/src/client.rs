@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, PublishMode, StreamHandle,
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, PublishMode, StatusCode, StreamHandle,
 };
 
 /// One blocking client connection.
@@ -136,7 +136,7 @@ impl Client {
 
     /// Publishes `name` live and returns the `onStatus` code of the answer
     /// (`NetStream.Publish.Start` or the refusal).
-    pub fn try_publish(&mut self, name: &str) -> String {
+    pub fn try_publish(&mut self, name: &str) -> StatusCode {
         let h = self
             .session
             .publish(name, PublishMode::Live)
@@ -144,7 +144,7 @@ impl Client {
         self.flush();
         self.until(Duration::from_secs(10), |e| match e {
             ClientEvent::PublishStarted { handle, .. } if *handle == h => {
-                Some("NetStream.Publish.Start".to_owned())
+                Some(StatusCode::PublishStart)
             }
             ClientEvent::StreamFailed { handle, code, .. } if *handle == h => Some(code.clone()),
             _ => None,

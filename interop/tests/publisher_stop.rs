@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use rtmp_interop::ffmpeg::{self, Play};
 use rtmp_interop::{Adapter, Client, Proc, ServerOpts, for_each_adapter, peers, start, wait_until};
+use rtmp_proto::session::StatusCode;
 
 const FRAMES: u32 = 100;
 /// The relay's default publisher grace: players are held this long for a new publisher.
@@ -51,7 +52,7 @@ fn publisher_end_ends_players_and_duplicates_are_refused(adapter: Adapter) {
         "duplicate ffmpeg publisher succeeded"
     );
     let code = Client::connect(srv.addr, "live").try_publish("stop");
-    assert_eq!(code, "NetStream.Publish.BadName");
+    assert_eq!(code, StatusCode::PublishBadName);
     assert!(
         publisher.try_wait().is_none(),
         "first publisher stopped early"

@@ -20,12 +20,13 @@
 //!     let mut conn = ServerConnection::accept(rt.clone(), sock, peer, config.clone());
 //!     drop(rt.spawn(async move {
 //!         while let Ok(Some(event)) = conn.next_event().await {
+//!             let now = conn.now();
 //!             match event {
 //!                 ServerEvent::ConnectRequested { id, .. } => {
-//!                     conn.session().accept_connect(id, ConnectReply::default()).ok();
+//!                     conn.session().accept_connect(now, id, ConnectReply::default()).ok();
 //!                 }
 //!                 ServerEvent::PublishRequested { id, .. } => {
-//!                     conn.session().accept_publish(id).ok();
+//!                     conn.session().accept_publish(now, id).ok();
 //!                 }
 //!                 _ => {}
 //!             }
@@ -40,7 +41,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rtmp_proto::session::{ClientConfig, ClientSession, ServerConfig, ServerSession, Session};
 
@@ -128,6 +129,12 @@ impl<R: Runtime, S: Session> Connection<R, S> {
     /// `close`...).
     pub fn session(&mut self) -> &mut S {
         &mut self.session
+    }
+
+    /// The runtime's clock: the `now` a server session's decisions (`accept_connect`,
+    /// `reject`, ...) take. Read it when making the decision.
+    pub fn now(&self) -> Instant {
+        self.rt.now()
     }
 
     /// Writes everything queued, waiting for the socket as needed.

@@ -49,7 +49,9 @@ fn the_connect_answer_is_one_vectored_write() {
     }
     let id = connect.expect("connect requested");
     assert!(server.poll_transmit().is_none());
-    server.accept_connect(id, ConnectReply::default()).unwrap();
+    server
+        .accept_connect(now, id, ConnectReply::default())
+        .unwrap();
 
     // What the tokio and smol `Wire::pump_out` do with it.
     let mut batch = TxBatch::new();

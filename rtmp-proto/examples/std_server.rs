@@ -57,15 +57,19 @@ fn serve(mut sock: TcpStream, config: Arc<ServerConfig>) -> std::io::Result<()> 
     loop {
         while let Some(event) = session.poll_event() {
             println!("[{peer}] {}", describe(&event));
+            // Decisions take the time like every other input.
+            let now = Instant::now();
             match event {
                 ServerEvent::ConnectRequested { id, .. } => {
-                    session.accept_connect(id, ConnectReply::default()).ok();
+                    session
+                        .accept_connect(now, id, ConnectReply::default())
+                        .ok();
                 }
                 ServerEvent::PublishRequested { id, .. } => {
-                    session.accept_publish(id).ok();
+                    session.accept_publish(now, id).ok();
                 }
                 ServerEvent::PlayRequested { id, .. } => {
-                    session.accept_play(id).ok();
+                    session.accept_play(now, id).ok();
                 }
                 _ => {}
             }

@@ -28,7 +28,7 @@
 //!     while let Some(event) = server.poll_event() {
 //!         if let ServerEvent::ConnectRequested { id, request } = event {
 //!             assert_eq!(request.app, "live");
-//!             server.accept_connect(id, ConnectReply::default()).unwrap();
+//!             server.accept_connect(now, id, ConnectReply::default()).unwrap();
 //!         }
 //!     }
 //!     let mut to_client = BytesMut::new();
@@ -70,8 +70,10 @@
 //! # The drain contract
 //!
 //! Inputs are `handle_input(now, &mut BytesMut)`, `handle_timeout(now)`, `handle_eof(now)`
-//! and the application's commands (`accept_*`, `reject`, `send_media`, ...). Outputs are
-//! polled. After **any** input or command:
+//! and the application's commands: decisions (`accept_*(now, ..)`, `reject(now, ..)`,
+//! `redirect(now, ..)`, `answer_call(now, ..)`) take the time like every other input, and
+//! commands such as `send_media` or `publish` need none. Outputs are polled. After **any**
+//! input or command:
 //!
 //! 1. drain `poll_event()` until `None` (answering decisions may queue more output);
 //! 2. drain `poll_transmit()` until `None` and write every segment, in order;
@@ -105,9 +107,10 @@
 //!     let (mut input, mut buf) = (BytesMut::new(), [0u8; 16384]);
 //!     loop {
 //!         while let Some(ev) = s.poll_event() {
+//!             let now = Instant::now(); // decisions take the time like every input
 //!             match ev {
-//!                 ServerEvent::ConnectRequested { id, .. } => { s.accept_connect(id, ConnectReply::default()).ok(); }
-//!                 ServerEvent::PublishRequested { id, .. } => { s.accept_publish(id).ok(); }
+//!                 ServerEvent::ConnectRequested { id, .. } => { s.accept_connect(now, id, ConnectReply::default()).ok(); }
+//!                 ServerEvent::PublishRequested { id, .. } => { s.accept_publish(now, id).ok(); }
 //!                 ServerEvent::Media { media, .. } => { /* relay media.payload (a Bytes) */ }
 //!                 _ => {}
 //!             }
@@ -169,7 +172,7 @@ pub use message::RawMessage;
 pub use relay::{Frame, Join, PlayerPolicy, PlayerRef, Registry, RelayConfig, StreamKey, Verdict};
 pub use rng::Rng;
 pub use session::{
-    ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply, Droppable,
-    Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, ServerSession,
-    Session, StreamHandle, StreamId, Timeouts,
+    CallResult, ClientConfig, ClientEvent, ClientSession, CloseReason, ConnectParams, ConnectReply,
+    Droppable, Media, MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent,
+    ServerSession, Session, StatusCode, StatusLevel, StreamHandle, StreamId, Timeouts,
 };

@@ -60,14 +60,15 @@ fn serve(mut sock: TcpStream) -> std::io::Result<Seen> {
     let mut peer_gone = false;
     loop {
         while let Some(ev) = s.poll_event() {
+            let now = Instant::now();
             match ev {
                 ServerEvent::ConnectRequested { id, request } => {
                     seen.app = request.app;
-                    s.accept_connect(id, ConnectReply::default()).ok();
+                    s.accept_connect(now, id, ConnectReply::default()).ok();
                 }
                 ServerEvent::PublishRequested { id, request } => {
                     seen.stream_name = request.name;
-                    s.accept_publish(id).ok();
+                    s.accept_publish(now, id).ok();
                 }
                 ServerEvent::Metadata { metadata, .. } => {
                     seen.width = metadata.values.get("width").and_then(Value::as_f64);

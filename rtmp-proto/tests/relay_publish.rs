@@ -42,10 +42,7 @@ fn duplicate_publish_is_rejected_with_bad_name_by_default() {
     assert_eq!(grant.displaced, None);
     let refused = reg.publish(&key(), b).unwrap_err();
     assert_eq!(refused.current, a);
-    assert_eq!(
-        refused.rejection().code.as_deref(),
-        Some(CODE_PUBLISH_BAD_NAME)
-    );
+    assert_eq!(refused.rejection().code, Some(CODE_PUBLISH_BAD_NAME));
     assert_eq!(CODE_PUBLISH_BAD_NAME, "NetStream.Publish.BadName");
     assert_eq!(reg.publisher(&key()), Some(a));
     // The refused connection's frames and unpublish change nothing.
@@ -185,7 +182,7 @@ fn play_of_a_stream_that_is_not_live_is_not_found() {
         Join::NotFound
     ));
     let why = stream_not_found(&key());
-    assert_eq!(why.code.as_deref(), Some(CODE_PLAY_STREAM_NOT_FOUND));
+    assert_eq!(why.code, Some(CODE_PLAY_STREAM_NOT_FOUND));
     assert_eq!(CODE_PLAY_STREAM_NOT_FOUND, "NetStream.Play.StreamNotFound");
     assert_eq!(reg.counters().players, 0);
 }

@@ -16,8 +16,8 @@ use rtmp_proto::relay::{
     stream_not_found,
 };
 use rtmp_proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, ConnectReply, Media, PublishMode,
-    ServerConfig, ServerEvent, ServerSession, StreamHandle, StreamId,
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, ConnectReply, Media, Metadata,
+    PublishMode, ServerConfig, ServerEvent, ServerSession, StreamHandle, StreamId,
 };
 
 struct Peer {
@@ -136,14 +136,14 @@ impl Hub {
                 self.peers[i].app = request.app;
                 self.peers[i]
                     .server
-                    .accept_connect(id, ConnectReply::default())
+                    .accept_connect(self.now, id, ConnectReply::default())
                     .unwrap();
             }
             ServerEvent::PublishRequested { id, request } => {
                 let key = StreamKey::new(&self.peers[i].app, &request.name);
                 match self.reg.publish(&key, conn) {
                     Ok(grant) => {
-                        self.peers[i].server.accept_publish(id).unwrap();
+                        self.peers[i].server.accept_publish(self.now, id).unwrap();
                         self.peers[i].publishing.insert(request.stream, key);
                         if let Some(old) = grant.displaced.and_then(|c| self.index_of(c)) {
                             self.peers[old].server.close();
@@ -151,7 +151,7 @@ impl Hub {
                     }
                     Err(refused) => self.peers[i]
                         .server
-                        .reject(id, refused.rejection())
+                        .reject(self.now, id, refused.rejection())
                         .unwrap(),
                 }
             }
@@ -164,7 +164,7 @@ impl Hub {
                 match self.reg.join(std::time::Instant::now(), &key, player) {
                     Join::Live { initial, policy } => {
                         let s = &mut self.peers[i].server;
-                        s.accept_play(id).unwrap();
+                        s.accept_play(self.now, id).unwrap();
                         for f in &initial {
                             f.send_to(s, request.stream, rtmp_proto::session::Droppable::No)
                                 .unwrap();
@@ -172,12 +172,12 @@ impl Hub {
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
                     Join::Waiting { policy, .. } => {
-                        self.peers[i].server.accept_play(id).unwrap();
+                        self.peers[i].server.accept_play(self.now, id).unwrap();
                         self.peers[i].playing.insert(request.stream, (key, policy));
                     }
                     Join::NotFound => self.peers[i]
                         .server
-                        .reject(id, stream_not_found(&key))
+                        .reject(self.now, id, stream_not_found(&key))
                         .unwrap(),
                     _ => unreachable!(),
                 }
@@ -328,7 +328,7 @@ fn late_joiner_gets_metadata_headers_gop_then_live_and_the_end_of_stream() {
     let h = publisher.1;
     hub.peers[publisher.0]
         .client
-        .send_metadata(h, &Value::Number(1.0))
+        .send_metadata(h, &Metadata::new(Value::Number(1.0)))
         .unwrap();
     let before = [
         avc_seq(0, 1),

@@ -76,7 +76,9 @@ fn connect_replies_come_out_of_one_drain() {
         "output before the decision"
     );
 
-    server.accept_connect(id, ConnectReply::default()).unwrap();
+    server
+        .accept_connect(now, id, ConnectReply::default())
+        .unwrap();
     let burst = drain(|| server.poll_transmit());
     let kinds = messages(burst.clone());
     assert_eq!(

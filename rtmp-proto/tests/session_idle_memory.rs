@@ -46,7 +46,9 @@ fn connected_server() -> ServerSession {
         let _ = server.handle_input(now, &mut c2s);
         while let Some(ev) = server.poll_event() {
             if let ServerEvent::ConnectRequested { id, .. } = ev {
-                server.accept_connect(id, ConnectReply::default()).unwrap();
+                server
+                    .accept_connect(now, id, ConnectReply::default())
+                    .unwrap();
             }
         }
         while let Some(b) = server.poll_transmit() {

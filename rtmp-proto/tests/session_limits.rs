@@ -96,10 +96,12 @@ impl Pair {
             while let Some(ev) = self.server.poll_event() {
                 match ev {
                     ServerEvent::ConnectRequested { id, .. } => {
-                        let _ = self.server.accept_connect(id, ConnectReply::default());
+                        let _ = self
+                            .server
+                            .accept_connect(self.now, id, ConnectReply::default());
                     }
                     ServerEvent::PublishRequested { id, request } => {
-                        let _ = self.server.accept_publish(id);
+                        let _ = self.server.accept_publish(self.now, id);
                         self.publishing.push(request.stream.0);
                     }
                     ServerEvent::PublishStopped { stream } => {

@@ -60,10 +60,10 @@ fn replay(bytes: &[u8], split: Split) -> Vec<ServerEvent> {
         while let Some(ev) = s.poll_event() {
             match &ev {
                 ServerEvent::ConnectRequested { id, .. } => {
-                    s.accept_connect(*id, ConnectReply::default()).unwrap();
+                    s.accept_connect(now, *id, ConnectReply::default()).unwrap();
                 }
-                ServerEvent::PublishRequested { id, .. } => s.accept_publish(*id).unwrap(),
-                ServerEvent::PlayRequested { id, .. } => s.accept_play(*id).unwrap(),
+                ServerEvent::PublishRequested { id, .. } => s.accept_publish(now, *id).unwrap(),
+                ServerEvent::PlayRequested { id, .. } => s.accept_play(now, *id).unwrap(),
                 _ => {}
             }
             events.push(ev);

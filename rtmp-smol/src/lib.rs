@@ -7,7 +7,7 @@
 //! bytes. See `docs/architecture.md` in the repository.
 //!
 //! ```
-//! use rtmp_smol::{Decision, Server};
+//! use rtmp_smol::{Server, StreamDecision};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! smol::block_on(async {
@@ -16,8 +16,8 @@
 //!         .worker_threads(1)
 //!         .on_publish(|ctx| async move {
 //!             match ctx.request.query.as_deref() {
-//!                 Some("key=secret") => Decision::Accept,
-//!                 _ => Decision::reject("bad stream key"),
+//!                 Some("key=secret") => StreamDecision::Accept,
+//!                 _ => StreamDecision::reject("bad stream key"),
 //!             }
 //!         })
 //!         .bind()
@@ -45,7 +45,8 @@ pub use runtime::{Smol, SmolListener, SmolSocket, SmolTask, SmolTimer};
 
 pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
 pub use rtmp_driver::server::{
-    BoxFuture, ConnectContext, Decision, PlayContext, PublishContext, ServerHandle,
+    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
+    StreamDecision,
 };
 pub use rtmp_driver::sync::StatusWatch;
 

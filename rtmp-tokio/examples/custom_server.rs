@@ -41,14 +41,17 @@ async fn serve(mut conn: ServerConnection) {
     let peer = conn.peer_addr();
     let (mut frames, mut bytes) = (0u64, 0usize);
     while let Ok(Some(event)) = conn.next_event().await {
+        let now = conn.now();
         match event {
             ServerEvent::ConnectRequested { id, request } => {
                 println!("{peer}: connect app={}", request.app);
-                let _ = conn.session().accept_connect(id, ConnectReply::default());
+                let _ = conn
+                    .session()
+                    .accept_connect(now, id, ConnectReply::default());
             }
             ServerEvent::PublishRequested { id, request } => {
                 println!("{peer}: publish {}", request.name);
-                let _ = conn.session().accept_publish(id);
+                let _ = conn.session().accept_publish(now, id);
             }
             ServerEvent::Metadata { metadata, .. } => println!("{peer}: {}", metadata.values),
             ServerEvent::Media { media, .. } => {

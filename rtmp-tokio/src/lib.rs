@@ -7,7 +7,7 @@
 //! bytes. See `docs/architecture.md` in the repository.
 //!
 //! ```
-//! use rtmp_tokio::{Decision, Server};
+//! use rtmp_tokio::{Server, StreamDecision};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
@@ -16,8 +16,8 @@
 //!     .max_connections(500)
 //!     .on_publish(|ctx| async move {
 //!         match ctx.request.query.as_deref() {
-//!             Some("key=secret") => Decision::Accept,
-//!             _ => Decision::reject("bad stream key"),
+//!             Some("key=secret") => StreamDecision::Accept,
+//!             _ => StreamDecision::reject("bad stream key"),
 //!         }
 //!     })
 //!     .bind()
@@ -56,7 +56,8 @@ pub use runtime::{Tokio, TokioListener, TokioSocket, TokioTask, TokioTimer};
 
 pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
 pub use rtmp_driver::server::{
-    BoxFuture, ConnectContext, Decision, PlayContext, PublishContext, ServerHandle,
+    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
+    StreamDecision,
 };
 pub use rtmp_driver::sync::StatusWatch;
 

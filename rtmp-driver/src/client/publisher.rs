@@ -18,11 +18,10 @@ use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
 use bytes::Bytes;
-use rtmp_proto::amf::Value;
 use rtmp_proto::client::{
     ClientError, ClientStatus, ConnectionState, LinkRole, PublishLoop, PublishTask, Supervisor,
 };
-use rtmp_proto::session::{Media, MediaKind};
+use rtmp_proto::session::{Media, MediaKind, Metadata};
 
 use super::builder::ClientBuilder;
 use super::link_io::{Dialing, LinkIo, dial};
@@ -33,7 +32,7 @@ use crate::sync::{StatusCell, StatusWatch};
 /// What the handle sends its task.
 enum Cmd {
     Media(Media),
-    Metadata(Value),
+    Metadata(Metadata),
     Close(Sender<()>),
 }
 
@@ -103,10 +102,11 @@ impl<R: Runtime> Publisher<R> {
             .map_err(|_| self.ended())
     }
 
-    /// Sends `onMetaData` (remembered and resent after every reconnect).
-    pub async fn send_metadata(&self, metadata: Value) -> Result<(), ClientError> {
+    /// Sends `onMetaData` (remembered and resent after every reconnect): a [`Metadata`],
+    /// or a [`Value`](rtmp_proto::amf::Value) it is built from ([`Metadata::new`]).
+    pub async fn send_metadata(&self, metadata: impl Into<Metadata>) -> Result<(), ClientError> {
         self.tx
-            .send(Cmd::Metadata(metadata))
+            .send(Cmd::Metadata(metadata.into()))
             .await
             .map_err(|_| self.ended())
     }

@@ -13,7 +13,9 @@ use rtmp_proto::relay::RelayConfig;
 use rtmp_proto::session::ServerConfig;
 
 use super::Server;
-use super::hooks::{self, ConnectContext, Decision, Hooks, PlayContext, PublishContext};
+use super::hooks::{
+    self, ConnectContext, ConnectDecision, Hooks, PlayContext, PublishContext, StreamDecision,
+};
 use super::hub::Hub;
 use super::shared::Shared;
 use crate::runtime::{Listener, Runtime};
@@ -160,31 +162,34 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
-    /// Decides connects. Without a hook every connect is accepted.
+    /// Decides connects: accept, reject or redirect ([`ConnectDecision`]). Without a hook
+    /// every connect is accepted.
     pub fn on_connect<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(ConnectContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Decision> + Send + 'static,
+        Fut: Future<Output = ConnectDecision> + Send + 'static,
     {
         self.hooks.connect = Some(hooks::boxed(f));
         self
     }
 
-    /// Decides publishes (before the relay's own duplicate check).
+    /// Decides publishes: accept or reject ([`StreamDecision`]), before the relay's own
+    /// duplicate check. Without a hook every publish is accepted.
     pub fn on_publish<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(PublishContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Decision> + Send + 'static,
+        Fut: Future<Output = StreamDecision> + Send + 'static,
     {
         self.hooks.publish = Some(hooks::boxed(f));
         self
     }
 
-    /// Decides plays.
+    /// Decides plays: accept or reject ([`StreamDecision`]). Without a hook every play is
+    /// accepted.
     pub fn on_play<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(PlayContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Decision> + Send + 'static,
+        Fut: Future<Output = StreamDecision> + Send + 'static,
     {
         self.hooks.play = Some(hooks::boxed(f));
         self

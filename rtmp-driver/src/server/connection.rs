@@ -131,7 +131,7 @@ async fn run<R: Runtime>(rt: &R, cell: &ConnCell<Wire<R::Socket>>, sock: &R::Soc
             let mut state = cell.lock();
             let ConnState { core, wire } = &mut *state;
             if let Some(answer) = woken.answer {
-                core.apply(answer);
+                core.apply(rt.now(), answer);
             }
             match woken.io {
                 Some(Ok(r)) if r.readable => {

@@ -22,7 +22,9 @@ use rtmp_proto::session::{
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
-use super::hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+use super::hooks::{
+    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
+};
 use super::hub::{ConnLink, Drained, PlayerSlot};
 use super::record::Recorder;
 use super::shared::Shared;
@@ -32,9 +34,9 @@ use crate::sync::Mailbox;
 /// A hook's answer, delivered back to the connection task.
 #[derive(Debug)]
 pub enum Answer {
-    Connect(ConnectId, Decision),
-    Publish(PublishId, Decision),
-    Play(PlayId, Decision),
+    Connect(ConnectId, ConnectDecision),
+    Publish(PublishId, StreamDecision),
+    Play(PlayId, StreamDecision),
 }
 
 #[derive(Debug)]
@@ -202,21 +204,21 @@ impl ConnCore {
     pub fn process(&mut self, now: Instant) {
         self.flush_players_if_due(now);
         self.expire_players(now);
-        self.drain_events();
+        self.drain_events(now);
         self.pull_player_media();
-        self.drain_events();
+        self.drain_events(now);
         if self.link.kicked.swap(false, Ordering::AcqRel) {
             self.end = Some(End::Replaced);
             self.leave_all();
             self.session.close();
-            self.drain_events();
+            self.drain_events(now);
         }
         if self.link.holding.is_evicted() && !self.session.is_closed() {
             self.end = Some(End::OverBudget(self.link.holding.held()));
             self.abandon_output = true;
             self.leave_all();
             self.session.close();
-            self.drain_events();
+            self.drain_events(now);
         }
         let held = self.session.buffered_input_bytes();
         if held != self.link.holding.held() {
@@ -285,9 +287,9 @@ impl ConnCore {
         }
     }
 
-    fn drain_events(&mut self) {
+    fn drain_events(&mut self, now: Instant) {
         while let Some(event) = self.session.poll_event() {
-            self.on_event(event);
+            self.on_event(now, event);
         }
         let mut handed = false;
         for p in self.publishing.values_mut() {
@@ -322,7 +324,7 @@ impl ConnCore {
         self.shared.hub.unpublish(&p.key, self.id);
     }
 
-    fn on_event(&mut self, event: ServerEvent) {
+    fn on_event(&mut self, now: Instant, event: ServerEvent) {
         match event {
             ServerEvent::HandshakeDone => tracing::debug!("handshake done"),
             ServerEvent::ConnectRequested { id, request } => {
@@ -334,7 +336,7 @@ impl ConnCore {
                 };
                 match self.shared.hooks.on_connect(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Connect(id, d)),
-                    None => self.apply(Answer::Connect(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Connect(id, ConnectDecision::Accept)),
                 }
             }
             ServerEvent::PublishRequested { id, request } => {
@@ -346,7 +348,7 @@ impl ConnCore {
                 self.pending_publish.insert(id, request);
                 match self.shared.hooks.on_publish(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Publish(id, d)),
-                    None => self.apply(Answer::Publish(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Publish(id, StreamDecision::Accept)),
                 }
             }
             ServerEvent::PlayRequested { id, request } => {
@@ -358,7 +360,7 @@ impl ConnCore {
                 self.pending_play.insert(id, request);
                 match self.shared.hooks.on_play(ctx) {
                     Some(fut) => self.ask(fut, move |d| Answer::Play(id, d)),
-                    None => self.apply(Answer::Play(id, Decision::Accept)),
+                    None => self.apply(now, Answer::Play(id, StreamDecision::Accept)),
                 }
             }
             ServerEvent::Media { stream, media } => {
@@ -416,10 +418,10 @@ impl ConnCore {
 
     /// Queues a hook future for the driver to spawn; the answer comes back through the
     /// mailbox.
-    fn ask(
+    fn ask<D: Send + 'static>(
         &mut self,
-        fut: BoxFuture<Decision>,
-        wrap: impl FnOnce(Decision) -> Answer + Send + 'static,
+        fut: BoxFuture<D>,
+        wrap: impl FnOnce(D) -> Answer + Send + 'static,
     ) {
         let tx = self.answers.sender();
         self.spawns.push(Box::pin(async move {
@@ -430,26 +432,32 @@ impl ConnCore {
         }));
     }
 
-    pub fn apply(&mut self, answer: Answer) {
+    /// Applies a hook's answer to its request. `now`: the connection task's clock when the
+    /// answer arrived (the session's decisions take it like any input).
+    pub fn apply(&mut self, now: Instant, answer: Answer) {
         match answer {
-            Answer::Connect(id, Decision::Accept) => {
-                let _ = self.session.accept_connect(id, ConnectReply::default());
+            Answer::Connect(id, ConnectDecision::Accept) => {
+                let _ = self
+                    .session
+                    .accept_connect(now, id, ConnectReply::default());
             }
-            Answer::Connect(id, Decision::Redirect(url)) => {
+            Answer::Connect(id, ConnectDecision::Redirect(url)) => {
                 tracing::info!(%url, "connect redirected");
-                let _ = self.session.redirect(id, &url);
+                let _ = self.session.redirect(now, id, &url);
             }
-            Answer::Connect(id, Decision::Reject(why)) => {
+            Answer::Connect(id, ConnectDecision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
-                let _ = self.session.reject(id, why);
+                let _ = self.session.reject(now, id, why);
             }
             Answer::Publish(id, decision) => {
                 let Some(request) = self.pending_publish.remove(&id) else {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_publish(id, request),
-                    other => self.refuse(id.into(), &request.name, "publish", other),
+                    StreamDecision::Accept => self.start_publish(now, id, request),
+                    StreamDecision::Reject(why) => {
+                        self.refuse(now, id.into(), &request.name, "publish", why)
+                    }
                 }
             }
             Answer::Play(id, decision) => {
@@ -457,31 +465,28 @@ impl ConnCore {
                     return;
                 };
                 match decision {
-                    Decision::Accept => self.start_play(id, request),
-                    other => self.refuse(id.into(), &request.name, "play", other),
+                    StreamDecision::Accept => self.start_play(now, id, request),
+                    StreamDecision::Reject(why) => {
+                        self.refuse(now, id.into(), &request.name, "play", why)
+                    }
                 }
             }
         }
     }
 
-    fn refuse(&mut self, id: RequestId, name: &str, what: &str, decision: Decision) {
-        let why = match decision {
-            Decision::Reject(why) => why,
-            Decision::Redirect(url) => Rejection::new(format!("redirect: {url}")),
-            Decision::Accept => return,
-        };
+    fn refuse(&mut self, now: Instant, id: RequestId, name: &str, what: &str, why: Rejection) {
         tracing::info!(stream = %name, reason = %why.description, "{what} rejected");
-        let _ = self.session.reject(id, why);
+        let _ = self.session.reject(now, id, why);
     }
 
-    fn start_publish(&mut self, id: PublishId, request: PublishRequest) {
+    fn start_publish(&mut self, now: Instant, id: PublishId, request: PublishRequest) {
         let key = StreamKey::new(&self.app, &request.name);
         if let Err(why) = self.shared.hub.publish(&key, self.id) {
             tracing::info!(stream = %key, reason = %why.description, "publish rejected");
-            let _ = self.session.reject(id, why);
+            let _ = self.session.reject(now, id, why);
             return;
         }
-        if self.session.accept_publish(id).is_err() {
+        if self.session.accept_publish(now, id).is_err() {
             // The session already answered (decision timeout): give the slot back.
             self.shared.hub.unpublish(&key, self.id);
             return;
@@ -503,7 +508,7 @@ impl ConnCore {
         );
     }
 
-    fn start_play(&mut self, id: PlayId, request: PlayRequest) {
+    fn start_play(&mut self, now: Instant, id: PlayId, request: PlayRequest) {
         let key = StreamKey::new(&self.app, &request.name);
         let player = PlayerRef {
             conn: self.id,
@@ -513,11 +518,11 @@ impl ConnCore {
             Ok(slot) => slot,
             Err(why) => {
                 tracing::info!(stream = %key, reason = %why.description, "play rejected");
-                let _ = self.session.reject(id, why);
+                let _ = self.session.reject(now, id, why);
                 return;
             }
         };
-        if self.session.accept_play(id).is_err() {
+        if self.session.accept_play(now, id).is_err() {
             self.shared.hub.leave(&key, player);
             return;
         }

@@ -1,6 +1,7 @@
 //! Application decisions as async callbacks: may this peer connect, publish, play?
 //!
-//! Each hook gets a context and returns a future of [`Decision`]. The driver runs the future
+//! Each hook gets a context and returns a future of its decision: a [`ConnectDecision`] for
+//! connects, a [`StreamDecision`] for publishes and plays. The driver runs the future
 //! on its own task and hands the answer back to the connection, so a slow auth service never
 //! stalls the connection loop (pings and timers keep running); the session's decision
 //! timeout rejects requests whose hook takes too long.
@@ -16,21 +17,71 @@ use rtmp_proto::session::{ConnectRequest, PlayRequest, PublishRequest, Rejection
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// The answer to a connect, publish or play request.
+/// The answer to a connect request: what an [`on_connect`](super::ServerBuilder::on_connect)
+/// hook returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Decision {
+pub enum ConnectDecision {
+    /// Accept the connection.
     Accept,
+    /// Refuse with `_error` `NetConnection.Connect.Rejected` (or the rejection's code) and
+    /// the rejection's description; the connection closes.
     Reject(Rejection),
-    /// Connect only: refuse with `NetConnection.Connect.Rejected` and `ex.redirect` to this
-    /// tcUrl. For publish and play it is a rejection naming the URL.
+    /// Refuse with `NetConnection.Connect.Rejected` and `ex.redirect` to this tcUrl: the
+    /// client may connect there instead. The connection closes.
     Redirect(String),
 }
 
-impl Decision {
+impl ConnectDecision {
+    /// A rejection with the default status code (`NetConnection.Connect.Rejected`).
+    pub fn reject(description: impl Into<String>) -> Self {
+        ConnectDecision::Reject(Rejection::new(description))
+    }
+}
+
+/// The answer to a publish or play request: what an
+/// [`on_publish`](super::ServerBuilder::on_publish) or
+/// [`on_play`](super::ServerBuilder::on_play) hook returns.
+///
+/// There is no redirect here: RTMP has no answer to `publish` or `play` that sends the
+/// client elsewhere (only a connect can be redirected), so a stream is accepted or refused.
+///
+/// ```
+/// use rtmp_driver::server::{ServerBuilder, StreamDecision};
+///
+/// fn keyed<R: rtmp_driver::Runtime>(b: ServerBuilder<R>) -> ServerBuilder<R> {
+///     b.on_publish(|ctx| async move {
+///         match ctx.request.query.as_deref() {
+///             Some("key=secret") => StreamDecision::Accept,
+///             _ => StreamDecision::reject("bad stream key"),
+///         }
+///     })
+/// }
+/// ```
+///
+/// A connect's redirect is a type error in a publish or play hook:
+///
+/// ```compile_fail
+/// use rtmp_driver::server::{ConnectDecision, ServerBuilder};
+///
+/// fn moved<R: rtmp_driver::Runtime>(b: ServerBuilder<R>) -> ServerBuilder<R> {
+///     b.on_publish(|_| async { ConnectDecision::Redirect("rtmp://elsewhere/live".into()) })
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamDecision {
+    /// Accept the publish or play (the relay may still refuse a duplicate publish).
+    Accept,
+    /// Refuse with an error `onStatus` (`NetStream.Publish.BadName` /
+    /// `NetStream.Play.Failed`, or the rejection's code); the connection stays open.
+    Reject(Rejection),
+}
+
+impl StreamDecision {
     /// A rejection with the default status code for the request kind.
     pub fn reject(description: impl Into<String>) -> Self {
-        Decision::Reject(Rejection::new(description))
+        StreamDecision::Reject(Rejection::new(description))
     }
 }
 
@@ -58,14 +109,14 @@ pub struct PlayContext {
     pub request: PlayRequest,
 }
 
-type Hook<C> = Arc<dyn Fn(C) -> BoxFuture<Decision> + Send + Sync>;
+type Hook<C, D> = Arc<dyn Fn(C) -> BoxFuture<D> + Send + Sync>;
 
 /// The three hooks; each defaults to accepting everything.
 #[derive(Clone, Default)]
 pub struct Hooks {
-    pub connect: Option<Hook<ConnectContext>>,
-    pub publish: Option<Hook<PublishContext>>,
-    pub play: Option<Hook<PlayContext>>,
+    pub connect: Option<Hook<ConnectContext, ConnectDecision>>,
+    pub publish: Option<Hook<PublishContext, StreamDecision>>,
+    pub play: Option<Hook<PlayContext, StreamDecision>>,
 }
 
 impl fmt::Debug for Hooks {
@@ -78,23 +129,23 @@ impl fmt::Debug for Hooks {
     }
 }
 
-pub fn boxed<C, F, Fut>(f: F) -> Hook<C>
+pub fn boxed<C, D, F, Fut>(f: F) -> Hook<C, D>
 where
     F: Fn(C) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Decision> + Send + 'static,
+    Fut: Future<Output = D> + Send + 'static,
 {
     Arc::new(move |c| Box::pin(f(c)))
 }
 
 impl Hooks {
     /// The decision future for a request; `None` means "accept at once" (no hook set).
-    pub fn on_connect(&self, c: ConnectContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_connect(&self, c: ConnectContext) -> Option<BoxFuture<ConnectDecision>> {
         self.connect.as_ref().map(|h| h(c))
     }
-    pub fn on_publish(&self, c: PublishContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_publish(&self, c: PublishContext) -> Option<BoxFuture<StreamDecision>> {
         self.publish.as_ref().map(|h| h(c))
     }
-    pub fn on_play(&self, c: PlayContext) -> Option<BoxFuture<Decision>> {
+    pub fn on_play(&self, c: PlayContext) -> Option<BoxFuture<StreamDecision>> {
         self.play.as_ref().map(|h| h(c))
     }
 }

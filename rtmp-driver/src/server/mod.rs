@@ -38,7 +38,9 @@ use rtmp_proto::relay::Counters;
 
 pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
-pub use hooks::{BoxFuture, ConnectContext, Decision, PlayContext, PublishContext};
+pub use hooks::{
+    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
+};
 pub use record::Recorder;
 pub use shared::Shared;
 

@@ -27,11 +27,11 @@ async fn stalling_server() -> (std::net::SocketAddr, rt::Task<()>) {
         loop {
             while let Some(ev) = s.poll_event() {
                 match ev {
-                    ServerEvent::ConnectRequested { id, .. } => {
-                        s.accept_connect(id, ConnectReply::default()).unwrap()
-                    }
+                    ServerEvent::ConnectRequested { id, .. } => s
+                        .accept_connect(Instant::now(), id, ConnectReply::default())
+                        .unwrap(),
                     ServerEvent::PublishRequested { id, .. } => {
-                        s.accept_publish(id).unwrap();
+                        s.accept_publish(Instant::now(), id).unwrap();
                         stalled = true;
                     }
                     _ => {}

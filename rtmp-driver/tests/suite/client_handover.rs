@@ -67,10 +67,12 @@ async fn serve(
     loop {
         while let Some(ev) = s.poll_event() {
             match ev {
-                ServerEvent::ConnectRequested { id, .. } => {
-                    s.accept_connect(id, ConnectReply::default()).unwrap()
+                ServerEvent::ConnectRequested { id, .. } => s
+                    .accept_connect(Instant::now(), id, ConnectReply::default())
+                    .unwrap(),
+                ServerEvent::PublishRequested { id, .. } => {
+                    s.accept_publish(Instant::now(), id).unwrap()
                 }
-                ServerEvent::PublishRequested { id, .. } => s.accept_publish(id).unwrap(),
                 ServerEvent::Metadata { .. } => {
                     let _ = tx.try_send((name, conn, Got::Metadata));
                 }

@@ -138,7 +138,10 @@ async fn scenario() {
         _ => None,
     })
     .await;
-    assert!(code.starts_with("NetStream.Publish."), "code {code}");
+    assert!(
+        code.as_str().starts_with("NetStream.Publish."),
+        "code {code}"
+    );
     drop(dup);
 
     let status = publisher.wait(Duration::from_secs(20)).await;

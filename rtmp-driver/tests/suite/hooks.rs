@@ -2,15 +2,15 @@
 
 use crate::common::*;
 use crate::rt;
-use adapter::proto::session::{ClientEvent, PublishMode, Rejection};
-use adapter::{Decision, Server};
+use adapter::proto::session::{ClientEvent, PublishMode, Rejection, StatusCode};
+use adapter::{ConnectDecision, Server, StreamDecision};
 
 async fn connect_hook_rejects_with_its_reason_and_the_connection_ends() {
     let srv = start(Server::builder().on_connect(|ctx| async move {
         if ctx.request.app == "live" {
-            Decision::Accept
+            ConnectDecision::Accept
         } else {
-            Decision::Reject(Rejection::new("no such app"))
+            ConnectDecision::Reject(Rejection::new("no such app"))
         }
     }))
     .await;
@@ -32,11 +32,11 @@ async fn connect_hook_rejects_with_its_reason_and_the_connection_ends() {
 }
 
 async fn connect_hook_redirects() {
-    let srv = start(
-        Server::builder()
-            .on_connect(|_| async { Decision::Redirect("rtmp://other.example/live".into()) }),
-    )
-    .await;
+    let srv =
+        start(Server::builder().on_connect(|_| async {
+            ConnectDecision::Redirect("rtmp://other.example/live".into())
+        }))
+        .await;
     let mut c = open(srv.addr, "live").await;
     let redirect = until(&mut c, |e| match e {
         ClientEvent::ConnectRejected { redirect, .. } => Some(redirect.clone()),
@@ -52,9 +52,9 @@ async fn slow_publish_hook_answers_later_and_a_refusal_keeps_the_connection() {
         // An auth service that takes a while: the connection keeps running meanwhile.
         rt::sleep(std::time::Duration::from_millis(100)).await;
         if ctx.request.query.as_deref() == Some("key=good") {
-            Decision::Accept
+            StreamDecision::Accept
         } else {
-            Decision::reject("bad key")
+            StreamDecision::reject("bad key")
         }
     }))
     .await;
@@ -78,8 +78,39 @@ async fn slow_publish_hook_answers_later_and_a_refusal_keeps_the_connection() {
     srv.stop().await;
 }
 
+async fn play_hook_refuses_with_a_stream_status() {
+    let srv = start(Server::builder().on_play(|ctx| async move {
+        if ctx.request.name == "private" {
+            StreamDecision::Reject(Rejection::with_code(
+                StatusCode::PlayStreamNotFound,
+                "not for you",
+            ))
+        } else {
+            StreamDecision::Accept
+        }
+    }))
+    .await;
+    let mut c = connected(srv.addr, "live").await;
+    let h = c.session().play("private").unwrap();
+    let (code, desc) = until(&mut c, |e| match e {
+        ClientEvent::StreamFailed {
+            handle,
+            code,
+            description,
+        } if *handle == h => Some((code.clone(), description.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(code, StatusCode::PlayStreamNotFound);
+    assert_eq!(desc, "not for you");
+    // The connection stays: a publish on it is accepted.
+    publishing(&mut c, "cam").await;
+    srv.stop().await;
+}
+
 tests!(
     connect_hook_rejects_with_its_reason_and_the_connection_ends,
     connect_hook_redirects,
     slow_publish_hook_answers_later_and_a_refusal_keeps_the_connection,
+    play_hook_refuses_with_a_stream_status,
 );

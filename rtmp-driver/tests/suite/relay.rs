@@ -8,7 +8,7 @@ use adapter::ClientConnection;
 use adapter::Server;
 use adapter::proto::amf::Value;
 use adapter::proto::relay::RelayConfig;
-use adapter::proto::session::{ClientEvent, Media, MediaKind, StreamHandle};
+use adapter::proto::session::{ClientEvent, Media, MediaKind, Metadata, StreamHandle};
 use bytes::Bytes;
 
 fn media(kind: MediaKind, timestamp: u32, head: &[u8], len: usize, fill: u8) -> Media {
@@ -85,7 +85,10 @@ async fn relay_byte_identical(builder: adapter::ServerBuilder) {
     let h = publishing(&mut publisher, "cam").await;
     let frames = stream_frames(60);
     let meta = Value::object(vec![("width".to_owned(), Value::Number(320.0))]);
-    publisher.session().send_metadata(h, &meta).unwrap();
+    publisher
+        .session()
+        .send_metadata(h, &Metadata::new(meta))
+        .unwrap();
     // Config, the first keyframe and a few frames before anyone plays: the late joiner
     // gets them from the cache.
     send_all(&mut publisher, h, &frames[..6]).await;

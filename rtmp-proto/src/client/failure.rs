@@ -1,6 +1,6 @@
 //! Why a connection attempt or an established connection failed.
 
-use crate::session::{ClientEvent, CloseReason};
+use crate::session::{ClientEvent, CloseReason, StatusCode};
 
 /// What ended an attempt or a connection, recorded with each state transition.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,8 +10,8 @@ pub enum FailureReason {
     Dial(String),
     /// The server refused `connect` (`redirect`: its `ex.redirect`, if any).
     ConnectRejected {
-        /// The status code, e.g. `NetConnection.Connect.Rejected`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::ConnectRejected`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
         /// The tcUrl the server redirected us to, if it did.
@@ -19,8 +19,8 @@ pub enum FailureReason {
     },
     /// The server refused `publish` or `play`.
     StreamFailed {
-        /// The status code, e.g. `NetStream.Publish.BadName`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::PublishBadName`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
     },

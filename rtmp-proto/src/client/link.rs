@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::url::RtmpUrl;
-use crate::amf::Value;
 use crate::error::UsageError;
 use crate::media::caps::CapsEx;
-use crate::session::{ClientConfig, ClientEvent, ClientSession, Media, PublishMode, StreamHandle};
+use crate::session::{
+    ClientConfig, ClientEvent, ClientSession, Media, Metadata, PublishMode, StreamHandle,
+};
 
 /// What the link does once connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +125,9 @@ impl ClientLink {
         self.session.send_media(h, media)
     }
 
-    /// Sends `@setDataFrame onMetaData` on the publishing stream.
-    pub fn send_metadata(&mut self, metadata: &Value) -> Result<(), UsageError> {
+    /// Sends `@setDataFrame onMetaData` on the publishing stream
+    /// ([`ClientSession::send_metadata`]).
+    pub fn send_metadata(&mut self, metadata: &Metadata) -> Result<(), UsageError> {
         let h = self.publishing_handle()?;
         self.session.send_metadata(h, metadata)
     }

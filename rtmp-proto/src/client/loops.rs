@@ -319,8 +319,8 @@ mod tests {
         let mut pl = PlayLoop::new(s);
         let status = ClientEvent::Status {
             handle: None,
-            level: "status".into(),
-            code: "NetStream.Play.Reset".into(),
+            level: crate::session::StatusLevel::Status,
+            code: crate::session::StatusCode::PlayReset,
             description: String::new(),
         };
         assert_eq!(pl.on_event(now, status, &url), PlayStep::Nothing);

@@ -4,9 +4,8 @@
 use super::error::UrlError;
 use super::handover::{Handover, HandoverPhase, Route};
 use super::url::RtmpUrl;
-use crate::amf::Value;
 use crate::relay::{Frame, FrameClass};
-use crate::session::{Media, MediaKind};
+use crate::session::{Media, MediaKind, Metadata};
 
 /// Most sequence headers remembered (one per kind and track; E-RTMP has at most 256
 /// tracks per kind).
@@ -26,9 +25,9 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outgoing {
-    /// `@setDataFrame onMetaData` with this object
+    /// `@setDataFrame onMetaData` with this metadata
     /// ([`ClientSession::send_metadata`](crate::session::ClientSession::send_metadata)).
-    Metadata(Value),
+    Metadata(Metadata),
     /// A frame ([`ClientSession::send_media`](crate::session::ClientSession::send_media)).
     Media(Media),
 }
@@ -86,7 +85,7 @@ pub struct PublisherCounters {
 ///   point the new connection first gets the metadata and the preamble, then the keyframe.
 #[derive(Debug, Default)]
 pub struct PublisherCore {
-    metadata: Option<Value>,
+    metadata: Option<Metadata>,
     /// The latest sequence header per (kind, track), in arrival order.
     headers: Vec<(MediaKind, u8, Media)>,
     publishing: bool,
@@ -113,7 +112,7 @@ impl PublisherCore {
     }
 
     /// The latest metadata the caller sent.
-    pub fn metadata(&self) -> Option<&Value> {
+    pub fn metadata(&self) -> Option<&Metadata> {
         self.metadata.as_ref()
     }
 
@@ -145,7 +144,7 @@ impl PublisherCore {
 
     /// Call with metadata from the application: remembered, and emitted where media
     /// currently goes.
-    pub fn on_metadata(&mut self, metadata: Value, emit: &mut impl FnMut(Target, Outgoing)) {
+    pub fn on_metadata(&mut self, metadata: Metadata, emit: &mut impl FnMut(Target, Outgoing)) {
         self.metadata = Some(metadata.clone());
         if !self.publishing {
             return;
@@ -278,7 +277,12 @@ impl PublisherCore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amf::Value;
     use bytes::Bytes;
+
+    fn meta() -> Metadata {
+        Metadata::new(Value::from("meta"))
+    }
 
     fn video(ts: u32, bytes: &'static [u8]) -> Media {
         Media {
@@ -310,7 +314,7 @@ mod tests {
         let mut log = Vec::new();
         c.on_published(&mut |t, o| log.push((t, o)));
         assert!(log.is_empty(), "nothing to resend on the first publish");
-        c.on_metadata(Value::from("meta"), &mut |t, o| log.push((t, o)));
+        c.on_metadata(meta(), &mut |t, o| log.push((t, o)));
         run(&mut c, video(0, AVC_HEADER), &mut log);
         run(&mut c, audio(0, AAC_HEADER), &mut log);
         assert_eq!(run(&mut c, video(0, KEY), &mut log), Sent::Sent);
@@ -323,7 +327,7 @@ mod tests {
         assert_eq!(
             log,
             [
-                (Target::Current, Outgoing::Metadata(Value::from("meta"))),
+                (Target::Current, Outgoing::Metadata(meta())),
                 (Target::Current, Outgoing::Media(video(0, AVC_HEADER))),
                 (Target::Current, Outgoing::Media(audio(0, AAC_HEADER))),
             ]
@@ -363,7 +367,7 @@ mod tests {
         let mut c = PublisherCore::new();
         let mut log = Vec::new();
         c.on_published(&mut |t, o| log.push((t, o)));
-        c.on_metadata(Value::from("meta"), &mut |t, o| log.push((t, o)));
+        c.on_metadata(meta(), &mut |t, o| log.push((t, o)));
         run(&mut c, video(0, AVC_HEADER), &mut log);
         run(&mut c, video(0, KEY), &mut log);
         let cur = RtmpUrl::parse("rtmp://a/live/cam").unwrap();
@@ -383,7 +387,7 @@ mod tests {
         assert_eq!(
             log,
             [
-                (Target::Incoming, Outgoing::Metadata(Value::from("meta"))),
+                (Target::Incoming, Outgoing::Metadata(meta())),
                 (Target::Incoming, Outgoing::Media(video(0, AVC_HEADER))),
                 (Target::Incoming, Outgoing::Media(video(120, KEY))),
             ]

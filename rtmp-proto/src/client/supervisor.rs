@@ -305,7 +305,7 @@ fn note<T>(r: Result<T, IllegalTransition>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::CloseReason;
+    use crate::session::{CloseReason, StatusCode};
     use std::time::Duration;
 
     fn urls(list: &[&str]) -> Failover {
@@ -344,7 +344,7 @@ mod tests {
         sup.dialing(t0);
         sup.on_tcp_connected(t0);
         let rejected = ClientEvent::ConnectRejected {
-            code: "NetConnection.Connect.Rejected".into(),
+            code: StatusCode::ConnectRejected,
             description: String::new(),
             redirect: None,
         };
@@ -362,7 +362,7 @@ mod tests {
         sup.dialing(t0);
         sup.on_tcp_connected(t0);
         let ev = ClientEvent::ConnectRejected {
-            code: "NetConnection.Connect.Rejected".into(),
+            code: StatusCode::ConnectRejected,
             description: String::new(),
             redirect: Some("rtmp://c:1940/other".into()),
         };

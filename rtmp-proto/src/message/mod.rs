@@ -8,7 +8,7 @@
 //! - [`aggregate`]: splitting and building aggregate messages.
 //! - [`command`]: commands (`connect`, `publish`, ...) and the standard replies.
 //! - [`data`]: data messages (metadata, `@setDataFrame`).
-//! - [`status`]: the `onStatus` codes.
+//! - [`status`]: the `onStatus` levels and codes, as text and as typed values.
 //!
 //! [`Message::decode`] picks the right one from the type id.
 //!

@@ -1,12 +1,12 @@
 //! Refusals of the registry, each able to produce the status the peer should see.
 
 use super::key::{ConnId, StreamKey};
-use crate::session::Rejection;
+use crate::session::{Rejection, StatusCode};
 
-/// Status code for a duplicate publish (RTMP-NOTES 15).
-pub const CODE_PUBLISH_BAD_NAME: &str = "NetStream.Publish.BadName";
-/// Status code for a play of a stream that is not live.
-pub const CODE_PLAY_STREAM_NOT_FOUND: &str = "NetStream.Play.StreamNotFound";
+/// Status code for a duplicate publish (RTMP-NOTES 15): `NetStream.Publish.BadName`.
+pub const CODE_PUBLISH_BAD_NAME: StatusCode = StatusCode::PublishBadName;
+/// Status code for a play of a stream that is not live: `NetStream.Play.StreamNotFound`.
+pub const CODE_PLAY_STREAM_NOT_FOUND: StatusCode = StatusCode::PlayStreamNotFound;
 
 /// A publish refused because the stream is live and the policy is
 /// [`DuplicatePublish::Reject`](super::DuplicatePublish::Reject).

@@ -62,7 +62,7 @@ pub enum Item {
     Media(Media),
     /// An AMF0 `onMetaData` data-message payload, as in [`Metadata::payload`].
     Metadata {
-        /// `"onMetaData", {...}` in AMF0, ready for `send_metadata`.
+        /// `"onMetaData", {...}` in AMF0, as in [`Metadata::payload`].
         payload: Bytes,
         /// Milliseconds, wrapping at 2^32.
         timestamp: u32,
@@ -194,7 +194,7 @@ impl Frame {
                 session.send_media(stream, m, droppable)
             }
             Item::Metadata { payload, .. } => {
-                session.send_metadata(stream, payload.clone(), timestamp)
+                session.send_metadata_payload(stream, payload.clone(), timestamp)
             }
         }
     }

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use super::event::{CloseReason, Media, MediaKind, Metadata, PublishMode};
+use super::event::{CallResult, CloseReason, Media, MediaKind, Metadata, PublishMode};
 use super::outbound::{Outbound, csid};
 use super::reader::{HandshakeStep, Reader};
-use super::request::StreamId;
+use super::request::{CallId, StreamId};
 use super::timer::{Liveness, LivenessAction, Timeouts};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
@@ -18,6 +18,7 @@ use crate::config::Limits;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::{self, Handshake};
 use crate::media::caps::{EnhancedCaps, ReconnectRequest};
+use crate::message::status::{StatusCode, StatusLevel};
 use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
@@ -175,8 +176,8 @@ pub enum ClientEvent {
     },
     /// The connect `_error`; `redirect` carries `ex.redirect` when the server sent one.
     ConnectRejected {
-        /// The status code, e.g. `NetConnection.Connect.Rejected`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::ConnectRejected`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
         /// The tcUrl to connect to instead, when the server redirected us.
@@ -200,8 +201,8 @@ pub enum ClientEvent {
     StreamFailed {
         /// The stream that failed; it is forgotten and its handle no longer valid.
         handle: StreamHandle,
-        /// The status code, e.g. `NetStream.Publish.BadName`.
-        code: String,
+        /// The status code, e.g. [`StatusCode::PublishBadName`].
+        code: StatusCode,
         /// The server's human-readable reason.
         description: String,
     },
@@ -210,10 +211,12 @@ pub enum ClientEvent {
         /// The stream it came on; `None` when it came on stream 0 or a stream we do not
         /// know.
         handle: Option<StreamHandle>,
-        /// `status`, `warning` or `error`.
-        level: String,
-        /// The status code, e.g. `NetStream.Play.UnpublishNotify`.
-        code: String,
+        /// `status`, `warning` or `error`; a missing or unknown level reads as
+        /// [`StatusLevel::Status`].
+        level: StatusLevel,
+        /// The status code, e.g. [`StatusCode::PlayUnpublishNotify`]; a code this crate
+        /// does not name is kept as [`StatusCode::Other`].
+        code: StatusCode,
         /// The server's human-readable text.
         description: String,
     },
@@ -262,10 +265,9 @@ pub enum ClientEvent {
     /// The answer to [`ClientSession::call`].
     CallResult {
         /// The id `call` returned.
-        transaction_id: f64,
-        /// `Ok` for `_result`, `Err` for `_error`; either way the command object followed by
-        /// the arguments of the reply.
-        result: Result<Vec<Value>, Vec<Value>>,
+        id: CallId,
+        /// `_result` or `_error`, with the values that followed the transaction id.
+        result: CallResult,
     },
     /// The session ended. Exactly once, always last; drain `poll_transmit` before closing
     /// the socket.
@@ -445,9 +447,15 @@ impl ClientSession {
         Ok(handle)
     }
 
-    /// Sends an arbitrary command on the connection; the reply arrives as
-    /// [`ClientEvent::CallResult`] with the returned transaction id.
-    pub fn call(&mut self, name: &str, arguments: Vec<Value>) -> Result<f64, UsageError> {
+    /// Sends an application-defined command (`name(txn, null, arguments...)`) on the
+    /// connection; the server's answer arrives as [`ClientEvent::CallResult`] carrying the
+    /// returned id. On our server it is a [`ServerEvent::Call`](super::ServerEvent::Call),
+    /// answered with [`ServerSession::answer_call`](super::ServerSession::answer_call).
+    ///
+    /// Call once [`ClientEvent::Connected`] arrived. Refused with
+    /// [`UsageError::QueueFull`] while [`ClientConfig::max_pending_requests`] replies are
+    /// outstanding.
+    pub fn call(&mut self, name: &str, arguments: Vec<Value>) -> Result<CallId, UsageError> {
         self.check_connected()?;
         if self.awaiting.len() >= self.config.max_pending_requests {
             return Err(UsageError::QueueFull);
@@ -462,7 +470,7 @@ impl ClientSession {
                 arguments,
             },
         );
-        Ok(t)
+        Ok(CallId(t as u64))
     }
 
     /// Stops a stream: FCUnpublish (when publishing) and deleteStream.
@@ -515,16 +523,23 @@ impl ClientSession {
         Ok(())
     }
 
-    /// Sends `@setDataFrame("onMetaData", metadata)` on a publishing stream.
+    /// Sends `@setDataFrame` followed by [`Metadata::payload`] (`"onMetaData", {...}`) at
+    /// the metadata's timestamp on a publishing stream: the server keeps it and hands it
+    /// to every player.
+    ///
+    /// Call once [`ClientEvent::PublishStarted`] arrived for `handle`, before the media
+    /// (and again after a reconnect). Build the argument with [`Metadata::new`] (or
+    /// `Value::into()`); a [`Metadata`] a player received can be passed on as it is. The
+    /// same signature as [`ServerSession::send_metadata`](super::ServerSession::send_metadata).
     pub fn send_metadata(
         &mut self,
         handle: StreamHandle,
-        metadata: &Value,
+        metadata: &Metadata,
     ) -> Result<(), UsageError> {
-        let payload = wire::set_data_frame(metadata);
+        let payload = wire::set_data_frame(&metadata.payload);
         let stream = self.publishing(handle, payload.len())?;
         let msg = RawMessage {
-            timestamp: 0,
+            timestamp: metadata.timestamp,
             type_id: 18,
             stream_id: stream.0,
             payload,
@@ -784,12 +799,20 @@ impl ClientSession {
             }
             Awaiting::CreateStream(handle) => self.on_stream_created(handle, ok, &cmd),
             Awaiting::Call => {
-                let values = std::iter::once(cmd.command_object)
-                    .chain(cmd.arguments)
-                    .collect();
-                let result = if ok { Ok(values) } else { Err(values) };
+                let (command_object, arguments) = (cmd.command_object, cmd.arguments);
+                let result = if ok {
+                    CallResult::Success {
+                        command_object,
+                        arguments,
+                    }
+                } else {
+                    CallResult::Error {
+                        command_object,
+                        arguments,
+                    }
+                };
                 self.events.push_back(ClientEvent::CallResult {
-                    transaction_id: txn,
+                    id: CallId(txn as u64),
                     result,
                 });
             }
@@ -859,8 +882,8 @@ impl ClientSession {
         let level = info
             .get("level")
             .and_then(Value::as_str)
-            .unwrap_or("status")
-            .to_owned();
+            .and_then(StatusLevel::parse)
+            .unwrap_or(StatusLevel::Status);
         if let Some(r) = ReconnectRequest::from_info(&info) {
             let tc_url = r.tc_url.map(|u| u.as_str().to_owned());
             let description = r.description.map(|d| d.as_str().to_owned());
@@ -876,8 +899,8 @@ impl ClientSession {
             && !s.started
         {
             let started = match s.role {
-                Role::Publish(_) => code == "NetStream.Publish.Start",
-                Role::Play => code == "NetStream.Play.Start",
+                Role::Publish(_) => code == StatusCode::PublishStart,
+                Role::Play => code == StatusCode::PlayStart,
             };
             if started {
                 s.started = true;
@@ -888,7 +911,7 @@ impl ClientSession {
                 self.events.push_back(ev);
                 return;
             }
-            if level == "error" {
+            if level == StatusLevel::Error {
                 self.events.push_back(ClientEvent::StreamFailed {
                     handle: h,
                     code,

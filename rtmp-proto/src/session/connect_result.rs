@@ -12,10 +12,11 @@
 
 use bytes::BytesMut;
 
-use super::reply::{self, LEVEL_STATUS};
+use super::reply;
 use crate::amf::Value;
 use crate::amf::amf0::{self, marker};
 use crate::message::status::CONNECT_SUCCESS;
+use crate::message::status::StatusLevel;
 use crate::message::{Command, Encoding, RawMessage};
 
 /// One property of an object being written.
@@ -141,7 +142,7 @@ pub(crate) fn encode(
     };
     let info = Fields {
         fixed: &[
-            ("level", Field::Str(LEVEL_STATUS)),
+            ("level", Field::Str(StatusLevel::Status.as_str())),
             ("code", Field::Str(CONNECT_SUCCESS)),
             ("description", Field::Str("Connection succeeded.")),
             ("objectEncoding", Field::Number(object_encoding)),

@@ -1,12 +1,13 @@
 //! What a session tells its application.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::request::{CallId, ConnectId, PlayId, PublishId, StreamId};
 use super::timer::TimeoutKind;
-use crate::amf::Value;
+use crate::amf::{Value, amf0};
 use crate::error::ProtocolError;
 use crate::media::caps::EnhancedCaps;
+use crate::message::data::ON_METADATA;
 
 /// An audio or video message as it travels between publisher, relay and players.
 ///
@@ -42,15 +43,48 @@ impl MediaKind {
 }
 
 /// Stream metadata (`onMetaData`), as values and as the raw AMF0 bytes to relay unchanged.
+///
+/// What both sessions send with `send_metadata`
+/// ([`ServerSession::send_metadata`](super::ServerSession::send_metadata) toward a player,
+/// [`ClientSession::send_metadata`](super::ClientSession::send_metadata) as a publisher),
+/// and what they report in their `Metadata` events, so a publisher's metadata can be
+/// passed on as it came. Build your own with [`Metadata::new`], which keeps
+/// [`payload`](Self::payload) and [`values`](Self::values) in step: the sessions send the
+/// payload, the values are for reading.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metadata {
     /// The metadata object (usually an ECMA array) that followed `onMetaData`.
     pub values: Value,
-    /// The complete data-message payload `"onMetaData", values` in AMF0: what a relay sends
-    /// to its players (a publisher's `@setDataFrame` wrapper already removed).
+    /// The complete data-message payload `"onMetaData", values` in AMF0: what goes on the
+    /// wire (a publisher's `@setDataFrame` wrapper already removed; a client session adds
+    /// it back when it publishes).
     pub payload: Bytes,
     /// Milliseconds, wrapping at 2^32; usually 0.
     pub timestamp: u32,
+}
+
+impl Metadata {
+    /// Metadata with these values at timestamp 0, encoded once: `"onMetaData", values` in
+    /// AMF0. Set [`timestamp`](Self::timestamp) afterwards if it matters.
+    pub fn new(values: Value) -> Self {
+        let name = Value::from(ON_METADATA);
+        let len = amf0::encoded_len(&name) + amf0::encoded_len(&values);
+        let mut out = BytesMut::with_capacity(len);
+        amf0::encode(&name, &mut out);
+        amf0::encode(&values, &mut out);
+        Metadata {
+            values,
+            payload: out.freeze(),
+            timestamp: 0,
+        }
+    }
+}
+
+impl From<Value> for Metadata {
+    /// [`Metadata::new`].
+    fn from(values: Value) -> Self {
+        Metadata::new(values)
+    }
 }
 
 /// Everything the peer asked for in `connect`.
@@ -142,6 +176,56 @@ pub struct CallRequest {
     pub command_object: Value,
     /// The arguments after the command object.
     pub arguments: Vec<Value>,
+}
+
+/// The server's answer to a [`ClientSession::call`](super::ClientSession::call), as
+/// [`ClientEvent::CallResult`](super::ClientEvent::CallResult) reports it: the client-side
+/// mirror of what [`ServerSession::answer_call`](super::ServerSession::answer_call) sends.
+///
+/// Either way it carries what followed the transaction id of the reply: the command
+/// object (`null` from most servers, this crate's included) and the arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallResult {
+    /// `_result`: the call succeeded (`answer_call(.., Ok(arguments))` on our server).
+    Success {
+        /// The first value after the transaction id (usually `null`).
+        command_object: Value,
+        /// The values after it: the call's return values.
+        arguments: Vec<Value>,
+    },
+    /// `_error`: the call failed or the server does not know it. The first argument is
+    /// usually an information object `{level: "error", code, description}`, e.g.
+    /// `NetConnection.Call.Failed`.
+    Error {
+        /// The first value after the transaction id (usually `null`).
+        command_object: Value,
+        /// The values after it: usually one information object.
+        arguments: Vec<Value>,
+    },
+}
+
+impl CallResult {
+    /// Whether the server answered `_result`.
+    pub fn is_success(&self) -> bool {
+        matches!(self, CallResult::Success { .. })
+    }
+
+    /// The first value after the transaction id, whichever the answer.
+    pub fn command_object(&self) -> &Value {
+        match self {
+            CallResult::Success { command_object, .. }
+            | CallResult::Error { command_object, .. } => command_object,
+        }
+    }
+
+    /// The values after the command object, whichever the answer.
+    pub fn arguments(&self) -> &[Value] {
+        match self {
+            CallResult::Success { arguments, .. } | CallResult::Error { arguments, .. } => {
+                arguments
+            }
+        }
+    }
 }
 
 /// Why a session ended.

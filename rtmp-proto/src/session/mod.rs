@@ -16,11 +16,12 @@ mod status;
 mod timer;
 mod wire;
 
+pub use crate::message::status::{StatusCode, StatusLevel};
 pub use client::{ClientConfig, ClientEvent, ClientSession, ConnectParams, StreamHandle};
 pub use config::{ServerConfig, relay_enhanced_caps};
 pub use event::{
-    CallRequest, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest, PublishMode,
-    PublishRequest, ServerEvent,
+    CallRequest, CallResult, CloseReason, ConnectRequest, Media, MediaKind, Metadata, PlayRequest,
+    PublishMode, PublishRequest, ServerEvent,
 };
 pub use io::Session;
 pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};

@@ -11,12 +11,8 @@
 //! sized `Vec` becomes [`Bytes`](bytes::Bytes) without a copy or another allocation.
 
 use crate::amf::amf0::marker;
+use crate::message::status::{StatusCode, StatusLevel};
 use crate::message::{Command, Encoding, RawMessage};
-
-/// `onStatus` / `_result` level of a successful operation.
-pub(crate) const LEVEL_STATUS: &str = "status";
-/// `onStatus` / `_error` level of a failure.
-pub(crate) const LEVEL_ERROR: &str = "error";
 
 /// What follows the null command object.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +23,8 @@ pub(crate) enum Arg<'a> {
     Number(f64),
     /// An information object `{level, code, description}`.
     Info {
-        level: &'a str,
-        code: &'a str,
+        level: StatusLevel,
+        code: &'a StatusCode,
         description: &'a str,
     },
 }
@@ -51,8 +47,8 @@ pub(crate) fn command(
             description,
         } => {
             let fields = [
-                ("level", level),
-                ("code", code),
+                ("level", level.as_str()),
+                ("code", code.as_str()),
                 ("description", description),
             ];
             1 + fields
@@ -77,8 +73,8 @@ pub(crate) fn command(
         } => {
             out.push(marker::OBJECT);
             for (k, value) in [
-                ("level", level),
-                ("code", code),
+                ("level", level.as_str()),
+                ("code", code.as_str()),
                 ("description", description),
             ] {
                 key(&mut out, k);
@@ -171,30 +167,33 @@ mod tests {
     #[test]
     fn same_bytes_as_the_command_encoding() {
         let long = "n".repeat(70_000);
-        let info = |level, code, description: &str| Command::status_info(level, code, description);
+        let other = StatusCode::from(long.as_str());
+        let info = |level: StatusLevel, code: &str, description: &str| {
+            Command::status_info(level.as_str(), code, description)
+        };
         let cases: Vec<(Arg<'_>, Vec<Value>)> = vec![
             (Arg::None, vec![]),
             (Arg::Undefined, vec![Value::Undefined]),
             (Arg::Number(3.0), vec![Value::Number(3.0)]),
             (
                 Arg::Info {
-                    level: LEVEL_STATUS,
-                    code: "NetStream.Publish.Start",
+                    level: StatusLevel::Status,
+                    code: &StatusCode::PublishStart,
                     description: "Start publishing",
                 },
                 vec![info(
-                    LEVEL_STATUS,
+                    StatusLevel::Status,
                     "NetStream.Publish.Start",
                     "Start publishing",
                 )],
             ),
             (
                 Arg::Info {
-                    level: LEVEL_ERROR,
-                    code: "NetStream.Publish.Start",
+                    level: StatusLevel::Error,
+                    code: &other,
                     description: &long,
                 },
-                vec![info(LEVEL_ERROR, "NetStream.Publish.Start", &long)],
+                vec![info(StatusLevel::Error, &long, &long)],
             ),
         ];
         for (arg, args) in cases {

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::message::status::StatusCode;
+
 macro_rules! request_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -33,7 +35,9 @@ request_id!(
     PlayId
 );
 request_id!(
-    /// Identifies an application-defined call waiting for `answer_call`.
+    /// Identifies an application-defined call. On a server: a peer's call waiting for
+    /// `answer_call`. On a client: a call `ClientSession::call` sent, whose answer
+    /// `ClientEvent::CallResult` names.
     CallId
 );
 
@@ -86,9 +90,10 @@ impl fmt::Display for StreamId {
 /// `code`) of the `_error` or `onStatus` the peer receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    /// Overrides the status code (e.g. `NetStream.Publish.BadName`); `None` uses the default
-    /// for the request kind.
-    pub code: Option<String>,
+    /// Overrides the status code (e.g. [`StatusCode::PublishBadName`]); `None` uses the
+    /// default for the request kind: `NetConnection.Connect.Rejected`,
+    /// `NetStream.Publish.BadName`, `NetStream.Play.Failed` or `NetConnection.Call.Failed`.
+    pub code: Option<StatusCode>,
     /// The human-readable reason the peer sees (and most clients log).
     pub description: String,
 }
@@ -102,8 +107,8 @@ impl Rejection {
         }
     }
 
-    /// A rejection with an explicit status code.
-    pub fn with_code(code: impl Into<String>, description: impl Into<String>) -> Self {
+    /// A rejection with an explicit status code: a [`StatusCode`], or its text.
+    pub fn with_code(code: impl Into<StatusCode>, description: impl Into<String>) -> Self {
         Rejection {
             code: Some(code.into()),
             description: description.into(),

@@ -9,12 +9,12 @@ use bytes::{Bytes, BytesMut};
 use super::config::ServerConfig;
 use super::connect_result;
 use super::event::{
-    CallRequest, CloseReason, Media, MediaKind, PlayRequest, PublishMode, PublishRequest,
+    CallRequest, CloseReason, Media, MediaKind, Metadata, PlayRequest, PublishMode, PublishRequest,
     ServerEvent,
 };
 use super::outbound::{Outbound, csid};
 use super::reader::{HandshakeStep, Reader};
-use super::reply::{self, Arg, LEVEL_ERROR, LEVEL_STATUS};
+use super::reply::{self, Arg};
 use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
@@ -26,6 +26,7 @@ use crate::chunk::MessagePhase;
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
 use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
+use crate::message::status::{StatusCode, StatusLevel};
 use crate::message::{Command, Encoding, RawMessage};
 use crate::rng::Rng;
 
@@ -105,8 +106,6 @@ pub struct ServerSession {
     /// The E-RTMP answer decided at connect.
     negotiation: Negotiation,
     client_caps: Option<EnhancedCaps>,
-    /// The `now` of the latest call, for work triggered by a decision (which has no `now`).
-    last_now: Instant,
 }
 
 impl ServerSession {
@@ -138,7 +137,6 @@ impl ServerSession {
             error: None,
             negotiation: Negotiation::Legacy,
             client_caps: None,
-            last_now: now,
             config,
         }
     }
@@ -165,7 +163,6 @@ impl ServerSession {
         if self.phase == Phase::Closed || input.is_empty() {
             return Ok(());
         }
-        self.last_now = now;
         self.liveness.on_input(now);
         match self.read(now, input) {
             Ok(()) => Ok(()),
@@ -360,8 +357,8 @@ impl ServerSession {
                     "onFCPublish",
                     0.0,
                     Arg::Info {
-                        level: LEVEL_STATUS,
-                        code: "NetStream.Publish.Start",
+                        level: StatusLevel::Status,
+                        code: &StatusCode::PublishStart,
                         description: &name,
                     },
                 );
@@ -380,8 +377,8 @@ impl ServerSession {
                     "onFCUnpublish",
                     0.0,
                     Arg::Info {
-                        level: LEVEL_STATUS,
-                        code: "NetStream.Unpublish.Success",
+                        level: StatusLevel::Status,
+                        code: &StatusCode::UnpublishSuccess,
                         description: &name,
                     },
                 );
@@ -420,8 +417,8 @@ impl ServerSession {
                 self.send_command(stream, status::seek_notify(position));
                 self.send_status(
                     stream,
-                    LEVEL_STATUS,
-                    "NetStream.Play.Start",
+                    StatusLevel::Status,
+                    &StatusCode::PlayStart,
                     "Started playing.",
                 );
                 self.events
@@ -507,7 +504,7 @@ impl ServerSession {
         if self.streams.len() as u32 >= self.config.max_streams {
             self.send_command(
                 StreamId(0),
-                status::call_error(txn, "NetStream.Create.Failed", "too many streams"),
+                status::call_error(txn, &StatusCode::CreateFailed, "too many streams"),
             );
             return;
         }
@@ -533,8 +530,8 @@ impl ServerSession {
         if self.streams.get(&stream.0) != Some(&StreamRole::Idle) {
             self.send_status(
                 stream,
-                LEVEL_ERROR,
-                "NetStream.Publish.BadConnection",
+                StatusLevel::Error,
+                &StatusCode::PublishBadConnection,
                 "stream is not idle",
             );
             return Ok(());
@@ -569,8 +566,8 @@ impl ServerSession {
         if !matches!(self.streams.get(&stream.0), Some(StreamRole::Idle)) {
             self.send_status(
                 stream,
-                LEVEL_ERROR,
-                "NetStream.Play.Failed",
+                StatusLevel::Error,
+                &StatusCode::PlayFailed,
                 "stream is busy",
             );
             return Ok(());
@@ -612,7 +609,12 @@ impl ServerSession {
         };
         *p = paused;
         if paused {
-            self.send_status(stream, LEVEL_STATUS, "NetStream.Pause.Notify", "Paused.");
+            self.send_status(
+                stream,
+                StatusLevel::Status,
+                &StatusCode::PauseNotify,
+                "Paused.",
+            );
             self.out
                 .push_priority(csid::CONTROL, wire::stream_eof(stream.0));
         } else {
@@ -620,8 +622,8 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(stream.0));
             self.send_status(
                 stream,
-                LEVEL_STATUS,
-                "NetStream.Unpause.Notify",
+                StatusLevel::Status,
+                &StatusCode::UnpauseNotify,
                 "Unpaused.",
             );
         }
@@ -664,7 +666,7 @@ impl ServerSession {
             let desc = format!("unknown command {}", call.name);
             self.send_command(
                 stream,
-                status::call_error(call.transaction_id, "NetConnection.Call.Failed", &desc),
+                status::call_error(call.transaction_id, &StatusCode::CallFailed, &desc),
             );
         }
         self.events.push_back(ServerEvent::Call {
@@ -717,7 +719,13 @@ impl ServerSession {
     }
 
     /// `onStatus(0, null, {level, code, description})` on `stream`.
-    fn send_status(&mut self, stream: StreamId, level: &str, code: &str, description: &str) {
+    fn send_status(
+        &mut self,
+        stream: StreamId,
+        level: StatusLevel,
+        code: &StatusCode,
+        description: &str,
+    ) {
         let info = Arg::Info {
             level,
             code,
@@ -752,10 +760,24 @@ impl ServerSession {
     }
 
     // ----- application decisions -------------------------------------------------------
+    //
+    // Each decision takes `now` like every other input: answering releases the commands
+    // held behind the request, and a `publish` or `play` among them starts its own
+    // decision deadline at `now`.
 
     /// Accepts a connect: sends Window Ack Size, Set Peer Bandwidth, Set Chunk Size and the
-    /// `_result`.
-    pub fn accept_connect(&mut self, id: ConnectId, reply: ConnectReply) -> Result<(), UsageError> {
+    /// `_result`; commands the client sent after `connect` are handled now.
+    ///
+    /// Call in answer to [`ServerEvent::ConnectRequested`] with its `id`, at once or later
+    /// (an async auth check), before [`Timeouts::decision`](super::Timeouts) passes; then
+    /// drain events and output as after any input. [`UsageError::UnknownRequest`] when the
+    /// request was already answered or timed out.
+    pub fn accept_connect(
+        &mut self,
+        now: Instant,
+        id: ConnectId,
+        reply: ConnectReply,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let c = &self.config;
@@ -787,7 +809,7 @@ impl ServerSession {
         self.out.push_priority(csid::COMMAND, result);
         self.phase = Phase::Connected;
         self.reader.decoder().set_phase(MessagePhase::Connected);
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
@@ -821,8 +843,13 @@ impl ServerSession {
         self.client_caps.as_ref()
     }
 
-    /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`.
-    pub fn accept_publish(&mut self, id: PublishId) -> Result<(), UsageError> {
+    /// Accepts a publish: StreamBegin and `NetStream.Publish.Start`; the publisher's media
+    /// arrives as [`ServerEvent::Media`] from then on.
+    ///
+    /// Call in answer to [`ServerEvent::PublishRequested`] with its `id`, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output.
+    /// [`UsageError::UnknownRequest`] when the request was already answered or timed out.
+    pub fn accept_publish(&mut self, now: Instant, id: PublishId) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PublishPending) {
@@ -832,17 +859,23 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(p.stream.0));
             self.send_status(
                 p.stream,
-                LEVEL_STATUS,
-                "NetStream.Publish.Start",
+                StatusLevel::Status,
+                &StatusCode::PublishStart,
                 "Start publishing",
             );
         }
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
-    /// Accepts a play: StreamBegin, `Play.Reset`, `Play.Start`, `|RtmpSampleAccess`.
-    pub fn accept_play(&mut self, id: PlayId) -> Result<(), UsageError> {
+    /// Accepts a play: StreamBegin, `Play.Reset`, `Play.Start`, `|RtmpSampleAccess`; the
+    /// stream then takes [`send_media`](Self::send_media) and
+    /// [`send_metadata`](Self::send_metadata).
+    ///
+    /// Call in answer to [`ServerEvent::PlayRequested`] with its `id`, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output.
+    /// [`UsageError::UnknownRequest`] when the request was already answered or timed out.
+    pub fn accept_play(&mut self, now: Instant, id: PlayId) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         if self.streams.get(&p.stream.0) == Some(&StreamRole::PlayPending) {
@@ -858,24 +891,40 @@ impl ServerSession {
                 .push_priority(csid::CONTROL, wire::stream_begin(s.0));
             self.send_status(
                 s,
-                LEVEL_STATUS,
-                "NetStream.Play.Reset",
+                StatusLevel::Status,
+                &StatusCode::PlayReset,
                 "Playing and resetting.",
             );
-            self.send_status(s, LEVEL_STATUS, "NetStream.Play.Start", "Started playing.");
+            self.send_status(
+                s,
+                StatusLevel::Status,
+                &StatusCode::PlayStart,
+                "Started playing.",
+            );
             self.out.push_priority(csid::DATA, wire::sample_access(s.0));
         }
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
-    /// Refuses any pending request. A refused connect closes the session once the `_error`
-    /// is sent; a refused publish or play leaves the connection open.
-    pub fn reject(&mut self, id: impl Into<RequestId>, why: Rejection) -> Result<(), UsageError> {
+    /// Refuses any pending request: a connect with `_error`
+    /// `NetConnection.Connect.Rejected`, a publish or play with an error `onStatus`, a call
+    /// with `_error` (codes from [`Rejection::code`] or the default for the kind).
+    ///
+    /// Call in answer to any `*Requested` or [`ServerEvent::Call`] event with its id, before
+    /// [`Timeouts::decision`](super::Timeouts) passes; then drain events and output. A
+    /// refused connect closes the session (its `_error` is still drained); a refused
+    /// publish or play leaves the connection open.
+    pub fn reject(
+        &mut self,
+        now: Instant,
+        id: impl Into<RequestId>,
+        why: Rejection,
+    ) -> Result<(), UsageError> {
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         self.answer_rejection(p, why);
-        self.unblock(self.last_now);
+        self.unblock(now);
         Ok(())
     }
 
@@ -887,20 +936,20 @@ impl ServerSession {
                 self.close_with(CloseReason::Rejected);
             }
             RequestId::Publish(_) => {
-                let code = why.code.as_deref().unwrap_or("NetStream.Publish.BadName");
-                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
+                let code = why.code.unwrap_or(StatusCode::PublishBadName);
+                self.send_status(p.stream, StatusLevel::Error, &code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PublishPending);
             }
             RequestId::Play(_) => {
-                let code = why.code.as_deref().unwrap_or("NetStream.Play.Failed");
-                self.send_status(p.stream, LEVEL_ERROR, code, &why.description);
+                let code = why.code.unwrap_or(StatusCode::PlayFailed);
+                self.send_status(p.stream, StatusLevel::Error, &code, &why.description);
                 self.reset_pending_stream(p.stream, StreamRole::PlayPending);
             }
             RequestId::Call(_) => {
-                let code = why.code.as_deref().unwrap_or("NetConnection.Call.Failed");
+                let code = why.code.unwrap_or(StatusCode::CallFailed);
                 self.send_command(
                     p.stream,
-                    status::call_error(p.transaction_id, code, &why.description),
+                    status::call_error(p.transaction_id, &code, &why.description),
                 );
             }
         }
@@ -914,8 +963,21 @@ impl ServerSession {
         }
     }
 
-    /// Refuses a connect with a redirect to `tc_url` (`ex.redirect`, code 302).
-    pub fn redirect(&mut self, id: ConnectId, tc_url: &str) -> Result<(), UsageError> {
+    /// Refuses a connect with a redirect to `tc_url`: `_error`
+    /// `NetConnection.Connect.Rejected` with `ex: {code: 302, redirect}`, then the session
+    /// closes.
+    ///
+    /// Call in answer to [`ServerEvent::ConnectRequested`] instead of
+    /// [`accept_connect`](Self::accept_connect); only a connect can be redirected. Then
+    /// drain the `_error` and the `Closed` event.
+    pub fn redirect(
+        &mut self,
+        now: Instant,
+        id: ConnectId,
+        tc_url: &str,
+    ) -> Result<(), UsageError> {
+        // Taken like every decision's; a redirect closes the session, which needs no time.
+        let _ = now;
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         let why = Rejection::new("redirected");
@@ -927,12 +989,20 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Answers an application-defined call with `_result` (`Ok`) or `_error` (`Err`).
+    /// Answers an application-defined call with `_result` (`Ok`: `null` then the values)
+    /// or `_error` (`Err`: an information object from the rejection).
+    ///
+    /// Call in answer to [`ServerEvent::Call`] when [`ServerConfig::custom_calls`] is on,
+    /// before [`Timeouts::decision`](super::Timeouts) passes (calls do not hold back other
+    /// commands); then drain output.
     pub fn answer_call(
         &mut self,
+        now: Instant,
         id: CallId,
         answer: Result<Vec<Value>, Rejection>,
     ) -> Result<(), UsageError> {
+        // Taken like every decision's; a call holds nothing back, so nothing starts at it.
+        let _ = now;
         self.check_open()?;
         let p = self.take_pending(id.into())?;
         match answer {
@@ -978,9 +1048,25 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Queues stream metadata (an AMF0 `onMetaData` data-message payload, as in
-    /// [`Metadata::payload`](super::Metadata::payload)) toward a player.
+    /// Queues stream metadata toward a player: `onMetaData` with
+    /// [`Metadata::payload`](super::Metadata::payload) (shared, never copied) at its
+    /// timestamp.
+    ///
+    /// Call once [`accept_play`](Self::accept_play) started the stream, typically with the
+    /// [`Metadata`](super::Metadata) a publisher's [`ServerEvent::Metadata`] carried (or one
+    /// built with [`Metadata::new`](super::Metadata::new)), before its media. The same
+    /// signature as [`ClientSession::send_metadata`](super::ClientSession::send_metadata).
     pub fn send_metadata(
+        &mut self,
+        stream: StreamId,
+        metadata: &Metadata,
+    ) -> Result<(), UsageError> {
+        self.send_metadata_payload(stream, metadata.payload.clone(), metadata.timestamp)
+    }
+
+    /// [`send_metadata`](Self::send_metadata) from the payload alone: what a relay
+    /// [`Frame`](crate::relay::Frame) keeps of metadata.
+    pub(crate) fn send_metadata_payload(
         &mut self,
         stream: StreamId,
         payload: Bytes,
@@ -1032,12 +1118,12 @@ impl ServerSession {
         self.out
             .push_media(csid::CONTROL, wire::stream_eof(stream.0), false);
         for (code, description) in [
-            ("NetStream.Play.UnpublishNotify", "Stream unpublished."),
-            ("NetStream.Play.Stop", "Stopped playing."),
+            (StatusCode::PlayUnpublishNotify, "Stream unpublished."),
+            (StatusCode::PlayStop, "Stopped playing."),
         ] {
             let info = Arg::Info {
-                level: LEVEL_STATUS,
-                code,
+                level: StatusLevel::Status,
+                code: &code,
                 description,
             };
             let raw = reply::command("onStatus", 0.0, info, self.encoding, stream.0);
@@ -1095,7 +1181,6 @@ impl ServerSession {
         if self.phase == Phase::Closed {
             return;
         }
-        self.last_now = now;
         let handshaking = self.phase == Phase::Handshake;
         if let Some(kind) = self.overdue(now) {
             self.close_with(CloseReason::Timeout(kind));

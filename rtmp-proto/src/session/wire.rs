@@ -2,16 +2,18 @@
 //! on, and building the outbound ones. Typed codecs live in [`crate::message`]; this file only
 //! picks and combines them.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::event::{ConnectRequest, Media, MediaKind, Metadata};
 use crate::amf::{self, Value};
 use crate::config::Limits;
 use crate::error::ProtocolError;
 use crate::media::caps::EnhancedCaps;
+use crate::message::status::StatusCode;
 use crate::message::{
     AggregateMessages, Command, ControlMessage, DataMessage, Encoding, LimitType, MessageType,
-    RawMessage, UserControlEvent, data::set_data_frame_inner,
+    RawMessage, UserControlEvent,
+    data::{SET_DATA_FRAME, set_data_frame_inner},
 };
 
 /// What a session does with an inbound non-control message.
@@ -137,17 +139,14 @@ pub(crate) fn encode_command(cmd: &Command, encoding: Encoding, stream_id: u32) 
     cmd.to_raw(encoding, 0, stream_id)
 }
 
-/// `@setDataFrame("onMetaData", metadata)` as a publisher sends it.
-pub(crate) fn set_data_frame(metadata: &Value) -> Bytes {
-    let mut out = BytesMut::new();
-    amf::amf0::encode_all(
-        &[
-            Value::from("@setDataFrame"),
-            Value::from("onMetaData"),
-            metadata.clone(),
-        ],
-        &mut out,
-    );
+/// `@setDataFrame` followed by an `"onMetaData", {...}` payload, as a publisher sends it.
+pub(crate) fn set_data_frame(on_metadata: &Bytes) -> Bytes {
+    let name = SET_DATA_FRAME.as_bytes();
+    let mut out = BytesMut::with_capacity(3 + name.len() + on_metadata.len());
+    out.put_u8(amf::amf0::marker::STRING);
+    out.put_u16(name.len() as u16);
+    out.put_slice(name);
+    out.put_slice(on_metadata);
     out.freeze()
 }
 
@@ -188,9 +187,9 @@ pub(crate) fn split_query(s: &str) -> (String, Option<String>) {
 }
 
 /// `code` and `description` of an information object (empty when absent).
-pub(crate) fn code_and_description(info: &Value) -> (String, String) {
+pub(crate) fn code_and_description(info: &Value) -> (StatusCode, String) {
     let field = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    (field("code"), field("description"))
+    (field("code").into(), field("description"))
 }
 
 fn control(m: ControlMessage) -> RawMessage {

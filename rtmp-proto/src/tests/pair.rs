@@ -155,11 +155,15 @@ impl Pair {
         match ev {
             ServerEvent::ConnectRequested { id, .. } => {
                 self.server
-                    .accept_connect(*id, ConnectReply::default())
+                    .accept_connect(self.now, *id, ConnectReply::default())
                     .unwrap();
             }
-            ServerEvent::PublishRequested { id, .. } => self.server.accept_publish(*id).unwrap(),
-            ServerEvent::PlayRequested { id, .. } => self.server.accept_play(*id).unwrap(),
+            ServerEvent::PublishRequested { id, .. } => {
+                self.server.accept_publish(self.now, *id).unwrap()
+            }
+            ServerEvent::PlayRequested { id, .. } => {
+                self.server.accept_play(self.now, *id).unwrap()
+            }
             _ => {}
         }
     }

@@ -10,8 +10,9 @@ use crate::amf::Value;
 use crate::chunk::{ChunkDecoder, ChunkEncoder};
 use crate::message::{Command, ControlMessage, Encoding, RawMessage};
 use crate::session::{
-    ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media, MediaKind,
-    PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId, TimeoutKind,
+    CallResult, ClientConfig, ClientEvent, CloseReason, ConnectParams, ConnectReply, Media,
+    MediaKind, Metadata, PublishMode, Rejection, ServerConfig, ServerEvent, StreamHandle, StreamId,
+    TimeoutKind, Timeouts,
 };
 
 /// The first event matching the pattern, mapped; panics naming the pattern when none does.
@@ -135,7 +136,9 @@ fn connect_reject_reaches_the_client_and_closes() {
         p.client.connect(params()).unwrap();
         p.drive();
         let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
-        p.server.reject(id, Rejection::new("bad key")).unwrap();
+        p.server
+            .reject(p.now, id, Rejection::new("bad key"))
+            .unwrap();
         p.drive();
         assert!(p.client_events.iter().any(|e| matches!(e,
             ClientEvent::ConnectRejected { code, description, redirect: None }
@@ -148,6 +151,52 @@ fn connect_reject_reaches_the_client_and_closes() {
     }
 }
 
+/// A decision takes `now`: commands held behind it start their own decision deadline at
+/// the decision's time, not at the last input's.
+#[test]
+fn a_decision_starts_the_held_requests_deadlines_at_its_now() {
+    let mut p = Pair::new(Segmenter::Whole);
+    p.decide = Decide::Manual;
+    p.client.connect(params()).unwrap();
+    p.drive();
+    let t0 = p.now;
+    let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
+    // Pipelined behind the undecided connect: createStream, then publish on stream 1.
+    let create = Command::new("createStream", 2.0, Value::Null, vec![]);
+    let publish = Command::new(
+        "publish",
+        0.0,
+        Value::Null,
+        vec![Value::from("cam"), Value::from("live")],
+    );
+    inject_c2s(
+        &mut p,
+        &[
+            create.to_raw(Encoding::Amf0, 0, 0),
+            publish.to_raw(Encoding::Amf0, 0, 1),
+        ],
+    );
+    assert_eq!(
+        p.server_saw(|e| matches!(e, ServerEvent::PublishRequested { .. })),
+        0
+    );
+    let decision = Timeouts::default().decision;
+    let late = t0 + decision - Duration::from_secs(2);
+    p.server
+        .accept_connect(late, id, ConnectReply::default())
+        .unwrap();
+    p.drive();
+    let publish = first!(p.server_events, ServerEvent::PublishRequested { id, .. } => *id);
+    // Past a deadline counted from the last input, before one counted from the decision.
+    p.server
+        .handle_timeout(t0 + decision + Duration::from_secs(1));
+    assert!(
+        p.server
+            .accept_publish(late + decision - Duration::from_millis(1), publish)
+            .is_ok()
+    );
+}
+
 #[test]
 fn connect_redirect_carries_the_url() {
     for seg in Segmenter::ALL {
@@ -156,7 +205,7 @@ fn connect_redirect_carries_the_url() {
         p.client.connect(params()).unwrap();
         p.drive();
         let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
-        p.server.redirect(id, "rtmp://backup/live").unwrap();
+        p.server.redirect(p.now, id, "rtmp://backup/live").unwrap();
         p.drive();
         assert!(p.client_events.iter().any(|e| matches!(e,
             ClientEvent::ConnectRejected { redirect: Some(url), .. } if url == "rtmp://backup/live")));
@@ -174,7 +223,7 @@ fn connect_reply_properties_reach_the_client() {
         properties: vec![("capsEx".into(), Value::Number(1.0))],
         ..Default::default()
     };
-    p.server.accept_connect(id, reply).unwrap();
+    p.server.accept_connect(p.now, id, reply).unwrap();
     p.drive();
     let props =
         first!(p.client_events, ClientEvent::Connected { properties, .. } => properties.clone());
@@ -198,7 +247,7 @@ fn publish_delivers_media_and_metadata_byte_identical() {
             ("width", Value::Number(1280.0)),
             ("videocodecid", Value::Number(7.0)),
         ]);
-        p.client.send_metadata(h, &meta).unwrap();
+        p.client.send_metadata(h, &Metadata::new(meta)).unwrap();
         let frames: Vec<Media> = (0..20)
             .map(|i| video(i * 33, 100 + i as usize * 997, i as u8))
             .collect();
@@ -423,7 +472,7 @@ fn pipelined_commands_wait_for_the_connect_decision() {
         );
         let id = first!(p.server_events, ServerEvent::ConnectRequested { id, .. } => *id);
         p.server
-            .accept_connect(id, ConnectReply::default())
+            .accept_connect(p.now, id, ConnectReply::default())
             .unwrap();
         p.drive();
         assert_eq!(
@@ -480,7 +529,7 @@ fn unknown_commands_get_call_failed_and_an_event() {
             .any(|e| matches!(e, ServerEvent::Call { call, .. } if call.name == "customThing"))
     );
     assert!(p.client_events.iter().any(|e| matches!(e,
-        ClientEvent::CallResult { transaction_id, result: Err(_) } if *transaction_id == id)));
+        ClientEvent::CallResult { id: got, result: CallResult::Error { .. } } if *got == id)));
 }
 
 #[test]
@@ -492,15 +541,16 @@ fn custom_calls_are_answered_by_the_application() {
     let mut p = Pair::with_configs(Segmenter::Whole, cfg, ClientConfig::default());
     p.client.connect(params()).unwrap();
     p.drive();
-    let txn = p.client.call("getTime", vec![]).unwrap();
+    let call = p.client.call("getTime", vec![]).unwrap();
     p.drive();
     let id = first!(p.server_events, ServerEvent::Call { id, .. } => *id);
     p.server
-        .answer_call(id, Ok(vec![Value::Number(42.0)]))
+        .answer_call(p.now, id, Ok(vec![Value::Number(42.0)]))
         .unwrap();
     p.drive();
     assert!(p.client_events.iter().any(|e| matches!(e,
-        ClientEvent::CallResult { transaction_id, result: Ok(v) } if *transaction_id == txn && v.contains(&Value::Number(42.0)))));
+        ClientEvent::CallResult { id, result: CallResult::Success { arguments, .. } }
+            if *id == call && arguments == &[Value::Number(42.0)])));
 }
 
 #[test]

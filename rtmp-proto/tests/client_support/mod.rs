@@ -98,10 +98,10 @@ impl Link {
                 match &ev {
                     ServerEvent::ConnectRequested { id, .. } => self
                         .server
-                        .accept_connect(*id, ConnectReply::default())
+                        .accept_connect(now, *id, ConnectReply::default())
                         .unwrap(),
                     ServerEvent::PublishRequested { id, .. } => {
-                        self.server.accept_publish(*id).unwrap()
+                        self.server.accept_publish(now, *id).unwrap()
                     }
                     _ => {}
                 }

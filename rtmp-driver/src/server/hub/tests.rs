@@ -97,7 +97,7 @@ fn a_late_joiner_gets_the_cached_gop_and_a_second_publisher_is_refused() {
     assert_eq!(q[0].as_ptr(), frames[0].payload().as_ptr());
     let (other, _) = s.hub.open_connection();
     let why = s.hub.publish(&s.key, other).unwrap_err();
-    assert_eq!(why.code.as_deref(), Some("NetStream.Publish.BadName"));
+    assert_eq!(why.code, Some(rtmp_proto::StatusCode::PublishBadName));
 }
 
 #[test]

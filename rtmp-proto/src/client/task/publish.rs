@@ -3,11 +3,10 @@
 use std::io;
 use std::time::Instant;
 
-use crate::amf::Value;
 use crate::client::{
     DrivenLink, LinkStep, Outgoing, PublishLoop, RtmpUrl, Sent, Supervisor, Target,
 };
-use crate::session::Media;
+use crate::session::{Media, Metadata};
 
 /// What a publisher's adapter waits for next ([`PublishTask::plan`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +221,7 @@ impl<L: DrivenLink, D> PublishTask<L, D> {
     }
 
     /// Call with metadata the application queued (only while [`WaitPlan::accept`]).
-    pub fn on_metadata(&mut self, v: Value) {
+    pub fn on_metadata(&mut self, v: Metadata) {
         let (current, incoming) = (&mut self.current, &mut self.incoming);
         self.pl
             .core()
