@@ -9,7 +9,7 @@ use std::time::Duration;
 use rtmp_proto::relay::RelayConfig;
 
 use crate::runtime::Runtime;
-use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder};
+use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder, ServerHandle};
 
 /// The relay's flags (clap: `#[command(flatten)]` them into an example's own `Args`).
 #[derive(Debug, Clone, clap::Args)]
@@ -49,6 +49,11 @@ pub struct RelayArgs {
     /// another) to publish again; then they get the end of the stream (0: at once).
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub publisher_grace_ms: u64,
+    /// On Ctrl-C or SIGTERM, drain to this server instead of stopping at once: publishers
+    /// that speak Enhanced RTMP are asked to reconnect there (tcUrl, e.g.
+    /// rtmp://other:1935/live), then the relay stops.
+    #[arg(long, value_name = "URL")]
+    pub drain_to: Option<String>,
 }
 
 impl RelayArgs {
@@ -74,6 +79,21 @@ impl RelayArgs {
             builder = builder.record_dir(dir);
         }
         builder
+    }
+
+    /// What Ctrl-C or SIGTERM does: a drain to `--drain-to` when given, else a graceful
+    /// shutdown.
+    pub fn on_signal(&self, handle: &ServerHandle) {
+        match &self.drain_to {
+            Some(url) => {
+                tracing::info!(to = %url, "signal: draining");
+                handle.drain(Some(url.clone()));
+            }
+            None => {
+                tracing::info!("signal: shutting down");
+                handle.shutdown();
+            }
+        }
     }
 
     /// Where to publish and play, and where recordings go, for a server bound at `addr`.

@@ -21,6 +21,8 @@ mod client_play_flv;
 mod client_reconnect;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/drain.rs"]
+mod drain;
 #[path = "suite/hooks.rs"]
 mod hooks;
 #[path = "suite/hostile.rs"]

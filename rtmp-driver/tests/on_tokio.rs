@@ -21,6 +21,8 @@ mod client_play_flv;
 mod client_reconnect;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/drain.rs"]
+mod drain;
 #[path = "suite/ffmpeg_relay.rs"]
 mod ffmpeg_relay;
 #[path = "suite/hooks.rs"]

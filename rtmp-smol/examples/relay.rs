@@ -9,8 +9,9 @@
 //! The flags are the driver's `cli::RelayArgs`, the same as the tokio relay's; `--threads N`
 //! runs connections on N threads (1: all on the thread of `block_on`; 0: one per core).
 //!
-//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C shuts down
-//! gracefully (players receive the end of their streams).
+//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C or SIGTERM shuts
+//! down gracefully (players receive the end of their streams), or with `--drain-to URL`
+//! first moves Enhanced RTMP publishers to that server.
 #![allow(clippy::print_stdout)]
 
 use async_signal::{Signal, Signals};
@@ -53,11 +54,11 @@ fn main() -> std::io::Result<()> {
         let server = builder.bind().await?;
         println!("{}", args.relay.banner(server.local_addr()));
         let handle = server.handle();
-        let mut signals = Signals::new([Signal::Int])?;
+        let mut signals = Signals::new([Signal::Int, Signal::Term])?;
+        let relay = args.relay.clone();
         let ctrl_c = async move {
             if let Some(Ok(_)) = signals.next().await {
-                tracing::info!("ctrl-c: shutting down");
-                handle.shutdown();
+                relay.on_signal(&handle);
             }
             // `run` returns once the shutdown is done.
             std::future::pending::<std::io::Result<()>>().await

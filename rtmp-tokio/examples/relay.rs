@@ -13,8 +13,9 @@
 //! wastes least CPU per delivered byte; more threads add throughput once one core is
 //! saturated (see docs/nginx-comparison.md for figures).
 //!
-//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C shuts down
-//! gracefully (players receive the end of their streams).
+//! Logs go to stderr; `RUST_LOG=rtmp_driver=debug` shows more. Ctrl-C or SIGTERM shuts
+//! down gracefully (players receive the end of their streams), or with `--drain-to URL`
+//! first moves Enhanced RTMP publishers to that server.
 #![allow(clippy::print_stdout)]
 
 use clap::Parser;
@@ -55,11 +56,14 @@ fn main() -> std::io::Result<()> {
         let server = args.relay.builder::<Tokio>().bind().await?;
         println!("{}", args.relay.banner(server.local_addr()));
         let handle = server.handle();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let relay = args.relay.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::info!("ctrl-c: shutting down");
-                handle.shutdown();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
+            relay.on_signal(&handle);
         });
         server.run().await
     })

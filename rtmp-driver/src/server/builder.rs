@@ -41,6 +41,7 @@ pub struct ServerBuilder<R: Runtime> {
     grace: Duration,
     write_merge: Duration,
     memory_budget: usize,
+    drain_wait: Duration,
 }
 
 impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
@@ -57,6 +58,7 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("grace", &self.grace)
             .field("write_merge", &self.write_merge)
             .field("memory_budget", &self.memory_budget)
+            .field("drain_wait", &self.drain_wait)
             .finish()
     }
 }
@@ -75,6 +77,7 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             grace: Duration::from_secs(5),
             write_merge: Duration::ZERO,
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            drain_wait: Duration::from_secs(10),
         }
     }
 }
@@ -154,6 +157,13 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
+    /// How long [`ServerHandle::drain`](super::ServerHandle::drain) waits for publishers
+    /// to move before it shuts the server down (default 10 s).
+    pub fn drain_wait(mut self, wait: Duration) -> Self {
+        self.drain_wait = wait;
+        self
+    }
+
     /// Largest audio or video message accepted on a stream whose publish was accepted
     /// (default 16 MiB, also the cap); the smaller bounds before `connect` and for commands
     /// are in [`Limits`].
@@ -206,6 +216,7 @@ impl<R: Runtime> ServerBuilder<R> {
             Hub::new(self.relay, self.memory_budget),
             self.grace,
             self.write_merge,
+            self.drain_wait,
         ));
         Ok(Server::new(
             self.runtime,

@@ -108,6 +108,8 @@ pub struct ConnCore {
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
+    /// A drain asked this connection's publisher to move (once).
+    drain_asked: bool,
     /// Under a write-merge window (`Shared::write_merge`): since when this player's
     /// output has been held.
     held_since: Option<Instant>,
@@ -172,6 +174,7 @@ impl ConnCore {
             end: None,
             scratch: Vec::new(),
             abandon_output: false,
+            drain_asked: false,
             held_since: None,
             flush_at: None,
             shared,
@@ -204,6 +207,7 @@ impl ConnCore {
     pub fn process(&mut self, now: Instant) {
         self.flush_players_if_due(now);
         self.expire_players(now);
+        self.ask_to_move();
         self.drain_events(now);
         self.pull_player_media();
         self.drain_events(now);
@@ -586,6 +590,27 @@ impl ConnCore {
             .flatten()
             .chain(players)
             .min()
+    }
+
+    /// During a drain: a publisher that speaks Enhanced RTMP is asked, once, to reconnect
+    /// to the drain's target (or its own URL); others are closed by the shutdown after.
+    fn ask_to_move(&mut self) {
+        if self.drain_asked || self.publishing.is_empty() {
+            return;
+        }
+        let Some(target) = self.shared.drain_target() else {
+            return;
+        };
+        self.drain_asked = true;
+        match self
+            .session
+            .request_reconnect(target.as_deref(), Some("server draining"))
+        {
+            Ok(()) => tracing::info!(target = ?target, "publisher asked to reconnect (drain)"),
+            Err(e) => {
+                tracing::info!(reason = %e, "publisher cannot be asked to move: closed at shutdown")
+            }
+        }
     }
 
     /// Players whose wait for a publisher, or whose stream's grace, is over at `now`: the

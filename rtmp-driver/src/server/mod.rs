@@ -44,6 +44,7 @@ pub use hooks::{
 pub use record::Recorder;
 pub use shared::Shared;
 
+use crate::io::Deadline;
 use crate::runtime::{Listener, Runtime, Task, sleep_until, timeout_at};
 use crate::sync::Mailbox;
 
@@ -71,6 +72,16 @@ impl ServerHandle {
         self.shared.stop();
     }
 
+    /// Drains the server to another: every publisher that speaks Enhanced RTMP and
+    /// advertised reconnect support is sent `NetConnection.Connect.ReconnectRequest`
+    /// (with `target` as the tcUrl to move to, or its own URL when `None`); the server
+    /// waits for the publishers to leave, at most `ServerBuilder::drain_wait`, then shuts
+    /// down as [`shutdown`](Self::shutdown) does. Publishers that cannot be asked are
+    /// closed by that shutdown. A drain in progress ignores a second one.
+    pub fn drain(&self, target: Option<String>) {
+        self.shared.drain(target);
+    }
+
     /// Relay counters.
     pub fn stats(&self) -> Counters {
         self.shared.hub.stats()
@@ -93,6 +104,8 @@ enum Step<S> {
     Accepted(io::Result<(S, SocketAddr)>),
     /// A connection task finished (its number).
     Done(u64),
+    /// Time to look at a drain's progress (or a drain began).
+    Look,
 }
 
 impl<R: Runtime + Default> Server<R> {
@@ -157,6 +170,9 @@ impl<R: Runtime> Server<R> {
         let mut tasks: HashMap<u64, R::Task> = HashMap::new();
         let done = Arc::new(Mailbox::new(usize::MAX));
         let mut next_id = 0u64;
+        // While draining: when to give up waiting for publishers, and when to look again.
+        let mut drain_until = None;
+        let mut drain_check = Deadline::<R>::new();
         loop {
             while let Some(id) = done.try_recv() {
                 tasks.remove(&id);
@@ -164,9 +180,31 @@ impl<R: Runtime> Server<R> {
             if shared.is_stopping() {
                 break;
             }
+            if let Some(until) = drain_until.or_else(|| {
+                shared.drain_target().map(|target| {
+                    tracing::info!(target = ?target, "draining: publishers asked to move");
+                    rt.now() + shared.drain_wait
+                })
+            }) {
+                drain_until = Some(until);
+                let publishers = shared.hub.stats().publishers;
+                if publishers == 0 || rt.now() >= until {
+                    tracing::info!(publishers, "drained: shutting down");
+                    shared.stop();
+                    break;
+                }
+                drain_check.set(&rt, Some((rt.now() + Duration::from_millis(50)).min(until)));
+            }
             let step = poll_fn(|cx| {
-                if shared.accept_wake.poll_wait(cx).is_ready() && shared.is_stopping() {
-                    return Poll::Ready(Step::Stop);
+                if shared.accept_wake.poll_wait(cx).is_ready() {
+                    return Poll::Ready(if shared.is_stopping() {
+                        Step::Stop
+                    } else {
+                        Step::Look
+                    });
+                }
+                if drain_check.poll(cx).is_ready() {
+                    return Poll::Ready(Step::Look);
                 }
                 if let Poll::Ready(id) = done.poll_recv(cx) {
                     return Poll::Ready(Step::Done(id));
@@ -176,6 +214,7 @@ impl<R: Runtime> Server<R> {
             .await;
             match step {
                 Step::Stop => break,
+                Step::Look => {}
                 Step::Done(id) => {
                     tasks.remove(&id);
                 }

@@ -2,8 +2,8 @@
 //! server is shutting down.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rtmp_proto::session::ServerConfig;
@@ -29,8 +29,13 @@ pub struct Shared {
     pub(crate) write_merge: Duration,
     /// Set once by [`Shared::stop`].
     stopping: AtomicBool,
-    /// Wakes the accept loop for a shutdown.
+    /// Wakes the accept loop for a shutdown or a drain.
     pub(crate) accept_wake: Arc<Signal>,
+    /// Set by [`Shared::drain`]: publishers are asked to move (to the tcUrl inside, when
+    /// one was given), then the server shuts down.
+    draining: Mutex<Option<Option<String>>>,
+    /// How long a drain waits for publishers to leave before shutting down.
+    pub(crate) drain_wait: Duration,
 }
 
 impl Shared {
@@ -41,6 +46,7 @@ impl Shared {
         hub: Hub,
         grace: Duration,
         write_merge: Duration,
+        drain_wait: Duration,
     ) -> Self {
         Shared {
             session,
@@ -51,7 +57,32 @@ impl Shared {
             write_merge,
             stopping: AtomicBool::new(false),
             accept_wake: Signal::new(),
+            draining: Mutex::new(None),
+            drain_wait,
         }
+    }
+
+    /// Begins a drain: every connection is woken and asks its publishers, if they speak
+    /// Enhanced RTMP, to reconnect (to `target`, or to the same URL); the accept loop
+    /// shuts the server down once they left, or after `drain_wait`.
+    pub(crate) fn drain(&self, target: Option<String>) {
+        {
+            let mut d = self.draining.lock().unwrap_or_else(|e| e.into_inner());
+            if d.is_some() {
+                return;
+            }
+            *d = Some(target);
+        }
+        self.accept_wake.raise();
+        self.hub.wake_all();
+    }
+
+    /// The drain's target, when a drain began (`Some(None)`: reconnect to the same URL).
+    pub(crate) fn drain_target(&self) -> Option<Option<String>> {
+        self.draining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether shutdown began.

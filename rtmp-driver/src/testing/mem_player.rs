@@ -117,6 +117,7 @@ impl MemStream {
             Hub::new(relay, usize::MAX),
             Duration::from_secs(1),
             write_merge,
+            Duration::from_secs(1),
         ));
         let key = StreamKey::new(app, name);
         let (publisher, _) = shared.hub.open_connection();
