@@ -236,6 +236,35 @@ fn before_connect_every_message_is_held_to_the_pre_connect_bound() {
 }
 
 #[test]
+fn before_connect_all_partial_messages_together_are_held_to_the_pre_connect_bound() {
+    // Chunk streams each start a 5000-byte message (under the bound) with its first
+    // 4096-byte chunk: two of them would hold 10,000 bytes, over the bound.
+    let mut p = Pair::handshaken(Limits::default());
+    let mut bytes = Vec::new();
+    for csid in 4u8..12 {
+        let mut h = header(20, 0, 5000);
+        h[0] = csid;
+        h.extend_from_slice(&[0; 4096]);
+        bytes.extend_from_slice(&h);
+    }
+    let mut input = BytesMut::from(&bytes[..]);
+    let now = p.now;
+    let (r, allocated) = allocated_by(|| p.server.handle_input(now, &mut input));
+    assert!(
+        matches!(
+            r,
+            Err(ProtocolError::Chunk(ChunkError::PartialBytesExceeded {
+                limit: 8192,
+                ..
+            }))
+        ),
+        "{r:?}"
+    );
+    // The first message's 5000 bytes and the session's own bookkeeping; not the second.
+    assert!(allocated < 8192, "allocated {allocated} bytes");
+}
+
+#[test]
 fn after_connect_commands_and_data_are_held_to_the_command_bound() {
     let cmd = Limits::default().max_command_len;
     assert_eq!(cmd, 256 * 1024);

@@ -86,6 +86,16 @@ impl Bounds {
         self.media_streams.retain(|s| *s != stream_id);
     }
 
+    /// The most bytes all partially received messages together may hold now: before an
+    /// accepted `connect`, the pre-connect bound (a stranger cannot spread it over many
+    /// chunk streams); after it, `max_partial_bytes`.
+    pub(crate) fn partial_limit(&self, max_partial_bytes: usize) -> usize {
+        match self.phase {
+            MessagePhase::PreConnect => (self.pre_connect as usize).min(max_partial_bytes),
+            _ => max_partial_bytes,
+        }
+    }
+
     /// The largest length a message of `type_id` on `stream_id` may announce now.
     pub(crate) fn limit(&self, type_id: u8, stream_id: u32) -> (u32, MessageBound) {
         match self.phase {

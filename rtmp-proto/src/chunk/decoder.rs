@@ -295,11 +295,9 @@ impl ChunkDecoder {
             && payload_len < start.length as usize
         {
             let held = self.partial_bytes + start.length as usize;
-            if held > self.max_partial_bytes {
-                return Err(ChunkError::PartialBytesExceeded {
-                    held,
-                    limit: self.max_partial_bytes,
-                });
+            let limit = self.bounds.partial_limit(self.max_partial_bytes);
+            if held > limit {
+                return Err(ChunkError::PartialBytesExceeded { held, limit });
             }
         }
 
