@@ -403,3 +403,31 @@ fn messages_that_complete_in_time_never_trip_the_message_deadline() {
         assert!(!p.server.is_closed(), "closed after {i} s");
     }
 }
+
+#[test]
+fn before_connect_commands_held_behind_the_decision_are_held_to_the_pre_connect_bound() {
+    let mut p = Pair::handshaken(Limits::default());
+    // A connect the application has not answered yet (a slow auth hook).
+    p.client
+        .connect(ConnectParams::new("live", "rtmp://h/live"))
+        .unwrap();
+    let mut c2s = drain(|| p.client.poll_transmit());
+    p.server.handle_input(p.now, &mut c2s).unwrap();
+    assert!(
+        std::iter::from_fn(|| p.server.poll_event())
+            .any(|e| matches!(e, ServerEvent::ConnectRequested { .. }))
+    );
+    // Pipelined 3000-byte commands wait behind it: the third takes them over 8 KiB.
+    let mut bytes = Vec::new();
+    for _ in 0..3 {
+        let mut m = header(20, 0, 3000);
+        m[0] = 5;
+        m.extend_from_slice(&[0x05; 3000]);
+        bytes.extend_from_slice(&m);
+    }
+    let r = p.feed(&bytes, &[]);
+    assert!(
+        matches!(r, Err(ProtocolError::LimitExceeded { limit: 8192, .. })),
+        "{r:?}"
+    );
+}

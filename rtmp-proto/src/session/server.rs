@@ -224,10 +224,19 @@ impl ServerSession {
 
     fn block(&mut self, message: RawMessage) -> Result<(), ProtocolError> {
         self.blocked_bytes += message.payload.len();
-        if self.blocked_bytes > self.config.max_blocked_bytes {
+        // A peer whose connect is not accepted yet holds no more than the pre-connect
+        // bound here either.
+        let limit = if self.phase == Phase::Connected {
+            self.config.max_blocked_bytes
+        } else {
+            self.config
+                .max_blocked_bytes
+                .min(self.config.limits.max_pre_connect_len as usize)
+        };
+        if self.blocked_bytes > limit {
             return Err(ProtocolError::LimitExceeded {
                 what: "bytes held behind a pending decision",
-                limit: self.config.max_blocked_bytes,
+                limit,
             });
         }
         self.blocked.push_back(message);
