@@ -20,6 +20,7 @@ pub mod flv_source;
 mod link_io;
 mod player;
 mod publisher;
+mod watched;
 
 use std::marker::PhantomData;
 

@@ -19,7 +19,8 @@ use rtmp_proto::client::{
 
 use super::builder::ClientBuilder;
 use super::link_io::{Dialing, LinkIo, dial};
-use super::publisher::{poll_dial, wait_until};
+use super::publisher::poll_dial;
+use super::watched::Watched;
 use crate::io::Deadline;
 use crate::runtime::Runtime;
 use crate::sync::{StatusCell, StatusWatch};
@@ -27,9 +28,8 @@ use crate::sync::{StatusCell, StatusWatch};
 /// A playing stream; see the module docs. Dropping it closes the connection.
 #[derive(Debug)]
 pub struct Player<R: Runtime> {
-    rt: R,
     rx: Receiver<PlayerEvent>,
-    status: Arc<StatusCell>,
+    watched: Watched<R>,
     stop: Sender<()>,
     /// Dropping a task handle lets the task run on.
     _task: R::Task,
@@ -44,9 +44,8 @@ impl<R: Runtime> Player<R> {
         let rt = builder.rt().clone();
         let task = rt.spawn(run(builder, sup, tx, status.clone(), stop_rx));
         Ok(Player {
-            rt,
             rx,
-            status,
+            watched: Watched::new(rt, status),
             stop,
             _task: task,
         })
@@ -60,17 +59,17 @@ impl<R: Runtime> Player<R> {
 
     /// The latest status.
     pub fn status(&self) -> ClientStatus {
-        self.status.get()
+        self.watched.status()
     }
 
     /// The connection state.
     pub fn state(&self) -> ConnectionState {
-        self.status.with(|s, _| s.state)
+        self.watched.state()
     }
 
     /// A receiver of status changes.
     pub fn subscribe(&self) -> StatusWatch {
-        StatusWatch::new(self.status.clone())
+        self.watched.subscribe()
     }
 
     /// Waits until `pred` holds for the status; fails when the player finishes first.
@@ -78,14 +77,14 @@ impl<R: Runtime> Player<R> {
         &self,
         pred: impl FnMut(&ClientStatus) -> bool,
     ) -> Result<ClientStatus, ClientError> {
-        wait_until(&self.rt, &self.status, pred).await
+        self.watched.wait_until(pred).await
     }
 
     /// Stops playing, closes the connection and waits for the task to end.
     pub async fn close(self) {
         let _ = self.stop.try_send(());
         self.rx.close();
-        let _ = wait_until(&self.rt, &self.status, |s| s.finished).await;
+        let _ = self.watched.wait_until(|s| s.finished).await;
     }
 }
 

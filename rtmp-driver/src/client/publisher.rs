@@ -14,7 +14,6 @@ use std::io;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
 use bytes::Bytes;
@@ -25,8 +24,9 @@ use rtmp_proto::session::{Media, MediaKind, Metadata};
 
 use super::builder::ClientBuilder;
 use super::link_io::{Dialing, LinkIo, dial};
+use super::watched::Watched;
 use crate::io::Deadline;
-use crate::runtime::{Runtime, sleep_until};
+use crate::runtime::Runtime;
 use crate::sync::{StatusCell, StatusWatch};
 
 /// What the handle sends its task.
@@ -50,9 +50,8 @@ impl std::fmt::Debug for Cmd {
 /// task sees its queue close).
 #[derive(Debug)]
 pub struct Publisher<R: Runtime> {
-    rt: R,
     tx: Sender<Cmd>,
-    status: Arc<StatusCell>,
+    watched: Watched<R>,
     /// Dropping a task handle lets the task run on.
     _task: R::Task,
 }
@@ -65,9 +64,8 @@ impl<R: Runtime> Publisher<R> {
         let rt = builder.rt().clone();
         let task = rt.spawn(run(builder, sup, rx, status.clone()));
         let p = Publisher {
-            rt,
             tx,
-            status,
+            watched: Watched::new(rt, status),
             _task: task,
         };
         p.wait_until(|s| s.starts > 0).await?;
@@ -129,17 +127,17 @@ impl<R: Runtime> Publisher<R> {
 
     /// The latest status.
     pub fn status(&self) -> ClientStatus {
-        self.status.get()
+        self.watched.status()
     }
 
     /// The connection state.
     pub fn state(&self) -> ConnectionState {
-        self.status.with(|s, _| s.state)
+        self.watched.state()
     }
 
     /// A receiver of status changes (state, URL, counters).
     pub fn subscribe(&self) -> StatusWatch {
-        StatusWatch::new(self.status.clone())
+        self.watched.subscribe()
     }
 
     /// Waits until `pred` holds for the status; fails when the publisher finishes first.
@@ -149,7 +147,7 @@ impl<R: Runtime> Publisher<R> {
         &self,
         pred: impl FnMut(&ClientStatus) -> bool,
     ) -> Result<ClientStatus, ClientError> {
-        wait_until(&self.rt, &self.status, pred).await
+        self.watched.wait_until(pred).await
     }
 
     /// Ends the stream (FCUnpublish, deleteStream), flushes and closes.
@@ -158,62 +156,17 @@ impl<R: Runtime> Publisher<R> {
         if self.tx.send(Cmd::Close(ack)).await.is_ok() {
             let _ = done.recv().await;
         }
-        let _ = wait_until(&self.rt, &self.status, |s| s.finished).await;
+        let _ = self.watched.wait_until(|s| s.finished).await;
         Ok(())
     }
 
     fn ended(&self) -> ClientError {
-        self.status.with(|s, _| ended(s))
+        self.watched.ended()
     }
 
     /// The runtime the publisher's task runs on.
     pub(super) fn runtime(&self) -> &R {
-        &self.rt
-    }
-}
-
-/// The error a finished publisher or player reports.
-pub(super) fn ended(s: &ClientStatus) -> ClientError {
-    if s.gave_up {
-        ClientError::GaveUp(s.last_failure.clone())
-    } else {
-        ClientError::Closed
-    }
-}
-
-/// How often [`Publisher::wait_until`] looks at counters.
-const COUNTER_POLL: Duration = Duration::from_millis(50);
-
-/// Waits until `pred` holds for the status in `cell`; fails when the task finishes first.
-pub(super) async fn wait_until<R: Runtime>(
-    rt: &R,
-    cell: &StatusCell,
-    mut pred: impl FnMut(&ClientStatus) -> bool,
-) -> Result<ClientStatus, ClientError> {
-    loop {
-        let (done, seen) = cell.with(|s, v| {
-            let done = if pred(s) {
-                Some(Ok(s.clone()))
-            } else if s.finished {
-                Some(Err(ended(s)))
-            } else {
-                None
-            };
-            (done, v)
-        });
-        if let Some(r) = done {
-            return r;
-        }
-        let mut changed = pin!(cell.changed_since(seen));
-        let mut tick = pin!(sleep_until(rt, rt.now() + COUNTER_POLL));
-        poll_fn(|cx| {
-            if changed.as_mut().poll(cx).is_ready() || tick.as_mut().poll(cx).is_ready() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-        .await;
+        self.watched.runtime()
     }
 }
 

@@ -218,14 +218,14 @@ impl<R: Runtime> ServerBuilder<R> {
             self.write_merge,
             self.drain_wait,
         ));
-        Ok(Server::new(
-            self.runtime,
+        Ok(Server {
+            runtime: self.runtime,
             listener,
             local_addr,
             shared,
-            self.max_connections,
-            self.worker_threads,
-        ))
+            max_connections: self.max_connections,
+            worker_threads: self.worker_threads,
+        })
     }
 }
 

@@ -116,24 +116,6 @@ impl<R: Runtime + Default> Server<R> {
 }
 
 impl<R: Runtime> Server<R> {
-    pub(crate) fn new(
-        runtime: R,
-        listener: R::Listener,
-        local_addr: SocketAddr,
-        shared: Arc<Shared>,
-        max_connections: usize,
-        worker_threads: usize,
-    ) -> Self {
-        Server {
-            runtime,
-            listener,
-            local_addr,
-            shared,
-            max_connections,
-            worker_threads,
-        }
-    }
-
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
