@@ -145,6 +145,13 @@ impl Hub {
                     Ok(grant) => {
                         self.peers[i].server.accept_publish(self.now, id).unwrap();
                         self.peers[i].publishing.insert(request.stream, key);
+                        for p in &grant.resumed {
+                            if let Some(j) = self.index_of(p.conn)
+                                && let Some((_, policy)) = self.peers[j].playing.get_mut(&p.stream)
+                            {
+                                policy.on_republish();
+                            }
+                        }
                         if let Some(old) = grant.displaced.and_then(|c| self.index_of(c)) {
                             self.peers[old].server.close();
                         }
@@ -161,7 +168,7 @@ impl Hub {
                     conn,
                     stream: request.stream,
                 };
-                match self.reg.join(std::time::Instant::now(), &key, player) {
+                match self.reg.join(self.now, &key, player) {
                     Join::Live { initial, policy } => {
                         let s = &mut self.peers[i].server;
                         s.accept_play(self.now, id).unwrap();
@@ -188,7 +195,7 @@ impl Hub {
             }
             ServerEvent::PublishStopped { stream } => {
                 if let Some(key) = self.peers[i].publishing.remove(&stream) {
-                    let ended = self.reg.unpublish(std::time::Instant::now(), &key, conn);
+                    let ended = self.reg.unpublish(self.now, &key, conn);
                     self.end_players(&ended);
                 }
             }
@@ -219,7 +226,7 @@ impl Hub {
                 for (_, (_, mut policy)) in self.peers[i].playing.drain() {
                     self.reg.add_player_stats(&policy.take_stats());
                 }
-                let closed = self.reg.close_connection(std::time::Instant::now(), conn);
+                let closed = self.reg.close_connection(self.now, conn);
                 for e in closed.unpublished {
                     self.end_players(&e.players);
                 }
@@ -248,7 +255,8 @@ impl Hub {
             };
             match policy.offer(self.now, &frame, backlog) {
                 Verdict::Send(d) => {
-                    let _ = frame.send_to(&mut peer.server, p.stream, d);
+                    let ts = policy.timestamp(&frame);
+                    let _ = frame.send_to_at(&mut peer.server, p.stream, d, ts);
                 }
                 Verdict::Disconnect(_) => peer.server.close(),
                 _ => {}
@@ -481,4 +489,41 @@ fn pause_then_unpause_resends_headers_and_resumes_at_a_keyframe() {
             aac(130, 10)
         ])
     );
+}
+
+#[test]
+fn a_player_keeps_playing_through_its_publishers_reconnect_over_real_sessions() {
+    // The defaults: a 5 s publisher grace.
+    let mut hub = Hub::new(RelayConfig::default());
+    let first = hub.publish("cam");
+    hub.send(first, &[avc_seq(0, 1), avc_key(0, 100), avc_inter(40, 50)]);
+    let (viewer, _) = hub.play("cam");
+    hub.send(first, &[avc_key(1000, 100), avc_inter(1040, 50)]);
+    // The publisher's connection dies (no unpublish), and a new one publishes 2 s later
+    // with its clock at 0 and the same sequence header.
+    hub.peers[first.0].server.handle_eof(hub.now);
+    hub.drive();
+    hub.now += std::time::Duration::from_secs(2);
+    let second = hub.publish("cam");
+    hub.send(
+        second,
+        &[
+            avc_seq(0, 1),
+            avc_inter(0, 50),
+            avc_key(40, 100),
+            avc_inter(80, 50),
+        ],
+    );
+    assert!(
+        !hub.peers[viewer]
+            .client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::StreamEof { .. })),
+        "the player was told the stream ended"
+    );
+    let got: Vec<u32> = hub.media_of(viewer).iter().map(|m| m.timestamp).collect();
+    // Join burst (header, keyframe 0, inter 40), live (1000, 1040), then the new
+    // publisher from its keyframe: 1040 + 2000 ms of gap, then +40. Its identical header
+    // is not sent again.
+    assert_eq!(got, [0, 0, 40, 1000, 1040, 3040, 3080], "{got:?}");
 }
