@@ -26,6 +26,7 @@ pub mod nginx;
 pub mod our_client;
 pub mod peers;
 pub mod proc;
+pub mod proxy;
 pub mod rss;
 
 use std::sync::{Mutex, PoisonError};
