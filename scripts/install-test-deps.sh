@@ -5,8 +5,9 @@
 # - rtmpdump from Debian: librtmp, the other RTMP client implementation in wide use (OBS's
 #   RTMP output is a fork of it), as a player, and librtmp-dev to build the librtmp
 #   publisher in interop/peers/;
-# - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), x264enc and voaacenc,
-#   as publisher and player;
+# - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), rtmpsrc (its librtmp
+#   element; rtmp2 and rtmp are both in gstreamer1.0-plugins-bad), x264enc and voaacenc, as
+#   publisher and player;
 # - nginx with nginx-rtmp from Debian, as a real server for our client;
 # - a C compiler, to build interop/peers/librtmp_publish.c.
 # The only installer: the tests install nothing, and a test whose peer is missing fails
@@ -32,7 +33,7 @@ if ! command -v rtmpdump >/dev/null 2>&1 || [ ! -f /usr/include/librtmp/rtmp.h ]
 fi
 echo "rtmpdump: $(command -v rtmpdump); librtmp: $(pkg-config --modversion librtmp); cc: $(command -v cc)"
 
-gst_elements="rtmp2sink rtmp2src x264enc voaacenc flvmux h264parse aacparse"
+gst_elements="rtmp2sink rtmp2src rtmpsrc x264enc voaacenc flvmux h264parse aacparse"
 gst_ok() {
   command -v gst-launch-1.0 >/dev/null 2>&1 || return 1
   for e in $gst_elements; do gst-inspect-1.0 --exists "$e" || return 1; done

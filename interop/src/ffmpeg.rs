@@ -245,3 +245,39 @@ pub fn decode_file(ffmpeg: &Path, file: &Path) -> Result<(), String> {
         Err(format!("{} ({})", errors.trim(), out.status))
     }
 }
+
+/// A player that saves what it receives to the FLV file `out` without re-encoding
+/// (`-c copy`), reporting `frame=<n>` (video packets) on stdout (`-progress`). No `-re`:
+/// it writes whatever arrives, when it arrives.
+pub fn player_to_file(ffmpeg: &Path, url: &str, out: &Path) -> Command {
+    let mut c = base(ffmpeg);
+    c.args(["-nostats", "-progress", "pipe:1", "-stats_period", "0.2"]);
+    c.args(["-i", url, "-c", "copy", "-f", "flv", "-y"])
+        .arg(out);
+    c
+}
+
+/// The decoding timestamps (seconds) of a file's first video stream, in file order
+/// (`ffprobe -show_entries packet=dts_time`); panics when ffprobe cannot read it.
+pub fn video_dts(ffprobe: &Path, file: &Path) -> Vec<f64> {
+    let out = Command::new(ffprobe)
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "packet=dts_time", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    assert!(
+        out.status.success(),
+        "ffprobe could not read {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v = l.trim().trim_end_matches(',');
+            v.parse()
+                .unwrap_or_else(|_| panic!("ffprobe dts_time {l:?} in {}", file.display()))
+        })
+        .collect()
+}

@@ -27,7 +27,7 @@ pub fn plays_the_pattern(
         &mut ffmpeg::publish_h264_aac(&p.ffmpeg, &url, frames, 25),
     )
     .wait_success(Duration::from_secs(20));
-    player.wait_success(Duration::from_secs(10));
+    player.wait_success(crate::player_end_limit());
     let saved = ffmpeg::clean_frames(&p.ffmpeg, &p.ffprobe, &out, who);
     eprintln!(
         "{who}/{}: ffmpeg published {frames} video frames; {who} saved {saved}",

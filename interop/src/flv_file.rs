@@ -61,3 +61,40 @@ pub fn read_flv(path: &Path) -> FlvSummary {
     s.ends_cleanly = reader.finish(&buf).is_ok();
     s
 }
+
+/// One audio or video tag of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaTag {
+    pub video: bool,
+    pub timestamp: u32,
+    /// The tag body (the RTMP message payload).
+    pub data: bytes::Bytes,
+}
+
+/// The audio and video tags of a file, in file order; panics when a tag does not parse.
+pub fn media_tags(path: &Path) -> Vec<MediaTag> {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut buf = BytesMut::from(&data[..]);
+    let mut reader = FlvReader::new(FlvReaderConfig::default());
+    let mut tags = Vec::new();
+    loop {
+        match reader.read(&mut buf) {
+            Ok(Some(FlvItem::Tag(tag))) => match tag.tag_type {
+                FlvTagType::Video | FlvTagType::Audio => tags.push(MediaTag {
+                    video: tag.tag_type == FlvTagType::Video,
+                    timestamp: tag.timestamp,
+                    data: tag.data,
+                }),
+                _ => {}
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => panic!(
+                "{} is corrupt after {} tags: {e}",
+                path.display(),
+                tags.len()
+            ),
+        }
+    }
+    tags
+}

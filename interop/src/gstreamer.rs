@@ -39,3 +39,21 @@ pub fn play_to_file(gst_launch: &Path, url: &str, out: &Path) -> Command {
         .arg(format!("location={}", out.display()));
     c
 }
+
+/// A player that saves what librtmp-based `rtmpsrc` (gst-plugins-bad's `rtmp` plugin)
+/// receives (an FLV stream) to `out`, unbuffered, so the file is complete whenever the
+/// process is killed.
+///
+/// It does not end by itself at the stream's end: librtmp closes its connection on
+/// `Play.Stop` / `UnpublishNotify`, and `rtmpsrc` then reads from a new connection (it
+/// dials again when its librtmp handle is not connected), which waits for the next
+/// publisher. Against nginx-rtmp it does not end either.
+pub fn play_to_file_librtmp(gst_launch: &Path, url: &str, out: &Path) -> Command {
+    let mut c = Command::new(gst_launch);
+    c.args(["-q", "rtmpsrc"])
+        // gst-launch joins its arguments: the quotes keep the librtmp options in the URL.
+        .arg(format!("location=\"{url} live=1\""))
+        .args(["!", "filesink", "buffer-mode=unbuffered"])
+        .arg(format!("location={}", out.display()));
+    c
+}

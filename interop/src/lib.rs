@@ -26,10 +26,11 @@ pub mod nginx;
 pub mod our_client;
 pub mod peers;
 pub mod proc;
+pub mod proxy;
 pub mod rss;
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use adapter::{
     Adapter, RunningServer, ServerOpts, serve_if_child, spawn_server_process, start,
@@ -37,6 +38,18 @@ pub use adapter::{
 pub use client::Client;
 pub use peers::Peers;
 pub use proc::{Proc, wait_until};
+
+/// The relay's default publisher grace: after a publisher goes away, its stream's players
+/// are held this long for a new publisher before they get the end of the stream.
+pub fn publisher_grace() -> Duration {
+    rtmp_proto::relay::RelayConfig::default().publisher_grace
+}
+
+/// How long a player may take to end after its publisher finished: the publisher grace
+/// plus 5 s.
+pub fn player_end_limit() -> Duration {
+    publisher_grace() + Duration::from_secs(5)
+}
 
 /// Runs one scenario for one adapter, alone among the scenarios of this binary, and
 /// prints how long it took.

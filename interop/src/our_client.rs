@@ -137,3 +137,91 @@ pub fn play_to_file(
         })
     })
 }
+
+/// One media frame [`publish_file_tracked`] handed to the publisher.
+#[derive(Debug, Clone)]
+pub struct Handed {
+    pub media: rtmp_proto::session::Media,
+    /// `ClientStatus::starts` just before the frame was handed over: 1 on the first
+    /// connection, 2 once the client had published again after its first reconnect.
+    pub starts: u64,
+    pub at: std::time::Instant,
+}
+
+/// What [`publish_file_tracked`] did.
+#[derive(Debug, Clone)]
+pub struct TrackedPush {
+    /// Every media frame handed to the publisher, in order.
+    pub frames: Vec<Handed>,
+    /// The first instant the publisher's status said it had published again
+    /// (`starts >= 2`), as seen before handing over a frame.
+    pub restarted_at: Option<std::time::Instant>,
+    /// The publisher's status before it was closed (counters, starts, last failure).
+    pub status: rtmp_proto::client::ClientStatus,
+}
+
+/// Publishes `file` (FLV) to `url` at the pace of its timestamps with automatic reconnects
+/// (the default policy), handing frames over one by one and noting for each whether the
+/// client had reconnected by then; closes at the end of the file.
+pub fn publish_file_tracked(
+    adapter: Adapter,
+    url: &str,
+    file: &Path,
+    limit: Duration,
+) -> Result<TrackedPush, String> {
+    use rtmp_proto::client::PacedItem;
+    use rtmp_tokio::driver::client::flv_source::FlvFileSource;
+    use std::time::Instant;
+    let url = url.to_owned();
+    let file: PathBuf = file.to_owned();
+    bounded("our tracked publisher", limit, move || {
+        on_runtime!(adapter, |sleep| async move {
+            let publisher = Client::builder()
+                .url(&url)
+                .publish()
+                .await
+                .map_err(|e| format!("publish: {e}"))?;
+            let mut source = FlvFileSource::open(&file, false).map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            let mut frames = Vec::new();
+            let mut restarted_at = None;
+            while let Some(tag) = source.next_tag().map_err(|e| e.to_string())? {
+                let due = start + tag.due;
+                let now = Instant::now();
+                if due > now {
+                    sleep(due - now).await;
+                }
+                let starts = publisher.status().starts;
+                let at = Instant::now();
+                if starts >= 2 && restarted_at.is_none() {
+                    restarted_at = Some(at);
+                }
+                match tag.item {
+                    PacedItem::Media(media) => {
+                        frames.push(Handed {
+                            media: media.clone(),
+                            starts,
+                            at,
+                        });
+                        publisher
+                            .send_media(media)
+                            .await
+                            .map_err(|e| format!("send: {e}"))?;
+                    }
+                    PacedItem::Metadata(v) => publisher
+                        .send_metadata(v)
+                        .await
+                        .map_err(|e| format!("metadata: {e}"))?,
+                    _ => {}
+                }
+            }
+            let status = publisher.status();
+            publisher.close().await.map_err(|e| format!("close: {e}"))?;
+            Ok(TrackedPush {
+                frames,
+                restarted_at,
+                status,
+            })
+        })
+    })
+}

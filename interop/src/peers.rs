@@ -1,6 +1,6 @@
 //! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
-//! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp), GStreamer (rtmp2sink/rtmp2src) and
-//! nginx with nginx-rtmp (a real server for our client).
+//! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp), GStreamer (rtmp2sink/rtmp2src, and
+//! rtmpsrc on librtmp) and nginx with nginx-rtmp (a real server for our client).
 //!
 //! Tests never install anything and never skip themselves: `scripts/install-test-deps.sh`
 //! (idempotent) installs every peer, and a test whose peer is missing fails with one line
@@ -32,6 +32,8 @@ pub struct Peers {
 pub const GST_ELEMENTS: &[&str] = &[
     "rtmp2sink",
     "rtmp2src",
+    // librtmp's RTMP in GStreamer (gst-plugins-bad's `rtmp` plugin).
+    "rtmpsrc",
     "x264enc",
     "voaacenc",
     "flvmux",

@@ -156,7 +156,7 @@ fn one_case(adapter: Adapter, recent: &Path, case: &Case) {
         "publisher: {status} {}",
         publisher.stderr()
     );
-    let decoded = ffmpeg::finish_clean(&mut player, Duration::from_secs(5));
+    let decoded = ffmpeg::finish_clean(&mut player, rtmp_interop::player_end_limit());
     eprintln!(
         "enhanced_rtmp/{} {}: our client saw video {video_codec:?} (E-RTMP header on every \
          video tag: {exheader}), audio {audio_codec:?}, {coded} coded video frames; the recent \

@@ -37,7 +37,7 @@ mod gstreamer_publishes {
             &mut gstreamer::publish_h264_aac(&gst, &url, FRAMES, 25),
         )
         .wait_success(Duration::from_secs(20));
-        let frames = ffmpeg::finish_clean(&mut player, Duration::from_secs(5));
+        let frames = ffmpeg::finish_clean(&mut player, rtmp_interop::player_end_limit());
         eprintln!(
             "gstreamer_publishes/{}: GStreamer published {FRAMES} video frames; ffmpeg decoded {frames}",
             adapter.name()

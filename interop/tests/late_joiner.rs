@@ -72,7 +72,7 @@ fn late_joiner_starts_at_a_cached_keyframe(adapter: Adapter) {
         "publisher: {status} {}",
         publisher.stderr()
     );
-    let decoded = ffmpeg::finish_clean(&mut ff, Duration::from_secs(5));
+    let decoded = ffmpeg::finish_clean(&mut ff, rtmp_interop::player_end_limit());
     // The ffmpeg player joined at ~5 s: it must have at least everything after that.
     let after_join = u64::from(FRAMES) - JOIN_AFTER.as_secs() * u64::from(FPS);
     eprintln!(

@@ -65,7 +65,7 @@ mod publisher {
             Command::new(&l.publish).arg(&url).arg(&file),
         );
         publisher.wait_success(Duration::from_secs(20));
-        let frames = ffmpeg::finish_clean(&mut player, Duration::from_secs(5));
+        let frames = ffmpeg::finish_clean(&mut player, rtmp_interop::player_end_limit());
         eprintln!(
             "librtmp/publisher/{}: librtmp published {FRAMES} video frames ({}); ffmpeg decoded {frames}",
             adapter.name(),

@@ -129,7 +129,7 @@ fn slow_player_is_dropped_alone(adapter: Adapter) {
     );
     let mut got = Vec::new();
     for pl in &mut players {
-        got.push(ffmpeg::finish_clean(pl, Duration::from_secs(5)));
+        got.push(ffmpeg::finish_clean(pl, rtmp_interop::player_end_limit()));
     }
     let peak = peak.stop();
     let stats = srv.stats();

@@ -55,7 +55,7 @@ fn three_players(adapter: Adapter, opts: ServerOpts, label: &str) {
 
     let mut got = Vec::new();
     for pl in &mut players {
-        got.push(ffmpeg::finish_clean(pl, Duration::from_secs(5)));
+        got.push(ffmpeg::finish_clean(pl, rtmp_interop::player_end_limit()));
     }
     let stats = srv.stats();
     eprintln!(
