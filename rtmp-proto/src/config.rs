@@ -20,11 +20,11 @@ pub struct Limits {
     /// command included). Default 8 KiB: the connect objects of ffmpeg 5.1 (140-197
     /// bytes in the captures under `tests/data`), ffmpeg 9 with its E-RTMP FourCC lists,
     /// OBS and Flash are well under 1 KiB; 8 KiB leaves room for tokens in connect
-    /// arguments.
+    /// arguments. Never more than `max_message_len`.
     pub max_pre_connect_len: u32,
     /// Largest command or data message a server accepts after `connect` (and audio or video
     /// on a stream that does not publish). Default 256 KiB: `onMetaData` with cue points is
-    /// the largest real one, tens of KiB.
+    /// the largest real one, tens of KiB. Never more than `max_message_len`.
     pub max_command_len: u32,
     /// Most chunk streams (csids) the peer may have open at once.
     pub max_chunk_streams: usize,

@@ -431,3 +431,43 @@ fn before_connect_commands_held_behind_the_decision_are_held_to_the_pre_connect_
         "{r:?}"
     );
 }
+
+#[test]
+fn a_repeated_header_is_held_to_the_bound_in_force_however_the_bytes_split() {
+    // A 3000-byte video message (one chunk) on the publishing stream, then the publish
+    // ends; a one-byte fmt 3 repeat of that header now starts a message over the command
+    // bound. Whole or in pieces, the answer is the same.
+    let limits = || {
+        let mut l = Limits::default();
+        l.max_command_len = 1024;
+        l
+    };
+    let setup = || {
+        let mut p = Pair::connected(limits(), true);
+        let mut m = header(9, 1, 3000);
+        m.extend_from_slice(&[0x17; 3000]);
+        p.feed(&m, &[]).unwrap();
+        let h = p.handle.expect("publishing");
+        p.client.close_stream(h).unwrap();
+        p.settle();
+        assert!(p.publishing.is_empty());
+        p
+    };
+    let mut repeat = vec![0xC4];
+    repeat.extend_from_slice(&[0x27; 3000]);
+    for split in [None, Some(1), Some(100)] {
+        let mut p = setup();
+        let splits: Vec<usize> = split.into_iter().collect();
+        let r = p.feed(&repeat, &splits);
+        assert!(
+            matches!(
+                r,
+                Err(ProtocolError::Chunk(ChunkError::MessageTooLong {
+                    bound: MessageBound::Command,
+                    ..
+                }))
+            ),
+            "split {split:?}: {r:?}"
+        );
+    }
+}

@@ -203,8 +203,11 @@ impl ChunkDecoder {
         let length = stream.length as usize;
         let chunk_size = self.chunk_size as usize;
         let Some(buf) = stream.partial.as_mut() else {
-            // A new message repeating the previous header and delta (item 2).
-            if length > chunk_size || input.len() < 1 + length {
+            // A new message repeating the previous header and delta (item 2). Its length
+            // was checked when that header came, but the bound may have shrunk since (a
+            // publish ended): over it, the slow path refuses it, however the bytes split.
+            let (limit, _) = self.bounds.limit(stream.type_id, stream.stream_id);
+            if length > chunk_size || input.len() < 1 + length || length > limit as usize {
                 return None;
             }
             stream.timestamp = stream.timestamp.wrapping_add(stream.delta);
