@@ -26,6 +26,9 @@ struct Peer {
     server: ServerSession,
     client_in: BytesMut,
     server_in: BytesMut,
+    /// Bytes on their way, delivered `Hub::split` at a time.
+    to_server: BytesMut,
+    to_client: BytesMut,
     client_events: Vec<ClientEvent>,
     app: String,
     publishing: HashMap<StreamId, StreamKey>,
@@ -39,6 +42,8 @@ struct Hub {
     now: Instant,
     reg: Registry,
     peers: Vec<Peer>,
+    /// Bytes delivered per step in each direction (0: everything at once).
+    split: usize,
 }
 
 /// The relay without waiting players or a publisher grace: players end with their
@@ -56,6 +61,7 @@ impl Hub {
             now: Instant::now(),
             reg: Registry::new(config),
             peers: Vec::new(),
+            split: 0,
         }
     }
 
@@ -71,6 +77,8 @@ impl Hub {
             server: ServerSession::new(Arc::new(ServerConfig::default()), self.now),
             client_in: BytesMut::new(),
             server_in: BytesMut::new(),
+            to_server: BytesMut::new(),
+            to_client: BytesMut::new(),
             client_events: Vec::new(),
             app: String::new(),
             publishing: HashMap::new(),
@@ -88,14 +96,19 @@ impl Hub {
 
     /// Moves bytes and handles events until everything settled.
     fn drive(&mut self) {
-        for _ in 0..10_000 {
+        let split = self.split;
+        let step = move |len: usize| if split == 0 { len } else { len.min(split) };
+        for _ in 0..10_000_000 {
             let mut progressed = false;
             for i in 0..self.peers.len() {
                 let p = &mut self.peers[i];
                 while let Some(seg) = p.client.poll_transmit() {
-                    p.server_in.extend_from_slice(&seg);
+                    p.to_server.extend_from_slice(&seg);
                 }
-                if !p.server_in.is_empty() && !p.server.is_closed() {
+                let n = step(p.to_server.len());
+                if n > 0 && !p.server.is_closed() {
+                    let piece = p.to_server.split_to(n);
+                    p.server_in.extend_from_slice(&piece);
                     let _ = p.server.handle_input(self.now, &mut p.server_in);
                     progressed = true;
                 }
@@ -110,10 +123,13 @@ impl Hub {
                 let p = &mut self.peers[i];
                 if !p.stalled {
                     while let Some(seg) = p.server.poll_transmit() {
-                        p.client_in.extend_from_slice(&seg);
+                        p.to_client.extend_from_slice(&seg);
                     }
                 }
-                if !p.client_in.is_empty() {
+                let n = step(p.to_client.len());
+                if n > 0 {
+                    let piece = p.to_client.split_to(n);
+                    p.client_in.extend_from_slice(&piece);
                     let _ = p.client.handle_input(self.now, &mut p.client_in);
                     progressed = true;
                 }
@@ -493,8 +509,16 @@ fn pause_then_unpause_resends_headers_and_resumes_at_a_keyframe() {
 
 #[test]
 fn a_player_keeps_playing_through_its_publishers_reconnect_over_real_sessions() {
+    // Every byte stream delivered whole, then in pieces of 1, 7 and 137 bytes.
+    for split in [0, 1, 7, 137] {
+        reconnect_keeps_the_player(split);
+    }
+}
+
+fn reconnect_keeps_the_player(split: usize) {
     // The defaults: a 5 s publisher grace.
     let mut hub = Hub::new(RelayConfig::default());
+    hub.split = split;
     let first = hub.publish("cam");
     hub.send(first, &[avc_seq(0, 1), avc_key(0, 100), avc_inter(40, 50)]);
     let (viewer, _) = hub.play("cam");
@@ -525,5 +549,41 @@ fn a_player_keeps_playing_through_its_publishers_reconnect_over_real_sessions() 
     // Join burst (header, keyframe 0, inter 40), live (1000, 1040), then the new
     // publisher from its keyframe: 1040 + 2000 ms of gap, then +40. Its identical header
     // is not sent again.
-    assert_eq!(got, [0, 0, 40, 1000, 1040, 3040, 3080], "{got:?}");
+    assert_eq!(
+        got,
+        [0, 0, 40, 1000, 1040, 3040, 3080],
+        "split {split}: {got:?}"
+    );
+}
+
+#[test]
+fn a_waiting_player_that_answers_pings_is_not_closed_as_idle() {
+    // Two minutes of waiting for a publisher (the idle timeout is 60 s): the server pings
+    // every 15 s of silence and the player's session answers.
+    let mut hub = Hub::new(RelayConfig::default());
+    let (viewer, _) = hub.play("cam");
+    assert_eq!(hub.reg.waiting(&StreamKey::new("live", "cam")).count(), 1);
+    for _ in 0..24 {
+        hub.now += std::time::Duration::from_secs(5);
+        let now = hub.now;
+        hub.peers[viewer].server.handle_timeout(now);
+        hub.peers[viewer].client.handle_timeout(now);
+        hub.drive();
+    }
+    assert!(
+        !hub.peers[viewer].server.is_closed(),
+        "a waiting player was closed"
+    );
+    // The same player silent (its output not read, nothing answered) is closed.
+    hub.peers[viewer].stalled = true;
+    for _ in 0..24 {
+        hub.now += std::time::Duration::from_secs(5);
+        let now = hub.now;
+        hub.peers[viewer].server.handle_timeout(now);
+        hub.drive();
+    }
+    assert!(
+        hub.peers[viewer].server.is_closed(),
+        "a silent player stayed"
+    );
 }
