@@ -2,8 +2,8 @@
 //! `FlvFileWriter`) is a valid FLV file: ffprobe finds the H.264 and AAC streams of the
 //! file a `Publisher` pushed in real time, and decodes video frames.
 //!
-//! Needs `ffprobe` (`scripts/install-test-deps.sh`): SKIPPED when missing outside CI, a
-//! failure under `CI=true`.
+//! Needs `ffprobe` (`scripts/install-test-deps.sh`); without it the test fails, naming
+//! the script.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
