@@ -115,7 +115,7 @@ pub trait Timer: Send + Sync + Unpin + fmt::Debug + 'static {
 }
 
 /// A spawned task's handle.
-pub trait Task: Send + fmt::Debug + 'static {
+pub trait Task: Send + Sync + fmt::Debug + 'static {
     /// Stops the task at its next await.
     fn abort(self);
 }

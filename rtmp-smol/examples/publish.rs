@@ -9,35 +9,23 @@
 //! ffplay rtmp://127.0.0.1:1935/live/test
 //! ```
 //!
-//! Logs go to stderr (`RUST_LOG=rtmp_driver=debug` for more). Ctrl-C ends the stream.
+//! The flags and the run are the driver's `cli::PublishArgs` / `cli::publish`, the same on both
+//! runtimes. Logs go to stderr (`RUST_LOG=rtmp_driver=debug` for more); Ctrl-C ends it.
 
-use std::path::PathBuf;
-
-use async_signal::{Signal, Signals};
 use clap::Parser;
-use rtmp_smol::Client;
-use smol::future;
+use rtmp_smol::Smol;
+use rtmp_smol::driver::cli::{self, PublishArgs};
 use smol::stream::StreamExt;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Publish an FLV file over RTMP, paced in real time (smol)")]
 struct Args {
-    /// Server URL, rtmp://host[:port]/app/stream. Repeat for backups, tried in order.
-    #[arg(long, required = true)]
-    url: Vec<String>,
-    /// The FLV file to send.
-    #[arg(long)]
-    file: PathBuf,
-    /// Start over at the end of the file, forever.
-    #[arg(long = "loop")]
-    looping: bool,
-    /// Do not reconnect after the stream fails once established.
-    #[arg(long)]
-    no_reconnect: bool,
+    #[command(flatten)]
+    run: PublishArgs,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> cli::CliResult {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -45,43 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    smol::block_on(async {
-        let mut builder = Client::builder().auto_reconnect(!args.no_reconnect);
-        for url in &args.url {
-            builder = builder.url(url);
-        }
-        let publisher = builder.publish().await?;
-        tracing::info!(url = ?publisher.status().url.map(|u| u.to_string()), "publishing");
-
-        let mut signals = Signals::new([Signal::Int])?;
-        let result = future::or(
-            async {
-                publisher
-                    .push_flv_file(&args.file, args.looping)
-                    .await
-                    .map(Some)
-            },
-            async {
-                signals.next().await;
-                Ok(None)
-            },
-        )
-        .await;
-        let status = publisher.status();
-        publisher.close().await?;
-        match result {
-            Ok(Some(items)) => tracing::info!(items, "file sent"),
-            Ok(None) => tracing::info!("interrupted"),
-            Err(e) => return Err(e.into()),
-        }
-        let c = status.counters;
-        tracing::info!(
-            sent = c.sent,
-            dropped_offline = c.dropped_offline,
-            resends = c.resends,
-            starts = status.starts,
-            "done"
-        );
-        Ok(())
-    })
+    let mut signals = async_signal::Signals::new([async_signal::Signal::Int])?;
+    let ctrl_c = async move {
+        let _ = signals.next().await;
+    };
+    smol::block_on(cli::publish::<Smol>(&args.run, ctrl_c))
 }

@@ -11,46 +11,25 @@
 //! Template variables: `{camera_id}` (1..=N) and `{stream}` (also `{stream_name}`).
 //! Without `--file` each camera sends a synthetic stream (metadata, an H.264 sequence
 //! header, then 25 frames per second with a keyframe every second; the frames are filler,
-//! not decodable pictures, which is enough for relays, failover and load); with `--file`
-//! each camera pushes that FLV file in real time.
+//! not decodable pictures); with `--file` each camera pushes that FLV file in real time.
+//!
+//! The flags and the run are the driver's `cli::MulticamArgs` / `cli::multicam`, the same on both
+//! runtimes. Logs go to stderr (`RUST_LOG=rtmp_driver=debug` for more); Ctrl-C ends it.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use bytes::Bytes;
 use clap::Parser;
-use rtmp_tokio::proto::amf::Value;
-use rtmp_tokio::proto::client::UrlTemplate;
-use rtmp_tokio::{Client, ClientError, Publisher};
+use rtmp_tokio::Tokio;
+use rtmp_tokio::driver::cli::{self, MulticamArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Publish one RTMP stream per camera from a URL template (tokio)")]
 struct Args {
-    /// URL template, e.g. rtmp://host/live/cam{camera_id}_{stream}.
-    #[arg(long)]
-    template: String,
-    /// Number of cameras (ids 1..=N).
-    #[arg(long, default_value_t = 1)]
-    cameras: u32,
-    /// Value of `{stream}` / `{stream_name}`.
-    #[arg(long, default_value = "main")]
-    stream: String,
-    /// Push this FLV file from every camera instead of the synthetic stream.
-    #[arg(long)]
-    file: Option<PathBuf>,
-    /// With --file: start over at the end of the file.
-    #[arg(long = "loop")]
-    looping: bool,
-    /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long, value_name = "S")]
-    duration: Option<f64>,
+    #[command(flatten)]
+    run: MulticamArgs,
 }
 
-const KNOWN: &[&str] = &["camera_id", "stream", "stream_name"];
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> cli::CliResult {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -58,92 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let template = UrlTemplate::parse(&args.template)?;
-    template.check_known(KNOWN)?;
-
-    let mut cams = tokio::task::JoinSet::new();
-    for id in 1..=args.cameras {
-        let id_text = id.to_string();
-        let url = template.expand_with(|name| match name {
-            "camera_id" => Some(id_text.as_str()),
-            "stream" | "stream_name" => Some(args.stream.as_str()),
-            _ => None,
-        })?;
-        let file = args.file.clone();
-        let looping = args.looping;
-        cams.spawn(async move {
-            tracing::info!(camera = id, %url, "starting");
-            let publisher = Client::builder().rtmp_url(url).publish().await?;
-            let r = match &file {
-                Some(path) => publisher.push_flv_file(path, looping).await.map(drop),
-                None => synthetic(&publisher, id).await,
-            };
-            publisher.close().await?;
-            r.map(|()| id)
-        });
-    }
-    let run = async {
-        while let Some(done) = cams.join_next().await {
-            match done {
-                Ok(Ok(id)) => tracing::info!(camera = id, "finished"),
-                Ok(Err(e)) => tracing::error!(error = %e, "camera stopped"),
-                Err(e) => tracing::error!(error = %e, "camera task failed"),
-            }
-        }
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
-    let limit = args
-        .duration
-        .and_then(|s| Duration::try_from_secs_f64(s).ok());
-    tokio::select! {
-        () = run => {}
-        () = async { match limit { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
-            tracing::info!("duration reached");
-        }
-        _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c"),
-    }
-    // Dropping the set aborts the camera tasks; dropping a publisher closes its stream.
-    cams.shutdown().await;
-    Ok(())
-}
-
-/// A synthetic camera: metadata, an AVC sequence header, 25 fps with a keyframe every
-/// second. Runs until the publisher fails.
-async fn synthetic(p: &Publisher, id: u32) -> Result<(), ClientError> {
-    p.send_metadata(Value::ecma_array([
-        ("width", Value::Number(320.0)),
-        ("height", Value::Number(240.0)),
-        ("framerate", Value::Number(25.0)),
-        ("videocodecid", Value::Number(7.0)),
-        ("camera", Value::Number(f64::from(id))),
-    ]))
-    .await?;
-    // AVCDecoderConfigurationRecord for a 320x240 baseline stream (SPS/PPS filler).
-    let header: &[u8] = &[
-        0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0, 4, 0x67, 0x42, 0xc0, 0x0d, 1, 0, 2,
-        0x68, 0xce,
-    ];
-    p.send_video(0, Bytes::from_static(header)).await?;
-    let mut tick = tokio::time::interval(Duration::from_millis(40));
-    let key = Bytes::from(filler(0x17, 0x65, 4000));
-    let inter = Bytes::from(filler(0x27, 0x41, 800));
-    for n in 0u32.. {
-        tick.tick().await;
-        let frame = if n % 25 == 0 {
-            key.clone()
-        } else {
-            inter.clone()
-        };
-        p.send_video(n.wrapping_mul(40), frame).await?;
-    }
-    Ok(())
-}
-
-/// An AVC NALU frame of `len` bytes: tag header, one NAL unit of type `nal` with filler.
-fn filler(first: u8, nal: u8, len: usize) -> Vec<u8> {
-    let nal_len = (len - 9) as u32;
-    let mut v = vec![first, 1, 0, 0, 0];
-    v.extend_from_slice(&nal_len.to_be_bytes());
-    v.push(nal);
-    v.resize(len, 0xaa);
-    v
+    cli::multicam::<Tokio>(&args.run, ctrl_c).await
 }

@@ -1,39 +1,27 @@
-//! Records an RTMP stream to an FLV file, reconnecting (and failing over to backup URLs)
-//! when the connection drops.
+//! Records an RTMP stream to an FLV file, reconnecting and failing over as needed; the
+//! file's timeline stays monotonic across reconnects.
 //!
 //! ```sh
-//! cargo run -p rtmp-tokio --example play -- --url rtmp://127.0.0.1:1935/live/test \
-//!     --out out.flv --duration 10
-//! ffprobe out.flv
+//! cargo run -p rtmp-tokio --example play -- --url rtmp://127.0.0.1:1935/live/test --out out.flv --duration 10
 //! ```
 //!
-//! Timestamps in the file start at 0 and stay monotonic across reconnects. Ctrl-C stops
-//! early; the file is complete after every tag.
-
-use std::path::PathBuf;
-use std::time::Duration;
+//! The flags and the run are the driver's `cli::PlayArgs` / `cli::play`, the same on both
+//! runtimes. Logs go to stderr (`RUST_LOG=rtmp_driver=debug` for more); Ctrl-C ends it.
 
 use clap::Parser;
-use rtmp_tokio::driver::client::flv_file::FlvFileWriter;
-use rtmp_tokio::{Client, PlayerEvent};
+use rtmp_tokio::Tokio;
+use rtmp_tokio::driver::cli::{self, PlayArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Record an RTMP stream to an FLV file (tokio)")]
 struct Args {
-    /// Server URL, rtmp://host[:port]/app/stream. Repeat for backups, tried in order.
-    #[arg(long, required = true)]
-    url: Vec<String>,
-    /// The FLV file to write.
-    #[arg(long)]
-    out: PathBuf,
-    /// Stop after this many seconds (default: until Ctrl-C or the player gives up).
-    #[arg(long, value_name = "S")]
-    duration: Option<f64>,
+    #[command(flatten)]
+    run: PlayArgs,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> cli::CliResult {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -41,50 +29,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-
-    let mut builder = Client::builder();
-    for url in &args.url {
-        builder = builder.url(url);
-    }
-    let mut player = builder.play().await?;
-    let mut file = FlvFileWriter::create(&args.out)?;
-    let limit = args
-        .duration
-        .and_then(|s| Duration::try_from_secs_f64(s).ok());
-    let stop = async {
-        match limit {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
-    tokio::pin!(stop);
-    loop {
-        let event = tokio::select! {
-            e = player.next() => e,
-            () = &mut stop => break,
-            _ = tokio::signal::ctrl_c() => break,
-        };
-        match event {
-            Some(PlayerEvent::Started { url }) => {
-                tracing::info!(%url, "playing");
-                file.discontinuity();
-            }
-            Some(PlayerEvent::Media(m)) => file.write_media(&m)?,
-            Some(PlayerEvent::Metadata(m)) => file.write_metadata(&m)?,
-            Some(PlayerEvent::Unpublished) => tracing::info!("publisher left; waiting"),
-            Some(PlayerEvent::Interrupted { reason }) => {
-                tracing::warn!(?reason, "connection lost; reconnecting")
-            }
-            Some(_) => {}
-            None => {
-                tracing::warn!(status = ?player.status().last_failure, "player stopped");
-                break;
-            }
-        }
-    }
-    let tags = file.tags();
-    file.finish()?;
-    player.close().await;
-    tracing::info!(tags, out = %args.out.display(), "recorded");
-    Ok(())
+    cli::play::<Tokio>(&args.run, ctrl_c).await
 }

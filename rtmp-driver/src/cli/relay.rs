@@ -1,4 +1,4 @@
-//! The relay's command line, once for every runtime (feature `cli`): the flags a user of
+//! The relay's command line: the flags a user of
 //! the `relay` examples types, and how they set up a [`ServerBuilder`]. Each example adds
 //! only what its runtime decides (threads, Ctrl-C).
 

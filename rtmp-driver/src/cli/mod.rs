@@ -1,0 +1,49 @@
+//! The examples' command lines, once for every runtime (feature `cli`): the flags a user
+//! types and what each example does with them, generic over the runtime. Each example only
+//! adds its runtime's `main` and how Ctrl-C arrives.
+
+mod multicam;
+mod play;
+mod publish;
+mod relay;
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+pub use multicam::{MulticamArgs, multicam};
+pub use play::{PlayArgs, play};
+pub use publish::{PublishArgs, publish};
+pub use relay::RelayArgs;
+
+use crate::runtime::{Runtime, sleep_until};
+
+/// What an example's run returns.
+pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Which of two futures finished first.
+enum First<A, B> {
+    A(A),
+    B(B),
+}
+
+/// Polls `a` and `b` until one finishes (`a` first on each wake-up).
+async fn first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::A(v));
+        }
+        b.as_mut().poll(cx).map(First::B)
+    })
+    .await
+}
+
+/// Completes after `seconds` (never, without a limit or with one that is not a duration).
+async fn after<R: Runtime>(rt: &R, seconds: Option<f64>) {
+    match seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()) {
+        Some(d) => sleep_until(rt, Instant::now() + d).await,
+        None => std::future::pending().await,
+    }
+}
