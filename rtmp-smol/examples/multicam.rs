@@ -20,7 +20,6 @@ use clap::Parser;
 use rtmp_smol::Smol;
 use rtmp_smol::driver::cli::{self, MulticamArgs};
 use smol::stream::StreamExt;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Publish one RTMP stream per camera from a URL template (smol)")]
@@ -30,12 +29,7 @@ struct Args {
 }
 
 fn main() -> cli::CliResult {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli::init_logs();
     let args = Args::parse();
     let mut signals = async_signal::Signals::new([async_signal::Signal::Int])?;
     let ctrl_c = async move {

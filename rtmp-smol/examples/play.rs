@@ -12,7 +12,6 @@ use clap::Parser;
 use rtmp_smol::Smol;
 use rtmp_smol::driver::cli::{self, PlayArgs};
 use smol::stream::StreamExt;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Record an RTMP stream to an FLV file (smol)")]
@@ -22,12 +21,7 @@ struct Args {
 }
 
 fn main() -> cli::CliResult {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli::init_logs();
     let args = Args::parse();
     let mut signals = async_signal::Signals::new([async_signal::Signal::Int])?;
     let ctrl_c = async move {

@@ -17,9 +17,8 @@
 use async_signal::{Signal, Signals};
 use clap::Parser;
 use rtmp_smol::Smol;
-use rtmp_smol::driver::cli::RelayArgs;
+use rtmp_smol::driver::cli::{self, RelayArgs};
 use smol::stream::StreamExt;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "RTMP live relay (smol)")]
@@ -33,12 +32,7 @@ struct Args {
 }
 
 fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli::init_logs();
     let args = Args::parse();
     // One thread wastes least CPU per relayed byte (no wake-ups across threads); more
     // threads are for a load that outgrows one core.

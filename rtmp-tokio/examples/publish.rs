@@ -15,7 +15,6 @@
 use clap::Parser;
 use rtmp_tokio::Tokio;
 use rtmp_tokio::driver::cli::{self, PublishArgs};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(about = "Publish an FLV file over RTMP, paced in real time (tokio)")]
@@ -26,12 +25,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> cli::CliResult {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli::init_logs();
     let args = Args::parse();
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

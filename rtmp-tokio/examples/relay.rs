@@ -20,8 +20,7 @@
 
 use clap::Parser;
 use rtmp_tokio::Tokio;
-use rtmp_tokio::driver::cli::RelayArgs;
-use tracing_subscriber::EnvFilter;
+use rtmp_tokio::driver::cli::{self, RelayArgs};
 
 #[derive(Debug, Parser)]
 #[command(about = "RTMP live relay (tokio)")]
@@ -35,12 +34,7 @@ struct Args {
 }
 
 fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli::init_logs();
     let args = Args::parse();
     let runtime = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()

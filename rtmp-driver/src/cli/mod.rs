@@ -22,6 +22,18 @@ use crate::runtime::{Runtime, sleep_until};
 /// What an example's run returns.
 pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// Logs to stderr at `info`, or as `RUST_LOG` says (`RUST_LOG=rtmp_driver=debug` for
+/// more): what every example starts with.
+pub fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Which of two futures finished first.
 enum First<A, B> {
     A(A),
