@@ -10,7 +10,7 @@ mod relay;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use multicam::{MulticamArgs, multicam};
 pub use play::{PlayArgs, play};
@@ -55,7 +55,7 @@ async fn first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> 
 /// Completes after `seconds` (never, without a limit or with one that is not a duration).
 async fn after<R: Runtime>(rt: &R, seconds: Option<f64>) {
     match seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()) {
-        Some(d) => sleep_until(rt, Instant::now() + d).await,
+        Some(d) => sleep_until(rt, rt.now() + d).await,
         None => std::future::pending().await,
     }
 }

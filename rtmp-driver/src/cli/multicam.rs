@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use rtmp_proto::amf::Value;
@@ -115,7 +115,7 @@ async fn synthetic<R: Runtime>(rt: &R, p: &Publisher<R>, id: u32) -> Result<(), 
     p.send_video(0, Bytes::from_static(header)).await?;
     let key = Bytes::from(filler(0x17, 0x65, 4000));
     let inter = Bytes::from(filler(0x27, 0x41, 800));
-    let start = Instant::now();
+    let start = rt.now();
     for n in 0u32.. {
         sleep_until(rt, start + Duration::from_millis(40) * n).await;
         let frame = if n.is_multiple_of(25) {

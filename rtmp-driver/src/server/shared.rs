@@ -34,6 +34,8 @@ pub struct Shared {
     /// Set by [`Shared::drain`]: publishers are asked to move (to the tcUrl inside, when
     /// one was given), then the server shuts down.
     draining: Mutex<Option<Option<String>>>,
+    /// Set with `draining`: a connection's turn looks at this, not the mutex.
+    drain_begun: AtomicBool,
     /// How long a drain waits for publishers to leave before shutting down.
     pub(crate) drain_wait: Duration,
 }
@@ -58,6 +60,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             accept_wake: Signal::new(),
             draining: Mutex::new(None),
+            drain_begun: AtomicBool::new(false),
             drain_wait,
         }
     }
@@ -73,12 +76,16 @@ impl Shared {
             }
             *d = Some(target);
         }
+        self.drain_begun.store(true, Ordering::Release);
         self.accept_wake.raise();
         self.hub.wake_all();
     }
 
     /// The drain's target, when a drain began (`Some(None)`: reconnect to the same URL).
     pub(crate) fn drain_target(&self) -> Option<Option<String>> {
+        if !self.drain_begun.load(Ordering::Acquire) {
+            return None;
+        }
         self.draining
             .lock()
             .unwrap_or_else(|e| e.into_inner())
