@@ -25,7 +25,7 @@ use rtmp_proto::session::{
 use super::hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
-use super::hub::{ConnLink, Drained, PlayerSlot};
+use super::hub::{ConnLink, Drained, Fanout, PlayerSlot};
 use super::record::Recorder;
 use super::shared::Shared;
 use crate::seed::connection_seed;
@@ -104,7 +104,7 @@ pub struct ConnCore {
     playing: HashMap<StreamId, Playing>,
     end: Option<End>,
     /// Reused by every `ingest` so relaying a frame allocates nothing here.
-    scratch: Vec<Arc<PlayerSlot>>,
+    scratch: Fanout,
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
@@ -172,7 +172,7 @@ impl ConnCore {
             publishing: HashMap::new(),
             playing: HashMap::new(),
             end: None,
-            scratch: Vec::new(),
+            scratch: Fanout::default(),
             abandon_output: false,
             drain_asked: false,
             held_since: None,
@@ -306,12 +306,7 @@ impl ConnCore {
 
     /// Gives the fan-out the frames gathered from this read; no latency is added (it runs
     /// before the task waits again), only the per-frame locking and waking is shared.
-    fn hand_off(
-        shared: &Shared,
-        id: ConnId,
-        p: &mut Publishing,
-        scratch: &mut Vec<Arc<PlayerSlot>>,
-    ) -> bool {
+    fn hand_off(shared: &Shared, id: ConnId, p: &mut Publishing, scratch: &mut Fanout) -> bool {
         if p.pending.is_empty() {
             return false;
         }
@@ -518,7 +513,8 @@ impl ConnCore {
             conn: self.id,
             stream: request.stream,
         };
-        let slot = match self.shared.hub.join(&key, player, &self.link) {
+        let chunk_size = self.session.chunk_size();
+        let slot = match self.shared.hub.join(&key, player, chunk_size, &self.link) {
             Ok(slot) => slot,
             Err(why) => {
                 tracing::info!(stream = %key, reason = %why.description, "play rejected");

@@ -30,9 +30,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Instant;
 
+use rtmp_proto::chunk::EncodedMessage;
 use rtmp_proto::relay::{
-    ConnId, Counters, Frame, Join, LagReason, PlayerPolicy, PlayerRef, Registry, RelayConfig,
-    StreamKey, Verdict, stream_not_found,
+    ConnId, Counters, Encodings, Frame, Join, LagReason, PlayerPolicy, PlayerRef, Registry,
+    RelayConfig, StreamKey, Verdict, stream_not_found,
 };
 use rtmp_proto::session::{Droppable, Rejection, ServerSession, StreamId};
 
@@ -114,10 +115,40 @@ impl ConnLink {
     }
 }
 
+/// A publisher's reusable state for handing frames to the fan-out, so a run of frames
+/// costs no allocation: the players it reaches and the run's shared encodings.
+#[derive(Debug, Default)]
+pub struct Fanout {
+    players: Vec<Arc<PlayerSlot>>,
+    encodings: Encodings,
+}
+
+/// A frame in a player's queue.
+#[derive(Debug)]
+enum Queued {
+    /// A live frame chunked once for every player of its group.
+    Shared(EncodedMessage, Droppable),
+    /// A frame for this player alone (its join burst, its resume after a pause), with its
+    /// timestamp: chunked by its session.
+    Own(Frame, Droppable, u32),
+}
+
+impl Queued {
+    fn len(&self) -> usize {
+        match self {
+            Queued::Shared(e, _) => e.message().payload.len(),
+            Queued::Own(f, ..) => f.len(),
+        }
+    }
+}
+
 /// One player: its policy and queue, filled by publishers, drained by its own task.
 #[derive(Debug)]
 pub struct PlayerSlot {
     link: Arc<ConnLink>,
+    /// Its message stream and its session's chunk size: which encodings it can share.
+    stream: StreamId,
+    chunk_size: u32,
     /// Bytes its session and socket batch still hold, as last reported by its task.
     out_backlog: AtomicUsize,
     state: Mutex<PlayerState>,
@@ -126,8 +157,8 @@ pub struct PlayerSlot {
 #[derive(Debug)]
 struct PlayerState {
     policy: PlayerPolicy,
-    /// Frames to send, each with this player's timestamp for it.
-    queue: VecDeque<(Frame, Droppable, u32)>,
+    /// Frames to send, in order.
+    queue: VecDeque<Queued>,
     /// When this player must look at the registry again: the end of its bounded wait for
     /// a publisher, or of the grace its stream is held for after the publisher left.
     deadline: Option<Instant>,
@@ -143,9 +174,15 @@ struct PlayerState {
 impl PlayerState {
     /// Hands every queued frame to the session, in order.
     fn move_queue(&mut self, session: &mut ServerSession, stream: StreamId) {
-        while let Some((frame, droppable, ts)) = self.queue.pop_front() {
-            self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
-            if let Err(e) = frame.send_to_at(session, stream, droppable, ts) {
+        while let Some(queued) = self.queue.pop_front() {
+            self.queued_bytes = self.queued_bytes.saturating_sub(queued.len());
+            let sent = match queued {
+                Queued::Shared(encoded, droppable) => session.send_encoded(&encoded, droppable),
+                Queued::Own(frame, droppable, ts) => {
+                    frame.send_to_at(session, stream, droppable, ts)
+                }
+            };
+            if let Err(e) = sent {
                 // Paused by the peer in the meantime, or the session's own byte cap: the
                 // frame is lost for this player only.
                 tracing::debug!(error = %e, "frame not queued");
@@ -153,8 +190,16 @@ impl PlayerState {
         }
     }
 
-    /// The policy's verdict on one frame, applied; whether the player's task has work.
-    fn offer_one(&mut self, now: Instant, frame: &Frame, out_backlog: usize) -> bool {
+    /// The policy's verdict on frame `index` of a run, applied (a frame sent is queued as
+    /// its group's shared chunks from `encodings`); whether the player's task has work.
+    fn offer_one(
+        &mut self,
+        now: Instant,
+        (index, frame): (usize, &Frame),
+        out_backlog: usize,
+        (stream, chunk_size): (StreamId, u32),
+        encodings: &mut Encodings,
+    ) -> bool {
         let backlog = self.queued_bytes.saturating_add(out_backlog);
         let verdict = self.policy.offer(now, frame, backlog);
         let lag_events = self.policy.stats().lag_events;
@@ -166,7 +211,11 @@ impl PlayerState {
             Verdict::Send(d) => {
                 self.queued_bytes = self.queued_bytes.saturating_add(frame.len());
                 let ts = self.policy.timestamp(frame);
-                self.queue.push_back((frame.clone(), d, ts));
+                let queued = match encodings.get(index, frame, stream, chunk_size, ts) {
+                    Some(encoded) => Queued::Shared(encoded.clone(), d),
+                    None => Queued::Own(frame.clone(), d, ts),
+                };
+                self.queue.push_back(queued);
                 true
             }
             // A new publisher's codec this player cannot follow: its stream ends.
@@ -203,6 +252,7 @@ pub enum Drained {
 impl PlayerSlot {
     fn new(
         link: Arc<ConnLink>,
+        (stream, chunk_size): (StreamId, u32),
         policy: PlayerPolicy,
         initial: Vec<Frame>,
         deadline: Option<Instant>,
@@ -212,11 +262,13 @@ impl PlayerSlot {
             .into_iter()
             .map(|f| {
                 let ts = policy.timestamp(&f);
-                (f, Droppable::No, ts)
+                Queued::Own(f, Droppable::No, ts)
             })
             .collect();
         Arc::new(PlayerSlot {
             link,
+            stream,
+            chunk_size,
             out_backlog: AtomicUsize::new(0),
             state: Mutex::new(PlayerState {
                 policy,
@@ -233,15 +285,16 @@ impl PlayerSlot {
 
     /// Runs the policy for each live frame of one publisher read and queues those accepted:
     /// one lock and at most one wake for the whole run, however many frames it holds.
-    fn offer(&self, now: Instant, frames: &[Frame]) {
+    fn offer(&self, now: Instant, frames: &[Frame], encodings: &mut Encodings) {
         let mut s = lock(&self.state);
         let out_backlog = self.out_backlog.load(Ordering::Relaxed);
         let mut wake = false;
-        for frame in frames {
+        let group = (self.stream, self.chunk_size);
+        for frame in frames.iter().enumerate() {
             if s.ended || s.disconnect.is_some() {
                 break;
             }
-            wake |= s.offer_one(now, frame, out_backlog);
+            wake |= s.offer_one(now, frame, out_backlog, group, encodings);
         }
         drop(s);
         if wake {
@@ -494,13 +547,7 @@ impl Hub {
     /// A frame from the publisher of `key`: cache it and offer it to every player.
     #[cfg(test)]
     /// `scratch` is the caller's reusable list, so a frame costs no allocation here.
-    pub fn ingest(
-        &self,
-        key: &StreamKey,
-        conn: ConnId,
-        frame: &Frame,
-        scratch: &mut Vec<Arc<PlayerSlot>>,
-    ) {
+    pub fn ingest(&self, key: &StreamKey, conn: ConnId, frame: &Frame, scratch: &mut Fanout) {
         self.ingest_all(key, conn, std::slice::from_ref(frame), scratch);
     }
 
@@ -512,9 +559,11 @@ impl Hub {
         key: &StreamKey,
         conn: ConnId,
         frames: &[Frame],
-        scratch: &mut Vec<Arc<PlayerSlot>>,
+        scratch: &mut Fanout,
     ) {
-        scratch.clear();
+        let Fanout { players, encodings } = scratch;
+        players.clear();
+        encodings.clear();
         if frames.is_empty() {
             return;
         }
@@ -527,19 +576,18 @@ impl Hub {
                 }
             }
             let Inner {
-                registry, players, ..
+                registry,
+                players: slots,
+                ..
             } = &*inner;
-            scratch.extend(
-                registry
-                    .players(key)
-                    .filter_map(|p| players.get(&p).cloned()),
-            );
+            players.extend(registry.players(key).filter_map(|p| slots.get(&p).cloned()));
         }
         let now = Instant::now();
-        for slot in scratch.iter() {
-            slot.offer(now, frames);
+        for slot in players.iter() {
+            slot.offer(now, frames, encodings);
         }
-        scratch.clear();
+        players.clear();
+        encodings.clear();
     }
 
     /// Under a write-merge window: the players of `key` write what they hold now.
@@ -558,17 +606,22 @@ impl Hub {
     }
 
     /// A player asks for `key`: its slot, with the late-joiner burst already queued.
+    /// `chunk_size`: what its session cuts media at (`ServerSession::chunk_size`).
     pub fn join(
         &self,
         key: &StreamKey,
         player: PlayerRef,
+        chunk_size: u32,
         link: &Arc<ConnLink>,
     ) -> Result<Arc<PlayerSlot>, Rejection> {
         let mut inner = lock(&self.inner);
+        let group = (player.stream, chunk_size);
         let slot = match inner.registry.join(Instant::now(), key, player) {
-            Join::Live { initial, policy } => PlayerSlot::new(link.clone(), policy, initial, None),
+            Join::Live { initial, policy } => {
+                PlayerSlot::new(link.clone(), group, policy, initial, None)
+            }
             Join::Waiting { policy, until } => {
-                PlayerSlot::new(link.clone(), policy, Vec::new(), until)
+                PlayerSlot::new(link.clone(), group, policy, Vec::new(), until)
             }
             Join::NotFound => return Err(stream_not_found(key)),
             Join::TooManyWaiting => {
@@ -606,7 +659,7 @@ impl Hub {
         for frame in s.policy.unpause(cache) {
             s.queued_bytes = s.queued_bytes.saturating_add(frame.len());
             let ts = s.policy.timestamp(&frame);
-            s.queue.push_back((frame, Droppable::No, ts));
+            s.queue.push_back(Queued::Own(frame, Droppable::No, ts));
         }
         drop(s);
         slot.link.signal.raise();

@@ -25,7 +25,7 @@ use crate::server::Shared;
 use crate::server::cell::{ConnCell, Turn, WireOut};
 use crate::server::core::ConnCore;
 use crate::server::hooks::Hooks;
-use crate::server::hub::{ConnLink, Hub, PlayerSlot};
+use crate::server::hub::{ConnLink, Fanout, Hub};
 
 /// An in-memory socket: takes at most `room` more bytes (like a non-blocking socket with a
 /// full send buffer) and keeps what it took in `taken`, or only counts it when `keep` is
@@ -99,7 +99,7 @@ pub struct MemStream {
     pub shared: Arc<Shared>,
     pub key: StreamKey,
     pub publisher: ConnId,
-    scratch: Vec<Arc<PlayerSlot>>,
+    scratch: Fanout,
 }
 
 impl MemStream {
@@ -127,7 +127,7 @@ impl MemStream {
             shared,
             key,
             publisher,
-            scratch: Vec::new(),
+            scratch: Fanout::default(),
         }
     }
 

@@ -283,6 +283,25 @@ impl ChunkEncoder {
         start..p.sent
     }
 
+    /// Records that `m` went out on `csid` with a full (fmt 0) first header written
+    /// elsewhere (an [`EncodedMessage`](super::EncodedMessage)), so the next message on
+    /// that csid is compressed against what the peer really has.
+    pub(crate) fn record_full(&mut self, csid: u32, m: &RawMessage) {
+        let state = OutStream {
+            csid,
+            timestamp: m.timestamp,
+            length: m.payload.len() as u32,
+            type_id: m.type_id,
+            stream_id: m.stream_id,
+            delta: m.timestamp,
+            delta_repeatable: false,
+        };
+        match self.streams.iter_mut().find(|s| s.csid == csid) {
+            Some(s) => *s = state,
+            None => self.streams.push(state),
+        }
+    }
+
     /// Picks the smallest header format for `m` against the last header emitted on `csid`
     /// (item 2), records `m` as that last header, and returns the format and the value of
     /// its timestamp field (absolute for fmt 0, a delta otherwise).

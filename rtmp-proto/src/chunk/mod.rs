@@ -14,12 +14,14 @@
 
 mod bounds;
 mod decoder;
+mod encoded;
 mod encoder;
 mod header;
 mod slots;
 
 pub use bounds::{MessageBound, MessagePhase};
 pub use decoder::ChunkDecoder;
+pub use encoded::EncodedMessage;
 pub use encoder::{ChunkEncoder, OutboundMessage};
 pub(crate) use header::MAX_HEADER_LEN;
 pub use header::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_CSID, MAX_WIRE_MESSAGE_LEN, MIN_CSID};

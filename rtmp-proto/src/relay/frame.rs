@@ -3,7 +3,10 @@
 use bytes::Bytes;
 
 use crate::UsageError;
+use crate::chunk::EncodedMessage;
 use crate::media::{AudioTag, VideoTag};
+use crate::message::RawMessage;
+use crate::session::csid;
 use crate::session::{Droppable, Media, MediaKind, Metadata, ServerSession, StreamId};
 
 /// What a frame is, for caching and dropping decisions. Computed once when the frame enters
@@ -197,6 +200,33 @@ impl Frame {
                 session.send_metadata_payload(stream, payload.clone(), timestamp)
             }
         }
+    }
+}
+
+impl Frame {
+    /// The frame chunked once for every player on message stream `stream` whose session
+    /// cuts at `chunk_size` ([`ServerSession::chunk_size`]) and sends it with `timestamp`
+    /// ([`PlayerPolicy::timestamp`](super::PlayerPolicy::timestamp)): queue it with
+    /// [`ServerSession::send_encoded`]. Copies the payload once; what each player then
+    /// costs is a reference to the same bytes.
+    pub fn encode(
+        &self,
+        stream: StreamId,
+        chunk_size: u32,
+        timestamp: u32,
+    ) -> Result<EncodedMessage, UsageError> {
+        let (type_id, lane) = match &self.item {
+            Item::Media(m) if m.kind == MediaKind::Audio => (8, csid::AUDIO),
+            Item::Media(_) => (9, csid::VIDEO),
+            Item::Metadata { .. } => (18, csid::DATA),
+        };
+        let message = RawMessage {
+            timestamp,
+            type_id,
+            stream_id: stream.0,
+            payload: self.payload().clone(),
+        };
+        EncodedMessage::new(lane, chunk_size, message)
     }
 }
 

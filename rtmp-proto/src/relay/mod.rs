@@ -53,6 +53,7 @@ mod backlog;
 mod cache;
 mod config;
 mod counters;
+mod encodings;
 mod error;
 mod frame;
 mod gop;
@@ -63,6 +64,7 @@ mod registry;
 pub use cache::StreamCache;
 pub use config::{DuplicatePublish, RelayConfig};
 pub use counters::{Counters, PlayerStats};
+pub use encodings::Encodings;
 pub use error::{
     CODE_PLAY_STREAM_NOT_FOUND, CODE_PUBLISH_BAD_NAME, NotPublisher, PublishRefused,
     stream_not_found,

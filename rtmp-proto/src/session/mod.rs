@@ -24,6 +24,7 @@ pub use event::{
     PublishMode, PublishRequest, ServerEvent,
 };
 pub use io::Session;
+pub(crate) use outbound::csid;
 pub use request::{CallId, ConnectId, PlayId, PublishId, Rejection, RequestId, StreamId};
 pub use server::{ConnectReply, Droppable, ServerSession};
 pub use timer::{TimeoutKind, Timeouts};

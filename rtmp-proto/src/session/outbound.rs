@@ -11,7 +11,9 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{ChunkEncoder, MAX_HEADER_LEN, OutboundMessage};
+use crate::chunk::{
+    ChunkEncoder, DEFAULT_CHUNK_SIZE, EncodedMessage, MAX_HEADER_LEN, OutboundMessage,
+};
 use crate::message::RawMessage;
 
 /// Chunk stream ids we send on. One per kind of traffic, so a large video message on its
@@ -53,6 +55,9 @@ struct Queued {
     csid: u32,
     message: RawMessage,
     droppable: bool,
+    /// Already chunked at this chunk size ([`EncodedMessage`]): written as it is when our
+    /// encoder cuts at that size, else chunked here like any message.
+    encoded: Option<(u32, Bytes)>,
 }
 
 /// Two FIFO lanes: `priority` (protocol control and commands) and `media`. Each poll emits
@@ -70,6 +75,8 @@ pub(crate) struct Outbound {
     payload_next: Option<Bytes>,
     scratch: BytesMut,
     queued_bytes: usize,
+    /// The chunk size of the last Set Chunk Size queued: what media queued now is cut at.
+    chunk_size: u32,
 }
 
 impl Outbound {
@@ -84,6 +91,7 @@ impl Outbound {
             payload_next: None,
             scratch: BytesMut::new(),
             queued_bytes: 0,
+            chunk_size: DEFAULT_CHUNK_SIZE,
         }
     }
 
@@ -100,6 +108,7 @@ impl Outbound {
             csid,
             message,
             droppable: false,
+            encoded: None,
         });
     }
 
@@ -111,7 +120,25 @@ impl Outbound {
             csid,
             message,
             droppable,
+            encoded: None,
         });
+    }
+
+    /// Queues media chunked once for many sessions: written as one segment, without
+    /// chunking, when it reaches the wire at the chunk size it was cut at.
+    pub(crate) fn push_encoded(&mut self, encoded: &EncodedMessage, droppable: bool) {
+        self.queued_bytes += encoded.message().payload.len();
+        self.media.push_back(Queued {
+            csid: encoded.csid(),
+            message: encoded.message().clone(),
+            droppable,
+            encoded: Some((encoded.chunk_size(), encoded.wire().clone())),
+        });
+    }
+
+    /// The chunk size media queued now will be cut at (the last one queued to the peer).
+    pub(crate) fn chunk_size(&self) -> u32 {
+        self.chunk_size
     }
 
     /// Queues our Set Chunk Size; every chunk after it is cut at the new size.
@@ -122,6 +149,7 @@ impl Outbound {
             ));
         }
         self.push_priority(csid::CONTROL, super::wire::set_chunk_size(size));
+        self.chunk_size = size;
         Ok(())
     }
 
@@ -179,7 +207,14 @@ impl Outbound {
                 let Some(q) = self.media.pop_front() else {
                     break;
                 };
-                self.media_flight = self.begin(q);
+                match q.encoded {
+                    Some((size, wire)) if size == self.encoder.chunk_size() => {
+                        self.encoder.record_full(q.csid, &q.message);
+                        self.queued_bytes -= q.message.payload.len();
+                        return Some(wire);
+                    }
+                    _ => self.media_flight = self.begin(q),
+                }
             }
             match self.step(false) {
                 Step::Large(header) => return Some(header),

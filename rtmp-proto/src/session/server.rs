@@ -22,7 +22,7 @@ use super::status;
 use super::timer::{Liveness, LivenessAction, TimeoutKind};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
-use crate::chunk::MessagePhase;
+use crate::chunk::{EncodedMessage, MessagePhase};
 use crate::error::{ProtocolError, UsageError};
 use crate::handshake::Handshake;
 use crate::media::caps::{EnhancedCaps, Negotiation, ReconnectRequest};
@@ -794,8 +794,8 @@ impl ServerSession {
             .push_priority(csid::CONTROL, wire::window_ack_size(c.window_ack_size));
         self.out
             .push_priority(csid::CONTROL, wire::set_peer_bandwidth(c.peer_bandwidth));
-        self.out
-            .push_priority(csid::CONTROL, wire::set_chunk_size(c.chunk_size));
+        // An invalid configured size is refused here and the default stays in force.
+        let _ = self.out.set_chunk_size(c.chunk_size);
         let mut reply = reply;
         if let Negotiation::Enhanced(caps) = &self.negotiation {
             // The negotiated capabilities first; the application's own fields may override.
@@ -1055,6 +1055,28 @@ impl ServerSession {
         };
         self.out.push_media(lane, msg, drop == Droppable::Yes);
         Ok(())
+    }
+
+    /// Queues a message chunked once for many players ([`EncodedMessage`]; a relay gets one
+    /// from [`Frame::encode`](crate::relay::Frame::encode)) toward the player of its
+    /// message stream: the session writes the shared chunks as one segment when it cuts at
+    /// the chunk size they were cut at ([`chunk_size`](Self::chunk_size)), and chunks the
+    /// message itself otherwise. Refused like [`send_media`](Self::send_media).
+    pub fn send_encoded(
+        &mut self,
+        encoded: &EncodedMessage,
+        drop: Droppable,
+    ) -> Result<(), UsageError> {
+        let message = encoded.message();
+        self.check_sendable(StreamId(message.stream_id), message.payload.len())?;
+        self.out.push_encoded(encoded, drop == Droppable::Yes);
+        Ok(())
+    }
+
+    /// The chunk size media queued now goes out at: [`ServerConfig::chunk_size`] once
+    /// `connect` was accepted, or the last [`set_chunk_size`](Self::set_chunk_size).
+    pub fn chunk_size(&self) -> u32 {
+        self.out.chunk_size()
     }
 
     /// Queues stream metadata toward a player: `onMetaData` with

@@ -901,3 +901,61 @@ fn every_live_start_value_means_live() {
         assert!(req.wants_live(), "{start}");
     }
 }
+
+/// Frames chunked once for many players ([`Frame::encode`]) reach a player exactly as
+/// per-player chunking would deliver them, interleaved with its own media, metadata and
+/// control messages, at any split of the bytes; at a chunk size other than the one they
+/// were cut at, the session chunks them itself; droppable ones can still be discarded.
+#[test]
+fn encoded_frames_arrive_like_per_player_ones() {
+    use crate::relay::Frame;
+    use crate::session::Droppable;
+    for seg in Segmenter::ALL {
+        let (mut p, h, stream) = playing(seg);
+        let size = p.server.chunk_size();
+        assert_eq!(size, ServerConfig::default().chunk_size);
+        let frames: Vec<Media> = (0..6)
+            .map(|i| {
+                video(
+                    i * 40,
+                    [10, 4096, 9000, 300, 1, 20_000][i as usize],
+                    i as u8,
+                )
+            })
+            .collect();
+        let mut expected = Vec::new();
+        for (i, m) in frames.iter().enumerate() {
+            let frame = Frame::media(m.clone());
+            if i % 2 == 0 {
+                let e = frame.encode(stream, size, m.timestamp).unwrap();
+                p.server.send_encoded(&e, Droppable::No).unwrap();
+            } else {
+                p.server
+                    .send_media(stream, m.clone(), Droppable::No)
+                    .unwrap();
+            }
+            expected.push(m.clone());
+        }
+        // A wrong chunk size: chunked by the session instead.
+        let odd = video(300, 5000, 9);
+        let e = Frame::media(odd.clone()).encode(stream, 128, 300).unwrap();
+        p.server.send_encoded(&e, Droppable::No).unwrap();
+        expected.push(odd);
+        // A droppable one, discarded before it goes out.
+        let dropped = video(340, 700, 7);
+        let e = Frame::media(dropped).encode(stream, size, 340).unwrap();
+        p.server.send_encoded(&e, Droppable::Yes).unwrap();
+        assert_eq!(p.server.discard_droppable(), 1);
+        p.drive();
+        let got: Vec<Media> = p
+            .client_events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Media { handle, media } if *handle == h => Some(media.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, expected, "{seg:?}");
+        assert_eq!(p.server.pending_transmit_bytes(), 0);
+    }
+}

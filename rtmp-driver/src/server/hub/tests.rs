@@ -20,7 +20,10 @@ fn queued(slot: &PlayerSlot) -> Vec<Bytes> {
     lock(&slot.state)
         .queue
         .iter()
-        .map(|(f, _, _)| f.payload().clone())
+        .map(|q| match q {
+            Queued::Shared(e, _) => e.message().payload.clone(),
+            Queued::Own(f, ..) => f.payload().clone(),
+        })
         .collect()
 }
 
@@ -43,7 +46,7 @@ fn setup(config: RelayConfig, players: usize) -> Setup {
                 conn,
                 stream: StreamId(1),
             };
-            hub.join(&key, player, &link).unwrap()
+            hub.join(&key, player, 4096, &link).unwrap()
         })
         .collect();
     Setup {
@@ -59,7 +62,7 @@ fn every_player_gets_the_same_bytes_not_a_copy() {
     let s = setup(RelayConfig::default(), 100);
     let frame = video(true, 100_000);
     let original = frame.payload().as_ptr();
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     s.hub.ingest(&s.key, s.publisher, &frame, &mut scratch);
     for slot in &s.players {
         let q = queued(slot);
@@ -75,7 +78,7 @@ fn every_player_gets_the_same_bytes_not_a_copy() {
 #[test]
 fn a_late_joiner_gets_the_cached_gop_and_a_second_publisher_is_refused() {
     let s = setup(RelayConfig::default(), 0);
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     let frames = [video(true, 50), video(false, 20), video(false, 20)];
     for f in &frames {
         s.hub.ingest(&s.key, s.publisher, f, &mut scratch);
@@ -89,6 +92,7 @@ fn a_late_joiner_gets_the_cached_gop_and_a_second_publisher_is_refused() {
                 conn,
                 stream: StreamId(1),
             },
+            4096,
             &link,
         )
         .unwrap();
@@ -106,7 +110,7 @@ fn a_slow_player_is_cut_without_touching_the_others() {
     let hard = config.player_hard_bytes;
     let s = setup(config, 2);
     let (slow, fast) = (&s.players[0], &s.players[1]);
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     s.hub
         .ingest(&s.key, s.publisher, &video(true, 1000), &mut scratch);
     // The slow player's socket stopped draining: its session holds more than the limit.
@@ -141,7 +145,7 @@ fn unpublish_ends_players_and_frees_the_slot() {
 #[test]
 fn a_run_of_frames_reaches_every_player_in_order() {
     let s = setup(RelayConfig::default(), 3);
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     let run = [video(true, 300), video(false, 200), video(false, 100)];
     s.hub.ingest_all(&s.key, s.publisher, &run, &mut scratch);
     for slot in &s.players {
@@ -155,7 +159,7 @@ fn a_run_of_frames_reaches_every_player_in_order() {
         conn,
         stream: StreamId(1),
     };
-    let slot = s.hub.join(&s.key, late, &link).unwrap();
+    let slot = s.hub.join(&s.key, late, 4096, &link).unwrap();
     assert_eq!(queued(&slot).len(), 3);
 }
 
@@ -165,7 +169,7 @@ fn a_player_cut_inside_a_run_gets_none_of_its_rest() {
     let hard = config.player_hard_bytes;
     let s = setup(config, 2);
     let (slow, fast) = (&s.players[0], &s.players[1]);
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     slow.report_backlog(hard + 1);
     let run = [video(true, 1000), video(false, 1000), video(false, 1000)];
     s.hub.ingest_all(&s.key, s.publisher, &run, &mut scratch);
@@ -214,7 +218,7 @@ fn a_panicking_delivery_wakes_that_player_and_spares_the_publisher() {
         conn,
         stream: StreamId(1),
     };
-    s.hub.join(&s.key, player, &link).unwrap();
+    s.hub.join(&s.key, player, 4096, &link).unwrap();
     let (other_conn, other_link) = s.hub.open_connection();
     let other = s
         .hub
@@ -224,10 +228,11 @@ fn a_panicking_delivery_wakes_that_player_and_spares_the_publisher() {
                 conn: other_conn,
                 stream: StreamId(1),
             },
+            4096,
             &other_link,
         )
         .unwrap();
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     // Returns normally: the publisher's task goes on.
     s.hub
         .ingest(&s.key, s.publisher, &video(true, 10), &mut scratch);
@@ -258,13 +263,13 @@ fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
             conn,
             stream: StreamId(1),
         };
-        hub.join(&key, player, &link).unwrap();
+        hub.join(&key, player, 4096, &link).unwrap();
         // Joining wakes nobody by itself: the connection raises its own signal after
         // accepting the play.
         assert!(!link.signal.lower());
         players.push((direct, link));
     }
-    let mut scratch = Vec::new();
+    let mut scratch = Fanout::default();
     // One run of frames from one publisher read: one delivery attempt per player.
     hub.ingest_all(
         &key,
@@ -297,7 +302,7 @@ fn the_publisher_delivers_directly_and_wakes_the_player_only_when_that_fails() {
         conn,
         stream: StreamId(1),
     };
-    hub.join(&key, player, &link).unwrap();
+    hub.join(&key, player, 4096, &link).unwrap();
     hub.ingest(&key, publisher, &video(false, 10), &mut scratch);
     assert!(link.signal.lower());
 }
