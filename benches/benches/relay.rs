@@ -4,10 +4,11 @@
 //! A stream with N players that connected and play through real `ServerSession`s behind
 //! `ConnCell`s, as the drivers build them, but over in-memory sockets that only count the
 //! bytes (`rtmp_driver::mem_player`). Each iteration the publisher hands one 15 KiB video
-//! frame (3 Mbit/s at 25 fps) to the hub, which caches it, runs every player's lag policy
-//! and, by direct delivery, chunks it into each player's session and writes it to that
-//! player's socket: everything the relay does per relayed frame except the kernel's send
-//! work (two thirds of the relay's CPU on loopback, docs/nginx-comparison.md).
+//! frame (3 Mbit/s at 25 fps) to the hub, which caches it, chunks it once for the players'
+//! group and, by direct delivery, runs every player's lag policy, queues the shared chunks
+//! in its session and writes them to that player's socket: everything the relay does per
+//! relayed frame except the kernel's send work (two thirds of the relay's CPU on loopback,
+//! docs/nginx-comparison.md).
 //!
 //! `fanout/N` for 100 and 1000 players. (Merged writes are not benchmarked here: their
 //! window is wall-clock time, and a loop publishing far faster than real time only meets

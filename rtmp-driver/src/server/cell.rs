@@ -6,13 +6,14 @@
 //! into the session and write it: more CPU than the write. nginx-rtmp writes to every player
 //! from the publisher's event. With the session and the socket's write side in a
 //! [`ConnCell`], the fan-out does the same through [`Deliver`]: it `try_lock`s the cell,
-//! moves the queued frames into the session and writes them.
+//! offers the run to the player's `Playback` (which queues the shared encodings in the
+//! session) and writes.
 //!
-//! The connection's own task keeps everything else: reads, timers, hooks, lag handling,
-//! closing. It takes the lock for each of its turns and never across an await. Whenever the
-//! cell is busy or the case is not routine (a lag event, the end of the stream, a socket too
-//! full to take everything) the publisher leaves the work to the task and wakes it, so the
-//! publisher never waits on a player.
+//! The connection's own task keeps everything else: reads, timers, hooks, closing. It takes
+//! the lock for each of its turns and never across an await. When the cell is busy the
+//! publisher queues the run on the player's link and wakes the task; when the delivery
+//! leaves work only the task can do (a socket too full to take everything, a player cut
+//! for lag) the publisher wakes it. So the publisher never waits on a player.
 //!
 //! Under a write-merge window (`ServerBuilder::write_merge`) the fan-out moves frames into the
 //! player's session but writes only once the oldest held output is a window old; when the
@@ -24,11 +25,12 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use rtmp_proto::session::ServerSession;
+use rtmp_proto::relay::{Encodings, Frame, PlayerStats};
+use rtmp_proto::session::{ServerSession, StreamId};
 
 use super::core::ConnCore;
 use super::hooks::BoxFuture;
-use super::hub::Deliver;
+use super::link::Deliver;
 use crate::io::Wire;
 use crate::runtime::Socket;
 
@@ -126,13 +128,12 @@ impl<W: WireOut> ConnCell<W> {
     ) -> io::Result<Turn> {
         let mut state = self.lock();
         let ConnState { core, wire } = &mut *state;
-        core.process(now);
+        core.process(now, wire.unsent());
         for fut in core.take_spawns() {
             spawn(fut);
         }
         wire.pump_out(core.session())?;
         core.wrote(wire.unsent());
-        core.report_backlog(wire.unsent());
         Ok(if core.session().is_closed() {
             Turn::Flush(core.final_flush_limit())
         } else if stop && !*stopping {
@@ -174,26 +175,36 @@ impl<W: WireOut> ConnCell<W> {
         }
         let unsent = wire.unsent();
         core.wrote(unsent);
-        core.report_backlog(unsent);
         // Left-over output needs the task to wait for the socket.
         unsent == 0
     }
 }
 
 impl<W: WireOut + Send> Deliver for ConnCell<W> {
-    fn try_deliver(&self) -> bool {
+    fn offer(
+        &self,
+        now: Instant,
+        stream: StreamId,
+        frames: &[Frame],
+        encodings: &mut Encodings,
+    ) -> bool {
         let Ok(mut guard) = self.state.try_lock() else {
             return false;
         };
         let ConnState { core, wire } = &mut *guard;
-        if !core.deliver() {
-            return false;
+        core.offer(now, stream, frames, encodings, wire.unsent());
+        let done = if core.session().is_closed() {
+            // Cut for lag or closing: the task ends the connection.
+            false
+        } else if self.merging && core.hold(now) {
+            true
+        } else {
+            Self::write(core, wire)
+        };
+        if !done {
+            core.link().signal.raise();
         }
-        if self.merging && core.hold(Instant::now()) {
-            core.report_backlog(wire.unsent());
-            return true;
-        }
-        Self::write(core, wire)
+        true
     }
 
     fn flush(&self) -> bool {
@@ -202,5 +213,10 @@ impl<W: WireOut + Send> Deliver for ConnCell<W> {
         };
         let ConnState { core, wire } = &mut *guard;
         Self::write(core, wire)
+    }
+
+    fn take_stats(&self) -> Option<PlayerStats> {
+        let mut guard = self.state.try_lock().ok()?;
+        Some(guard.core.take_stats())
     }
 }

@@ -1,8 +1,8 @@
 //! The logic of one server connection, independent of the async runtime.
 //!
 //! [`ConnCore`] owns the `ServerSession` and reacts to its events: asks the hooks, claims
-//! and releases publish slots, feeds the relay, records, moves relay frames into the
-//! session. The driver (tokio or smol) owns the socket and the waiting: it calls
+//! and releases publish slots, feeds the relay, records, and owns its players' `Playback`s,
+//! which put relayed frames into the session. The driver (tokio or smol) owns the socket and the waiting: it calls
 //! [`ConnCore::process`] after every wake-up, spawns the futures in
 //! [`ConnCore::take_spawns`], writes `poll_transmit` and waits on the socket, the session
 //! deadline, [`ConnCore::answers`], the link's signal and shutdown.
@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use rtmp_proto::media::flv::FlvTagType;
 use rtmp_proto::media::{AudioTag, VideoTag};
-use rtmp_proto::relay::{ConnId, Frame, FrameClass, PlayerRef, StreamKey};
+use rtmp_proto::relay::{
+    ConnId, Delivery, Encodings, Frame, FrameClass, Playback, PlayerRef, PlayerStats, StreamKey,
+};
 use rtmp_proto::session::{
     CloseReason, ConnectId, ConnectReply, Media, PlayId, PlayRequest, PublishId, PublishRequest,
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
@@ -25,7 +27,8 @@ use rtmp_proto::session::{
 use super::hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
-use super::hub::{ConnLink, Drained, Fanout, PlayerSlot};
+use super::hub::{Fanout, Joined};
+use super::link::{ConnLink, Work};
 use super::record::Recorder;
 use super::shared::Shared;
 use crate::seed::connection_seed;
@@ -51,7 +54,10 @@ struct Publishing {
 #[derive(Debug)]
 struct Playing {
     key: StreamKey,
-    slot: Arc<PlayerSlot>,
+    playback: Playback,
+    /// When to look at the registry again: the end of the bounded wait for a publisher,
+    /// or of the grace the stream is held for after its publisher left.
+    deadline: Option<Instant>,
 }
 
 /// Why the connection task ended, for the "connection closed" log line.
@@ -105,6 +111,8 @@ pub struct ConnCore {
     end: Option<End>,
     /// Reused by every `ingest` so relaying a frame allocates nothing here.
     scratch: Fanout,
+    /// Reused for frames the fan-out queued on our link (chunked for us alone).
+    encodings: Encodings,
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
     /// flush is skipped.
     abandon_output: bool,
@@ -173,6 +181,7 @@ impl ConnCore {
             playing: HashMap::new(),
             end: None,
             scratch: Fanout::default(),
+            encodings: Encodings::new(),
             abandon_output: false,
             drain_asked: false,
             held_since: None,
@@ -204,12 +213,13 @@ impl ConnCore {
     /// Everything that follows a wake-up, before writing: session events, then the frames
     /// the relay queued for our players (which may close the session), then the events
     /// that caused.
-    pub fn process(&mut self, now: Instant) {
+    /// `unsent`: bytes the wire took from the session and has not written yet.
+    pub fn process(&mut self, now: Instant, unsent: usize) {
         self.flush_players_if_due(now);
         self.expire_players(now);
         self.ask_to_move();
         self.drain_events(now);
-        self.pull_player_media();
+        self.take_work(now, unsent);
         self.drain_events(now);
         if self.link.kicked.swap(false, Ordering::AcqRel) {
             self.end = Some(End::Replaced);
@@ -262,13 +272,15 @@ impl ConnCore {
     /// Ends our streams toward players and publishers, then closes the session; the loop
     /// flushes what that queued and exits.
     pub fn begin_shutdown(&mut self) {
-        for (stream, p) in self.playing.drain() {
+        for (stream, mut p) in self.playing.drain() {
             tracing::info!(stream = %p.key, "play stop (shutdown)");
             let player = PlayerRef {
                 conn: self.id,
                 stream,
             };
-            self.shared.hub.leave(&p.key, player);
+            self.shared
+                .hub
+                .leave(&p.key, player, &p.playback.take_stats());
             let _ = self.session.end_stream(stream);
         }
         self.leave_all();
@@ -281,13 +293,15 @@ impl ConnCore {
         for p in publishing {
             self.stop_publishing(p);
         }
-        for (stream, p) in self.playing.drain() {
+        for (stream, mut p) in self.playing.drain() {
             tracing::info!(stream = %p.key, "play stop");
             let player = PlayerRef {
                 conn: self.id,
                 stream,
             };
-            self.shared.hub.leave(&p.key, player);
+            self.shared
+                .hub
+                .leave(&p.key, player, &p.playback.take_stats());
         }
     }
 
@@ -391,19 +405,27 @@ impl ConnCore {
                 }
             }
             ServerEvent::PlayStopped { stream } => {
-                if let Some(p) = self.playing.remove(&stream) {
+                if let Some(mut p) = self.playing.remove(&stream) {
                     tracing::info!(stream = %p.key, "play stop");
                     let player = PlayerRef {
                         conn: self.id,
                         stream,
                     };
-                    self.shared.hub.leave(&p.key, player);
+                    self.shared
+                        .hub
+                        .leave(&p.key, player, &p.playback.take_stats());
                 }
             }
             ServerEvent::Paused { stream, paused, .. } => {
-                if let Some(p) = self.playing.get(&stream) {
+                if let Some(p) = self.playing.get_mut(&stream) {
                     tracing::debug!(stream = %p.key, paused, "pause");
-                    self.shared.hub.pause(&p.key, &p.slot, paused);
+                    if paused {
+                        p.playback.pause();
+                    } else {
+                        self.shared
+                            .hub
+                            .unpause(&p.key, &mut p.playback, &mut self.session);
+                    }
                 }
             }
             ServerEvent::Closed(reason) => {
@@ -513,9 +535,12 @@ impl ConnCore {
             conn: self.id,
             stream: request.stream,
         };
-        let chunk_size = self.session.chunk_size();
-        let slot = match self.shared.hub.join(&key, player, chunk_size, &self.link) {
-            Ok(slot) => slot,
+        let Joined {
+            mut playback,
+            initial,
+            deadline,
+        } = match self.shared.hub.join(&key, player) {
+            Ok(joined) => joined,
             Err(why) => {
                 tracing::info!(stream = %key, reason = %why.description, "play rejected");
                 let _ = self.session.reject(now, id, why);
@@ -523,64 +548,140 @@ impl ConnCore {
             }
         };
         if self.session.accept_play(now, id).is_err() {
-            self.shared.hub.leave(&key, player);
+            self.shared.hub.leave(&key, player, &playback.take_stats());
             return;
         }
         tracing::info!(stream = %key, "play start");
-        self.playing.insert(request.stream, Playing { key, slot });
-        // The late-joiner burst is already queued for us.
-        self.link.signal.raise();
+        // The late-joiner burst; live frames that came meanwhile wait on our link.
+        playback.start(&mut self.session, initial);
+        self.playing.insert(
+            request.stream,
+            Playing {
+                key,
+                playback,
+                deadline,
+            },
+        );
     }
 
-    /// The publisher's task moving the frames queued for our players into the session
-    /// (`cell.rs`): only while every player is in the routine case. `false`
-    /// leaves the work (and its logging) to this connection's own task.
-    pub fn deliver(&mut self) -> bool {
+    /// A publisher's run of live frames for our player on `stream` (through `cell.rs`,
+    /// from the publisher's task): what the fan-out queued for us earlier goes first.
+    /// `unsent`: bytes the wire holds, not yet written.
+    pub fn offer(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        frames: &[Frame],
+        encodings: &mut Encodings,
+        unsent: usize,
+    ) {
+        self.take_work(now, unsent);
+        self.offer_run(now, stream, frames, encodings, unsent);
+    }
+
+    fn offer_run(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        frames: &[Frame],
+        encodings: &mut Encodings,
+        unsent: usize,
+    ) {
         if self.session.is_closed() {
-            return false;
+            return;
         }
-        self.playing
-            .iter()
-            .all(|(stream, p)| p.slot.drain_routine(&mut self.session, *stream))
+        let Some(p) = self.playing.get_mut(&stream) else {
+            // It stopped playing; the hub learns that on its own.
+            return;
+        };
+        match p
+            .playback
+            .offer(now, frames, encodings, &mut self.session, unsent)
+        {
+            Delivery::Playing { discarded: 0 } => {}
+            Delivery::Playing { discarded } => {
+                tracing::info!(stream = %p.key, discarded,
+                    "player lagging: frames dropped until the next keyframe");
+            }
+            Delivery::Ended => self.end_play(stream, "a new publisher changed the codec"),
+            Delivery::Disconnect(why) => {
+                tracing::warn!(stream = %p.key, reason = ?why, "player too slow: disconnecting");
+                self.abandon_output = true;
+                self.session.close();
+                // Our task ends the connection.
+                self.link.signal.raise();
+            }
+            _ => {}
+        }
     }
 
-    /// Moves the frames the fan-out queued for our players into the session.
-    fn pull_player_media(&mut self) {
-        let mut ended: Vec<StreamId> = Vec::new();
-        for (stream, p) in &self.playing {
-            match p.slot.drain(&mut self.session, *stream) {
-                Drained::Playing { shed: false } => {}
-                Drained::Playing { shed: true } => {
-                    let discarded = self.session.discard_droppable();
-                    tracing::info!(stream = %p.key, discarded,
-                        "player lagging: frames dropped until the next keyframe");
+    /// What the fan-out queued on our link while our state was busy, in order: frames
+    /// for our players and the hub's notices.
+    fn take_work(&mut self, now: Instant, unsent: usize) {
+        let Some(queued) = self.link.take_work() else {
+            return;
+        };
+        if queued.overflowed && !self.session.is_closed() {
+            tracing::warn!("player too slow to take its frames: disconnecting");
+            self.abandon_output = true;
+            self.session.close();
+        }
+        let mut encodings = std::mem::take(&mut self.encodings);
+        for (stream, work) in queued.items {
+            match work {
+                Work::Frame(frame) => {
+                    encodings.clear();
+                    let run = std::slice::from_ref(&frame);
+                    self.offer_run(now, stream, run, &mut encodings, unsent);
                 }
-                Drained::Ended => ended.push(*stream),
-                Drained::Disconnect(why) => {
-                    tracing::warn!(stream = %p.key, reason = ?why,
-                        "player too slow: disconnecting");
-                    self.abandon_output = true;
-                    self.session.close();
+                Work::Ended => self.end_play(stream, "stream ended"),
+                Work::Republished => {
+                    if let Some(p) = self.playing.get_mut(&stream) {
+                        p.playback.on_republish();
+                        p.deadline = None;
+                    }
+                }
+                Work::Deadline(at) => {
+                    if let Some(p) = self.playing.get_mut(&stream) {
+                        p.deadline = at;
+                    }
                 }
             }
         }
-        for stream in ended {
-            if let Some(p) = self.playing.remove(&stream) {
-                tracing::info!(stream = %p.key, "play stop (stream ended)");
-                let _ = self.session.end_stream(stream);
-                let player = PlayerRef {
-                    conn: self.id,
-                    stream,
-                };
-                self.shared.hub.leave(&p.key, player);
-            }
+        encodings.clear();
+        self.encodings = encodings;
+    }
+
+    /// Our player on `stream` is done: the end of its stream is queued behind its media,
+    /// and it leaves the registry.
+    fn end_play(&mut self, stream: StreamId, why: &str) {
+        let Some(mut p) = self.playing.remove(&stream) else {
+            return;
+        };
+        tracing::info!(stream = %p.key, "play stop ({why})");
+        let _ = self.session.end_stream(stream);
+        let player = PlayerRef {
+            conn: self.id,
+            stream,
+        };
+        self.shared
+            .hub
+            .leave(&p.key, player, &p.playback.take_stats());
+    }
+
+    /// Our players' stats since the last call.
+    pub fn take_stats(&mut self) -> PlayerStats {
+        let mut stats = PlayerStats::default();
+        for p in self.playing.values_mut() {
+            stats.add(&p.playback.take_stats());
         }
+        stats
     }
 
     /// The next instant the driver must run a turn: the session's deadline, or for a
     /// publisher under a write-merge window the flush of its players' held output.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let players = self.playing.values().filter_map(|p| p.slot.deadline());
+        let players = self.playing.values().filter_map(|p| p.deadline);
         [self.session.poll_timeout(), self.flush_at]
             .into_iter()
             .flatten()
@@ -612,13 +713,13 @@ impl ConnCore {
     /// Players whose wait for a publisher, or whose stream's grace, is over at `now`: the
     /// hub ends them (their stream end is then drained like any other).
     fn expire_players(&mut self, now: Instant) {
-        for (stream, p) in &self.playing {
-            if p.slot.deadline().is_some_and(|t| t <= now) {
+        for (stream, p) in &mut self.playing {
+            if p.deadline.is_some_and(|t| t <= now) {
                 let player = PlayerRef {
                     conn: self.id,
                     stream: *stream,
                 };
-                self.shared.hub.expire(now, &p.key, player);
+                p.deadline = self.shared.hub.expire(now, &p.key, player);
             }
         }
     }
@@ -654,19 +755,6 @@ impl ConnCore {
         self.flush_at = None;
         for p in self.publishing.values() {
             self.shared.hub.flush_players(&p.key);
-        }
-    }
-
-    /// Tells the fan-out how much this connection still has to write: part of every
-    /// player's backlog for the lag policy.
-    /// `unsent`: bytes the driver took from `poll_transmit` but has not written yet.
-    pub fn report_backlog(&self, unsent: usize) {
-        if self.playing.is_empty() {
-            return;
-        }
-        let bytes = self.session.pending_transmit_bytes() + unsent;
-        for p in self.playing.values() {
-            p.slot.report_backlog(bytes);
         }
     }
 }

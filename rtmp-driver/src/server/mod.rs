@@ -23,6 +23,7 @@ mod connection;
 pub(crate) mod core;
 pub mod hooks;
 pub(crate) mod hub;
+pub(crate) mod link;
 pub mod record;
 mod shared;
 

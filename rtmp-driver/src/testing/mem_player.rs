@@ -25,7 +25,8 @@ use crate::server::Shared;
 use crate::server::cell::{ConnCell, Turn, WireOut};
 use crate::server::core::ConnCore;
 use crate::server::hooks::Hooks;
-use crate::server::hub::{ConnLink, Fanout, Hub};
+use crate::server::hub::{Fanout, Hub};
+use crate::server::link::ConnLink;
 
 /// An in-memory socket: takes at most `room` more bytes (like a non-blocking socket with a
 /// full send buffer) and keeps what it took in `taken`, or only counts it when `keep` is

@@ -63,6 +63,15 @@ pub struct PlayerStats {
 }
 
 impl PlayerStats {
+    /// Adds `other` to these (the stats of several players, or of several periods).
+    pub fn add(&mut self, other: &PlayerStats) {
+        self.frames_sent = self.frames_sent.saturating_add(other.frames_sent);
+        self.bytes_sent = self.bytes_sent.saturating_add(other.bytes_sent);
+        self.frames_dropped = self.frames_dropped.saturating_add(other.frames_dropped);
+        self.lag_events = self.lag_events.saturating_add(other.lag_events);
+        self.lag_disconnects = self.lag_disconnects.saturating_add(other.lag_disconnects);
+    }
+
     pub(crate) fn since(&self, earlier: &PlayerStats) -> PlayerStats {
         PlayerStats {
             frames_sent: self.frames_sent.saturating_sub(earlier.frames_sent),

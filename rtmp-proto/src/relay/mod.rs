@@ -10,44 +10,44 @@
 //!   (lag, waiting for a keyframe, paused) or disconnect; pause and unpause.
 //! - [`Counters`] and [`PlayerStats`].
 //!
-//! # Adapter recipe
+//! - [`Playback`]: one player, its policy applied to its `ServerSession`: a run of live
+//!   frames in, verdicts applied (queued, skipped, inter frames shed at a lag event, the
+//!   player ended or cut) out.
+//! - [`Encodings`]: each frame of a run chunked once per group of players that receive the
+//!   same bytes (`chunk::EncodedMessage`), so a player costs a reference, not a chunking.
+//!
+//! # Using it
 //!
 //! ```text
 //! accept           conn = registry.open_connection()        (+ a guard that calls close_connection)
 //! PublishRequested registry.publish(&key, conn)
-//!                    Ok(grant)  -> accept_publish; stop grant.displaced if any
+//!                    Ok(grant)  -> accept_publish; stop grant.displaced if any;
+//!                                  grant.resumed players: playback.on_republish()
 //!                    Err(e)     -> reject(id, e.rejection())  // NetStream.Publish.BadName
-//! Media/Metadata   frame = Frame::media(m) / Frame::metadata(&md)   (outside the lock)
-//!                  registry.ingest(&key, conn, &frame)? ; for each registry.players(&key):
-//!                    hand a clone to the player (a refcount bump), which does
-//!                    match policy.offer(now, &frame, session.pending_transmit_bytes()) {
-//!                      Send(d) => frame.send_to(&mut session, stream, d),
-//!                      Skip => {}, Disconnect(_) => close }
-//! PlayRequested    match registry.join(&key, PlayerRef { conn, stream }) {
-//!                    Live { initial, policy } => accept_play; send initial; keep policy
-//!                    Waiting { policy }       => accept_play; keep policy
-//!                    NotFound                 => reject(id, stream_not_found(&key)) }
-//! Paused           policy.pause() / for f in policy.unpause(registry.cache(&key)?) { send f }
-//! PublishStopped   for p in registry.unpublish(&key, conn) { p's session.end_stream(p.stream) }
-//! PlayStopped      registry.leave(&key, player)
-//! Closed / error   for e in registry.close_connection(conn).unpublished { end e.players }
-//! periodically     registry.add_player_stats(&policy.take_stats())
+//! Media/Metadata   frames = [Frame::media(m) / Frame::metadata(&md)]  (outside the lock)
+//!                  registry.ingest(&key, conn, &frame)?  for each;  encodings.clear();
+//!                  for each player of registry.players(&key), holding its session:
+//!                    match playback.offer(now, &frames, &mut encodings, &mut session, unsent) {
+//!                      Playing { .. } => write, Ended => end_stream + leave,
+//!                      Disconnect(_) => close }
+//! PlayRequested    match registry.join(now, &key, PlayerRef { conn, stream }) {
+//!                    Live { initial, policy } => accept_play; Playback::new(stream, policy)
+//!                                                .start(&mut session, initial)
+//!                    Waiting { policy, until } => accept_play; keep Playback::new(stream, policy)
+//!                    NotFound | TooManyWaiting => reject(id, ...) }
+//! Paused           playback.pause() / playback.unpause(registry.cache(&key), &mut session)
+//! PublishStopped   for p in registry.unpublish(now, &key, conn) { p's session.end_stream(p.stream) }
+//! PlayStopped      registry.leave(&key, player); registry.add_player_stats(&playback.take_stats())
+//! Closed / error   for e in registry.close_connection(now, conn).unpublished { end e.players }
 //! ```
 //!
-//! Details an adapter gets right once:
-//! - `backlog` is everything queued toward that player and not yet written to its socket:
-//!   `pending_transmit_bytes()` plus any buffer of the adapter's own (a channel of frames,
-//!   an unfinished write). The policy estimates the age of the oldest queued frame from it.
-//! - When an offer leaves [`PlayerPolicy::is_lagging`] newly true, the adapter may call
-//!   `session.discard_droppable()` to shed queued inter frames at once (safe: the player
-//!   resumes at a keyframe).
-//! - `send_to` failing with `UsageError::QueueFull` (the session's own cap) means the
-//!   player is hopelessly behind: treat it like `Verdict::Disconnect`.
-//! - `PublishGrant::started` players were accepted while waiting; nothing to send them yet.
+//! `rtmp-driver`'s server is this, with the registry behind one mutex and each player's
+//! `Playback` in its connection's state, offered to by the publisher's task directly.
 //!
 //! The publisher never waits for a player: `offer` is synchronous and bounded, and a player
 //! that cannot keep up loses frames and then its connection, never anyone else's. A frame
-//! fanned out to N players is N reference-count bumps, never a copy.
+//! fanned out to N players is chunked once per group and referenced N times, never copied
+//! per player.
 
 mod backlog;
 mod cache;
@@ -58,6 +58,7 @@ mod error;
 mod frame;
 mod gop;
 mod key;
+mod playback;
 mod player;
 mod registry;
 
@@ -71,5 +72,6 @@ pub use error::{
 };
 pub use frame::{Frame, FrameClass, Item};
 pub use key::{ConnId, PlayerRef, StreamKey};
+pub use playback::{Delivery, Playback};
 pub use player::{LagReason, PlayerPolicy, Verdict};
 pub use registry::{ConnectionClosed, Ended, Join, PublishGrant, Registry};

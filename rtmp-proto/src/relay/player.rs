@@ -68,7 +68,9 @@ enum Gate {
 
 /// The decisions for one player: lag handling, pause/unpause and keyframe gating.
 ///
-/// Adapter use, per player (it is `Send`; keep it wherever the player's session lives):
+/// [`Playback`](super::Playback) applies it to a `ServerSession` (use that unless the
+/// player is not a session). Use, per player (it is `Send`; keep it wherever the player's
+/// output queue lives):
 /// 1. get it from [`Join::Live`](super::Join::Live) or [`Join::Waiting`](super::Join::Waiting),
 ///    and send the `Live` initial frames directly;
 /// 2. for every live frame: `match policy.offer(now, &frame, backlog)`, where `backlog` is

@@ -959,3 +959,58 @@ fn encoded_frames_arrive_like_per_player_ones() {
         assert_eq!(p.server.pending_transmit_bytes(), 0);
     }
 }
+
+/// [`Playback`](crate::relay::Playback): a run of live frames reaches the player's session
+/// as the run's shared encodings; a lag event sheds queued inter frames; a player cut for
+/// lag inside a run gets none of the rest of it.
+#[test]
+fn playback_applies_the_policy_to_the_session() {
+    use crate::relay::{
+        Delivery, Encodings, Frame, LagReason, Playback, PlayerPolicy, RelayConfig,
+    };
+    let inter = |ts: u32, len: usize| {
+        // AVC NALU (packet type 1), not a keyframe.
+        let mut m = video(ts, len, 1);
+        let mut body = m.payload.to_vec();
+        body[0] = 0x27;
+        m.payload = Bytes::from(body);
+        Frame::media(m)
+    };
+    let key = |ts: u32, len: usize| Frame::media(video(ts, len, 1));
+    let now = std::time::Instant::now();
+    let config = RelayConfig {
+        player_soft_bytes: 10_000,
+        player_hard_bytes: 40_000,
+        ..RelayConfig::default()
+    };
+
+    // Plays: the run goes out as shared chunks, in order.
+    let (mut p, h, stream) = playing(Segmenter::Whole);
+    let mut playback = Playback::new(stream, PlayerPolicy::new(&config));
+    let mut encodings = Encodings::new();
+    let run = [key(0, 3000), inter(40, 2000), inter(80, 2000)];
+    let d = playback.offer(now, &run, &mut encodings, &mut p.server, 0);
+    assert_eq!(d, Delivery::Playing { discarded: 0 });
+    assert_eq!(encodings.len(), 3, "each frame chunked once for the group");
+    p.drive();
+    let got = p.client_saw(|e| matches!(e, ClientEvent::Media { handle, .. } if *handle == h));
+    assert_eq!(got, 3);
+
+    // Unwritten output over the soft bound: a lag event, queued inter frames are shed.
+    encodings.clear();
+    let run = [inter(120, 6000), inter(160, 6000)];
+    playback.offer(now, &run, &mut encodings, &mut p.server, 0);
+    encodings.clear();
+    let d = playback.offer(now, &[inter(200, 100)], &mut encodings, &mut p.server, 0);
+    assert_eq!(d, Delivery::Playing { discarded: 2 });
+    assert!(playback.policy().is_lagging());
+
+    // Over the hard bound inside a run: cut, and nothing after that is queued.
+    encodings.clear();
+    let before = p.server.pending_transmit_bytes();
+    let run = [key(240, 3000), inter(280, 1000), inter(320, 1000)];
+    let d = playback.offer(now, &run, &mut encodings, &mut p.server, 40_000);
+    assert_eq!(d, Delivery::Disconnect(LagReason::HardBytes));
+    assert_eq!(p.server.pending_transmit_bytes(), before);
+    assert_eq!(playback.take_stats().lag_disconnects, 1);
+}
