@@ -38,7 +38,8 @@ pub struct RelayArgs {
     #[arg(long, value_name = "BYTES", default_value_t = rtmp_proto::Limits::MAX_MESSAGE_LEN_CAP)]
     pub max_message_bytes: u32,
     /// Most bytes all connections together may hold for their peers (messages being
-    /// received, commands waiting for a decision); over it the largest holders are closed.
+    /// received, commands waiting for a decision, relayed frames players have not taken
+    /// yet); over it the largest holders are closed.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MEMORY_BUDGET)]
     pub memory_budget_bytes: usize,
     /// How long a player of a stream nobody publishes yet waits for its publisher (0:

@@ -150,8 +150,9 @@ impl<R: Runtime> ServerBuilder<R> {
     }
 
     /// Most bytes all connections together may hold for their peers (messages being
-    /// reassembled, commands waiting behind a decision); over it, the connections holding
-    /// the most are closed. Default 256 MiB.
+    /// reassembled, commands waiting behind a decision, relayed frames not yet written to
+    /// every player, each counted once); over it, the connections holding the most are
+    /// closed. Default 256 MiB.
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.memory_budget = bytes;
         self

@@ -197,6 +197,7 @@ impl<W: WireOut + Send> Deliver for ConnCell<W> {
             // Cut for lag or closing: the task ends the connection.
             false
         } else if self.merging && core.hold(now) {
+            core.wrote(wire.unsent());
             true
         } else {
             Self::write(core, wire)

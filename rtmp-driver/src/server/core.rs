@@ -180,7 +180,7 @@ impl ConnCore {
             publishing: HashMap::new(),
             playing: HashMap::new(),
             end: None,
-            scratch: Fanout::default(),
+            scratch: shared.hub.fanout(),
             encodings: Encodings::new(),
             abandon_output: false,
             drain_asked: false,
@@ -737,10 +737,14 @@ impl ConnCore {
 
     /// After a write: nothing is held any more once everything went out. The drivers call
     /// it after every write of theirs too (a task's turn writes whatever is held).
+    /// It also records, for the server's memory budget, what this connection still has
+    /// to write (`unsent` plus its session's queue).
     pub fn wrote(&mut self, unsent: usize) {
-        if unsent == 0 && self.session.pending_transmit_bytes() == 0 {
+        let pending = self.session.pending_transmit_bytes();
+        if unsent == 0 && pending == 0 {
             self.held_since = None;
         }
+        self.link.holding.set_output(pending.saturating_add(unsent));
     }
 
     /// Under a write-merge window, once the last frame is a window old: the players' held

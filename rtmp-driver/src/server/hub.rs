@@ -33,8 +33,9 @@ use super::budget::Budget;
 use super::link::{ConnLink, Work, lock};
 
 /// A publisher's reusable state for handing frames to the fan-out, so a run of frames
-/// costs no allocation: the players it reaches and the run's shared encodings.
-#[derive(Debug, Default)]
+/// costs no allocation: the players it reaches and the run's shared encodings (counted
+/// against the server's memory budget while players hold them). Made by [`Hub::fanout`].
+#[derive(Debug)]
 pub struct Fanout {
     players: Vec<(StreamId, Arc<ConnLink>)>,
     encodings: Encodings,
@@ -85,7 +86,7 @@ impl Inner {
 #[derive(Debug)]
 pub struct Hub {
     inner: Mutex<Inner>,
-    budget: Budget,
+    budget: Arc<Budget>,
 }
 
 impl Hub {
@@ -97,17 +98,30 @@ impl Hub {
                 registry: Registry::new(config),
                 links: HashMap::new(),
             }),
-            budget: Budget::new(budget),
+            budget: Arc::new(Budget::new(budget)),
         }
     }
 
-    /// A connection holds `bytes` for its peer now. When that takes the server over its
-    /// budget, the connections holding the most are picked to close (woken to do so)
-    /// until the rest fits.
-    pub fn report_held(&self, link: &ConnLink, bytes: usize) {
-        if !self.budget.report(&link.holding, bytes) {
-            return;
+    /// A publisher's fan-out state, its encodings counted against this hub's budget.
+    pub fn fanout(&self) -> Fanout {
+        let budget = self.budget.clone();
+        Fanout {
+            players: Vec::new(),
+            encodings: Encodings::with_wrap(Arc::new(move |wire| budget.track(wire))),
         }
+    }
+
+    /// A connection holds `bytes` of input for its peer now. When that takes the server
+    /// over its budget, connections are picked to close ([`Self::enforce_budget`]).
+    pub fn report_held(&self, link: &ConnLink, bytes: usize) {
+        if self.budget.report(&link.holding, bytes) {
+            self.enforce_budget();
+        }
+    }
+
+    /// Over the budget: the connections holding the most (input plus queued output) are
+    /// picked to close (woken to do so) until the rest fits.
+    fn enforce_budget(&self) {
         let inner = lock(&self.inner);
         let mut holders: Vec<&Arc<ConnLink>> = inner
             .links
@@ -242,6 +256,10 @@ impl Hub {
         }
         players.clear();
         encodings.clear();
+        // The run's encodings are held by players' queues now: counted once each.
+        if self.budget.over() > 0 {
+            self.enforce_budget();
+        }
     }
 
     /// Under a write-merge window: the players of `key` write what they hold now.

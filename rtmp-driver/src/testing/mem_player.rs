@@ -124,11 +124,12 @@ impl MemStream {
         let (publisher, _) = shared.hub.open_connection();
         // A fresh registry has no publisher for any key.
         let _ = shared.hub.publish(&key, publisher);
+        let scratch = shared.hub.fanout();
         MemStream {
             shared,
             key,
             publisher,
-            scratch: Fanout::default(),
+            scratch,
         }
     }
 

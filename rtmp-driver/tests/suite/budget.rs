@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use crate::rt;
 use adapter::Server;
+use adapter::proto::relay::RelayConfig;
 use adapter::proto::session::{
     ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
 };
@@ -154,4 +155,91 @@ async fn over_budget_the_largest_holders_are_closed_and_the_rest_go_on() {
     srv.stop().await;
 }
 
-tests!(over_budget_the_largest_holders_are_closed_and_the_rest_go_on);
+/// Output counts too: relayed frames are held, once each however many players share them,
+/// until the last player's socket takes them. Three players that stop reading make the
+/// server hold what they have not taken, past a small budget (the lag policy's bounds are
+/// set far above it, so only the budget can act): they are closed, and a reading player
+/// of the same stream gets every frame.
+async fn over_budget_stalled_players_are_closed_and_a_reading_one_goes_on() {
+    const OUT_BUDGET: usize = 8 * 1024 * 1024;
+    const FRAMES: u32 = 160;
+    const FRAME: usize = 100_000;
+    let mut relay = RelayConfig::default();
+    relay.player_soft_bytes = 512 * 1024 * 1024;
+    relay.player_hard_bytes = 1024 * 1024 * 1024;
+    relay.player_soft_age = Duration::from_secs(600);
+    relay.player_max_age = Duration::from_secs(600);
+    let builder = Server::builder()
+        .memory_budget(OUT_BUDGET)
+        .relay_config(relay);
+    let srv = start(builder).await;
+    let mut publisher = connected(srv.addr, "live").await;
+    let h = publishing(&mut publisher, "big").await;
+    let mut reader = connected(srv.addr, "live").await;
+    playing(&mut reader, "big").await;
+    let mut stalled = Vec::new();
+    for _ in 0..3 {
+        let mut p = connected(srv.addr, "live").await;
+        playing(&mut p, "big").await;
+        stalled.push(p);
+    }
+    let all: Vec<Media> = (0..FRAMES)
+        .map(|i| {
+            // Keyframes only: nothing is droppable, nothing is shed for lag.
+            let mut body = vec![0x17, 1, 0, 0, 0];
+            body.resize(FRAME, i as u8);
+            Media {
+                kind: MediaKind::Video,
+                timestamp: i * 40,
+                payload: Bytes::from(body),
+            }
+        })
+        .collect();
+    let sent = all.clone();
+    let pub_task = rt::spawn(async move {
+        for m in sent {
+            publisher.session().send_media(h, m).unwrap();
+            bounded("publisher flush", publisher.flush()).await.unwrap();
+            rt::sleep(Duration::from_millis(5)).await;
+        }
+        publisher
+    });
+    let mut got = Vec::new();
+    while got.len() < all.len() {
+        match next(&mut reader).await {
+            ClientEvent::Media { media, .. } => got.push(media),
+            ClientEvent::Closed(reason) => panic!("reading player closed: {reason:?}"),
+            _ => {}
+        }
+    }
+    assert!(got == all, "the reading player's frames differ");
+    // The stalled players read now: what the kernel held, then the server's close.
+    for (i, p) in stalled.iter_mut().enumerate() {
+        let frames = bounded("a stalled player to see its close", async {
+            let mut frames = 0;
+            loop {
+                match p.next_event().await {
+                    Ok(Some(ClientEvent::Media { .. })) => frames += 1,
+                    Ok(Some(ClientEvent::Closed(_)) | None) | Err(_) => return frames,
+                    Ok(Some(_)) => {}
+                }
+            }
+        })
+        .await;
+        println!(
+            "{}: stalled player {i} got {frames} of {FRAMES} frames, then was closed",
+            rt::NAME
+        );
+        assert!(
+            frames < FRAMES as usize,
+            "stalled player {i} got everything"
+        );
+    }
+    let _publisher = pub_task.await;
+    srv.stop().await;
+}
+
+tests!(
+    over_budget_the_largest_holders_are_closed_and_the_rest_go_on,
+    over_budget_stalled_players_are_closed_and_a_reading_one_goes_on,
+);

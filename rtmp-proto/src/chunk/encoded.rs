@@ -66,6 +66,13 @@ impl EncodedMessage {
     pub fn wire(&self) -> &Bytes {
         &self.wire
     }
+
+    /// The same message with its chunks replaced by `f(chunks)`, which must hold the same
+    /// bytes: how a server wraps the buffer to account for it (`Bytes::from_owner`).
+    pub fn map_wire(mut self, f: impl FnOnce(Bytes) -> Bytes) -> Self {
+        self.wire = f(self.wire);
+        self
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! [`Encodings`]: each relayed frame chunked once per group of players that receive the
 //! same bytes.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+
 use super::frame::Frame;
 use crate::chunk::EncodedMessage;
 use crate::session::StreamId;
@@ -26,15 +30,38 @@ struct Group {
 /// server chunk size, message stream 1, no timestamp offset), so lookups are a scan of a
 /// few entries; players whose timestamps were rebased after a publisher's reconnect form
 /// groups of their own.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Encodings {
     groups: Vec<(Group, EncodedMessage)>,
+    wrap: Option<Wrap>,
+}
+
+/// What [`Encodings::with_wrap`] applies to every new encoding's chunks.
+pub type Wrap = Arc<dyn Fn(Bytes) -> Bytes + Send + Sync>;
+
+impl std::fmt::Debug for Encodings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encodings")
+            .field("groups", &self.groups.len())
+            .field("wrap", &self.wrap.is_some())
+            .finish()
+    }
 }
 
 impl Encodings {
     /// An empty set.
     pub fn new() -> Self {
         Encodings::default()
+    }
+
+    /// An empty set whose encodings' chunks go through `wrap` once, when made: a server
+    /// counts them against a memory budget until the last player lets go
+    /// (`Bytes::from_owner`). `wrap` must return the same bytes.
+    pub fn with_wrap(wrap: Wrap) -> Self {
+        Encodings {
+            groups: Vec::new(),
+            wrap: Some(wrap),
+        }
     }
 
     /// Forgets the previous run's encodings (keeping the allocation).
@@ -63,7 +90,10 @@ impl Encodings {
         let at = match self.groups.iter().position(|(g, _)| *g == group) {
             Some(at) => at,
             None => {
-                let encoded = frame.encode(stream, chunk_size, timestamp).ok()?;
+                let mut encoded = frame.encode(stream, chunk_size, timestamp).ok()?;
+                if let Some(wrap) = &self.wrap {
+                    encoded = encoded.map_wire(|w| wrap(w));
+                }
                 self.groups.push((group, encoded));
                 self.groups.len() - 1
             }

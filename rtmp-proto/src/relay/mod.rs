@@ -65,7 +65,7 @@ mod registry;
 pub use cache::StreamCache;
 pub use config::{DuplicatePublish, RelayConfig};
 pub use counters::{Counters, PlayerStats};
-pub use encodings::Encodings;
+pub use encodings::{Encodings, Wrap};
 pub use error::{
     CODE_PLAY_STREAM_NOT_FOUND, CODE_PUBLISH_BAD_NAME, NotPublisher, PublishRefused,
     stream_not_found,

@@ -138,7 +138,7 @@ impl Setup {
     }
 
     fn ingest(&self, frames: &[Frame]) {
-        let mut scratch = Fanout::default();
+        let mut scratch = self.hub.fanout();
         self.hub
             .ingest_all(&self.key, self.publisher, frames, &mut scratch);
     }
@@ -262,7 +262,7 @@ fn players_are_held_for_the_grace_period_then_resumed_or_ended() {
     // A new publisher within the grace: they continue, told before its first frame.
     let (next, _) = s.hub.open_connection();
     s.hub.publish(&s.key, next).unwrap();
-    let mut scratch = Fanout::default();
+    let mut scratch = s.hub.fanout();
     s.hub
         .ingest_all(&s.key, next, &[video(true, 10)], &mut scratch);
     for p in &players {
