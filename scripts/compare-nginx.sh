@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# Runs the same load against nginx-rtmp and our relay and prints server CPU per delivered MB,
-# latency, connect timing and memory per idle connection. Loopback only; every run is bounded
-# in time.
+# Runs the same load against nginx-rtmp and our relay and prints server CPU per delivered MB
+# and per player and frame, latency, connect timing and memory per idle connection. Loopback
+# only; every run is bounded in time.
 #
 #   scripts/compare-nginx.sh [players] [seconds] [idle-connections]   # load run + idle memory
+#   SOURCE=ffmpeg scripts/compare-nginx.sh [players] [seconds] [idle-connections]
+#                                                   # the same with a real encoder's stream
 #   scripts/compare-nginx.sh idle [idle-connections]                  # idle memory only
+#
+# Source of the stream (SOURCE):
+# - synthetic (default): the `load` example publishes itself (`--publish`): 25 fps video at
+#   3 Mbit/s, each video frame sent together with its two audio frames, every frame carrying
+#   its send time, so the players measure latency.
+# - ffmpeg: a real H.264 + AAC clip (x264 1280x720 30 fps ~3 Mbit/s, GOP 2 s, AAC 44.1 kHz
+#   stereo 128k, 20 s from testsrc2 + sine) is made once with ffmpeg and cached as
+#   ${CARGO_TARGET_DIR:-target}/bench-media/real-720p30.flv (made again if missing; CLIP=path
+#   uses another FLV file). Each run, `ffmpeg -re -stream_loop -1 -i CLIP -c copy -f flv`
+#   publishes it in real time, looped, with audio and video as separate messages at their own
+#   rates as real encoders send them; the players (`load` without `--publish`) join
+#   JOIN_AFTER seconds (default 2) later, and the publisher is stopped after the run. Latency
+#   is n/a in this mode (ffmpeg's frames carry no send time); time to first frame is measured.
+#
+# Per server and run it prints CPU per delivered MB (user / system), "user µs per
+# player-frame" (user CPU time / the media messages, video and audio, that all players
+# received, i.e. players x frames per player), frames per second per player, delivered MB,
+# latency, time to first frame p99, connect / Play.Start timing and dropped players.
 #
 # Idle memory: `load --idle` opens N connections that connect and sit; once all have their
 # connect `_result` the server's RSS growth / N is taken (on a fresh server). Connect timing:
@@ -23,7 +43,9 @@
 # sender's context, is not charged to the server: the nearest this one machine gets to
 # measuring with the players on another host.
 #
-# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
+# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp); ffmpeg (with
+# libx264) for SOURCE=ffmpeg. 1000 players need `ulimit -n` above players + idle + 100 (the
+# script raises the soft limit up to the hard one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=full
@@ -37,6 +59,24 @@ else
   players=${1:-100}
   secs=${2:-15}
   idle=${3:-200}
+fi
+source=${SOURCE:-synthetic}
+case $source in
+  synthetic | ffmpeg) ;;
+  *) echo "SOURCE must be synthetic or ffmpeg, not '$source'" >&2; exit 2 ;;
+esac
+if ! command -v nginx >/dev/null || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
+  echo "needs nginx and libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp)" >&2
+  exit 2
+fi
+[ "$source" = synthetic ] || command -v ffmpeg >/dev/null ||
+  { echo "SOURCE=ffmpeg needs ffmpeg (apt-get install ffmpeg)" >&2; exit 2; }
+# Descriptors: our relay holds every idle and playing connection at once (nginx-rtmp's worker
+# gets its own limit from worker_rlimit_nofile below).
+need_fds=$((idle + players + 100))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need_fds" ]; then
+  ulimit -n "$need_fds" 2>/dev/null ||
+    { echo "ulimit -n is $(ulimit -n), $need_fds needed (hard limit $(ulimit -Hn))" >&2; exit 2; }
 fi
 work=$(mktemp -d)
 rps=/sys/class/net/lo/queues/rx-0/rps_cpus
@@ -56,14 +96,28 @@ fi
 cargo build --release -q -p rtmp-tokio --example load --example relay
 bin=${CARGO_TARGET_DIR:-target}/release/examples
 
+# The real-encoder clip, made once (see the header).
+clip=${CLIP:-${CARGO_TARGET_DIR:-target}/bench-media/real-720p30.flv}
+if [ "$source" = ffmpeg ] && [ "$mode" = full ] && [ ! -s "$clip" ]; then
+  echo "making $clip (once)" >&2
+  mkdir -p "$(dirname "$clip")"
+  ffmpeg -nostdin -y -hide_banner -loglevel error \
+    -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=440:sample_rate=44100 \
+    -t 20 -pix_fmt yuv420p -c:v libx264 -preset veryfast -tune zerolatency \
+    -b:v 3M -maxrate 3M -bufsize 6M -g 60 -keyint_min 60 -sc_threshold 0 \
+    -c:a aac -b:a 128k -ar 44100 -ac 2 -f flv "$clip.part"
+  mv "$clip.part" "$clip"
+fi
+[ "$source" = synthetic ] || clip_note=" clip=$clip"
+
 cat > "$work/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
 worker_processes 1;
-worker_rlimit_nofile 20000;
+worker_rlimit_nofile $((need_fds > 16384 ? need_fds + 1000 : 20000));
 daemon on;
 pid $work/nginx.pid;
 error_log $work/error.log;
-events { worker_connections 16384; }
+events { worker_connections $((need_fds > 16384 ? need_fds : 16384)); }
 rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
 CONF
 
@@ -94,19 +148,51 @@ idle_run() { # name pid port: writes "$work/name.idle" = "KiB/conn connect-p50-m
     'BEGIN { printf "%.1f %.2f %.2f %s\n", (b - a) / n, c50 / 1000, c99 / 1000, d }' >"$work/$name.idle"
 }
 
+publisher_pid=
+start_publisher() { # url: ffmpeg streams the clip to it, looped in real time, until stopped
+  "${load_cpu[@]}" ffmpeg -nostdin -hide_banner -loglevel error -re -stream_loop -1 -i "$clip" \
+    -c copy -f flv "$1" >"$work/ffmpeg.log" 2>&1 &
+  publisher_pid=$!
+  sleep "${JOIN_AFTER:-2}"
+  kill -0 "$publisher_pid" 2>/dev/null || { echo "ffmpeg publisher to $1 exited:" >&2; cat "$work/ffmpeg.log" >&2; exit 1; }
+}
+stop_publisher() {
+  kill "$publisher_pid" 2>/dev/null || true
+  wait "$publisher_pid" 2>/dev/null || true
+  publisher_pid=
+}
+
 measure() { # name pid port
   local name=$1 pid=$2 port=$3
-  local before after sys_before sys_after out bytes
+  local url=rtmp://127.0.0.1:$port/live/bench$round before after sys_before sys_after out bytes
+  local publish=(--publish)
+  if [ "$source" = ffmpeg ]; then
+    start_publisher "$url"
+    publish=()
+  fi
   before=$(cpu_ticks "$pid")
   sys_before=$(sys_ticks "$pid")
-  out=$("${load_cpu[@]}" "$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  # (Not `tee /dev/stderr`: that reopens stderr and truncates it when it is a file.)
+  "${load_cpu[@]}" "$bin/load" --url "$url" --players "$players" --duration "$secs" "${publish[@]}" >"$work/load.out"
   after=$(cpu_ticks "$pid")
   sys_after=$(sys_ticks "$pid")
+  if [ "$source" = ffmpeg ]; then stop_publisher; fi
+  cat "$work/load.out" >&2
+  out=$(grep SUMMARY "$work/load.out")
   bytes=$(field delivered_bytes "$out")
-  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v sy=$((sys_after - sys_before)) -v b="$bytes" -v s="$out" 'BEGIN {
+  awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v sy=$((sys_after - sys_before)) -v b="$bytes" -v s="$out" \
+    -v src="$source" -v secs="$secs" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-    printf "%-10s cpu %.2f ms/MB (user %.2f sys %.2f)  delivered %.0f MB  latency p50 %.2f ms p99 %.2f ms  ttff p99 %.1f ms  connect p50/p99 %.2f/%.2f ms  play start p50/p99 %.2f/%.2f ms  dropped %s\n",
-      n, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6), b / 1e6, v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000, v["ttff_p99_us"] / 1000,
+    user_us = (c - sy) / t * 1e6
+    per_frame = v["delivered_frames"] > 0 ? sprintf("%.2f", user_us / v["delivered_frames"]) : "n/a"
+    # Only the synthetic publisher embeds send times; with any other source there is no latency.
+    if (src == "synthetic" && v["latency_samples"] > 0)
+      lat = sprintf("latency p50 %.2f ms p99 %.2f ms", v["latency_p50_us"] / 1000, v["latency_p99_us"] / 1000)
+    else
+      lat = "latency n/a"
+    printf "%-10s cpu %.2f ms/MB (user %.2f sys %.2f)  user %s µs/player-frame (%.1f frames/s per player)  delivered %.0f MB  %s  ttff p99 %.1f ms  connect p50/p99 %.2f/%.2f ms  play start p50/p99 %.2f/%.2f ms  dropped %s\n",
+      n, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6), per_frame,
+      v["delivered_frames"] / (v["players"] > 0 ? v["players"] : 1) / secs, b / 1e6, lat, v["ttff_p99_us"] / 1000,
       v["connect_p50_us"] / 1000, v["connect_p99_us"] / 1000, v["play_p50_us"] / 1000, v["play_p99_us"] / 1000, v["dropped"] }'
 }
 
@@ -124,7 +210,7 @@ nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0}" >&2
+echo "source=$source players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0}${clip_note:-}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
 idle_run nginx-rtmp "$nginx_worker" 19400

@@ -17,6 +17,10 @@
 //! With `--idle` the players only connect and hold their connections; once every one of them
 //! has its `_result` (or failed) the tool prints `CONNECTED <n>`, so a script can measure the
 //! server's memory per idle connection at that moment.
+//!
+//! Without `--publish` the players play a stream someone else publishes (e.g. ffmpeg): bytes,
+//! frames, time to first frame and connect timing are measured as usual, latency is not (its
+//! frames carry no send time; the SUMMARY line says `latency_samples=0`).
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -144,6 +148,8 @@ struct PlayerReport {
     bytes: u64,
     video_frames: u64,
     audio_frames: u64,
+    /// Video sequence headers (not in `video_frames`).
+    video_headers: u64,
     first_frame: Option<Duration>,
     /// From TCP connect to the connect `_result`.
     connected: Option<Duration>,
@@ -209,6 +215,7 @@ async fn player(
                             let is_header = p.get(1) == Some(&0);
                             if is_header {
                                 saw_video_header = true;
+                                r.video_headers += 1;
                                 continue;
                             }
                             r.video_frames += 1;
@@ -430,10 +437,13 @@ async fn main() {
         reports.iter().filter(|r| r.dropped).count()
     );
     println!(
-        "video frames per player: min {} max {}  ({:.1} fps avg)",
+        "video frames per player: min {} max {}  ({:.1} fps avg); audio frames {:.1}/s avg",
         frames.iter().min().unwrap_or(&0),
         frames.iter().max().unwrap_or(&0),
-        frames.iter().sum::<u64>() as f64 / reports.len().max(1) as f64 / secs
+        frames.iter().sum::<u64>() as f64 / reports.len().max(1) as f64 / secs,
+        reports.iter().map(|r| r.audio_frames).sum::<u64>() as f64
+            / reports.len().max(1) as f64
+            / secs
     );
     println!(
         "delivered {:.1} MB ({:.1} Mbit/s total)",
@@ -467,13 +477,22 @@ async fn main() {
             play.len()
         );
     }
-    // One line for scripts (scripts/compare-nginx.sh).
+    // One line for scripts (scripts/compare-nginx.sh). delivered_frames counts the media
+    // messages (video and audio, sequence headers included) all players received;
+    // latency_samples is 0 when the frames carry no send time (another publisher), and the
+    // latency fields are then 0, not a measurement.
+    let delivered_frames: u64 = reports
+        .iter()
+        .map(|r| r.video_frames + r.video_headers + r.audio_frames)
+        .sum();
     println!(
-        "SUMMARY players={} dropped={} delivered_bytes={} ttff_p99_us={} latency_p50_us={} latency_p99_us={} connect_p50_us={} connect_p99_us={} play_p50_us={} play_p99_us={}",
+        "SUMMARY players={} dropped={} delivered_bytes={} delivered_frames={} ttff_p99_us={} latency_samples={} latency_p50_us={} latency_p99_us={} connect_p50_us={} connect_p99_us={} play_p50_us={} play_p99_us={}",
         reports.len(),
         reports.iter().filter(|r| r.dropped).count(),
         total_bytes,
+        delivered_frames,
         percentile(&ttff, 0.99),
+        lat.len(),
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
         percentile(&connect, 0.5),
