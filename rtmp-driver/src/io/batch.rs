@@ -17,6 +17,10 @@ use bytes::{Buf, Bytes};
 /// `IoSlice` array on the stack and is plenty to fill a socket buffer).
 pub const MAX_IOV: usize = 64;
 
+/// Batches of at most this many segments are written from a short array, not a
+/// `MAX_IOV` one that would be set up (1 KiB) for every write.
+const FEW_IOV: usize = 4;
+
 /// Segments not yet written to the socket, in order.
 #[derive(Debug, Default)]
 pub struct TxBatch {
@@ -65,7 +69,12 @@ impl TxBatch {
             if self.is_empty() {
                 return Ok(());
             }
-            let result = {
+            let result = if self.segments.len() <= FEW_IOV {
+                // The common case (a relayed frame is one segment): a short array to set up.
+                let mut iov = [IoSlice::new(&[]); FEW_IOV];
+                let n = self.io_slices(&mut iov);
+                write(iov.get(..n).unwrap_or(&[]))
+            } else {
                 let mut iov = [IoSlice::new(&[]); MAX_IOV];
                 let n = self.io_slices(&mut iov);
                 write(iov.get(..n).unwrap_or(&[]))

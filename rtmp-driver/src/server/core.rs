@@ -107,7 +107,9 @@ pub struct ConnCore {
     pending_publish: HashMap<PublishId, PublishRequest>,
     pending_play: HashMap<PlayId, PlayRequest>,
     publishing: HashMap<StreamId, Publishing>,
-    playing: HashMap<StreamId, Playing>,
+    /// Our players, by message stream: one or two, so a scan beats a hash (and touches
+    /// one cold line less per relayed frame).
+    playing: Vec<Playing>,
     end: Option<End>,
     /// Reused by every `ingest` so relaying a frame allocates nothing here.
     scratch: Fanout,
@@ -178,7 +180,7 @@ impl ConnCore {
             pending_publish: HashMap::new(),
             pending_play: HashMap::new(),
             publishing: HashMap::new(),
-            playing: HashMap::new(),
+            playing: Vec::new(),
             end: None,
             scratch: shared.hub.fanout(),
             encodings: Encodings::new(),
@@ -272,7 +274,8 @@ impl ConnCore {
     /// Ends our streams toward players and publishers, then closes the session; the loop
     /// flushes what that queued and exits.
     pub fn begin_shutdown(&mut self) {
-        for (stream, mut p) in self.playing.drain() {
+        for mut p in std::mem::take(&mut self.playing) {
+            let stream = p.playback.stream();
             tracing::info!(stream = %p.key, "play stop (shutdown)");
             let player = PlayerRef {
                 conn: self.id,
@@ -293,7 +296,8 @@ impl ConnCore {
         for p in publishing {
             self.stop_publishing(p);
         }
-        for (stream, mut p) in self.playing.drain() {
+        for mut p in std::mem::take(&mut self.playing) {
+            let stream = p.playback.stream();
             tracing::info!(stream = %p.key, "play stop");
             let player = PlayerRef {
                 conn: self.id,
@@ -405,7 +409,7 @@ impl ConnCore {
                 }
             }
             ServerEvent::PlayStopped { stream } => {
-                if let Some(mut p) = self.playing.remove(&stream) {
+                if let Some(mut p) = self.take_player(stream) {
                     tracing::info!(stream = %p.key, "play stop");
                     let player = PlayerRef {
                         conn: self.id,
@@ -417,7 +421,7 @@ impl ConnCore {
                 }
             }
             ServerEvent::Paused { stream, paused, .. } => {
-                if let Some(p) = self.playing.get_mut(&stream) {
+                if let Some(p) = player_on(&mut self.playing, stream) {
                     tracing::debug!(stream = %p.key, paused, "pause");
                     if paused {
                         p.playback.pause();
@@ -554,14 +558,12 @@ impl ConnCore {
         tracing::info!(stream = %key, "play start");
         // The late-joiner burst; live frames that came meanwhile wait on our link.
         playback.start(&mut self.session, initial);
-        self.playing.insert(
-            request.stream,
-            Playing {
-                key,
-                playback,
-                deadline,
-            },
-        );
+        let _ = self.take_player(request.stream);
+        self.playing.push(Playing {
+            key,
+            playback,
+            deadline,
+        });
     }
 
     /// A publisher's run of live frames for our player on `stream` (through `cell.rs`,
@@ -590,7 +592,7 @@ impl ConnCore {
         if self.session.is_closed() {
             return;
         }
-        let Some(p) = self.playing.get_mut(&stream) else {
+        let Some(p) = player_on(&mut self.playing, stream) else {
             // It stopped playing; the hub learns that on its own.
             return;
         };
@@ -636,13 +638,13 @@ impl ConnCore {
                 }
                 Work::Ended => self.end_play(stream, "stream ended"),
                 Work::Republished => {
-                    if let Some(p) = self.playing.get_mut(&stream) {
+                    if let Some(p) = player_on(&mut self.playing, stream) {
                         p.playback.on_republish();
                         p.deadline = None;
                     }
                 }
                 Work::Deadline(at) => {
-                    if let Some(p) = self.playing.get_mut(&stream) {
+                    if let Some(p) = player_on(&mut self.playing, stream) {
                         p.deadline = at;
                     }
                 }
@@ -655,7 +657,7 @@ impl ConnCore {
     /// Our player on `stream` is done: the end of its stream is queued behind its media,
     /// and it leaves the registry.
     fn end_play(&mut self, stream: StreamId, why: &str) {
-        let Some(mut p) = self.playing.remove(&stream) else {
+        let Some(mut p) = self.take_player(stream) else {
             return;
         };
         tracing::info!(stream = %p.key, "play stop ({why})");
@@ -669,10 +671,19 @@ impl ConnCore {
             .leave(&p.key, player, &p.playback.take_stats());
     }
 
+    /// Our player on `stream`, no longer ours.
+    fn take_player(&mut self, stream: StreamId) -> Option<Playing> {
+        let at = self
+            .playing
+            .iter()
+            .position(|p| p.playback.stream() == stream)?;
+        Some(self.playing.swap_remove(at))
+    }
+
     /// Our players' stats since the last call.
     pub fn take_stats(&mut self) -> PlayerStats {
         let mut stats = PlayerStats::default();
-        for p in self.playing.values_mut() {
+        for p in &mut self.playing {
             stats.add(&p.playback.take_stats());
         }
         stats
@@ -681,7 +692,7 @@ impl ConnCore {
     /// The next instant the driver must run a turn: the session's deadline, or for a
     /// publisher under a write-merge window the flush of its players' held output.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let players = self.playing.values().filter_map(|p| p.deadline);
+        let players = self.playing.iter().filter_map(|p| p.deadline);
         [self.session.poll_timeout(), self.flush_at]
             .into_iter()
             .flatten()
@@ -713,11 +724,11 @@ impl ConnCore {
     /// Players whose wait for a publisher, or whose stream's grace, is over at `now`: the
     /// hub ends them (their stream end is then drained like any other).
     fn expire_players(&mut self, now: Instant) {
-        for (stream, p) in &mut self.playing {
+        for p in &mut self.playing {
             if p.deadline.is_some_and(|t| t <= now) {
                 let player = PlayerRef {
                     conn: self.id,
-                    stream: *stream,
+                    stream: p.playback.stream(),
                 };
                 p.deadline = self.shared.hub.expire(now, &p.key, player);
             }
@@ -761,6 +772,11 @@ impl ConnCore {
             self.shared.hub.flush_players(&p.key);
         }
     }
+}
+
+/// Our player on `stream` (a free function, so the session can be borrowed beside it).
+fn player_on(playing: &mut [Playing], stream: StreamId) -> Option<&mut Playing> {
+    playing.iter_mut().find(|p| p.playback.stream() == stream)
 }
 
 /// Logs the codec of sequence headers (the relay classifies, we only report).

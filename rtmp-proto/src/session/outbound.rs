@@ -71,12 +71,15 @@ pub(crate) struct Outbound {
     media: VecDeque<Queued>,
     priority_flight: Option<OutboundMessage>,
     media_flight: Option<OutboundMessage>,
-    /// The payload part of a chunk whose header was just returned.
+    /// The payload part of a chunk whose header was just returned, or shared chunks queued
+    /// while nothing else was (see [`Outbound::push_encoded`]): out before anything else.
     payload_next: Option<Bytes>,
     scratch: BytesMut,
     queued_bytes: usize,
     /// The chunk size of the last Set Chunk Size queued: what media queued now is cut at.
     chunk_size: u32,
+    /// Payload bytes of shared chunks committed in `payload_next`, still counted as queued.
+    committed: usize,
 }
 
 impl Outbound {
@@ -92,7 +95,19 @@ impl Outbound {
             scratch: BytesMut::new(),
             queued_bytes: 0,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            committed: 0,
         }
+    }
+
+    /// Nothing queued, in flight or half-written.
+    fn is_idle(&self) -> bool {
+        self.payload_next.is_none()
+            && self.raw.is_empty()
+            && self.priority.is_empty()
+            && self.media.is_empty()
+            && self.priority_flight.is_none()
+            && self.media_flight.is_none()
+            && self.scratch.is_empty()
     }
 
     pub(crate) fn push_raw(&mut self, bytes: Bytes) {
@@ -126,8 +141,19 @@ impl Outbound {
 
     /// Queues media chunked once for many sessions: written as one segment, without
     /// chunking, when it reaches the wire at the chunk size it was cut at.
+    ///
+    /// When nothing else is queued or in flight (a player keeping up), the chunks are
+    /// committed at once: the next poll returns them, as if their message were in flight.
+    /// That skips the queue's bookkeeping for the common case; such a message can no longer
+    /// be discarded, like any message that started.
     pub(crate) fn push_encoded(&mut self, encoded: &EncodedMessage, droppable: bool) {
         self.queued_bytes += encoded.message().payload.len();
+        if self.is_idle() && encoded.chunk_size() == self.encoder.chunk_size() {
+            self.encoder.record_full(encoded.csid(), encoded.message());
+            self.payload_next = Some(encoded.wire().clone());
+            self.committed = encoded.message().payload.len();
+            return;
+        }
         self.media.push_back(Queued {
             csid: encoded.csid(),
             message: encoded.message().clone(),
@@ -180,6 +206,7 @@ impl Outbound {
     /// still leave one per poll, so a queued droppable frame stays discardable.
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         if let Some(p) = self.payload_next.take() {
+            self.queued_bytes -= std::mem::take(&mut self.committed);
             return Some(p);
         }
         if let Some(raw) = self.raw.pop_front() {
