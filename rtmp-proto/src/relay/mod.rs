@@ -61,6 +61,7 @@ mod key;
 mod playback;
 mod player;
 mod registry;
+mod stream_stats;
 
 pub use cache::StreamCache;
 pub use config::{DuplicatePublish, RelayConfig};
@@ -75,3 +76,7 @@ pub use key::{ConnId, PlayerRef, StreamKey};
 pub use playback::{Delivery, Playback};
 pub use player::{LagReason, PlayerPolicy, Verdict};
 pub use registry::{ConnectionClosed, Ended, Join, PublishGrant, Registry};
+pub use stream_stats::{
+    AudioInfo, RATE_WINDOW, StreamSnapshot, StreamStats, VideoInfo, audio_codec_name,
+    video_codec_name,
+};
