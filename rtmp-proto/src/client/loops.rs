@@ -89,6 +89,9 @@ impl PublishLoop {
                 }
             };
         }
+        if let ClientEvent::Connected { enhanced, .. } = event {
+            self.status.server_caps = enhanced.clone();
+        }
         if self.sup.on_event(now, event) {
             self.core.on_link_lost();
             return LinkStep::Lost;

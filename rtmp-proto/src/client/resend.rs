@@ -53,6 +53,8 @@ pub enum Sent {
 pub struct PublisherCounters {
     /// Frames emitted to a connection ([`Sent::Sent`] and [`Sent::Switched`]).
     pub sent: u64,
+    /// Payload bytes of the frames counted in `sent` (what a bitrate is computed from).
+    pub sent_bytes: u64,
     /// Frames dropped because no connection published ([`Sent::Offline`]).
     pub dropped_offline: u64,
     /// Inter frames skipped after a (re)start ([`Sent::AwaitingKeyframe`]).
@@ -191,6 +193,7 @@ impl PublisherCore {
             None => Route::Old,
         };
         self.counters.sent += 1;
+        self.counters.sent_bytes += media.payload.len() as u64;
         match route {
             Route::Old => {
                 emit(Target::Current, Outgoing::Media(media));
