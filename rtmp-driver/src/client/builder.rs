@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rtmp_proto::client::{
     ClientError, Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings,
 };
+use rtmp_proto::media::caps::EnhancedCaps;
 use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
@@ -174,6 +175,18 @@ impl<R> ClientBuilder<R> {
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
+    }
+
+    /// These settings for one session of a fleet: its failover list instead of the
+    /// builder's URLs, advertising `advertise` in `connect`.
+    pub(crate) fn for_session(&self, urls: &[RtmpUrl], advertise: EnhancedCaps) -> Self
+    where
+        R: Clone,
+    {
+        let mut b = self.clone();
+        b.urls = urls.to_vec();
+        b.options.session.advertise = Some(advertise);
+        b
     }
 
     /// What the publisher and player tasks need besides the supervisor.

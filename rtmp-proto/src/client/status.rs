@@ -104,6 +104,8 @@ pub enum ClientError {
     Full,
     /// A local file could not be read (for example an FLV file to push).
     Io(String),
+    /// A fleet already has a session for this `camera/stream`.
+    DuplicateStream(String),
 }
 
 impl fmt::Display for ClientError {
@@ -117,6 +119,7 @@ impl fmt::Display for ClientError {
             ClientError::Closed => write!(f, "the client is closed"),
             ClientError::Full => write!(f, "the send queue is full"),
             ClientError::Io(e) => write!(f, "file error: {e}"),
+            ClientError::DuplicateStream(k) => write!(f, "the fleet already publishes {k}"),
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum ConfigProblem {
         /// What is wrong with it.
         error: TemplateError,
     },
+    /// A codec name other than `h264`, `hevc` and `hevc_or_h264`.
+    Codec(String),
     /// A static URL that does not parse.
     Url {
         /// The URL as written.
@@ -100,6 +102,12 @@ impl fmt::Display for FleetConfigError {
                 write!(f, "template {template:?}: {error}")
             }
             ConfigProblem::Url { url, error } => write!(f, "URL {url:?}: {error}"),
+            ConfigProblem::Codec(c) => {
+                write!(
+                    f,
+                    "unknown codec {c:?}: expected h264, hevc or hevc_or_h264"
+                )
+            }
         }
     }
 }
