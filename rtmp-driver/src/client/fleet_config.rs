@@ -65,6 +65,8 @@ struct Stream {
     codec: Option<String>,
     #[serde(default)]
     file: Option<String>,
+    #[serde(default)]
+    hevc_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +105,9 @@ pub fn parse_fleet_config(json: &str) -> Result<FleetConfig, FleetConfigError> {
             }
             if let Some(f) = s.file {
                 stream = stream.source(f);
+            }
+            if let Some(f) = s.hevc_file {
+                stream = stream.hevc_source(f);
             }
             camera = camera.stream(stream);
         }

@@ -18,6 +18,7 @@ mod builder;
 mod fleet;
 #[cfg(feature = "config")]
 pub mod fleet_config;
+mod flv_by_codec;
 pub mod flv_file;
 mod flv_push;
 pub mod flv_source;

@@ -37,6 +37,7 @@ pub struct StreamConfig {
     urls: Option<Vec<String>>,
     codec: CodecPreference,
     source: Option<String>,
+    hevc_source: Option<String>,
 }
 
 impl FleetConfig {
@@ -102,11 +103,14 @@ impl FleetConfig {
                     (None, Some(t)) => StreamSpec::from_templates(key, t)?,
                     (None, None) => return Err(at(Some(&s.name), ConfigProblem::NoUrlSource)),
                 };
-                let spec = spec.with_codec(s.codec);
-                out.push(match &s.source {
-                    Some(src) => spec.with_source(src.clone()),
-                    None => spec,
-                });
+                let mut spec = spec.with_codec(s.codec);
+                if let Some(src) = &s.source {
+                    spec = spec.with_source(src.clone());
+                }
+                if let Some(src) = &s.hevc_source {
+                    spec = spec.with_hevc_source(src.clone());
+                }
+                out.push(spec);
             }
         }
         Ok(out)
@@ -147,6 +151,7 @@ impl StreamConfig {
             urls: None,
             codec: CodecPreference::default(),
             source: None,
+            hevc_source: None,
         }
     }
 
@@ -165,6 +170,12 @@ impl StreamConfig {
     /// An application-defined media source ([`StreamSpec::source`]).
     pub fn source(mut self, source: impl Into<String>) -> Self {
         self.source = Some(source.into());
+        self
+    }
+
+    /// The HEVC counterpart of the source ([`StreamSpec::hevc_source`]).
+    pub fn hevc_source(mut self, source: impl Into<String>) -> Self {
+        self.hevc_source = Some(source.into());
         self
     }
 

@@ -63,6 +63,7 @@ pub struct StreamSpec {
     failover: Failover,
     codec: CodecPreference,
     source: Option<String>,
+    hevc_source: Option<String>,
 }
 
 impl StreamSpec {
@@ -117,6 +118,7 @@ impl StreamSpec {
             failover,
             codec: CodecPreference::default(),
             source: None,
+            hevc_source: None,
         })
     }
 
@@ -130,6 +132,13 @@ impl StreamSpec {
     /// FLV file to push); the fleet itself does not read it.
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
         self.source = Some(source.into());
+        self
+    }
+
+    /// The HEVC counterpart of [`source`](Self::source), sent instead when the
+    /// [`CodecPreference`] picks HEVC.
+    pub fn with_hevc_source(mut self, source: impl Into<String>) -> Self {
+        self.hevc_source = Some(source.into());
         self
     }
 
@@ -151,6 +160,11 @@ impl StreamSpec {
     /// The media source, if the configuration named one.
     pub fn source(&self) -> Option<&str> {
         self.source.as_deref()
+    }
+
+    /// The HEVC media source, if the configuration named one.
+    pub fn hevc_source(&self) -> Option<&str> {
+        self.hevc_source.as_deref()
     }
 }
 
