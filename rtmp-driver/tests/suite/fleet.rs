@@ -11,7 +11,8 @@ use crate::common::{bounded, start};
 use crate::rt;
 use adapter::driver::client::fleet_config::parse_fleet_config;
 use adapter::proto::client::{
-    ConnectionState, FleetEvent, ReconnectPolicy, SessionSnapshot, StreamKey, StreamSpec,
+    CodecPreference, ConnectionState, FleetEvent, ReconnectPolicy, SessionSnapshot, StreamCodec,
+    StreamKey, StreamSpec,
 };
 use adapter::proto::session::MediaKind;
 use adapter::{Client, ClientError, Fleet, PlayerEvent, Publisher, Server};
@@ -254,8 +255,13 @@ async fn a_camera_added_and_one_removed_while_running() {
     let mut events = fleet.events();
     while events.try_next().is_some() {}
 
-    // Camera 3 joins: its stream appears on the relay.
-    let three_feeder = feed(fleet.add(spec("3")).unwrap());
+    // Camera 3 joins: its stream appears on the relay. It prefers HEVC, and our relay's
+    // E-RTMP answer takes it.
+    let three_feeder = feed(
+        fleet
+            .add(spec("3").with_codec(CodecPreference::HevcOrH264))
+            .unwrap(),
+    );
     assert!(matches!(
         fleet.add(spec("3")),
         Err(ClientError::DuplicateStream(k)) if k == "3/main"
@@ -271,6 +277,10 @@ async fn a_camera_added_and_one_removed_while_running() {
         }
     })
     .await;
+    let snap = fleet.snapshot();
+    let codec = |k: &StreamKey| snap.iter().find(|s| &s.key == k).map(|s| s.codec);
+    assert_eq!(codec(&key3), Some(StreamCodec::Hevc), "{snap:?}");
+    assert_eq!(codec(&StreamKey::new("1", "main")), Some(StreamCodec::H264));
     let three = watch(&url("3")).await;
     three.until_frames("camera 3 plays", 3).await;
 
