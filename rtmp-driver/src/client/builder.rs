@@ -5,9 +5,9 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use rtmp_proto::client::{
-    ClientError, Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings,
+    ClientError, CodecPreference, Failover, ReconnectPolicy, RtmpUrl, Supervisor,
+    SupervisorSettings,
 };
-use rtmp_proto::media::caps::EnhancedCaps;
 use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
@@ -26,6 +26,8 @@ pub(crate) struct ClientOptions {
     pub(crate) queue_frames: usize,
     /// Bytes a publisher lets wait for the socket before it stops taking frames.
     pub(crate) high_water: usize,
+    /// A publisher's video codec preference, decided after each connect.
+    pub(crate) codec: Option<CodecPreference>,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +39,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             queue_frames: 64,
             high_water: 512 * 1024,
+            codec: None,
         }
     }
 }
@@ -177,15 +180,25 @@ impl<R> ClientBuilder<R> {
         self
     }
 
+    /// A publisher's video codec: it advertises the codecs `preference` may send in
+    /// `connect`, picks one from the server's answer after each connect
+    /// ([`CodecPreference::choose`]) and drops video frames of the other codec, so the
+    /// application (see [`Publisher::push_flv_by_codec`]) switches its source only at a
+    /// reconnect. Default: no preference, every frame goes out.
+    pub fn codec_preference(mut self, preference: CodecPreference) -> Self {
+        self.options.codec = Some(preference);
+        self.options.session.advertise = Some(preference.advertised());
+        self
+    }
+
     /// These settings for one session of a fleet: its failover list instead of the
-    /// builder's URLs, advertising `advertise` in `connect`.
-    pub(crate) fn for_session(&self, urls: &[RtmpUrl], advertise: EnhancedCaps) -> Self
+    /// builder's URLs, and its codec preference.
+    pub(crate) fn for_session(&self, urls: &[RtmpUrl], codec: CodecPreference) -> Self
     where
         R: Clone,
     {
-        let mut b = self.clone();
+        let mut b = self.clone().codec_preference(codec);
         b.urls = urls.to_vec();
-        b.options.session.advertise = Some(advertise);
         b
     }
 

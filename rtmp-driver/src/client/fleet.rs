@@ -92,7 +92,7 @@ impl<R: Runtime> Fleet<R> {
         }
         let builder = self
             .settings
-            .for_session(spec.failover().urls(), spec.codec().advertised());
+            .for_session(spec.failover().urls(), spec.codec());
         let publisher = Arc::new(Publisher::spawn(builder)?);
         let key = spec.key().clone();
         self.emit(FleetEvent::Added(key.clone()));

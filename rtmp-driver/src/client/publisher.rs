@@ -262,6 +262,9 @@ async fn run<R: Runtime>(
         )
     };
     let mut task: PublishTask<LinkIo<R>, Dialing<R>> = PublishTask::new(sup, opts.high_water);
+    if let Some(codec) = opts.codec {
+        task.publish_loop().set_codec_preference(codec);
+    }
     let (mut dial_timer, mut health_timer) = (Deadline::<R>::new(), Deadline::<R>::new());
     let mut close_ack: Option<Option<Sender<()>>> = None;
     loop {

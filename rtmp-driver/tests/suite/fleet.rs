@@ -14,7 +14,9 @@ use adapter::proto::client::{
     CodecPreference, ConnectionState, FleetEvent, ReconnectPolicy, SessionSnapshot, StreamCodec,
     StreamKey, StreamSpec,
 };
-use adapter::proto::session::MediaKind;
+use adapter::proto::media::VideoTag;
+use adapter::proto::media::caps::EnhancedPolicy;
+use adapter::proto::session::{MediaKind, ServerConfig};
 use adapter::{Client, ClientError, Fleet, PlayerEvent, Publisher, Server};
 use bytes::Bytes;
 
@@ -255,13 +257,8 @@ async fn a_camera_added_and_one_removed_while_running() {
     let mut events = fleet.events();
     while events.try_next().is_some() {}
 
-    // Camera 3 joins: its stream appears on the relay. It prefers HEVC, and our relay's
-    // E-RTMP answer takes it.
-    let three_feeder = feed(
-        fleet
-            .add(spec("3").with_codec(CodecPreference::HevcOrH264))
-            .unwrap(),
-    );
+    // Camera 3 joins: its stream appears on the relay.
+    let three_feeder = feed(fleet.add(spec("3")).unwrap());
     assert!(matches!(
         fleet.add(spec("3")),
         Err(ClientError::DuplicateStream(k)) if k == "3/main"
@@ -277,10 +274,6 @@ async fn a_camera_added_and_one_removed_while_running() {
         }
     })
     .await;
-    let snap = fleet.snapshot();
-    let codec = |k: &StreamKey| snap.iter().find(|s| &s.key == k).map(|s| s.codec);
-    assert_eq!(codec(&key3), Some(StreamCodec::Hevc), "{snap:?}");
-    assert_eq!(codec(&StreamKey::new("1", "main")), Some(StreamCodec::H264));
     let three = watch(&url("3")).await;
     three.until_frames("camera 3 plays", 3).await;
 
@@ -325,6 +318,97 @@ async fn a_camera_added_and_one_removed_while_running() {
     relay.stop().await;
 }
 
+/// The first `n` video frames a player of `url` receives (it may start before the
+/// publisher): each one's codec, and whether it is a sequence header or a keyframe.
+fn first_video(url: String, n: usize) -> rt::Task<Vec<(Option<StreamCodec>, bool, bool)>> {
+    rt::spawn(async move {
+        let mut player = Client::builder().url(&url).play().await.expect("player");
+        let mut seen = Vec::new();
+        while seen.len() < n {
+            if let Some(PlayerEvent::Media(m)) = player.next().await
+                && m.kind == MediaKind::Video
+            {
+                let tag = VideoTag::parse(m.payload.clone()).expect("a video tag");
+                let codec = StreamCodec::of_video(&m.payload);
+                seen.push((codec, tag.is_sequence_header(), tag.is_keyframe()));
+            }
+        }
+        player.close().await;
+        seen
+    })
+}
+
+fn data_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rtmp-proto/tests/data")
+        .join(name)
+}
+
+async fn hevc_or_h264_switches_codec_at_the_failover_never_mid_gop() {
+    let ertmp = start(Server::builder()).await;
+    let mut legacy_config = ServerConfig::default();
+    legacy_config.enhanced_policy = EnhancedPolicy::LegacyOnly;
+    let legacy = start(Server::builder().session_config(legacy_config)).await;
+    let url = |addr: std::net::SocketAddr| format!("rtmp://{addr}/live/cam1_main");
+    let spec = StreamSpec::from_urls(
+        StreamKey::new("1", "main"),
+        &[url(ertmp.addr), url(legacy.addr)],
+    )
+    .unwrap()
+    .with_codec(CodecPreference::HevcOrH264);
+    let fleet = fleet();
+    let publisher = fleet.add(spec).unwrap();
+    let on_ertmp = first_video(url(ertmp.addr), 4);
+    let on_legacy = first_video(url(legacy.addr), 4);
+    let pusher = rt::spawn(async move {
+        let (h264, hevc) = (
+            data_file("legacy_h264_aac.flv"),
+            data_file("ertmp_hevc_opus.flv"),
+        );
+        publisher
+            .push_flv_by_codec(CodecPreference::HevcOrH264, &h264, Some(&hevc))
+            .await
+    });
+    let snap = until_all("publishing on the E-RTMP relay", &fleet, |s| {
+        s.state == ConnectionState::Publishing
+    })
+    .await;
+    assert_eq!(
+        snap[0].codec,
+        StreamCodec::Hevc,
+        "our relay answers hvc1: {snap:?}"
+    );
+    let seen = bounded("HEVC on the E-RTMP relay", on_ertmp).await;
+    assert!(
+        seen.iter().all(|(c, ..)| *c == Some(StreamCodec::Hevc)),
+        "{seen:?}"
+    );
+    assert!(seen[0].1, "a sequence header first: {seen:?}");
+
+    ertmp.stop().await;
+    let snap = until_all("publishing on the legacy relay", &fleet, |s| {
+        s.state == ConnectionState::Publishing && port_of(s) == Some(legacy.addr.port())
+    })
+    .await;
+    assert_eq!(snap[0].codec, StreamCodec::H264, "{snap:?}");
+    let seen = bounded("H.264 on the legacy relay", on_legacy).await;
+    assert!(
+        seen.iter().all(|(c, ..)| *c == Some(StreamCodec::H264)),
+        "{seen:?}"
+    );
+    assert!(seen[0].1, "the H.264 sequence header first: {seen:?}");
+    let first_frame = seen.iter().find(|(_, header, _)| !header).expect("a frame");
+    assert!(
+        first_frame.2,
+        "the first H.264 frame is a keyframe: {seen:?}"
+    );
+
+    bounded("fleet close", fleet.close()).await;
+    let pushed = bounded("pusher ends", pusher).await;
+    assert!(matches!(pushed, Err(ClientError::Closed)), "{pushed:?}");
+    legacy.stop().await;
+}
+
 async fn each_bad_config_gives_one_clear_error() {
     let cases = [
         (r#"{ "cameras": [ "#, "not a valid fleet configuration"),
@@ -361,6 +445,7 @@ async fn each_bad_config_gives_one_clear_error() {
 
 tests!(
     a_camera_added_and_one_removed_while_running,
+    hevc_or_h264_switches_codec_at_the_failover_never_mid_gop,
     each_bad_config_gives_one_clear_error,
 );
 threaded_tests!(sixteen_sessions_fail_over_when_the_primary_relay_dies,);

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use crate::media::caps::{CapsEx, CodecKey, EnhancedCaps, FourCcCaps};
-use crate::media::{FourCc, VideoFourCc};
+use crate::media::{FourCc, VideoCodec, VideoFourCc, VideoTag};
 
 const AVC1: FourCc = VideoFourCc::Avc1.fourcc();
 const HVC1: FourCc = VideoFourCc::Hvc1.fourcc();
@@ -94,6 +94,18 @@ impl FromStr for CodecPreference {
             _ => Err(format!(
                 "unknown codec {s:?}: expected h264, hevc or hevc_or_h264"
             )),
+        }
+    }
+}
+
+impl StreamCodec {
+    /// The codec of a video message payload: `Some` for H.264 and HEVC (legacy or E-RTMP),
+    /// `None` for other codecs, commands and what does not parse.
+    pub fn of_video(payload: &bytes::Bytes) -> Option<StreamCodec> {
+        match VideoTag::parse(payload.clone()).ok()?.codec()? {
+            VideoCodec::Avc => Some(StreamCodec::H264),
+            VideoCodec::Hevc => Some(StreamCodec::Hevc),
+            _ => None,
         }
     }
 }
