@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use rtmp_proto::client::{
-    ClientError, CodecPreference, Failover, ReconnectPolicy, RtmpUrl, Supervisor,
+    ClientError, CodecPreference, Failover, ReconnectPolicy, RtmpUrl, StreamSpec, Supervisor,
     SupervisorSettings,
 };
 use rtmp_proto::session::ClientConfig;
@@ -192,13 +192,16 @@ impl<R> ClientBuilder<R> {
     }
 
     /// These settings for one session of a fleet: its failover list instead of the
-    /// builder's URLs, and its codec preference.
-    pub(crate) fn for_session(&self, urls: &[RtmpUrl], codec: CodecPreference) -> Self
+    /// builder's URLs, its codec preference, and its reconnect policy if it has one.
+    pub(crate) fn for_session(&self, spec: &StreamSpec) -> Self
     where
         R: Clone,
     {
-        let mut b = self.clone().codec_preference(codec);
-        b.urls = urls.to_vec();
+        let mut b = self.clone().codec_preference(spec.codec());
+        b.urls = spec.failover().urls().to_vec();
+        if let Some(p) = spec.policy() {
+            b.options.policy = p.clone();
+        }
         b
     }
 

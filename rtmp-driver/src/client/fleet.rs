@@ -70,8 +70,9 @@ impl<R: Runtime + Default> Default for Fleet<R> {
 }
 
 impl<R: Runtime> Fleet<R> {
-    /// A fleet whose sessions take `settings`' reconnect policy, timeouts, queue sizes
-    /// and runtime (its URLs are not used: each session has its own).
+    /// A fleet whose sessions take `settings`' reconnect policy (unless their spec has
+    /// its own), timeouts, queue sizes and runtime (its URLs are not used: each session
+    /// has its own).
     pub fn new(settings: ClientBuilder<R>) -> Self {
         let (events_tx, events_rx) = async_channel::bounded(EVENT_QUEUE);
         Fleet {
@@ -90,9 +91,7 @@ impl<R: Runtime> Fleet<R> {
         if sessions.contains_key(spec.key()) {
             return Err(ClientError::DuplicateStream(spec.key().to_string()));
         }
-        let builder = self
-            .settings
-            .for_session(spec.failover().urls(), spec.codec());
+        let builder = self.settings.for_session(&spec);
         let publisher = Arc::new(Publisher::spawn(builder)?);
         let key = spec.key().clone();
         self.emit(FleetEvent::Added(key.clone()));

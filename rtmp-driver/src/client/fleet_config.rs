@@ -13,10 +13,11 @@
 //! Unknown fields are errors (a misspelt `fallback_url` would otherwise be ignored).
 
 use std::path::Path;
+use std::time::Duration;
 
 use rtmp_proto::client::{
-    CameraConfig, CodecPreference, ConfigProblem, FleetConfig, FleetConfigError, StreamConfig,
-    StreamSpec,
+    CameraConfig, CodecPreference, ConfigProblem, FleetConfig, FleetConfigError, ReconnectPolicy,
+    StreamConfig, StreamSpec,
 };
 use serde::Deserialize;
 
@@ -27,6 +28,51 @@ struct File {
     rtmp: Option<Templates>,
     #[serde(default)]
     cameras: Vec<Camera>,
+    #[serde(default)]
+    reconnect: Option<Reconnect>,
+}
+
+/// The reconnect policy of every stream; what is left out keeps its default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reconnect {
+    initial_delay_ms: Option<u64>,
+    max_delay_ms: Option<u64>,
+    factor: Option<f64>,
+    /// `0`: never give up.
+    max_attempts: Option<u32>,
+    jitter: Option<f64>,
+    healthy_after_ms: Option<u64>,
+    failover_delay_ms: Option<u64>,
+}
+
+impl Reconnect {
+    fn policy(&self) -> ReconnectPolicy {
+        let ms = Duration::from_millis;
+        let mut p = ReconnectPolicy::default();
+        if let Some(v) = self.initial_delay_ms {
+            p.initial_delay = ms(v);
+        }
+        if let Some(v) = self.max_delay_ms {
+            p.max_delay = ms(v);
+        }
+        if let Some(v) = self.factor {
+            p.factor = v;
+        }
+        if let Some(v) = self.max_attempts {
+            p.max_attempts = (v > 0).then_some(v);
+        }
+        if let Some(v) = self.jitter {
+            p.jitter = v;
+        }
+        if let Some(v) = self.healthy_after_ms {
+            p.healthy_after = ms(v);
+        }
+        if let Some(v) = self.failover_delay_ms {
+            p.failover_delay = ms(v);
+        }
+        p
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +126,9 @@ pub fn parse_fleet_config(json: &str) -> Result<FleetConfig, FleetConfigError> {
     let file: File = serde_json::from_str(json)
         .map_err(|e| FleetConfigError::new(None, None, ConfigProblem::Syntax(e.to_string())))?;
     let mut config = FleetConfig::new();
+    if let Some(r) = &file.reconnect {
+        config = config.reconnect_policy(r.policy());
+    }
     if let Some(t) = file.rtmp {
         config = config.url_template(t.url_template);
         for f in t.fallback_urls {
@@ -149,6 +198,23 @@ mod tests {
             "rtmp://c/live/one_sub"
         );
         assert_eq!(specs[1].codec(), CodecPreference::HevcOrH264);
+        assert!(specs[0].policy().is_none(), "the fleet's policy");
+    }
+
+    #[test]
+    fn a_reconnect_block_sets_every_stream_s_policy() {
+        let specs = parse_fleet_config(
+            r#"{ "reconnect": { "initial_delay_ms": 500, "max_delay_ms": 30000, "max_attempts": 0 },
+                 "cameras": [ { "id": 1, "streams": [ { "name": "main", "rtmp": { "urls": ["rtmp://a/live/x"] } } ] } ] }"#,
+        )
+        .unwrap()
+        .streams()
+        .unwrap();
+        let p = specs[0].policy().unwrap();
+        assert_eq!(p.initial_delay, Duration::from_millis(500));
+        assert_eq!(p.max_delay, Duration::from_secs(30));
+        assert_eq!(p.max_attempts, None, "0: never give up");
+        assert_eq!(p.factor, 2.0, "the rest keeps its default");
     }
 
     #[test]

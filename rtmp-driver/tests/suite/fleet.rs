@@ -144,6 +144,7 @@ async fn sixteen_sessions_fail_over_when_the_primary_relay_dies() {
     let json = format!(
         r#"{{ "rtmp": {{ "url_template": "rtmp://{}/live/cam{{camera_id}}_{{stream_name}}",
                         "fallback_urls": ["rtmp://{}/live/cam{{camera_id}}_{{stream_name}}"] }},
+             "reconnect": {{ "initial_delay_ms": 50, "max_delay_ms": 400, "jitter": 0 }},
              "cameras": [ {} ] }}"#,
         primary.addr,
         backup.addr,
@@ -151,7 +152,13 @@ async fn sixteen_sessions_fail_over_when_the_primary_relay_dies() {
     );
     let specs = parse_fleet_config(&json).unwrap().streams().unwrap();
     assert_eq!(specs.len(), 16);
-    let fleet = fleet();
+    assert_eq!(
+        specs[0].policy(),
+        Some(&fast_policy()),
+        "the config's reconnect block"
+    );
+    // The default policy for the fleet: each session takes the config's.
+    let fleet = Fleet::new(Client::builder());
     let mut events = fleet.events();
     let feeders: Vec<_> = specs
         .into_iter()

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use super::codec::CodecPreference;
 use super::error::{ConfigProblem, FleetConfigError};
 use super::spec::{StreamKey, StreamSpec};
+use crate::client::ReconnectPolicy;
 
 /// A fleet's configuration; see the module docs. Build it with the methods below (or
 /// parse it from JSON with the driver), then [`streams`](Self::streams) validates it.
@@ -21,6 +22,7 @@ pub struct FleetConfig {
     url_template: Option<String>,
     fallback_templates: Vec<String>,
     cameras: Vec<CameraConfig>,
+    policy: Option<ReconnectPolicy>,
 }
 
 /// One camera and its streams.
@@ -58,6 +60,13 @@ impl FleetConfig {
         self
     }
 
+    /// The reconnect policy of every stream (default: the fleet's, itself by default
+    /// 1 s doubling to 60 s, 10 attempts).
+    pub fn reconnect_policy(mut self, policy: ReconnectPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
     /// Adds a camera.
     pub fn camera(mut self, camera: CameraConfig) -> Self {
         self.cameras.push(camera);
@@ -74,6 +83,9 @@ impl FleetConfig {
     pub fn streams(&self) -> Result<Vec<StreamSpec>, FleetConfigError> {
         if self.cameras.is_empty() {
             return Err(FleetConfigError::new(None, None, ConfigProblem::NoCameras));
+        }
+        if let Some(Err(e)) = self.policy.as_ref().map(ReconnectPolicy::validate) {
+            return Err(FleetConfigError::new(None, None, ConfigProblem::Policy(e)));
         }
         let templates: Option<Vec<&str>> = self.url_template.as_deref().map(|primary| {
             std::iter::once(primary)
@@ -109,6 +121,9 @@ impl FleetConfig {
                 }
                 if let Some(src) = &s.hevc_source {
                     spec = spec.with_hevc_source(src.clone());
+                }
+                if let Some(p) = &self.policy {
+                    spec = spec.with_policy(p.clone());
                 }
                 out.push(spec);
             }
@@ -235,7 +250,7 @@ mod tests {
 
     #[test]
     fn each_problem_is_named_with_its_camera_and_stream() {
-        let cases: Vec<(FleetConfig, Option<&str>, Option<&str>, &str)> = vec![
+        let mut cases: Vec<(FleetConfig, Option<&str>, Option<&str>, &str)> = vec![
             (FleetConfig::new(), None, None, "no cameras"),
             (
                 templated(0).camera(CameraConfig::new("4")),
@@ -281,6 +296,16 @@ mod tests {
                 "URL \"rtmp://\"",
             ),
         ];
+        let slow = ReconnectPolicy {
+            initial_delay: std::time::Duration::from_secs(120),
+            ..ReconnectPolicy::default()
+        };
+        cases.push((
+            templated(1).reconnect_policy(slow),
+            None,
+            None,
+            "reconnect: initial delay is longer than the maximum delay",
+        ));
         for (config, camera, stream, says) in cases {
             let e = config.streams().unwrap_err();
             assert_eq!((e.camera(), e.stream()), (camera, stream), "{e}");

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use crate::client::{TemplateError, UrlError};
+use crate::client::{PolicyError, TemplateError, UrlError};
 
 /// What is wrong (see [`FleetConfigError`] for where).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ConfigProblem {
     /// The file is not valid JSON or does not have the configuration's shape (the
@@ -36,6 +36,9 @@ pub enum ConfigProblem {
     },
     /// A codec name other than `h264`, `hevc` and `hevc_or_h264`.
     Codec(String),
+    /// Reconnect settings that cannot work (a factor below 1, an initial delay above the
+    /// maximum).
+    Policy(PolicyError),
     /// A static URL that does not parse.
     Url {
         /// The URL as written.
@@ -46,7 +49,7 @@ pub enum ConfigProblem {
 }
 
 /// A fleet configuration that cannot run; see [`FleetConfig::streams`](super::FleetConfig::streams).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FleetConfigError {
     camera: Option<String>,
     stream: Option<String>,
@@ -102,6 +105,7 @@ impl fmt::Display for FleetConfigError {
                 write!(f, "template {template:?}: {error}")
             }
             ConfigProblem::Url { url, error } => write!(f, "URL {url:?}: {error}"),
+            ConfigProblem::Policy(e) => write!(f, "reconnect: {e}"),
             ConfigProblem::Codec(c) => {
                 write!(
                     f,

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::codec::CodecPreference;
 use super::error::{ConfigProblem, FleetConfigError};
-use crate::client::{Failover, RtmpUrl, UrlTemplate};
+use crate::client::{Failover, ReconnectPolicy, RtmpUrl, UrlTemplate};
 
 /// The variables a fleet's URL templates may use: `{camera_id}`, `{stream_name}` and its
 /// short form `{stream}`.
@@ -64,6 +64,7 @@ pub struct StreamSpec {
     codec: CodecPreference,
     source: Option<String>,
     hevc_source: Option<String>,
+    policy: Option<ReconnectPolicy>,
 }
 
 impl StreamSpec {
@@ -119,6 +120,7 @@ impl StreamSpec {
             codec: CodecPreference::default(),
             source: None,
             hevc_source: None,
+            policy: None,
         })
     }
 
@@ -139,6 +141,12 @@ impl StreamSpec {
     /// [`CodecPreference`] picks HEVC.
     pub fn with_hevc_source(mut self, source: impl Into<String>) -> Self {
         self.hevc_source = Some(source.into());
+        self
+    }
+
+    /// A reconnect policy of the session's own, instead of the fleet's.
+    pub fn with_policy(mut self, policy: ReconnectPolicy) -> Self {
+        self.policy = Some(policy);
         self
     }
 
@@ -165,6 +173,11 @@ impl StreamSpec {
     /// The HEVC media source, if the configuration named one.
     pub fn hevc_source(&self) -> Option<&str> {
         self.hevc_source.as_deref()
+    }
+
+    /// The session's own reconnect policy, if it has one.
+    pub fn policy(&self) -> Option<&ReconnectPolicy> {
+        self.policy.as_ref()
     }
 }
 
