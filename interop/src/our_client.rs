@@ -29,7 +29,7 @@ macro_rules! on_runtime {
         match $adapter {
             Adapter::Tokio => {
                 #[allow(unused_imports)]
-                use rtmp_tokio::{Client, PlayerEvent};
+                use rtmp_tokio::{Client, Fleet, PlayerEvent};
                 #[allow(dead_code)]
                 async fn $sleep(d: Duration) {
                     tokio::time::sleep(d).await
@@ -42,7 +42,7 @@ macro_rules! on_runtime {
             }
             Adapter::Smol => {
                 #[allow(unused_imports)]
-                use rtmp_smol::{Client, PlayerEvent};
+                use rtmp_smol::{Client, Fleet, PlayerEvent};
                 #[allow(dead_code)]
                 async fn $sleep(d: Duration) {
                     smol::Timer::after(d).await;
@@ -224,4 +224,86 @@ pub fn publish_file_tracked(
             })
         })
     })
+}
+
+/// What [`publish_by_codec`] saw.
+#[derive(Debug, Clone)]
+pub struct CodecPush {
+    /// The codec the session chose from the server's answer.
+    pub codec: rtmp_proto::client::StreamCodec,
+    /// The server's Enhanced RTMP answer to `connect` (`None`: a legacy answer).
+    pub server_caps: Option<rtmp_proto::media::caps::EnhancedCaps>,
+    /// Video frames sent.
+    pub frames: u64,
+}
+
+/// A one-session fleet publishing to `url` with `preference`: the `h264` or `hevc` FLV
+/// file, as the server's answer decides (`Publisher::push_flv_by_codec`), for `run_for`
+/// after the first publish (dial retries included: the server may still be starting);
+/// then the stream ends politely.
+pub fn publish_by_codec(
+    adapter: Adapter,
+    url: &str,
+    preference: rtmp_proto::client::CodecPreference,
+    h264: &Path,
+    hevc: &Path,
+    run_for: Duration,
+) -> Result<CodecPush, String> {
+    use rtmp_proto::client::{StreamKey, StreamSpec};
+    let url = url.to_owned();
+    let (h264, hevc): (PathBuf, PathBuf) = (h264.to_owned(), hevc.to_owned());
+    bounded(
+        "our fleet publisher",
+        run_for + Duration::from_secs(30),
+        move || {
+            on_runtime!(adapter, |sleep| async move {
+                let spec = StreamSpec::from_urls(StreamKey::new("1", "main"), &[url])
+                    .map_err(|e| e.to_string())?
+                    .with_codec(preference);
+                let fleet = Fleet::new(Client::builder());
+                let publisher = fleet.add(spec).map_err(|e| e.to_string())?;
+                let push = publisher.push_flv_by_codec(preference, &h264, Some(&hevc));
+                let run = async {
+                    publisher
+                        .wait_until(|s| s.starts > 0)
+                        .await
+                        .map_err(|e| format!("publish: {e}"))?;
+                    sleep(run_for).await;
+                    Ok::<_, String>(())
+                };
+                match race(push, run).await {
+                    Either::Left(r) => return Err(format!("push ended: {r:?}")),
+                    Either::Right(r) => r?,
+                }
+                let snap = fleet.snapshot().pop().ok_or("no session")?;
+                fleet.close().await;
+                Ok(CodecPush {
+                    codec: snap.codec,
+                    server_caps: snap.server_caps,
+                    frames: snap.frames_sent,
+                })
+            })
+        },
+    )
+}
+
+/// Which of two futures finished first.
+enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls both until one finishes (`a` first on each wake-up); the other is dropped.
+async fn race<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> Either<A::Output, B::Output> {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Either::Left(v));
+        }
+        b.as_mut().poll(cx).map(Either::Right)
+    })
+    .await
 }

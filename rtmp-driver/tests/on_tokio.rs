@@ -25,6 +25,8 @@ mod common;
 mod drain;
 #[path = "suite/ffmpeg_relay.rs"]
 mod ffmpeg_relay;
+#[path = "suite/fleet.rs"]
+mod fleet;
 #[path = "suite/hooks.rs"]
 mod hooks;
 #[path = "suite/hostile.rs"]

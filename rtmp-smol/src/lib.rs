@@ -43,7 +43,7 @@ mod runtime;
 
 pub use runtime::{Smol, SmolListener, SmolSocket, SmolTask, SmolTimer};
 
-pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
+pub use rtmp_driver::client::{ClientError, ClientStatus, FleetEvents, PlayerEvent};
 pub use rtmp_driver::server::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
     StreamDecision,
@@ -62,6 +62,8 @@ pub type ClientBuilder = rtmp_driver::client::ClientBuilder<Smol>;
 pub type Publisher = rtmp_driver::client::Publisher<Smol>;
 /// A playing stream that survives reconnects.
 pub type Player = rtmp_driver::client::Player<Smol>;
+/// Many publishers, one per (camera, stream), added and removed while running.
+pub type Fleet = rtmp_driver::client::Fleet<Smol>;
 /// One client connection driven by pulling events.
 pub type ClientConnection = rtmp_driver::ClientConnection<Smol>;
 /// One server connection driven by pulling events (a custom server that is not the relay).

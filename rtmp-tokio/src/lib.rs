@@ -54,7 +54,7 @@ mod runtime;
 
 pub use runtime::{Tokio, TokioListener, TokioSocket, TokioTask, TokioTimer};
 
-pub use rtmp_driver::client::{ClientError, ClientStatus, PlayerEvent};
+pub use rtmp_driver::client::{ClientError, ClientStatus, FleetEvents, PlayerEvent};
 pub use rtmp_driver::server::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
     StreamDecision,
@@ -73,6 +73,8 @@ pub type ClientBuilder = rtmp_driver::client::ClientBuilder<Tokio>;
 pub type Publisher = rtmp_driver::client::Publisher<Tokio>;
 /// A playing stream that survives reconnects.
 pub type Player = rtmp_driver::client::Player<Tokio>;
+/// Many publishers, one per (camera, stream), added and removed while running.
+pub type Fleet = rtmp_driver::client::Fleet<Tokio>;
 /// One client connection driven by pulling events.
 pub type ClientConnection = rtmp_driver::ClientConnection<Tokio>;
 /// One server connection driven by pulling events (a custom server that is not the relay).

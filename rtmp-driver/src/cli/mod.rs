@@ -6,6 +6,7 @@ mod multicam;
 mod play;
 mod publish;
 mod relay;
+mod status_table;
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -16,6 +17,7 @@ pub use multicam::{MulticamArgs, multicam};
 pub use play::{PlayArgs, play};
 pub use publish::{PublishArgs, publish};
 pub use relay::RelayArgs;
+pub use status_table::status_table;
 
 use crate::runtime::{Runtime, sleep_until};
 
@@ -32,6 +34,29 @@ pub fn init_logs() {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// An error whose `Debug` is its message: what `main` prints when it returns `Err`, so a
+/// bad config reads as a sentence, not as a struct dump.
+struct Plain(String);
+
+impl std::fmt::Debug for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Plain {}
+
+/// `e` as an error `main` prints as its message.
+fn plain(e: impl std::fmt::Display) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(Plain(e.to_string()))
 }
 
 /// Which of two futures finished first.

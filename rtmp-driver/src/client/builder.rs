@@ -5,7 +5,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use rtmp_proto::client::{
-    ClientError, Failover, ReconnectPolicy, RtmpUrl, Supervisor, SupervisorSettings,
+    ClientError, CodecPreference, Failover, ReconnectPolicy, RtmpUrl, StreamSpec, Supervisor,
+    SupervisorSettings,
 };
 use rtmp_proto::session::ClientConfig;
 
@@ -25,6 +26,8 @@ pub(crate) struct ClientOptions {
     pub(crate) queue_frames: usize,
     /// Bytes a publisher lets wait for the socket before it stops taking frames.
     pub(crate) high_water: usize,
+    /// A publisher's video codec preference, decided after each connect.
+    pub(crate) codec: Option<CodecPreference>,
 }
 
 impl Default for ClientOptions {
@@ -36,6 +39,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             queue_frames: 64,
             high_water: 512 * 1024,
+            codec: None,
         }
     }
 }
@@ -174,6 +178,31 @@ impl<R> ClientBuilder<R> {
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
+    }
+
+    /// A publisher's video codec: it advertises the codecs `preference` may send in
+    /// `connect`, picks one from the server's answer after each connect
+    /// ([`CodecPreference::choose`]) and drops video frames of the other codec, so the
+    /// application (see [`Publisher::push_flv_by_codec`]) switches its source only at a
+    /// reconnect. Default: no preference, every frame goes out.
+    pub fn codec_preference(mut self, preference: CodecPreference) -> Self {
+        self.options.codec = Some(preference);
+        self.options.session.advertise = Some(preference.advertised());
+        self
+    }
+
+    /// These settings for one session of a fleet: its failover list instead of the
+    /// builder's URLs, its codec preference, and its reconnect policy if it has one.
+    pub(crate) fn for_session(&self, spec: &StreamSpec) -> Self
+    where
+        R: Clone,
+    {
+        let mut b = self.clone().codec_preference(spec.codec());
+        b.urls = spec.failover().urls().to_vec();
+        if let Some(p) = spec.policy() {
+            b.options.policy = p.clone();
+        }
+        b
     }
 
     /// What the publisher and player tasks need besides the supervisor.

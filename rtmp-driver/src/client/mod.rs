@@ -11,9 +11,14 @@
 //! ([`PublishTask`](rtmp_proto::client::PublishTask),
 //! [`PlayTask`](rtmp_proto::client::PlayTask)). The tasks in `publisher.rs` and
 //! `player.rs` only wait on sockets, timers and queues; `link_io.rs` puts a
-//! [`ClientLink`](rtmp_proto::client::ClientLink) on a runtime's socket.
+//! [`ClientLink`](rtmp_proto::client::ClientLink) on a runtime's socket. A [`Fleet`] runs
+//! one publisher per `(camera, stream)` of a camera fleet (`fleet.rs`).
 
 mod builder;
+mod fleet;
+#[cfg(feature = "config")]
+pub mod fleet_config;
+mod flv_by_codec;
 pub mod flv_file;
 mod flv_push;
 pub mod flv_source;
@@ -25,6 +30,7 @@ mod watched;
 use std::marker::PhantomData;
 
 pub use builder::ClientBuilder;
+pub use fleet::{Fleet, FleetEvents};
 pub use player::Player;
 pub use publisher::Publisher;
 pub use rtmp_proto::client::{ClientError, ClientStatus, PlayerEvent};

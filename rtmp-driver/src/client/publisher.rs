@@ -20,6 +20,7 @@ use bytes::Bytes;
 use rtmp_proto::client::{
     ClientError, ClientStatus, ConnectionState, LinkRole, PublishLoop, PublishTask, Supervisor,
 };
+use rtmp_proto::media::caps::EnhancedCaps;
 use rtmp_proto::session::{Media, MediaKind, Metadata};
 
 use super::builder::ClientBuilder;
@@ -58,18 +59,24 @@ pub struct Publisher<R: Runtime> {
 
 impl<R: Runtime> Publisher<R> {
     pub(crate) async fn start(builder: ClientBuilder<R>) -> Result<Self, ClientError> {
+        let p = Publisher::spawn(builder)?;
+        p.wait_until(|s| s.starts > 0).await?;
+        Ok(p)
+    }
+
+    /// Starts the task without waiting for the first publish (a fleet's session whose
+    /// server may be down at start).
+    pub(crate) fn spawn(builder: ClientBuilder<R>) -> Result<Self, ClientError> {
         let sup = builder.supervisor()?;
         let (tx, rx) = async_channel::bounded(builder.options().queue_frames);
         let status = StatusCell::new();
         let rt = builder.rt().clone();
         let task = rt.spawn(run(builder, sup, rx, status.clone()));
-        let p = Publisher {
+        Ok(Publisher {
             tx,
             watched: Watched::new(rt, status),
             _task: task,
-        };
-        p.wait_until(|s| s.starts > 0).await?;
-        Ok(p)
+        })
     }
 
     /// Sends a video frame (an FLV video tag body); waits while the queue is full.
@@ -135,6 +142,14 @@ impl<R: Runtime> Publisher<R> {
         self.watched.state()
     }
 
+    /// What the server of the current (or last) connection answered of our Enhanced RTMP
+    /// capabilities (`None`: a legacy server, or not connected yet); refreshed at every
+    /// (re)connect, so a caller can pick the codec it sends (see
+    /// [`CodecPreference`](rtmp_proto::client::CodecPreference)).
+    pub fn server_caps(&self) -> Option<EnhancedCaps> {
+        self.watched.status().server_caps
+    }
+
     /// A receiver of status changes (state, URL, counters).
     pub fn subscribe(&self) -> StatusWatch {
         self.watched.subscribe()
@@ -152,12 +167,18 @@ impl<R: Runtime> Publisher<R> {
 
     /// Ends the stream (FCUnpublish, deleteStream), flushes and closes.
     pub async fn close(self) -> Result<(), ClientError> {
+        self.stop().await;
+        Ok(())
+    }
+
+    /// [`close`](Self::close) through a shared handle (a fleet's session, which the
+    /// application's feeding task holds too): its later sends fail with `Closed`.
+    pub(crate) async fn stop(&self) {
         let (ack, done) = async_channel::bounded(1);
         if self.tx.send(Cmd::Close(ack)).await.is_ok() {
             let _ = done.recv().await;
         }
         let _ = self.watched.wait_until(|s| s.finished).await;
-        Ok(())
     }
 
     fn ended(&self) -> ClientError {
@@ -241,6 +262,9 @@ async fn run<R: Runtime>(
         )
     };
     let mut task: PublishTask<LinkIo<R>, Dialing<R>> = PublishTask::new(sup, opts.high_water);
+    if let Some(codec) = opts.codec {
+        task.publish_loop().set_codec_preference(codec);
+    }
     let (mut dial_timer, mut health_timer) = (Deadline::<R>::new(), Deadline::<R>::new());
     let mut close_ack: Option<Option<Sender<()>>> = None;
     loop {

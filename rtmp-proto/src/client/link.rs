@@ -48,6 +48,7 @@ impl ClientLink {
     pub fn new(config: &ClientConfig, url: RtmpUrl, role: LinkRole, now: Instant) -> Self {
         let mut session = ClientSession::new(Arc::new(config.clone()), now);
         let mut params = url.connect_params();
+        params.enhanced = config.advertise.clone();
         if role == LinkRole::Publish {
             // Tell E-RTMP servers we honour NetConnection.Connect.ReconnectRequest.
             let mut caps = params.enhanced.take().unwrap_or_default();

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::failure::FailureReason;
+use super::fleet::{CodecPreference, CodecSelector};
 use super::resend::{Outgoing, PublisherCore, Target};
 use super::status::ClientStatus;
 use super::supervisor::Supervisor;
@@ -45,6 +46,8 @@ pub struct PublishLoop {
     sup: Supervisor,
     core: PublisherCore,
     status: ClientStatus,
+    /// Picks the video codec after each connect, when the application has a preference.
+    codec: Option<CodecSelector>,
 }
 
 impl PublishLoop {
@@ -54,7 +57,14 @@ impl PublishLoop {
             sup,
             core: PublisherCore::new(),
             status: ClientStatus::new(),
+            codec: None,
         }
+    }
+
+    /// Chooses the video codec from the server's answer after each connect, and has the
+    /// core drop frames of the other codec ([`PublisherCore::set_video_codec`]).
+    pub fn set_codec_preference(&mut self, preference: CodecPreference) {
+        self.codec = Some(CodecSelector::new(preference));
     }
 
     /// The reconnect decisions: dial when it says, and report dials to it.
@@ -88,6 +98,17 @@ impl PublishLoop {
                     LinkStep::Continue
                 }
             };
+        }
+        if let ClientEvent::Connected { enhanced, .. } = event {
+            self.status.server_caps = enhanced.clone();
+            if let Some(c) = self
+                .codec
+                .as_mut()
+                .and_then(|s| s.on_connected(enhanced.as_ref()))
+            {
+                tracing::info!(codec = c.as_str(), url = %url, "video codec chosen");
+                self.core.set_video_codec(c);
+            }
         }
         if self.sup.on_event(now, event) {
             self.core.on_link_lost();
@@ -310,6 +331,76 @@ mod tests {
         let s = pl.status_update().unwrap();
         assert_eq!(s.state, ConnectionState::Reconnecting);
         assert!(sent.is_empty());
+    }
+
+    #[test]
+    fn a_codec_preference_drops_the_other_codec_and_a_switch_forgets_the_old_source() {
+        use crate::client::{CodecPreference, Sent};
+        use crate::media::FourCc;
+        use crate::media::caps::{CodecKey, EnhancedCaps};
+        use crate::session::MediaKind;
+        use bytes::Bytes;
+        let video = |b: &'static [u8]| Media {
+            kind: MediaKind::Video,
+            timestamp: 0,
+            payload: Bytes::from_static(b),
+        };
+        let avc_header = video(&[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f]);
+        let avc_key = video(&[0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
+        let hevc_header = video(&[0x90, b'h', b'v', b'c', b'1', 1, 2, 3]);
+        let hevc_key = video(&[0x91, b'h', b'v', b'c', b'1', 0, 0, 0, 9, 9]);
+        let connected = |hevc: bool| ClientEvent::Connected {
+            properties: crate::amf::Value::Null,
+            information: crate::amf::Value::Null,
+            enhanced: hevc.then(|| EnhancedCaps {
+                fourcc_list: vec![CodecKey::FourCc(FourCc(*b"hvc1"))],
+                ..EnhancedCaps::default()
+            }),
+        };
+        let now = Instant::now();
+        let (s, url) = sup(now);
+        let mut pl = PublishLoop::new(s);
+        pl.set_codec_preference(CodecPreference::HevcOrH264);
+        let sent = std::cell::RefCell::new(Vec::new());
+        let mut emit = |_: Target, o: Outgoing| sent.borrow_mut().push(o);
+        // Before the first connect the source sent both headers; HEVC is chosen.
+        assert_eq!(
+            pl.core().on_media(avc_header.clone(), &mut emit),
+            Sent::Offline
+        );
+        assert_eq!(
+            pl.core().on_media(hevc_header.clone(), &mut emit),
+            Sent::Offline
+        );
+        pl.on_current_event(now, &connected(true), &url, &mut emit);
+        assert!(pl.status().server_caps.is_some());
+        pl.core().on_published(&mut emit);
+        assert_eq!(
+            *sent.borrow(),
+            [Outgoing::Media(hevc_header.clone())],
+            "only the HEVC header"
+        );
+        assert_eq!(
+            pl.core().on_media(avc_key.clone(), &mut emit),
+            Sent::OtherCodec
+        );
+        assert_eq!(pl.core().on_media(hevc_key.clone(), &mut emit), Sent::Sent);
+        // Failed over to a legacy server: H.264 from now on, nothing of the HEVC source.
+        pl.core().on_link_lost();
+        sent.borrow_mut().clear();
+        pl.on_current_event(now, &connected(false), &url, &mut emit);
+        pl.core().on_published(&mut emit);
+        assert!(
+            sent.borrow().is_empty(),
+            "the old header is resent: {sent:?}"
+        );
+        assert_eq!(pl.core().on_media(hevc_key, &mut emit), Sent::OtherCodec);
+        assert_eq!(
+            pl.core().on_media(avc_header.clone(), &mut emit),
+            Sent::Sent
+        );
+        assert_eq!(pl.core().on_media(avc_key, &mut emit), Sent::Sent);
+        assert_eq!(pl.core().counters().dropped_other_codec, 2);
     }
 
     #[test]

@@ -33,11 +33,17 @@
 //!   polls its sockets, timers and queue and reports what woke it; `rtmp-driver` is such
 //!   an adapter.
 //! - [`FlvPacer`]: when each tag of an FLV file is due, for publishing a file in real time.
+//!
+//! For a camera fleet (many `(camera, stream)` publishers, see `fleet/`): [`StreamSpec`]
+//! and [`FleetConfig`] (templates with fallbacks or static lists, validated with the
+//! camera and stream named), [`CodecPreference`] (HEVC if the server's E-RTMP answer takes
+//! it, else H.264), [`SessionSnapshot`] and [`FleetEvent`].
 
 mod backoff;
 mod error;
 mod failover;
 mod failure;
+mod fleet;
 mod handover;
 mod link;
 mod loops;
@@ -55,6 +61,11 @@ pub use backoff::ReconnectPolicy;
 pub use error::{IllegalTransition, PolicyError, TemplateError, UrlError};
 pub use failover::Failover;
 pub use failure::FailureReason;
+pub use fleet::{
+    CameraConfig, CodecPreference, CodecSelector, ConfigProblem, FleetConfig, FleetConfigError,
+    FleetEvent, RateMeter, SessionSnapshot, StreamCodec, StreamConfig, StreamKey, StreamSpec,
+    TEMPLATE_VARIABLES,
+};
 pub use handover::{Handover, HandoverPhase, Route};
 pub use link::{ClientLink, DrivenLink, LinkRole};
 pub use loops::{LinkStep, PlayLoop, PlayStep, PlayerEvent, PublishLoop};

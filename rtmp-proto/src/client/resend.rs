@@ -2,6 +2,7 @@
 //! routes during a reconnect-request handover, and drops while offline.
 
 use super::error::UrlError;
+use super::fleet::StreamCodec;
 use super::handover::{Handover, HandoverPhase, Route};
 use super::url::RtmpUrl;
 use crate::relay::{Frame, FrameClass};
@@ -42,6 +43,9 @@ pub enum Sent {
     Offline,
     /// Skipped: an inter frame after a (re)start, before the next keyframe.
     AwaitingKeyframe,
+    /// Dropped: a video frame of another codec than the connection's
+    /// ([`PublisherCore::set_video_codec`]).
+    OtherCodec,
     /// Emitted as the switch point of a handover: the incoming connection is now current;
     /// flush and close the old one.
     Switched,
@@ -53,6 +57,8 @@ pub enum Sent {
 pub struct PublisherCounters {
     /// Frames emitted to a connection ([`Sent::Sent`] and [`Sent::Switched`]).
     pub sent: u64,
+    /// Payload bytes of the frames counted in `sent` (what a bitrate is computed from).
+    pub sent_bytes: u64,
     /// Frames dropped because no connection published ([`Sent::Offline`]).
     pub dropped_offline: u64,
     /// Inter frames skipped after a (re)start ([`Sent::AwaitingKeyframe`]).
@@ -61,6 +67,9 @@ pub struct PublisherCounters {
     pub resends: u64,
     /// Reconnect-request handovers completed.
     pub handovers: u64,
+    /// Video frames dropped for being of another codec than the connection's
+    /// ([`Sent::OtherCodec`]).
+    pub dropped_other_codec: u64,
 }
 
 /// The decisions of a resilient publisher, shared by every adapter: what to remember so a
@@ -93,6 +102,8 @@ pub struct PublisherCore {
     awaiting_keyframe: bool,
     handover: Option<Handover>,
     counters: PublisherCounters,
+    /// The video codec the connection takes, once chosen; frames of another are dropped.
+    codec: Option<StreamCodec>,
 }
 
 impl PublisherCore {
@@ -142,6 +153,25 @@ impl PublisherCore {
         self.handover = None;
     }
 
+    /// Call when a codec choice ([`CodecSelector`](super::CodecSelector)) is made after a
+    /// connect, before the stream starts: from now on video frames of another codec are
+    /// dropped (the application's source switches, and its first frames of the new codec
+    /// are a sequence header and a keyframe). A first choice forgets remembered video
+    /// headers of the other codec; a change of codec forgets the metadata and every
+    /// remembered header, since they belong to the old source.
+    pub fn set_video_codec(&mut self, codec: StreamCodec) {
+        match self.codec.replace(codec) {
+            Some(old) if old != codec => {
+                self.metadata = None;
+                self.headers.clear();
+            }
+            _ => self.headers.retain(|(kind, _, m)| {
+                *kind != MediaKind::Video
+                    || StreamCodec::of_video(&m.payload).is_none_or(|c| c == codec)
+            }),
+        }
+    }
+
     /// Call with metadata from the application: remembered, and emitted where media
     /// currently goes.
     pub fn on_metadata(&mut self, metadata: Metadata, emit: &mut impl FnMut(Target, Outgoing)) {
@@ -160,6 +190,12 @@ impl PublisherCore {
     /// emits the frame where it goes (see [`Sent`]). On [`Sent::Switched`] the adapter
     /// makes the incoming connection current.
     pub fn on_media(&mut self, media: Media, emit: &mut impl FnMut(Target, Outgoing)) -> Sent {
+        if let (Some(want), MediaKind::Video) = (self.codec, media.kind)
+            && StreamCodec::of_video(&media.payload).is_some_and(|c| c != want)
+        {
+            self.counters.dropped_other_codec += 1;
+            return Sent::OtherCodec;
+        }
         let frame = Frame::media(media);
         let class = frame.class();
         let track = frame.track();
@@ -191,6 +227,7 @@ impl PublisherCore {
             None => Route::Old,
         };
         self.counters.sent += 1;
+        self.counters.sent_bytes += media.payload.len() as u64;
         match route {
             Route::Old => {
                 emit(Target::Current, Outgoing::Media(media));

@@ -3,6 +3,7 @@
 //! adapter's client API reports the same types.
 
 use std::fmt;
+use std::time::Instant;
 
 use super::error::{PolicyError, TemplateError, UrlError};
 use super::failure::FailureReason;
@@ -10,6 +11,7 @@ use super::resend::PublisherCounters;
 use super::state::ConnectionState;
 use super::supervisor::Supervisor;
 use super::url::RtmpUrl;
+use crate::media::caps::EnhancedCaps;
 
 /// A snapshot of a publisher or player, kept up to date by
 /// [`PublishLoop::status_update`](super::PublishLoop::status_update) and
@@ -19,6 +21,13 @@ use super::url::RtmpUrl;
 pub struct ClientStatus {
     /// The connection state.
     pub state: ConnectionState,
+    /// When the state last changed (the `now` of that step): how long a stream has been
+    /// up is `now - since` while it publishes or plays.
+    pub since: Option<Instant>,
+    /// What the server of the current (or last) connection answered of our Enhanced RTMP
+    /// capabilities in `connect` (`None`: a legacy server, or not connected yet). A
+    /// publisher picks its codec from it after each (re)connect.
+    pub server_caps: Option<EnhancedCaps>,
     /// The URL of the current (or last) connection.
     pub url: Option<RtmpUrl>,
     /// Times the stream started (publish or play); 2 means one reconnect.
@@ -44,6 +53,8 @@ impl ClientStatus {
     pub fn new() -> Self {
         ClientStatus {
             state: ConnectionState::Disconnected,
+            since: None,
+            server_caps: None,
             url: None,
             starts: 0,
             last_failure: None,
@@ -60,6 +71,7 @@ impl ClientStatus {
         let mut changed = false;
         while let Some(t) = sup.poll_transition() {
             tracing::info!(from = ?t.from, to = ?t.to, reason = ?t.reason, "{who} state");
+            self.since = Some(t.at);
             changed = true;
         }
         if !changed {
@@ -92,6 +104,8 @@ pub enum ClientError {
     Full,
     /// A local file could not be read (for example an FLV file to push).
     Io(String),
+    /// A fleet already has a session for this `camera/stream`.
+    DuplicateStream(String),
 }
 
 impl fmt::Display for ClientError {
@@ -105,6 +119,7 @@ impl fmt::Display for ClientError {
             ClientError::Closed => write!(f, "the client is closed"),
             ClientError::Full => write!(f, "the send queue is full"),
             ClientError::Io(e) => write!(f, "file error: {e}"),
+            ClientError::DuplicateStream(k) => write!(f, "the fleet already publishes {k}"),
         }
     }
 }

@@ -41,6 +41,11 @@ pub struct ClientConfig {
     pub max_outbound_bytes: usize,
     /// Seed of the PRNG for handshake filler.
     pub rng_seed: u64,
+    /// Enhanced RTMP capabilities a [`ClientLink`](crate::client::ClientLink) advertises
+    /// in the `connect` it builds (a publisher that may send HEVC lists `hvc1`, so an
+    /// E-RTMP server answers whether it takes it). `None`: only what the link's role
+    /// needs. A `connect` sent directly takes [`ConnectParams::enhanced`] instead.
+    pub advertise: Option<EnhancedCaps>,
 }
 
 impl Default for ClientConfig {
@@ -57,6 +62,7 @@ impl Default for ClientConfig {
             max_pending_requests: 64,
             max_outbound_bytes: 64 * 1024 * 1024,
             rng_seed: 0xC11E,
+            advertise: None,
         }
     }
 }
