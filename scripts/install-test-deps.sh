@@ -9,6 +9,7 @@
 #   element; rtmp2 and rtmp are both in gstreamer1.0-plugins-bad), x264enc and voaacenc, as
 #   publisher and player;
 # - nginx with nginx-rtmp from Debian, as a real server for our client;
+# - promtool from Debian's prometheus package, to check the relay's metrics;
 # - a C compiler, to build interop/peers/librtmp_publish.c.
 # The only installer: the tests install nothing, and a test whose peer is missing fails
 # naming this script. Idempotent and quiet when everything is already there. Prints where
@@ -54,6 +55,15 @@ if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_
     nginx libnginx-mod-rtmp >/dev/null
 fi
 echo "nginx: $(command -v nginx) (rtmp module: /usr/lib/nginx/modules/ngx_rtmp_module.so)"
+
+# promtool (Debian's prometheus package) checks the relay's /metrics exposition.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "installing promtool (apt: prometheus)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    prometheus >/dev/null
+fi
+echo "promtool: $(command -v promtool)"
 
 # The encoders the Enhanced RTMP tests use (interop/src/peers.rs: RECENT_ENCODERS and one
 # of RECENT_AV1_ENCODERS).

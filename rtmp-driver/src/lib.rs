@@ -44,6 +44,8 @@
 pub mod cli;
 pub mod client;
 mod connection;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod io;
 pub mod runtime;
 pub mod seed;

@@ -35,6 +35,8 @@ mod hostile;
 mod hostile_peers;
 #[path = "suite/hostile_servers.rs"]
 mod hostile_servers;
+#[path = "suite/http.rs"]
+mod http;
 #[path = "suite/limits.rs"]
 mod limits;
 #[path = "suite/relay.rs"]

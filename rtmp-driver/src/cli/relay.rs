@@ -55,6 +55,13 @@ pub struct RelayArgs {
     /// rtmp://other:1935/live), then the relay stops.
     #[arg(long, value_name = "URL")]
     pub drain_to: Option<String>,
+    /// Also serve HTTP here: /metrics (Prometheus), /api/streams (JSON), / (status page).
+    #[arg(long, value_name = "ADDR")]
+    pub http_listen: Option<SocketAddr>,
+    /// Every this many seconds, one log line per live stream (bitrates, players, drops);
+    /// 0 for none.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub stats_interval: u64,
 }
 
 impl RelayArgs {
@@ -72,7 +79,11 @@ impl RelayArgs {
             .write_merge(Duration::from_millis(self.merge_ms))
             .max_message_len(self.max_message_bytes)
             .memory_budget(self.memory_budget_bytes)
+            .stats_interval(Duration::from_secs(self.stats_interval))
             .relay_config(relay);
+        if let Some(addr) = self.http_listen {
+            builder = builder.http_listen(addr);
+        }
         if let Some(n) = self.chunk_size {
             builder = builder.chunk_size(n);
         }
@@ -107,6 +118,11 @@ impl RelayArgs {
             s.push_str(&format!(
                 "\nrecording:  {}/<app>/<stream>-<n>.flv",
                 dir.display()
+            ));
+        }
+        if let Some(http) = self.http_listen {
+            s.push_str(&format!(
+                "\nhttp:       http://{http}/ (status), /metrics, /api/streams"
             ));
         }
         s

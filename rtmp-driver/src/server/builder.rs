@@ -42,6 +42,9 @@ pub struct ServerBuilder<R: Runtime> {
     write_merge: Duration,
     memory_budget: usize,
     drain_wait: Duration,
+    stats_interval: Duration,
+    #[cfg(feature = "http")]
+    http_listen: Option<SocketAddr>,
 }
 
 impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
@@ -59,7 +62,8 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("write_merge", &self.write_merge)
             .field("memory_budget", &self.memory_budget)
             .field("drain_wait", &self.drain_wait)
-            .finish()
+            .field("stats_interval", &self.stats_interval)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,6 +82,9 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             write_merge: Duration::ZERO,
             memory_budget: DEFAULT_MEMORY_BUDGET,
             drain_wait: Duration::from_secs(10),
+            stats_interval: Duration::ZERO,
+            #[cfg(feature = "http")]
+            http_listen: None,
         }
     }
 }
@@ -206,10 +213,34 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
-    /// Binds the listener.
+    /// Every `interval`, one INFO line per live stream (bitrate in and out, players,
+    /// drops, uptime); zero (the default) for none.
+    pub fn stats_interval(mut self, interval: Duration) -> Self {
+        self.stats_interval = interval;
+        self
+    }
+
+    /// Serves the HTTP side (metrics, stream API, status page: [`crate::http`]) on
+    /// `addr` too (port 0 picks a free port; see `Server::http_addr`). Off by default.
+    #[cfg(feature = "http")]
+    pub fn http_listen(mut self, addr: SocketAddr) -> Self {
+        self.http_listen = Some(addr);
+        self
+    }
+
+    /// Binds the listeners.
     pub async fn bind(self) -> io::Result<Server<R>> {
         let listener = self.runtime.bind(self.listen)?;
         let local_addr = listener.local_addr()?;
+        #[cfg(feature = "http")]
+        let http = match self.http_listen {
+            Some(addr) => {
+                let l = self.runtime.bind(addr)?;
+                let addr = l.local_addr()?;
+                Some((l, addr))
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared::new(
             self.session,
             self.hooks,
@@ -226,6 +257,9 @@ impl<R: Runtime> ServerBuilder<R> {
             shared,
             max_connections: self.max_connections,
             worker_threads: self.worker_threads,
+            stats_interval: self.stats_interval,
+            #[cfg(feature = "http")]
+            http,
         })
     }
 }

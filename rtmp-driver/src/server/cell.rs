@@ -25,7 +25,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use rtmp_proto::relay::{Encodings, Frame, PlayerStats};
+use rtmp_proto::relay::{Encodings, Frame, PlayerStats, StreamKey};
 use rtmp_proto::session::{ServerSession, StreamId};
 
 use super::core::ConnCore;
@@ -187,12 +187,12 @@ impl<W: WireOut + Send> Deliver for ConnCell<W> {
         stream: StreamId,
         frames: &[Frame],
         encodings: &mut Encodings,
-    ) -> bool {
+    ) -> Option<u64> {
         let Ok(mut guard) = self.state.try_lock() else {
-            return false;
+            return None;
         };
         let ConnState { core, wire } = &mut *guard;
-        core.offer(now, stream, frames, encodings, wire.unsent());
+        let sent = core.offer(now, stream, frames, encodings, wire.unsent());
         let done = if core.session().is_closed() {
             // Cut for lag or closing: the task ends the connection.
             false
@@ -205,7 +205,7 @@ impl<W: WireOut + Send> Deliver for ConnCell<W> {
         if !done {
             core.link().signal.raise();
         }
-        true
+        Some(sent)
     }
 
     fn flush(&self) -> bool {
@@ -216,8 +216,9 @@ impl<W: WireOut + Send> Deliver for ConnCell<W> {
         Self::write(core, wire)
     }
 
-    fn take_stats(&self) -> Option<PlayerStats> {
-        let mut guard = self.state.try_lock().ok()?;
-        Some(guard.core.take_stats())
+    fn take_stats(&self, into: &mut Vec<(StreamKey, PlayerStats)>) {
+        if let Ok(mut guard) = self.state.try_lock() {
+            guard.core.take_stats(into);
+        }
     }
 }

@@ -49,7 +49,7 @@ pub(super) async fn serve<R: Runtime>(
     peer: SocketAddr,
     shared: Arc<Shared>,
 ) {
-    let (id, link) = shared.hub.open_connection();
+    let (id, link) = shared.hub.open_connection(peer);
     let registered = Registered {
         shared: shared.clone(),
         id,

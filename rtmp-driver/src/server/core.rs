@@ -401,6 +401,7 @@ impl ConnCore {
                     r.write(FlvTagType::Script, metadata.timestamp, payload);
                 }
                 tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
+                self.shared.hub.on_metadata(&p.key, &metadata.values);
                 p.pending.push(Frame::metadata(&metadata));
             }
             ServerEvent::PublishStopped { stream } => {
@@ -568,7 +569,7 @@ impl ConnCore {
 
     /// A publisher's run of live frames for our player on `stream` (through `cell.rs`,
     /// from the publisher's task): what the fan-out queued for us earlier goes first.
-    /// `unsent`: bytes the wire holds, not yet written.
+    /// `unsent`: bytes the wire holds, not yet written. The payload bytes the run sent.
     pub fn offer(
         &mut self,
         now: Instant,
@@ -576,9 +577,9 @@ impl ConnCore {
         frames: &[Frame],
         encodings: &mut Encodings,
         unsent: usize,
-    ) {
+    ) -> u64 {
         self.take_work(now, unsent);
-        self.offer_run(now, stream, frames, encodings, unsent);
+        self.offer_run(now, stream, frames, encodings, unsent)
     }
 
     fn offer_run(
@@ -588,18 +589,25 @@ impl ConnCore {
         frames: &[Frame],
         encodings: &mut Encodings,
         unsent: usize,
-    ) {
+    ) -> u64 {
         if self.session.is_closed() {
-            return;
+            return 0;
         }
         let Some(p) = player_on(&mut self.playing, stream) else {
             // It stopped playing; the hub learns that on its own.
-            return;
+            return 0;
         };
-        match p
+        let before = p.playback.policy().stats().bytes_sent;
+        let delivery = p
             .playback
-            .offer(now, frames, encodings, &mut self.session, unsent)
-        {
+            .offer(now, frames, encodings, &mut self.session, unsent);
+        let sent = p
+            .playback
+            .policy()
+            .stats()
+            .bytes_sent
+            .saturating_sub(before);
+        match delivery {
             Delivery::Playing { discarded: 0 } => {}
             Delivery::Playing { discarded } => {
                 tracing::info!(stream = %p.key, discarded,
@@ -615,6 +623,7 @@ impl ConnCore {
             }
             _ => {}
         }
+        sent
     }
 
     /// What the fan-out queued on our link while our state was busy, in order: frames
@@ -634,7 +643,7 @@ impl ConnCore {
                 Work::Frame(frame) => {
                     encodings.clear();
                     let run = std::slice::from_ref(&frame);
-                    self.offer_run(now, stream, run, &mut encodings, unsent);
+                    let _ = self.offer_run(now, stream, run, &mut encodings, unsent);
                 }
                 Work::Ended => self.end_play(stream, "stream ended"),
                 Work::Republished => {
@@ -680,13 +689,11 @@ impl ConnCore {
         Some(self.playing.swap_remove(at))
     }
 
-    /// Our players' stats since the last call.
-    pub fn take_stats(&mut self) -> PlayerStats {
-        let mut stats = PlayerStats::default();
+    /// Our players' stats since the last call, by stream, added to `into`.
+    pub fn take_stats(&mut self, into: &mut Vec<(StreamKey, PlayerStats)>) {
         for p in &mut self.playing {
-            stats.add(&p.playback.take_stats());
+            into.push((p.key.clone(), p.playback.take_stats()));
         }
-        stats
     }
 
     /// The next instant the driver must run a turn: the session's deadline, or for a

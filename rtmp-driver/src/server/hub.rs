@@ -19,13 +19,15 @@
 //! The hub never takes a connection's state while it holds the registry.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rtmp_proto::amf::Value;
 use rtmp_proto::relay::{
     ConnId, Counters, Encodings, Frame, Join, Playback, PlayerRef, PlayerStats, Registry,
-    RelayConfig, StreamKey, stream_not_found,
+    RelayConfig, StreamKey, StreamSnapshot, StreamStats, stream_not_found,
 };
 use rtmp_proto::session::{Rejection, ServerSession, StreamId};
 
@@ -39,6 +41,9 @@ use super::link::{ConnLink, Work, lock};
 pub struct Fanout {
     players: Vec<(StreamId, Arc<ConnLink>)>,
     encodings: Encodings,
+    /// Payload bytes the last run handed to players directly: the stream's output rate,
+    /// added under the next run's lock.
+    delivered: u64,
 }
 
 /// A player admitted by [`Hub::join`].
@@ -53,13 +58,39 @@ pub struct Joined {
     pub deadline: Option<Instant>,
 }
 
+/// One live stream (or one held for a new publisher) with its figures, as
+/// `ServerHandle::streams` reports it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StreamView {
+    /// The stream.
+    pub key: StreamKey,
+    /// Its publisher's address (none while its players are held for a new one).
+    pub publisher: Option<SocketAddr>,
+    /// Players attached now.
+    pub players: usize,
+    /// Bytes in its GOP cache.
+    pub gop_bytes: usize,
+    /// Its figures.
+    pub stats: StreamSnapshot,
+}
+
 #[derive(Debug)]
 struct Inner {
     registry: Registry,
     links: HashMap<ConnId, Arc<ConnLink>>,
+    /// Figures of every stream that is live or held for a new publisher.
+    streams: HashMap<StreamKey, StreamStats>,
 }
 
 impl Inner {
+    /// `key` is neither live nor held: its figures go (and with them its metric series).
+    fn forget_if_gone(&mut self, key: &StreamKey) {
+        if !self.registry.is_live(key) && self.registry.held_until(key).is_none() {
+            self.streams.remove(key);
+        }
+    }
+
     fn notify(&self, players: &[PlayerRef], work: impl Fn() -> Work) {
         for p in players {
             if let Some(link) = self.links.get(&p.conn) {
@@ -97,6 +128,7 @@ impl Hub {
             inner: Mutex::new(Inner {
                 registry: Registry::new(config),
                 links: HashMap::new(),
+                streams: HashMap::new(),
             }),
             budget: Arc::new(Budget::new(budget)),
         }
@@ -108,6 +140,7 @@ impl Hub {
         Fanout {
             players: Vec::new(),
             encodings: Encodings::with_wrap(Arc::new(move |wire| budget.track(wire))),
+            delivered: 0,
         }
     }
 
@@ -144,11 +177,11 @@ impl Hub {
         }
     }
 
-    /// Registers a new connection.
-    pub fn open_connection(&self) -> (ConnId, Arc<ConnLink>) {
+    /// Registers a new connection from `peer`.
+    pub fn open_connection(&self, peer: SocketAddr) -> (ConnId, Arc<ConnLink>) {
         let mut inner = lock(&self.inner);
         let limit = inner.registry.config().player_hard_bytes;
-        let link = Arc::new(ConnLink::new(limit));
+        let link = Arc::new(ConnLink::new(peer, limit));
         let id = inner.registry.open_connection();
         inner.links.insert(id, link.clone());
         (id, link)
@@ -165,6 +198,7 @@ impl Hub {
             }
             inner.notify(&ended.players, || Work::Ended);
             inner.hold_players(&ended.key);
+            inner.forget_if_gone(&ended.key);
         }
         if let Some(link) = inner.links.remove(&conn) {
             self.budget.release(&link.holding);
@@ -192,6 +226,11 @@ impl Hub {
         // Queued before this publisher's first frame can be offered: applied first.
         inner.notify(&grant.resumed, || Work::Republished);
         inner.notify(&grant.started, || Work::Deadline(None));
+        // A publisher back within the grace period continues the stream's figures.
+        inner
+            .streams
+            .entry(key.clone())
+            .or_insert_with(|| StreamStats::new(Instant::now()));
         Ok(())
     }
 
@@ -205,6 +244,7 @@ impl Hub {
         }
         inner.notify(&players, || Work::Ended);
         inner.hold_players(key);
+        inner.forget_if_gone(key);
     }
 
     /// What is overdue for `player` on `key` at `now` (its bounded wait, or its stream's
@@ -218,6 +258,7 @@ impl Hub {
                 "stream ended: nobody published it in time");
         }
         inner.notify(&ended, || Work::Ended);
+        inner.forget_if_gone(key);
         inner.registry.held_until(key)
     }
 
@@ -231,28 +272,43 @@ impl Hub {
         frames: &[Frame],
         scratch: &mut Fanout,
     ) {
-        let Fanout { players, encodings } = scratch;
+        let Fanout {
+            players,
+            encodings,
+            delivered,
+        } = scratch;
         if frames.is_empty() {
             return;
         }
+        let now = Instant::now();
         {
             let mut inner = lock(&self.inner);
+            let Inner {
+                registry,
+                links,
+                streams,
+            } = &mut *inner;
+            let mut stats = streams.get_mut(key);
+            if let Some(stats) = stats.as_deref_mut() {
+                stats.on_delivered(now, std::mem::take(delivered));
+            }
             for frame in frames {
-                if inner.registry.ingest(key, conn, frame).is_err() {
+                if registry.ingest(key, conn, frame).is_err() {
                     // Late frames of a replaced publisher: the whole run is theirs.
                     return;
                 }
+                if let Some(stats) = stats.as_deref_mut() {
+                    stats.on_frame(now, frame);
+                }
             }
-            let Inner { registry, links } = &*inner;
             players.extend(
                 registry
                     .players(key)
                     .filter_map(|p| links.get(&p.conn).map(|l| (p.stream, l.clone()))),
             );
         }
-        let now = Instant::now();
         for (stream, link) in players.iter() {
-            link.deliver(now, *stream, frames, encodings);
+            *delivered += link.deliver(now, *stream, frames, encodings);
         }
         players.clear();
         encodings.clear();
@@ -305,6 +361,17 @@ impl Hub {
         let mut inner = lock(&self.inner);
         inner.registry.leave(key, player);
         inner.registry.add_player_stats(stats);
+        if let Some(s) = inner.streams.get_mut(key) {
+            s.on_players(stats);
+        }
+    }
+
+    /// The publisher of `key` sent `onMetaData` with these values: the stream's picture
+    /// size and rate, as far as they say.
+    pub fn on_metadata(&self, key: &StreamKey, values: &Value) {
+        if let Some(s) = lock(&self.inner).streams.get_mut(key) {
+            s.on_metadata(values);
+        }
     }
 
     /// The player resumed after a pause: what the stream's cache has for it is queued to
@@ -330,15 +397,49 @@ impl Hub {
     /// this instant folded in (a busy one's are counted at the next call or when it
     /// leaves).
     pub fn stats(&self) -> Counters {
-        let mut stats = PlayerStats::default();
+        let inner = self.fold_player_stats();
+        *inner.registry.counters()
+    }
+
+    /// Every stream that is live or held for a new publisher, with its figures (players'
+    /// latest stats folded in as in [`stats`](Self::stats)).
+    pub fn streams(&self) -> Vec<StreamView> {
+        let now = Instant::now();
+        let inner = self.fold_player_stats();
+        let mut views: Vec<StreamView> = inner
+            .streams
+            .iter()
+            .map(|(key, stats)| StreamView {
+                key: key.clone(),
+                publisher: inner
+                    .registry
+                    .publisher(key)
+                    .and_then(|c| inner.links.get(&c))
+                    .map(|l| l.peer()),
+                players: inner.registry.players(key).count(),
+                gop_bytes: inner.registry.cache(key).map_or(0, |c| c.gop_bytes()),
+                stats: stats.snapshot(now),
+            })
+            .collect();
+        views.sort_by_key(|v| v.key.to_string());
+        views
+    }
+
+    /// Folds every free connection's players' latest stats into the counters and their
+    /// streams' figures; the registry, locked, for reading them.
+    fn fold_player_stats(&self) -> std::sync::MutexGuard<'_, Inner> {
+        let mut taken: Vec<(StreamKey, PlayerStats)> = Vec::new();
         for link in self.links() {
-            if let Some(s) = link.take_stats() {
-                stats.add(&s);
-            }
+            link.take_stats(&mut taken);
         }
         let mut inner = lock(&self.inner);
-        inner.registry.add_player_stats(&stats);
-        *inner.registry.counters()
+        for (key, stats) in &taken {
+            inner.registry.add_player_stats(stats);
+            if let Some(s) = inner.streams.get_mut(key) {
+                s.on_players(stats);
+            }
+        }
+        inner
     }
 }
 

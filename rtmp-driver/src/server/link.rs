@@ -10,11 +10,12 @@
 //! and the hub's notices (end of stream, a new publisher, a deadline) keep their order.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Instant;
 
-use rtmp_proto::relay::{Encodings, Frame, PlayerStats};
+use rtmp_proto::relay::{Encodings, Frame, PlayerStats, StreamKey};
 use rtmp_proto::session::StreamId;
 
 use super::budget::Holding;
@@ -54,26 +55,30 @@ pub struct Queued {
 /// Delivery to a connection's players by another task (a publisher's), without waiting.
 pub trait Deliver: Send + Sync {
     /// Offers one run of live `frames` (with the run's shared `encodings`) to the player
-    /// on `stream` and writes what it took. `false` when the connection's state is busy:
-    /// nothing was taken, and the caller queues the run on the link.
+    /// on `stream` and writes what it took; the payload bytes its policy sent. `None` when
+    /// the connection's state is busy: nothing was taken, and the caller queues the run on
+    /// the link.
     fn offer(
         &self,
         now: Instant,
         stream: StreamId,
         frames: &[Frame],
         encodings: &mut Encodings,
-    ) -> bool;
+    ) -> Option<u64>;
 
     /// Writes output held for a merged write (see `ServerBuilder::write_merge`) now.
     /// `false` when that could not be done at once: the caller then wakes the task.
     fn flush(&self) -> bool;
 
-    /// The connection's players' stats since the last call, if its state is free now.
-    fn take_stats(&self) -> Option<PlayerStats>;
+    /// The connection's players' stats since the last call, by stream, added to `into`
+    /// if its state is free now.
+    fn take_stats(&self, into: &mut Vec<(StreamKey, PlayerStats)>);
 }
 
 /// How other tasks reach one connection; see the module docs.
 pub struct ConnLink {
+    /// The peer's address.
+    peer: SocketAddr,
     /// Wakes the connection's task.
     pub signal: Arc<Signal>,
     /// The relay took its publish away (a duplicate publish with `Replace`).
@@ -101,9 +106,11 @@ impl std::fmt::Debug for ConnLink {
 }
 
 impl ConnLink {
-    /// A link whose work queue holds at most `queue_limit` frame bytes.
-    pub(crate) fn new(queue_limit: usize) -> Self {
+    /// A link for a connection from `peer` whose work queue holds at most `queue_limit`
+    /// frame bytes.
+    pub(crate) fn new(peer: SocketAddr, queue_limit: usize) -> Self {
         ConnLink {
+            peer,
             signal: Signal::new(),
             kicked: AtomicBool::new(false),
             holding: Holding::default(),
@@ -125,19 +132,24 @@ impl ConnLink {
     }
 
     /// A run of live frames for the player on `stream`: delivered directly when the
-    /// connection's state is free, else queued and the task woken.
+    /// connection's state is free (the payload bytes sent), else queued and the task woken
+    /// (0: counted when its task sends them).
     pub(crate) fn deliver(
         &self,
         now: Instant,
         stream: StreamId,
         frames: &[Frame],
         encodings: &mut Encodings,
-    ) {
-        let done = self
+    ) -> u64 {
+        match self
             .direct()
-            .is_some_and(|d| d.offer(now, stream, frames, encodings));
-        if !done {
-            self.push(frames.iter().map(|f| (stream, Work::Frame(f.clone()))));
+            .and_then(|d| d.offer(now, stream, frames, encodings))
+        {
+            Some(sent) => sent,
+            None => {
+                self.push(frames.iter().map(|f| (stream, Work::Frame(f.clone()))));
+                0
+            }
         }
     }
 
@@ -182,8 +194,15 @@ impl ConnLink {
         }
     }
 
-    /// Its players' stats since the last call, when its state is free.
-    pub(crate) fn take_stats(&self) -> Option<PlayerStats> {
-        self.direct().and_then(|d| d.take_stats())
+    /// The peer's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Its players' stats since the last call, by stream, when its state is free.
+    pub(crate) fn take_stats(&self, into: &mut Vec<(StreamKey, PlayerStats)>) {
+        if let Some(d) = self.direct() {
+            d.take_stats(into);
+        }
     }
 }

@@ -42,6 +42,7 @@ pub use cell::{Turn, WireOut};
 pub use hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
+pub use hub::StreamView;
 pub use record::Recorder;
 pub use shared::Shared;
 
@@ -58,6 +59,9 @@ pub struct Server<R: Runtime> {
     shared: Arc<Shared>,
     max_connections: usize,
     worker_threads: usize,
+    stats_interval: Duration,
+    #[cfg(feature = "http")]
+    http: Option<(R::Listener, SocketAddr)>,
 }
 
 /// Stops a running server from anywhere and reads its counters; cheap to clone.
@@ -87,10 +91,46 @@ impl ServerHandle {
     pub fn stats(&self) -> Counters {
         self.shared.hub.stats()
     }
+
+    /// Every live stream (or one held for a new publisher) with its figures: codecs,
+    /// picture, bitrates, players, drops.
+    pub fn streams(&self) -> Vec<StreamView> {
+        self.shared.hub.streams()
+    }
 }
 
 /// Shuts the server down when `run`'s future is dropped before it finished, so no
 /// connection task outlives it unattended.
+/// Aborts the tasks when dropped (the accept loop ends, however it ends).
+struct AbortOnDrop<T: Task>(Vec<T>);
+
+impl<T: Task> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        for t in self.0.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// One INFO line per live stream every `interval`.
+async fn log_stats<R: Runtime>(rt: R, shared: Arc<Shared>, interval: Duration) {
+    loop {
+        sleep_until(&rt, rt.now() + interval).await;
+        for v in shared.hub.streams() {
+            let s = &v.stats;
+            tracing::info!(
+                stream = %v.key,
+                in_kbps = s.bitrate_in / 1000,
+                out_kbps = s.bitrate_out / 1000,
+                players = v.players,
+                dropped = s.frames_dropped,
+                uptime_s = s.uptime.as_secs(),
+                "stream stats"
+            );
+        }
+    }
+}
+
 struct StopOnDrop(Arc<Shared>);
 
 impl Drop for StopOnDrop {
@@ -122,6 +162,12 @@ impl<R: Runtime> Server<R> {
         self.local_addr
     }
 
+    /// The HTTP side's address, when [`ServerBuilder::http_listen`] asked for one.
+    #[cfg(feature = "http")]
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(_, addr)| *addr)
+    }
+
     /// A handle to stop the server and read its counters.
     pub fn handle(&self) -> ServerHandle {
         ServerHandle {
@@ -145,10 +191,24 @@ impl<R: Runtime> Server<R> {
             local_addr,
             shared,
             max_connections,
+            stats_interval,
+            #[cfg(feature = "http")]
+            http,
             ..
         } = self;
         let _stop_on_drop = StopOnDrop(shared.clone());
         tracing::info!(addr = %local_addr, "listening");
+        // Tasks beside the accept loop, ended with it.
+        let mut side_tasks: Vec<R::Task> = Vec::new();
+        #[cfg(feature = "http")]
+        if let Some((http, addr)) = http {
+            tracing::info!(%addr, "http listening");
+            side_tasks.push(rt.spawn(crate::http::serve(rt.clone(), http, shared.clone())));
+        }
+        if !stats_interval.is_zero() {
+            side_tasks.push(rt.spawn(log_stats(rt.clone(), shared.clone(), stats_interval)));
+        }
+        let _side_tasks = AbortOnDrop(side_tasks);
         // Connection tasks by number; each reports its end to `done`.
         let mut tasks: HashMap<u64, R::Task> = HashMap::new();
         let done = Arc::new(Mailbox::new(usize::MAX));

@@ -121,7 +121,7 @@ impl MemStream {
             Duration::from_secs(1),
         ));
         let key = StreamKey::new(app, name);
-        let (publisher, _) = shared.hub.open_connection();
+        let (publisher, _) = shared.hub.open_connection(([127, 0, 0, 1], 1935).into());
         // A fresh registry has no publisher for any key.
         let _ = shared.hub.publish(&key, publisher);
         let scratch = shared.hub.fanout();
@@ -184,8 +184,8 @@ impl MemPlayer {
     /// Hooks answering later are not run: use it on a server without them.
     pub fn play(shared: &Arc<Shared>, app: &str, name: &str) -> Option<Self> {
         let now = Instant::now();
-        let (id, link) = shared.hub.open_connection();
         let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 1935));
+        let (id, link) = shared.hub.open_connection(peer);
         let core = ConnCore::new(id, link.clone(), peer, shared.clone(), now);
         let cell = ConnCell::new(core, MemWire::default());
         let mut client = ClientSession::new(Arc::new(ClientConfig::default()), now);

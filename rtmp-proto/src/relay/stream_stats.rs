@@ -182,7 +182,11 @@ impl StreamStats {
             Some(Value::Number(n)) if n.is_finite() && *n > 0.0 => Some(*n),
             _ => None,
         };
-        let whole = |key: &str| number(key).filter(|n| *n < u32::MAX as f64).map(|n| n as u32);
+        let whole = |key: &str| {
+            number(key)
+                .filter(|n| *n < u32::MAX as f64)
+                .map(|n| n as u32)
+        };
         if let Some(w) = whole("width") {
             self.video.width = Some(w);
         }
@@ -202,10 +206,15 @@ impl StreamStats {
         }
     }
 
-    /// What the stream's players sent and dropped since their last report, at `now`.
-    pub fn on_players(&mut self, now: Instant, stats: &PlayerStats) {
+    /// What the stream's players sent and dropped since their last report: the totals.
+    pub fn on_players(&mut self, stats: &PlayerStats) {
         self.out.add(stats);
-        self.rate_out.add(now, stats.bytes_sent);
+    }
+
+    /// Payload bytes handed to the stream's players at `now`: the output rate. (Players'
+    /// reports come late and in lumps, so the rate is fed as the frames go out.)
+    pub fn on_delivered(&mut self, now: Instant, bytes: u64) {
+        self.rate_out.add(now, bytes);
     }
 
     /// Its figures at `now`.
@@ -294,14 +303,21 @@ mod tests {
                 bytes_sent: 25_000,
                 ..PlayerStats::default()
             };
-            s.on_players(now, &out);
+            s.on_players(&out);
+            s.on_delivered(now, 25_000);
         }
         let snap = s.snapshot(t0 + Duration::from_millis(10_500));
         assert_eq!(snap.video.codec, Some(VideoCodec::Avc));
         assert_eq!(snap.audio.codec, Some(AudioCodec::Aac));
-        assert_eq!((snap.video.width, snap.video.height), (Some(1280), Some(720)));
+        assert_eq!(
+            (snap.video.width, snap.video.height),
+            (Some(1280), Some(720))
+        );
         assert_eq!(snap.video.frame_rate, Some(30.0));
-        assert_eq!((snap.audio.sample_rate, snap.audio.channels), (Some(44100), Some(2)));
+        assert_eq!(
+            (snap.audio.sample_rate, snap.audio.channels),
+            (Some(44100), Some(2))
+        );
         assert_eq!(snap.bitrate_in, 1_000_000);
         assert_eq!(snap.bitrate_out, 2_000_000);
         assert_eq!(snap.frames_in, 102);

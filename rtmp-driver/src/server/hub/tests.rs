@@ -12,6 +12,9 @@ use rtmp_proto::session::{Media, MediaKind, StreamId};
 use super::*;
 use crate::server::link::{Deliver, Queued};
 
+const PEER: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1935);
+
 fn video(key: bool, len: usize) -> Frame {
     let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
     body.resize(len, 0xAB);
@@ -51,25 +54,23 @@ impl Deliver for FakeDirect {
         stream: StreamId,
         frames: &[Frame],
         encodings: &mut Encodings,
-    ) -> bool {
+    ) -> Option<u64> {
         if !self.free {
-            return false;
+            return None;
         }
         let mut offered = lock(&self.offered);
         for (i, f) in frames.iter().enumerate() {
             let e = encodings.get(i, f, stream, 4096, f.timestamp()).unwrap();
             offered.push(e.wire().clone());
         }
-        true
+        Some(frames.iter().map(|f| f.len() as u64).sum())
     }
 
     fn flush(&self) -> bool {
         self.free
     }
 
-    fn take_stats(&self) -> Option<PlayerStats> {
-        None
-    }
+    fn take_stats(&self, _into: &mut Vec<(StreamKey, PlayerStats)>) {}
 }
 
 struct Player {
@@ -105,7 +106,7 @@ impl Setup {
     fn new(config: RelayConfig) -> Self {
         let hub = Hub::new(config, usize::MAX);
         let key = StreamKey::new("live", "cam");
-        let (publisher, _) = hub.open_connection();
+        let (publisher, _) = hub.open_connection(PEER);
         hub.publish(&key, publisher).unwrap();
         Setup {
             hub,
@@ -115,7 +116,7 @@ impl Setup {
     }
 
     fn player(&self, free: bool) -> Player {
-        let (conn, link) = self.hub.open_connection();
+        let (conn, link) = self.hub.open_connection(PEER);
         let direct = FakeDirect::new(free);
         let dyn_direct: Arc<dyn Deliver> = direct.clone();
         link.set_direct(Arc::downgrade(&dyn_direct));
@@ -172,7 +173,7 @@ fn a_late_joiner_gets_the_cached_gop_and_a_second_publisher_is_refused() {
         late.joined.initial[0].payload().as_ptr(),
         frames[0].payload().as_ptr()
     );
-    let (other, _) = s.hub.open_connection();
+    let (other, _) = s.hub.open_connection(PEER);
     let why = s.hub.publish(&s.key, other).unwrap_err();
     assert_eq!(why.code, Some(rtmp_proto::StatusCode::PublishBadName));
 }
@@ -194,7 +195,7 @@ fn a_busy_player_gets_the_run_queued_in_order_and_its_task_woken() {
 fn a_player_whose_state_is_gone_is_woken() {
     let s = Setup::new(RelayConfig::default());
     let p = s.player(true);
-    let (conn, link) = s.hub.open_connection();
+    let (conn, link) = s.hub.open_connection(PEER);
     {
         let gone: Arc<dyn Deliver> = FakeDirect::new(true);
         link.set_direct(Arc::downgrade(&gone));
@@ -237,11 +238,11 @@ fn unpublish_ends_players_and_frees_the_slot() {
         assert!(p.link.signal.lower());
         assert_eq!(p.work(), ["ended"]);
     }
-    let (next, _) = s.hub.open_connection();
+    let (next, _) = s.hub.open_connection(PEER);
     assert!(s.hub.publish(&s.key, next).is_ok());
     // Closing a connection releases what it published, too.
     s.hub.close_connection(next);
-    let (again, _) = s.hub.open_connection();
+    let (again, _) = s.hub.open_connection(PEER);
     assert!(s.hub.publish(&s.key, again).is_ok());
 }
 
@@ -260,7 +261,7 @@ fn players_are_held_for_the_grace_period_then_resumed_or_ended() {
         stream: StreamId(1),
     };
     // A new publisher within the grace: they continue, told before its first frame.
-    let (next, _) = s.hub.open_connection();
+    let (next, _) = s.hub.open_connection(PEER);
     s.hub.publish(&s.key, next).unwrap();
     let mut scratch = s.hub.fanout();
     s.hub

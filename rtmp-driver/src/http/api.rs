@@ -1,0 +1,126 @@
+//! The JSON stream API: `GET /api/streams` and `GET /api/streams/{app}/{stream}`.
+
+use rtmp_proto::relay::{Counters, audio_codec_name, video_codec_name};
+use serde::Serialize;
+
+use crate::server::StreamView;
+
+/// One live stream, as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct StreamJson {
+    app: String,
+    stream: String,
+    publisher: Option<String>,
+    uptime_seconds: f64,
+    video: Option<VideoJson>,
+    audio: Option<AudioJson>,
+    bitrate_in_bps: u64,
+    bitrate_out_bps: u64,
+    players: usize,
+    frames_in: u64,
+    bytes_in: u64,
+    frames_out: u64,
+    bytes_out: u64,
+    frames_dropped: u64,
+    lag_disconnects: u64,
+    gop_cache_bytes: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct VideoJson {
+    codec: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    frame_rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct AudioJson {
+    codec: Option<String>,
+    sample_rate: Option<u32>,
+    channels: Option<u32>,
+}
+
+impl From<&StreamView> for StreamJson {
+    fn from(v: &StreamView) -> Self {
+        let s = &v.stats;
+        let video = (s.video.codec.is_some() || s.video.width.is_some()).then(|| VideoJson {
+            codec: s.video.codec.map(video_codec_name),
+            width: s.video.width,
+            height: s.video.height,
+            frame_rate: s.video.frame_rate,
+        });
+        let audio = (s.audio.codec.is_some() || s.audio.sample_rate.is_some()).then(|| AudioJson {
+            codec: s.audio.codec.map(audio_codec_name),
+            sample_rate: s.audio.sample_rate,
+            channels: s.audio.channels,
+        });
+        StreamJson {
+            app: v.key.app().to_owned(),
+            stream: v.key.name().to_owned(),
+            publisher: v.publisher.map(|a| a.to_string()),
+            uptime_seconds: s.uptime.as_secs_f64(),
+            video,
+            audio,
+            bitrate_in_bps: s.bitrate_in,
+            bitrate_out_bps: s.bitrate_out,
+            players: v.players,
+            frames_in: s.frames_in,
+            bytes_in: s.bytes_in,
+            frames_out: s.frames_out,
+            bytes_out: s.bytes_out,
+            frames_dropped: s.frames_dropped,
+            lag_disconnects: s.lag_disconnects,
+            gop_cache_bytes: v.gop_bytes,
+        }
+    }
+}
+
+/// The server's totals, as the API shows them.
+#[derive(Debug, Serialize)]
+pub struct ServerJson {
+    connections: u64,
+    connections_total: u64,
+    publishers: u64,
+    players: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    frames_in: u64,
+    frames_relayed: u64,
+    frames_dropped: u64,
+    lag_disconnects: u64,
+}
+
+impl From<&Counters> for ServerJson {
+    fn from(c: &Counters) -> Self {
+        ServerJson {
+            connections: c.connections,
+            connections_total: c.connections_total,
+            publishers: c.publishers,
+            players: c.players,
+            bytes_in: c.bytes_in,
+            bytes_out: c.bytes_out,
+            frames_in: c.frames_in,
+            frames_relayed: c.frames_relayed,
+            frames_dropped: c.frames_dropped,
+            lag_disconnects: c.lag_disconnects,
+        }
+    }
+}
+
+/// `GET /api/streams`: the server's totals and every live stream.
+#[derive(Debug, Serialize)]
+pub struct StreamsJson {
+    server: ServerJson,
+    streams: Vec<StreamJson>,
+}
+
+impl StreamsJson {
+    /// The document for these totals and streams.
+    pub fn new(counters: &Counters, streams: &[StreamView]) -> Self {
+        StreamsJson {
+            server: counters.into(),
+            streams: streams.iter().map(StreamJson::from).collect(),
+        }
+    }
+}

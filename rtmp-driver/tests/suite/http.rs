@@ -1,0 +1,289 @@
+//! The relay's HTTP side (`ServerBuilder::http_listen`): the JSON stream API and the
+//! Prometheus metrics agree with what was published and delivered, `promtool` accepts the
+//! exposition, an ended stream's series are gone, and hostile HTTP clients (a slow head,
+//! an oversized head, more idle connections than allowed) are bounded while the RTMP
+//! players keep every frame.
+#![allow(clippy::print_stdout)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::rt;
+use adapter::Server;
+use adapter::proto::amf::Value;
+use adapter::proto::relay::RelayConfig;
+use adapter::proto::session::{ClientEvent, Media, MediaKind, Metadata};
+use bytes::Bytes;
+
+const FPS: u32 = 25;
+const SECONDS: u32 = 3;
+const VIDEO: usize = 10_000;
+
+/// A blocking `GET path`: status and body (the server closes or the body ends at
+/// `Content-Length`).
+fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("http connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Whether the server closes `s` within `limit` (a response before the close is read).
+fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// The value of the series `name{labels}` in a text exposition.
+fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(name_and_labels)
+            .and_then(|rest| rest.trim().parse().ok())
+    })
+}
+
+fn frames() -> Vec<Media> {
+    let mut all = vec![
+        Media {
+            kind: MediaKind::Video,
+            timestamp: 0,
+            payload: Bytes::from_static(&[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f]),
+        },
+        Media {
+            kind: MediaKind::Audio,
+            timestamp: 0,
+            payload: Bytes::from_static(&[0xAF, 0, 0x12, 0x10]),
+        },
+    ];
+    for i in 0..FPS * SECONDS {
+        let mut body = vec![if i % FPS == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+        body.resize(VIDEO, i as u8);
+        all.push(Media {
+            kind: MediaKind::Video,
+            timestamp: i * 1000 / FPS,
+            payload: Bytes::from(body),
+        });
+    }
+    all
+}
+
+async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
+    let mut relay = RelayConfig::default();
+    relay.publisher_grace = Duration::ZERO;
+    let server = Server::builder()
+        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .http_listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .relay_config(relay)
+        .bind()
+        .await
+        .expect("bind");
+    let (addr, http) = (server.local_addr(), server.http_addr().expect("http addr"));
+    let handle = server.handle();
+    let run = rt::serve(server);
+
+    let mut publisher = connected(addr, "live").await;
+    let h = publishing(&mut publisher, "stats").await;
+    let meta = Value::ecma_array([
+        ("width", Value::Number(640.0)),
+        ("height", Value::Number(360.0)),
+        ("framerate", Value::Number(FPS as f64)),
+        ("audiosamplerate", Value::Number(44100.0)),
+        ("stereo", Value::Boolean(true)),
+    ]);
+    publisher
+        .session()
+        .send_metadata(h, &Metadata::new(meta))
+        .unwrap();
+    let all = frames();
+    let total = all.len();
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let mut p = connected(addr, "live").await;
+        playing(&mut p, "stats").await;
+        readers.push(rt::spawn(async move {
+            let (mut n, mut bytes) = (0, 0);
+            while n < total {
+                match next(&mut p).await {
+                    ClientEvent::Media { media, .. } => {
+                        n += 1;
+                        bytes += media.payload.len();
+                    }
+                    ClientEvent::Closed(r) => panic!("player closed: {r:?}"),
+                    _ => {}
+                }
+            }
+            (p, bytes)
+        }));
+    }
+
+    let start = Instant::now();
+    let pub_task = rt::spawn(async move {
+        for (i, m) in all.into_iter().enumerate() {
+            publisher.session().send_media(h, m).unwrap();
+            bounded("publisher flush", publisher.flush()).await.unwrap();
+            if i >= 2 {
+                rt::sleep(Duration::from_millis(1000 / FPS as u64)).await;
+            }
+        }
+        publisher
+    });
+    rt::sleep(Duration::from_millis(2200)).await;
+
+    let (status, body) = rt::unblock(move || get(http, "/api/streams")).await;
+    assert_eq!(status, 200, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let s = &doc["streams"][0];
+    println!("{}: {s}", rt::NAME);
+    assert_eq!(s["app"], "live");
+    assert_eq!(s["stream"], "stats");
+    assert_eq!(s["video"]["codec"], "avc1");
+    assert_eq!(s["audio"]["codec"], "mp4a");
+    assert_eq!(s["video"]["width"], 640);
+    assert_eq!(s["video"]["height"], 360);
+    assert_eq!(s["video"]["frame_rate"], FPS as f64);
+    assert_eq!(s["players"], 2);
+    let published = (VIDEO * FPS as usize * 8) as f64;
+    let rate = s["bitrate_in_bps"].as_f64().unwrap();
+    assert!(
+        (rate - published).abs() < published * 0.2,
+        "bitrate in {rate} against {published} published"
+    );
+    let (status, one) = rt::unblock(move || get(http, "/api/streams/live/stats")).await;
+    assert_eq!(status, 200, "{one}");
+
+    let (status, metrics) = rt::unblock(move || get(http, "/metrics")).await;
+    assert_eq!(status, 200);
+    let labels = r#"{app="live",stream="stats"}"#;
+    assert_eq!(
+        series(&metrics, &format!("rtmp_stream_players{labels}")),
+        Some(2.0)
+    );
+    let check = metrics.clone();
+    let promtool = rt::unblock(move || {
+        let mut child = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("promtool (bash scripts/install-test-deps.sh installs it)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(check.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await;
+    assert!(
+        promtool.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&promtool.stdout),
+        String::from_utf8_lossy(&promtool.stderr)
+    );
+
+    // Hostile HTTP clients, all at once, while the stream still plays: a head that never ends,
+    // a 20 KiB head, and 300 idle connections (more than the 256 served at once).
+    let hostile = rt::unblock(move || {
+        let mut slow = TcpStream::connect(http).unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let mut big = TcpStream::connect(http).unwrap();
+        let _ = write!(
+            big,
+            "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(20_000)
+        );
+        let idle: Vec<TcpStream> = (0..300)
+            .filter_map(|_| TcpStream::connect(http).ok())
+            .collect();
+        (slow, big, idle)
+    });
+
+    let (mut slow, mut big, idle) = bounded("hostile clients", hostile).await;
+
+    // Every frame reached both players while the hostile clients sat there.
+    let mut received = 0;
+    let mut players = Vec::new();
+    for r in readers {
+        let (p, bytes) = bounded("players to get every frame", r).await;
+        received += bytes;
+        players.push(p);
+    }
+    let _publisher = bounded("publisher", pub_task).await;
+
+    // The slow head and the big head were closed; the idle connections go (dropped at the
+    // end of this closure), and the slots they held with them.
+    let (slow_closed, big_closed, opened) = rt::unblock(move || {
+        let limit = Duration::from_secs(12);
+        (
+            closed_within(&mut slow, limit),
+            closed_within(&mut big, limit),
+            idle.len(),
+        )
+    })
+    .await;
+    rt::sleep(Duration::from_millis(300)).await;
+    assert!(big_closed, "the oversized head was not closed");
+    assert!(
+        slow_closed,
+        "the slow head is still open after {:?}",
+        start.elapsed()
+    );
+    println!("{}: {opened} idle HTTP connections opened", rt::NAME);
+    let (_, metrics) = rt::unblock(move || get(http, "/metrics")).await;
+    let sent = series(&metrics, &format!("rtmp_stream_sent_bytes_total{labels}"))
+        .expect("sent bytes series");
+    assert!(
+        (sent - received as f64).abs() <= received as f64 * 0.05,
+        "metrics say {sent} bytes sent, players received {received}"
+    );
+
+    // The publisher leaves: the stream and its series are gone.
+    drop(_publisher);
+    rt::sleep(Duration::from_millis(300)).await;
+    let (_, metrics) = rt::unblock(move || get(http, "/metrics")).await;
+    assert!(
+        !metrics.contains(labels),
+        "an ended stream's series are still there:\n{metrics}"
+    );
+    let (status, _) = rt::unblock(move || get(http, "/api/streams/live/stats")).await;
+    assert_eq!(status, 404);
+    drop(players);
+    handle.shutdown();
+    bounded("server to stop", run).await.expect("run");
+}
+
+tests!(http_side_reports_streams_and_metrics_and_bounds_hostile_clients);
