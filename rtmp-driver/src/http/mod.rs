@@ -7,16 +7,20 @@
 //! | `GET /metrics` | totals and per-stream series (`app`, `stream` labels): OpenMetrics text when asked for, else the classic text format |
 //! | `GET /api/streams` | totals and every live stream, JSON |
 //! | `GET /api/streams/{app}/{stream}` | one stream, JSON; 404 when it is not live |
+//! | `GET /{app}/{stream}.flv` | HTTP-FLV playback ([`flv`]), decided by the `on_play` hook |
 //! | `GET /` | an HTML page listing the live streams, refreshing itself |
 //!
 //! Bounded like the RTMP side: at most [`MAX_HTTP_CONNECTIONS`] at once (more are closed
-//! on accept), request heads up to 16 KiB, and a connection lasts at most
-//! [`HTTP_CONNECTION_LIMIT`] however it trickles.
+//! on accept), request heads up to 16 KiB arriving within [`HEAD_TIMEOUT`] (an idle
+//! keep-alive connection is closed then too), and an HTTP-FLV reader that falls behind is
+//! cut by the relay's lag policy.
 
 mod api;
+pub mod flv;
 mod io;
 mod metrics;
 mod page;
+mod timer;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -25,21 +29,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
+use rtmp_proto::session::{PlayRequest, StreamId};
 
 pub use io::HyperIo;
+pub use timer::HyperTimer;
 
-use crate::runtime::{Runtime, accept, timeout_at};
-use crate::server::Shared;
+use crate::runtime::{Runtime, accept};
+use crate::server::{PlayContext, Shared, StreamDecision, Subscriber};
 
-/// Most HTTP connections served at once.
-pub const MAX_HTTP_CONNECTIONS: usize = 256;
+/// Most HTTP connections served at once (HTTP-FLV players included).
+pub const MAX_HTTP_CONNECTIONS: usize = 1024;
 
-/// How long one HTTP connection may last, keep-alive included: a slow or idle client is
-/// closed then.
-pub const HTTP_CONNECTION_LIMIT: Duration = Duration::from_secs(10);
+/// How long a request head may take to arrive, and an idle keep-alive connection may wait
+/// for the next one.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A response body: a whole document or an HTTP-FLV stream.
+type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 /// Serves HTTP on `listener` until the task is aborted (the server's accept loop does that
 /// when it ends).
@@ -69,20 +79,75 @@ pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<
 
 async fn serve_one<R: Runtime>(rt: &R, sock: R::Socket, peer: SocketAddr, shared: Arc<Shared>) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let response = respond(&shared, &req);
-        async move { Ok::<_, Infallible>(response) }
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(respond(&shared, peer, &req).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .max_buf_size(16 * 1024)
+        .timer(HyperTimer(rt.clone()))
+        .header_read_timeout(HEAD_TIMEOUT)
         .serve_connection(HyperIo::new(sock), service);
-    match timeout_at(rt, rt.now() + HTTP_CONNECTION_LIMIT, conn).await {
-        Some(Ok(())) => {}
-        Some(Err(e)) => tracing::debug!(%peer, error = %e, "http connection failed"),
-        None => tracing::debug!(%peer, "http connection closed at its time limit"),
+    if let Err(e) = conn.await {
+        tracing::debug!(%peer, error = %e, "http connection ended");
     }
 }
 
-fn respond<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
+async fn respond<B>(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<B>) -> Response<Body> {
+    if req.method() == Method::GET
+        && let Some((app, name)) = req
+            .uri()
+            .path()
+            .strip_prefix('/')
+            .and_then(|p| p.strip_suffix(".flv"))
+            .and_then(|p| p.split_once('/'))
+    {
+        return http_flv(shared, peer, app, name).await;
+    }
+    document(shared, req).map(|b| b.boxed_unsync())
+}
+
+/// An HTTP-FLV play of `app`/`name`: the `on_play` hook decides, as for an RTMP play.
+async fn http_flv(shared: &Arc<Shared>, peer: SocketAddr, app: &str, name: &str) -> Response<Body> {
+    let (name, query) = match name.split_once('?') {
+        Some((n, q)) => (n, Some(q.to_owned())),
+        None => (name, None),
+    };
+    let ctx = PlayContext {
+        peer,
+        app: app.to_owned(),
+        request: PlayRequest {
+            stream: StreamId(1),
+            name: name.to_owned(),
+            query,
+            start: -2000.0,
+            duration: -1.0,
+            reset: true,
+        },
+    };
+    if let Some(decision) = shared.hooks.on_play(ctx)
+        && let StreamDecision::Reject(why) = decision.await
+    {
+        tracing::info!(%peer, stream = %format!("{app}/{name}"), reason = %why.description,
+            "http-flv play rejected");
+        let text = format!("{}\n", why.description);
+        return plain(StatusCode::FORBIDDEN, &text).map(|b| b.boxed_unsync());
+    }
+    match Subscriber::join(shared.clone(), rtmp_proto::relay::StreamKey::new(app, name)) {
+        Ok(subscriber) => {
+            tracing::info!(%peer, stream = %subscriber.key(), "http-flv play start");
+            let mut response = Response::new(flv::FlvBody::new(subscriber).boxed_unsync());
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("video/x-flv"),
+            );
+            response
+        }
+        Err(why) => plain(StatusCode::NOT_FOUND, &format!("{}\n", why.description))
+            .map(|b| b.boxed_unsync()),
+    }
+}
+
+fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
     }

@@ -250,6 +250,11 @@ impl<R: Runtime> ServerBuilder<R> {
             self.write_merge,
             self.drain_wait,
         ));
+        let rt = self.runtime.clone();
+        shared.set_sleeper(Arc::new(move |at| {
+            let rt = rt.clone();
+            Box::pin(async move { crate::runtime::sleep_until(&rt, at).await })
+        }));
         Ok(Server {
             runtime: self.runtime,
             listener,

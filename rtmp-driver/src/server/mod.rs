@@ -26,6 +26,7 @@ pub(crate) mod hub;
 pub(crate) mod link;
 pub mod record;
 mod shared;
+mod subscriber;
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -35,7 +36,8 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use rtmp_proto::relay::Counters;
+use rtmp_proto::relay::{Counters, StreamKey};
+use rtmp_proto::session::Rejection;
 
 pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
@@ -45,6 +47,7 @@ pub use hooks::{
 pub use hub::StreamView;
 pub use record::Recorder;
 pub use shared::Shared;
+pub use subscriber::{IN_PROCESS, Subscribed, Subscriber, SubscriptionEnd};
 
 use crate::io::Deadline;
 use crate::runtime::{Listener, Runtime, Task, sleep_until, timeout_at};
@@ -96,6 +99,14 @@ impl ServerHandle {
     /// picture, bitrates, players, drops.
     pub fn streams(&self) -> Vec<StreamView> {
         self.shared.hub.streams()
+    }
+
+    /// Plays `app`/`name` from your own code: a [`Subscriber`] gets the stream's frames
+    /// through the same GOP cache, late-join burst, lag policy, waiting for a publisher and
+    /// publisher grace as a network player (refused as a play would be: not live and the
+    /// relay does not wait, or too many waiting). Dropping it leaves the stream.
+    pub fn subscribe(&self, app: &str, name: &str) -> Result<Subscriber, Rejection> {
+        Subscriber::join(self.shared.clone(), StreamKey::new(app, name))
     }
 }
 

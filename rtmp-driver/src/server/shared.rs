@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rtmp_proto::session::ServerConfig;
 
-use super::hooks::Hooks;
+use super::hooks::{BoxFuture, Hooks};
 use super::hub::Hub;
 use crate::sync::Signal;
 
@@ -38,7 +38,23 @@ pub struct Shared {
     drain_begun: AtomicBool,
     /// How long a drain waits for publishers to leave before shutting down.
     pub(crate) drain_wait: Duration,
+    /// The runtime's timer, for waits outside a connection task (subscribers' deadlines);
+    /// set when the server is bound.
+    sleeper: SleeperCell,
 }
+
+/// Holds the [`Sleeper`] (a closure, shown as whether it is set).
+#[derive(Default)]
+struct SleeperCell(OnceLock<Sleeper>);
+
+impl std::fmt::Debug for SleeperCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sleeper(set: {})", self.0.get().is_some())
+    }
+}
+
+/// A future that completes at an instant, on the server's runtime.
+pub(crate) type Sleeper = Arc<dyn Fn(Instant) -> BoxFuture<()> + Send + Sync>;
 
 impl Shared {
     pub(crate) fn new(
@@ -62,7 +78,18 @@ impl Shared {
             draining: Mutex::new(None),
             drain_begun: AtomicBool::new(false),
             drain_wait,
+            sleeper: SleeperCell::default(),
         }
+    }
+
+    /// Lets waits outside connection tasks use the runtime's timer (once).
+    pub(crate) fn set_sleeper(&self, sleeper: Sleeper) {
+        let _ = self.sleeper.0.set(sleeper);
+    }
+
+    /// A future completing at `at`, if the server's runtime is known.
+    pub(crate) fn sleep_until(&self, at: Instant) -> Option<BoxFuture<()>> {
+        self.sleeper.0.get().map(|s| s(at))
     }
 
     /// Begins a drain: every connection is woken and asks its publishers, if they speak

@@ -135,6 +135,11 @@ impl Playback {
         }
     }
 
+    /// Its policy, for a player that is not a `ServerSession` (an in-process subscriber).
+    pub fn into_policy(self) -> PlayerPolicy {
+        self.policy
+    }
+
     /// Its policy's decisions so far (lagging, paused, stats).
     pub fn policy(&self) -> &PlayerPolicy {
         &self.policy

@@ -1,0 +1,110 @@
+//! `GET /{app}/{stream}.flv`: HTTP-FLV playback, the same FLV tags a recorder writes, as
+//! the response body, for browsers (mpegts.js, flv.js), ffplay and VLC.
+//!
+//! The body is a [`Subscriber`]: the stream's GOP cache first, then live frames through
+//! the same lag policy as an RTMP player (a reader that stops reading loses inter frames,
+//! then its response). Frames stay zero-copy: each tag goes out as a 15-byte head (the
+//! previous tag's size and this tag's header) and the shared payload.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use hyper::body::{Body, Frame as BodyFrame};
+use rtmp_proto::media::flv::{FLV_HEADER_LEN, FlvHeader, FlvTag, FlvTagType};
+use rtmp_proto::relay::{Frame, Item};
+use rtmp_proto::session::MediaKind;
+
+use crate::server::{Subscriber, SubscriptionEnd};
+
+/// An HTTP-FLV response body; see the module docs.
+#[derive(Debug)]
+pub struct FlvBody {
+    subscriber: Subscriber,
+    started: bool,
+    /// A tag's payload, after its head went out.
+    payload: Option<Bytes>,
+    /// The size of the last tag sent (written before the next tag, and at the end).
+    previous: u32,
+    ended: bool,
+}
+
+impl FlvBody {
+    /// The body for `subscriber`'s stream.
+    pub fn new(subscriber: Subscriber) -> Self {
+        FlvBody {
+            subscriber,
+            started: false,
+            payload: None,
+            previous: 0,
+            ended: false,
+        }
+    }
+}
+
+fn tag_type(frame: &Frame) -> FlvTagType {
+    match frame.item() {
+        Item::Media(m) if m.kind == MediaKind::Audio => FlvTagType::Audio,
+        Item::Media(_) => FlvTagType::Video,
+        _ => FlvTagType::Script,
+    }
+}
+
+impl Body for FlvBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<BodyFrame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if let Some(payload) = this.payload.take() {
+            return Poll::Ready(Some(Ok(BodyFrame::data(payload))));
+        }
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        if !this.started {
+            this.started = true;
+            let mut head = BytesMut::with_capacity(13);
+            FlvHeader::new(true, true).write_to(&mut head);
+            // `PreviousTagSize0` goes out in front of the first tag, like every other one.
+            head.truncate(FLV_HEADER_LEN);
+            return Poll::Ready(Some(Ok(BodyFrame::data(head.freeze()))));
+        }
+        loop {
+            match this.subscriber.poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(end)) => {
+                    if end != SubscriptionEnd::StreamEnded {
+                        tracing::info!(stream = %this.subscriber.key(), reason = ?end,
+                            "http-flv player ended");
+                    }
+                    this.ended = true;
+                    let last = Bytes::copy_from_slice(&this.previous.to_be_bytes());
+                    return Poll::Ready(Some(Ok(BodyFrame::data(last))));
+                }
+                Poll::Ready(Ok(sub)) => {
+                    let tag = FlvTag {
+                        tag_type: tag_type(&sub.frame),
+                        timestamp: sub.timestamp,
+                        stream_id: 0,
+                        data: sub.frame.payload().clone(),
+                    };
+                    // A payload over the tag's 24-bit length cannot be relayed to start with.
+                    let Ok(header) = tag.header_bytes() else {
+                        continue;
+                    };
+                    let mut head = BytesMut::with_capacity(15);
+                    head.put_u32(this.previous);
+                    head.put_slice(&header);
+                    this.previous = (header.len() + tag.data.len()) as u32;
+                    this.payload = Some(tag.data);
+                    return Poll::Ready(Some(Ok(BodyFrame::data(head.freeze()))));
+                }
+            }
+        }
+    }
+}
