@@ -42,11 +42,11 @@ fn main() -> std::io::Result<()> {
     };
     let builder = args
         .relay
-        .builder::<Smol>()
+        .builder::<Smol>()?
         .worker_threads(threads.saturating_sub(1));
     smol::block_on(async {
         let server = builder.bind().await?;
-        println!("{}", args.relay.banner(server.local_addr()));
+        println!("{}", args.relay.banner(&server));
         let handle = server.handle();
         let mut signals = Signals::new([Signal::Int, Signal::Term])?;
         let relay = args.relay.clone();

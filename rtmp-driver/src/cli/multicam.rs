@@ -16,7 +16,7 @@ use crate::runtime::{Runtime, Task, sleep_until};
 /// The `multicam` example's flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MulticamArgs {
-    /// URL template, e.g. rtmp://host/live/cam{camera_id}_{stream}.
+    /// URL template, e.g. rtmp://host/live/cam{camera_id}_{stream} (or rtmps://).
     #[arg(long)]
     pub template: String,
     /// Number of cameras (ids 1..=N).
@@ -34,6 +34,11 @@ pub struct MulticamArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
+    /// Trust only the certificate authorities in this PEM file for rtmps:// URLs (a
+    /// private CA); default: the public web's roots.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
 }
 
 /// The template variables `multicam` fills in.
@@ -49,6 +54,12 @@ pub async fn multicam<R: Runtime + Default>(
     let template = UrlTemplate::parse(&args.template)?;
     template.check_known(KNOWN)?;
     let rt = R::default();
+    #[cfg(feature = "tls")]
+    let tls = args
+        .ca
+        .as_ref()
+        .map(crate::io::tls::TlsConnector::with_ca_file)
+        .transpose()?;
     let (done_tx, done_rx) = async_channel::unbounded();
     let mut cams = Vec::new();
     for id in 1..=args.cameras {
@@ -60,10 +71,16 @@ pub async fn multicam<R: Runtime + Default>(
         })?;
         let (file, looping, done, cam_rt) =
             (args.file.clone(), args.looping, done_tx.clone(), rt.clone());
+        #[allow(unused_mut)]
+        let mut builder = Client::<R>::builder().rtmp_url(url.clone());
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &tls {
+            builder = builder.tls(tls.clone());
+        }
         cams.push(rt.spawn(async move {
             tracing::info!(camera = id, %url, "starting");
             let r: Result<(), ClientError> = async {
-                let publisher = Client::<R>::builder().rtmp_url(url).publish().await?;
+                let publisher = builder.publish().await?;
                 let r = match &file {
                     Some(path) => publisher.push_flv_file(path, looping).await.map(drop),
                     None => synthetic(&cam_rt, &publisher, id).await,

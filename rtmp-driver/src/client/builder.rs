@@ -11,6 +11,8 @@ use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
 use super::publisher::Publisher;
+#[cfg(feature = "tls")]
+use crate::io::tls::TlsConnector;
 use crate::runtime::Runtime;
 use crate::seed::connection_seed;
 
@@ -25,6 +27,9 @@ pub(crate) struct ClientOptions {
     pub(crate) queue_frames: usize,
     /// Bytes a publisher lets wait for the socket before it stops taking frames.
     pub(crate) high_water: usize,
+    /// Whom `rtmps://` servers must prove to be (`None`: the public web's roots).
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<TlsConnector>,
 }
 
 impl Default for ClientOptions {
@@ -36,6 +41,8 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             queue_frames: 64,
             high_water: 512 * 1024,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -168,6 +175,33 @@ impl<R> ClientBuilder<R> {
     pub fn high_water(mut self, bytes: usize) -> Self {
         self.options.high_water = bytes.max(1);
         self
+    }
+
+    /// The TLS settings of `rtmps://` URLs: the certificate authorities a server's
+    /// certificate must chain to (default: the public web's roots, see
+    /// [`TlsConnector`]). The name checked, and sent as SNI, is the URL's host. A
+    /// certificate that does not verify is a permanent failure of that URL
+    /// ([`FailureReason::Permanent`](rtmp_proto::client::FailureReason::Permanent)): the
+    /// next URL of the failover list is tried, and that one is not dialed again.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, connector: TlsConnector) -> Self {
+        self.options.tls = Some(connector);
+        self
+    }
+
+    /// Trusts only the certificate authorities in the PEM file `path` for `rtmps://`
+    /// URLs (a private CA); see [`tls`](Self::tls). An unreadable or empty file is
+    /// reported by `publish`/`play` as [`ClientError::Io`] naming the file.
+    #[cfg(feature = "tls")]
+    pub fn ca_file(self, path: impl AsRef<std::path::Path>) -> Self {
+        match TlsConnector::with_ca_file(path) {
+            Ok(c) => self.tls(c),
+            Err(e) => {
+                let mut this = self;
+                this.error.get_or_insert(ClientError::Io(e.to_string()));
+                this
+            }
+        }
     }
 
     /// Fixes the seed of the backoff jitter (tests); by default it comes from the OS.

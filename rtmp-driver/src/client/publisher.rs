@@ -231,15 +231,7 @@ async fn run<R: Runtime>(
 ) {
     let rt = builder.rt().clone();
     let opts = builder.options().clone();
-    let dial = |url| {
-        dial(
-            &rt,
-            url,
-            &opts.session,
-            LinkRole::Publish,
-            opts.connect_timeout,
-        )
-    };
+    let dial = |url| dial(&rt, url, &opts, LinkRole::Publish);
     let mut task: PublishTask<LinkIo<R>, Dialing<R>> = PublishTask::new(sup, opts.high_water);
     let (mut dial_timer, mut health_timer) = (Deadline::<R>::new(), Deadline::<R>::new());
     let mut close_ack: Option<Option<Sender<()>>> = None;

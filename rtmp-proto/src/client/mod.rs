@@ -54,7 +54,7 @@ mod url;
 pub use backoff::ReconnectPolicy;
 pub use error::{IllegalTransition, PolicyError, TemplateError, UrlError};
 pub use failover::Failover;
-pub use failure::FailureReason;
+pub use failure::{FailureReason, PermanentFailure};
 pub use handover::{Handover, HandoverPhase, Route};
 pub use link::{ClientLink, DrivenLink, LinkRole};
 pub use loops::{LinkStep, PlayLoop, PlayStep, PlayerEvent, PublishLoop};
