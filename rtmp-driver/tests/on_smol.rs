@@ -37,3 +37,5 @@ mod limits;
 mod relay;
 #[path = "suite/smol_specific.rs"]
 mod smol_specific;
+#[path = "suite/tls.rs"]
+mod tls;

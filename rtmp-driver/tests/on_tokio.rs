@@ -37,3 +37,5 @@ mod hostile_servers;
 mod limits;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/tls.rs"]
+mod tls;
