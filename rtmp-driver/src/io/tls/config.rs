@@ -176,3 +176,69 @@ fn certificates(pem: &[u8], name: &str) -> io::Result<Vec<CertificateDer<'static
 fn invalid(text: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, KeyPair};
+
+    fn self_signed() -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn pem_errors_name_the_file_at_fault() {
+        let dir = std::env::temp_dir().join(format!("rtmp-tls-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = self_signed();
+        let (_, other_key) = self_signed();
+        let cert = write(&dir, "cert.pem", &cert);
+        let key = write(&dir, "key.pem", &key);
+        let other = write(&dir, "other-key.pem", &other_key);
+        let empty = write(&dir, "empty.pem", "");
+        let missing = dir.join("missing.pem");
+        assert!(TlsAcceptor::from_pem_files(&cert, &key).is_ok());
+        let cases = [
+            (
+                TlsAcceptor::from_pem_files(&missing, &key),
+                "missing.pem: cannot read",
+            ),
+            (
+                TlsAcceptor::from_pem_files(&cert, &missing),
+                "missing.pem: cannot read",
+            ),
+            (
+                TlsAcceptor::from_pem_files(&empty, &key),
+                "empty.pem: no PEM certificate",
+            ),
+            (
+                TlsAcceptor::from_pem_files(&cert, &empty),
+                "empty.pem: no usable private key",
+            ),
+            (
+                TlsAcceptor::from_pem_files(&cert, &other),
+                "other-key.pem does not go with",
+            ),
+        ];
+        for (result, expected) in cases {
+            let e = result.expect_err(expected).to_string();
+            assert!(e.contains(expected), "{expected:?} in {e:?}");
+        }
+        let e = TlsConnector::with_ca_file(&missing)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.pem: cannot read the CA file"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
