@@ -374,8 +374,91 @@ async fn hostile_input_on_the_tls_port_is_closed_while_a_stream_goes_on() {
     srv.stop().await;
 }
 
+/// A TLS player that stops reading while large frames flow: its socket and TLS records
+/// back up, yet a TLS player beside it gets every frame, and the stalled one, read again,
+/// gets on with its stream (or is told it lagged out).
+async fn a_stalled_tls_player_does_not_slow_the_others() {
+    const FRAMES: u32 = 400;
+    let pki = pki(Leaf::Good);
+    let srv = start_tls(Server::builder(), &pki).await;
+    let url = format!("rtmps://localhost:{}/live/big", srv.tls.port());
+    let player = |queue| {
+        Client::builder()
+            .url(&url)
+            .tls(pki.connector())
+            .queue_capacity(queue)
+            .play()
+    };
+    let mut fast = player(64).await.expect("fast player");
+    let mut stalled = player(1).await.expect("stalled player");
+    let publisher = bounded(
+        "publish over rtmps",
+        Client::builder().url(&url).tls(pki.connector()).publish(),
+    )
+    .await
+    .expect("publishing");
+    let sender = rt::spawn(async move {
+        let _ = publisher
+            .send_video(0, Bytes::from_static(AVC_HEADER))
+            .await;
+        for i in 0..FRAMES {
+            // 64 KiB keyframes, 16 KiB frames between: about 9 MiB in all.
+            let (head, len) = if i % 10 == 0 {
+                (KEY, 64 << 10)
+            } else {
+                (INTER, 16 << 10)
+            };
+            let mut frame = head.to_vec();
+            frame.resize(len, 0x5A);
+            if publisher
+                .send_video(i * 40, Bytes::from(frame))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            rt::sleep(Duration::from_millis(2)).await;
+        }
+        publisher
+    });
+    let mut got = 0u32;
+    bounded("the fast player's frames", async {
+        while got < FRAMES {
+            match fast.next().await.expect("fast player ended") {
+                PlayerEvent::Media(m) if m.kind == MediaKind::Video && m.payload.len() > 1000 => {
+                    got += 1
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    let publisher = bounded("sender", sender).await;
+    let stats = srv.handle.stats();
+    assert!(
+        stats.lag_events > 0,
+        "the stalled player backed up through its TLS socket: {stats:?}"
+    );
+    // The stalled player reads again: it moves (frames, or the end of its connection).
+    bounded("the stalled player moves again", async {
+        let mut events = 0;
+        while events < 5 {
+            match stalled.next().await {
+                Some(_) => events += 1,
+                None => break,
+            }
+        }
+    })
+    .await;
+    bounded("publisher close", publisher.close()).await.unwrap();
+    bounded("fast close", fast.close()).await;
+    bounded("stalled close", stalled.close()).await;
+    srv.stop().await;
+}
+
 tests!(
     rtmps_publish_and_play,
+    a_stalled_tls_player_does_not_slow_the_others,
     unknown_ca_is_permanent,
     wrong_host_name_is_permanent,
     expired_certificate_is_permanent,
