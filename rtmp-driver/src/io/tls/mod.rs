@@ -51,6 +51,9 @@ pub const TLS_OUT_LIMIT: usize = 64 * 1024;
 /// Ciphertext is read from the socket in pieces of this size at most.
 const STAGE: usize = 16 * 1024 + 64;
 
+/// Socket reads one `try_read_buf` makes that yield no plaintext before it yields.
+const READS_WITHOUT_DATA: usize = 16;
+
 /// The first byte of a plain RTMP handshake (C0: version 3). No TLS record starts with it.
 const RTMP_C0: u8 = 3;
 
@@ -344,7 +347,10 @@ impl<S: Socket> Socket for TlsSocket<S> {
 
     fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
         let mut st = self.lock();
-        loop {
+        // Records that carry no application data (handshake, empty records) are read on,
+        // but only so many per call: a peer streaming them must not hold the task. The
+        // socket is still readable, so the task comes back.
+        for _ in 0..READS_WITHOUT_DATA {
             st.check()?;
             if st.plain > 0 {
                 if buf.capacity() == buf.len() {
@@ -372,6 +378,7 @@ impl<S: Socket> Socket for TlsSocket<S> {
             }
             self.read_some(&mut st)?;
         }
+        Err(io::ErrorKind::WouldBlock.into())
     }
 
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
