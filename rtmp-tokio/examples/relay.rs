@@ -47,7 +47,7 @@ fn main() -> std::io::Result<()> {
             .build()?
     };
     runtime.block_on(async {
-        let server = args.relay.builder::<Tokio>()?.bind().await?;
+        let server = cli::or_exit(args.relay.builder::<Tokio>()).bind().await?;
         println!("{}", args.relay.banner(&server));
         let handle = server.handle();
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
