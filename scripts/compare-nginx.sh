@@ -23,7 +23,14 @@
 # sender's context, is not charged to the server: the nearest this one machine gets to
 # measuring with the players on another host.
 #
-# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp).
+# TLS=1 runs every connection (load, idle and connect timing) over RTMPS: nginx-rtmp behind
+# nginx's stream module terminating TLS (the usual way to give it RTMPS) against our relay's
+# --tls-listen, both with the same EC P-256 certificate from a throwaway CA made here with
+# openssl, both TLS 1.3 with the load generator's first choice of suite (it prints the one
+# agreed: TLS13_AES_256_GCM_SHA384). nginx's CPU is its one worker's: TLS and rtmp both.
+#
+# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp), and for
+# TLS=1 libnginx-mod-stream and openssl (scripts/install-test-deps.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=full
@@ -56,8 +63,27 @@ fi
 cargo build --release -q -p rtmp-tokio --example load --example relay
 bin=${CARGO_TARGET_DIR:-target}/release/examples
 
+# Where the load goes: plain RTMP, or with TLS=1 the TLS ports in front of the same servers.
+scheme=rtmp nginx_port=19400 relay_port=19401 load_tls=() relay_tls=() stream_module= stream=
+if [ "${TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=compare-nginx CA" -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/cert.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$work/ext"
+  openssl x509 -req -in "$work/cert.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 1 -extfile "$work/ext" -out "$work/cert.pem" 2>/dev/null
+  scheme=rtmps nginx_port=19402 relay_port=19403
+  load_tls=(--ca "$work/ca.pem")
+  relay_tls=(--tls-listen 127.0.0.1:19403 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  stream_module="load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+  stream="stream { server { listen 127.0.0.1:19402 ssl; ssl_protocols TLSv1.3; \
+ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; proxy_pass 127.0.0.1:19400; } }"
+fi
+
 cat > "$work/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+$stream_module
 worker_processes 1;
 worker_rlimit_nofile 20000;
 daemon on;
@@ -65,6 +91,7 @@ pid $work/nginx.pid;
 error_log $work/error.log;
 events { worker_connections 16384; }
 rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
+$stream
 CONF
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -76,7 +103,7 @@ tck=$(getconf CLK_TCK)
 idle_run() { # name pid port: writes "$work/name.idle" = "KiB/conn connect-p50-ms connect-p99-ms"
   local name=$1 pid=$2 port=$3 r0 r1 out=$work/$1.idle.out
   r0=$(rss_kib "$pid")
-  "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" \
+  "$bin/load" --url "$scheme://127.0.0.1:$port/live/idle" "${load_tls[@]}" --players "$idle" \
     --duration $((6 + idle / 400)) --idle --spawn-interval-us 500 >"$out" &
   local load_pid=$! waited=0
   until grep -q '^CONNECTED' "$out" 2>/dev/null; do
@@ -99,7 +126,7 @@ measure() { # name pid port
   local before after sys_before sys_after out bytes
   before=$(cpu_ticks "$pid")
   sys_before=$(sys_ticks "$pid")
-  out=$("${load_cpu[@]}" "$bin/load" --url "rtmp://127.0.0.1:$port/live/bench$round" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
+  out=$("${load_cpu[@]}" "$bin/load" --url "$scheme://127.0.0.1:$port/live/bench$round" "${load_tls[@]}" --players "$players" --duration "$secs" --publish | tee /dev/stderr | grep SUMMARY)
   after=$(cpu_ticks "$pid")
   sys_after=$(sys_ticks "$pid")
   bytes=$(field delivered_bytes "$out")
@@ -120,19 +147,19 @@ idle_line() { # name
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
 # shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
-"${server_cpu[@]}" "${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
+"${server_cpu[@]}" "${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 "${relay_tls[@]}" --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0}" >&2
+echo "players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0} tls=${TLS:-0}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
-idle_run nginx-rtmp "$nginx_worker" 19400
-idle_run rtmp-tokio "$relay_pid" 19401
+idle_run nginx-rtmp "$nginx_worker" "$nginx_port"
+idle_run rtmp-tokio "$relay_pid" "$relay_port"
 if [ "$mode" = full ]; then
   for round in $(seq 1 "${ROUNDS:-1}"); do
-    measure nginx-rtmp "$nginx_worker" 19400
-    measure rtmp-tokio "$relay_pid" 19401
+    measure nginx-rtmp "$nginx_worker" "$nginx_port"
+    measure rtmp-tokio "$relay_pid" "$relay_port"
   done
 fi
 idle_line nginx-rtmp

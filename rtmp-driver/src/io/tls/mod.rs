@@ -175,6 +175,12 @@ impl<S: Socket> TlsSocket<S> {
         &self.raw
     }
 
+    /// The cipher suite agreed with the peer, once the handshake has chosen one (for logs
+    /// and benchmarks that must compare like with like).
+    pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
+        self.lock().conn.negotiated_cipher_suite()
+    }
+
     /// Runs the TLS handshake to its end (a client's dial does, so that a certificate
     /// that does not verify fails the dial). The error of a failed handshake carries a
     /// [`rustls::Error`] (`io::Error::get_ref`), for instance
