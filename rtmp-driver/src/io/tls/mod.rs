@@ -362,8 +362,10 @@ impl<S: Socket> Socket for TlsSocket<S> {
                 if buf.capacity() == buf.len() {
                     buf.reserve(st.plain.min(STAGE));
                 }
+                // Zero only as much of the spare room as there is plaintext to copy in.
                 let start = buf.len();
-                buf.resize(buf.capacity(), 0);
+                let room = buf.capacity() - start;
+                buf.resize(start + room.min(st.plain), 0);
                 let n = match st.conn.reader().read(&mut buf[start..]) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
