@@ -43,7 +43,14 @@
 # sender's context, is not charged to the server: the nearest this one machine gets to
 # measuring with the players on another host.
 #
-# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp); ffmpeg (with
+# TLS=1 runs every connection (load, idle and connect timing) over RTMPS: nginx-rtmp behind
+# nginx's stream module terminating TLS (the usual way to give it RTMPS) against our relay's
+# --tls-listen, both with the same EC P-256 certificate from a throwaway CA made here with
+# openssl, both TLS 1.3 with the load generator's first choice of suite (it prints the one
+# agreed: TLS13_AES_256_GCM_SHA384). nginx's CPU is its one worker's: TLS and rtmp both.
+#
+# Needs: nginx with libnginx-mod-rtmp (apt-get install nginx libnginx-mod-rtmp); for TLS=1
+# libnginx-mod-stream and openssl (scripts/install-test-deps.sh installs them); ffmpeg (with
 # libx264) for SOURCE=ffmpeg. 1000 players need `ulimit -n` above players + idle + 100 (the
 # script raises the soft limit up to the hard one).
 set -euo pipefail
@@ -109,9 +116,27 @@ if [ "$source" = ffmpeg ] && [ "$mode" = full ] && [ ! -s "$clip" ]; then
   mv "$clip.part" "$clip"
 fi
 [ "$source" = synthetic ] || clip_note=" clip=$clip"
+# Where the load goes: plain RTMP, or with TLS=1 the TLS ports in front of the same servers.
+scheme=rtmp nginx_port=19400 relay_port=19401 load_tls=() relay_tls=() stream_module= stream=
+if [ "${TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=compare-nginx CA" -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/cert.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$work/ext"
+  openssl x509 -req -in "$work/cert.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 1 -extfile "$work/ext" -out "$work/cert.pem" 2>/dev/null
+  scheme=rtmps nginx_port=19402 relay_port=19403
+  load_tls=(--ca "$work/ca.pem")
+  relay_tls=(--tls-listen 127.0.0.1:19403 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  stream_module="load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+  stream="stream { server { listen 127.0.0.1:19402 ssl; ssl_protocols TLSv1.3; \
+ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; proxy_pass 127.0.0.1:19400; } }"
+fi
 
 cat > "$work/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+$stream_module
 worker_processes 1;
 worker_rlimit_nofile $((need_fds > 16384 ? need_fds + 1000 : 20000));
 daemon on;
@@ -119,6 +144,7 @@ pid $work/nginx.pid;
 error_log $work/error.log;
 events { worker_connections $((need_fds > 16384 ? need_fds : 16384)); }
 rtmp { server { listen 127.0.0.1:19400; application live { live on; } } }
+$stream
 CONF
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -130,7 +156,7 @@ tck=$(getconf CLK_TCK)
 idle_run() { # name pid port: writes "$work/name.idle" = "KiB/conn connect-p50-ms connect-p99-ms"
   local name=$1 pid=$2 port=$3 r0 r1 out=$work/$1.idle.out
   r0=$(rss_kib "$pid")
-  "$bin/load" --url "rtmp://127.0.0.1:$port/live/idle" --players "$idle" \
+  "$bin/load" --url "$scheme://127.0.0.1:$port/live/idle" "${load_tls[@]}" --players "$idle" \
     --duration $((6 + idle / 400)) --idle --spawn-interval-us 500 >"$out" &
   local load_pid=$! waited=0
   until grep -q '^CONNECTED' "$out" 2>/dev/null; do
@@ -164,7 +190,7 @@ stop_publisher() {
 
 measure() { # name pid port
   local name=$1 pid=$2 port=$3
-  local url=rtmp://127.0.0.1:$port/live/bench$round before after sys_before sys_after out bytes
+  local url=$scheme://127.0.0.1:$port/live/bench$round before after sys_before sys_after out bytes
   local publish=(--publish)
   if [ "$source" = ffmpeg ]; then
     start_publisher "$url"
@@ -173,7 +199,7 @@ measure() { # name pid port
   before=$(cpu_ticks "$pid")
   sys_before=$(sys_ticks "$pid")
   # (Not `tee /dev/stderr`: that reopens stderr and truncates it when it is a file.)
-  "${load_cpu[@]}" "$bin/load" --url "$url" --players "$players" --duration "$secs" "${publish[@]}" >"$work/load.out"
+  "${load_cpu[@]}" "$bin/load" --url "$url" "${load_tls[@]}" --players "$players" --duration "$secs" "${publish[@]}" >"$work/load.out"
   after=$(cpu_ticks "$pid")
   sys_after=$(sys_ticks "$pid")
   if [ "$source" = ffmpeg ]; then stop_publisher; fi
@@ -206,19 +232,19 @@ idle_line() { # name
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -n 1)
 # shellcheck disable=SC2086 # RELAY_ARGS is a list of flags
-"${server_cpu[@]}" "${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
+"${server_cpu[@]}" "${RELAY_BIN:-$bin/relay}" --listen 127.0.0.1:19401 "${relay_tls[@]}" --max-connections $((idle + players + 100)) ${RELAY_ARGS:-} >"$work/relay.log" 2>&1 &
 relay_pid=$!
 sleep 0.5
 
-echo "source=$source players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0}${clip_note:-}" >&2
+echo "source=$source players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0} tls=${TLS:-0}${clip_note:-}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
-idle_run nginx-rtmp "$nginx_worker" 19400
-idle_run rtmp-tokio "$relay_pid" 19401
+idle_run nginx-rtmp "$nginx_worker" "$nginx_port"
+idle_run rtmp-tokio "$relay_pid" "$relay_port"
 if [ "$mode" = full ]; then
   for round in $(seq 1 "${ROUNDS:-1}"); do
-    measure nginx-rtmp "$nginx_worker" 19400
-    measure rtmp-tokio "$relay_pid" 19401
+    measure nginx-rtmp "$nginx_worker" "$nginx_port"
+    measure rtmp-tokio "$relay_pid" "$relay_port"
   done
 fi
 idle_line nginx-rtmp

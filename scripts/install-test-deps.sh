@@ -8,7 +8,8 @@
 # - GStreamer with rtmp2sink/rtmp2src (its own RTMP implementation), rtmpsrc (its librtmp
 #   element; rtmp2 and rtmp are both in gstreamer1.0-plugins-bad), x264enc and voaacenc, as
 #   publisher and player;
-# - nginx with nginx-rtmp from Debian, as a real server for our client;
+# - nginx with nginx-rtmp from Debian, as a real server for our client, and nginx's
+#   stream module (libnginx-mod-stream) terminating TLS in front of it for the RTMPS tests;
 # - promtool from Debian's prometheus package, to check the relay's metrics;
 # - a C compiler, to build interop/peers/librtmp_publish.c.
 # The only installer: the tests install nothing, and a test whose peer is missing fails
@@ -48,13 +49,14 @@ if ! gst_ok; then
 fi
 echo "gstreamer: $(command -v gst-launch-1.0)"
 
-if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
-  echo "installing nginx + nginx-rtmp (apt)"
+if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] \
+  || [ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]; then
+  echo "installing nginx + nginx-rtmp + the stream module (apt)"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    nginx libnginx-mod-rtmp >/dev/null
+    nginx libnginx-mod-rtmp libnginx-mod-stream >/dev/null
 fi
-echo "nginx: $(command -v nginx) (rtmp module: /usr/lib/nginx/modules/ngx_rtmp_module.so)"
+echo "nginx: $(command -v nginx) (modules: ngx_rtmp_module.so, ngx_stream_module.so)"
 
 # promtool (Debian's prometheus package) checks the relay's /metrics exposition.
 if ! command -v promtool >/dev/null 2>&1; then

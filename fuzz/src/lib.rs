@@ -12,4 +12,5 @@ pub mod relay;
 pub mod server_bytes;
 pub mod session_check;
 pub mod session_ops;
+pub mod tls_server;
 pub mod url;

@@ -72,3 +72,8 @@ fn session_ops_corpus() {
 fn url_corpus() {
     replay("url", rtmp_fuzz::url::run);
 }
+
+#[test]
+fn tls_server_corpus() {
+    replay("tls_server", rtmp_fuzz::tls_server::run);
+}

@@ -45,6 +45,8 @@ pub struct ServerOpts {
     pub record_dir: Option<PathBuf>,
     /// `--merge-ms`: players' output held up to this long for merged writes.
     pub write_merge: Duration,
+    /// `--tls-listen` with these certificates: an RTMPS listener beside the plain one.
+    pub tls: Option<crate::tls::TestCerts>,
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
@@ -54,6 +56,8 @@ type StopFn = Box<dyn FnOnce() + Send>;
 /// server down and waits (bounded) for its thread.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// The RTMPS listener's address, with [`ServerOpts::tls`].
+    pub tls_addr: Option<SocketAddr>,
     stats: StatsFn,
     stop: Option<StopFn>,
     thread: Option<JoinHandle<()>>,
@@ -86,6 +90,14 @@ impl RunningServer {
     /// `rtmp://<addr>/live/<stream>`.
     pub fn url(&self, stream: &str) -> String {
         format!("rtmp://{}/live/{stream}", self.addr)
+    }
+
+    /// `rtmps://127.0.0.1:<TLS port>/live/<stream>` (a name of the test certificate).
+    pub fn tls_url(&self, stream: &str) -> String {
+        let addr = self
+            .tls_addr
+            .expect("a server started with ServerOpts::tls");
+        format!("rtmps://127.0.0.1:{}/live/{stream}", addr.port())
     }
 
     /// Graceful shutdown; panics when the server does not stop within 10 s.
@@ -131,11 +143,12 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
             let _ = done_tx.send(());
         })
         .expect("spawn server thread");
-    let (addr, stats, stop) = ready_rx
+    let (addr, tls_addr, stats, stop) = ready_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("server bound within 10 s");
     RunningServer {
         addr,
+        tls_addr,
         stats,
         stop: Some(stop),
         thread: Some(thread),
@@ -143,7 +156,14 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
     }
 }
 
-type Ready = mpsc::Sender<(SocketAddr, StatsFn, StopFn)>;
+type Ready = mpsc::Sender<(SocketAddr, Option<SocketAddr>, StatsFn, StopFn)>;
+
+fn acceptor(opts: &ServerOpts) -> Option<rtmp_tokio::driver::io::tls::TlsAcceptor> {
+    opts.tls.as_ref().map(|c| {
+        rtmp_tokio::driver::io::tls::TlsAcceptor::from_pem_files(&c.cert, &c.key)
+            .expect("the test certificate")
+    })
+}
 
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
@@ -155,12 +175,16 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let tls = acceptor(&opts);
     rt.block_on(async move {
         let mut b = rtmp_tokio::Server::builder()
             .listen(local())
             .relay_config(opts.relay)
             .write_merge(opts.write_merge)
             .shutdown_grace(Duration::from_secs(2));
+        if let Some(a) = tls {
+            b = b.tls_listen(local(), a);
+        }
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);
         }
@@ -169,6 +193,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         let h2 = handle.clone();
         let _ = ready.send((
             server.local_addr(),
+            server.tls_local_addr(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));
@@ -179,6 +204,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
 /// The smol server on the thread calling `block_on` plus one worker thread: two threads,
 /// like the tokio runtime above.
 fn smol_server(opts: ServerOpts, ready: Ready) {
+    let tls = acceptor(&opts);
     smol::block_on(async move {
         let mut b = rtmp_smol::Server::builder()
             .listen(local())
@@ -186,6 +212,9 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
             .write_merge(opts.write_merge)
             .worker_threads(1)
             .shutdown_grace(Duration::from_secs(2));
+        if let Some(a) = tls {
+            b = b.tls_listen(local(), a);
+        }
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);
         }
@@ -194,6 +223,7 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
         let h2 = handle.clone();
         let _ = ready.send((
             server.local_addr(),
+            server.tls_local_addr(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));

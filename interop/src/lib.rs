@@ -28,6 +28,7 @@ pub mod peers;
 pub mod proc;
 pub mod proxy;
 pub mod rss;
+pub mod tls;
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};

@@ -63,6 +63,18 @@ pub fn publish_file(
     file: &Path,
     connect_for: Duration,
 ) -> Result<u64, String> {
+    publish_file_trusting(adapter, url, file, connect_for, None)
+}
+
+/// [`publish_file`] to an `rtmps://` URL whose server certificate chains to the CA in the
+/// PEM file `ca` (`--ca`), or to the public web's roots when `None`.
+pub fn publish_file_trusting(
+    adapter: Adapter,
+    url: &str,
+    file: &Path,
+    connect_for: Duration,
+    ca: Option<PathBuf>,
+) -> Result<u64, String> {
     let url = url.to_owned();
     let file: PathBuf = file.to_owned();
     bounded(
@@ -72,12 +84,11 @@ pub fn publish_file(
             on_runtime!(adapter, |sleep| async move {
                 let mut waited = Duration::ZERO;
                 let publisher = loop {
-                    match Client::builder()
-                        .url(&url)
-                        .auto_reconnect(false)
-                        .publish()
-                        .await
-                    {
+                    let mut builder = Client::builder().url(&url).auto_reconnect(false);
+                    if let Some(ca) = &ca {
+                        builder = builder.ca_file(ca);
+                    }
+                    match builder.publish().await {
                         Ok(p) => break p,
                         Err(e) if waited >= connect_for => return Err(format!("publish: {e}")),
                         Err(_) => {

@@ -251,6 +251,22 @@ pub fn nginx(test: &str) -> Option<(PathBuf, Peers)> {
     Some((n.clone(), p.clone()))
 }
 
+/// [`nginx`] plus its `stream` module (TLS in front of nginx-rtmp); a missing one fails
+/// the test.
+pub fn nginx_stream(test: &str) -> Option<(PathBuf, Peers)> {
+    let found = nginx(test);
+    if !Path::new(crate::nginx::STREAM_MODULE).exists() {
+        missing(
+            test,
+            &format!(
+                "nginx's stream module ({}, libnginx-mod-stream)",
+                crate::nginx::STREAM_MODULE
+            ),
+        );
+    }
+    found
+}
+
 /// Whether `ffmpeg` has the encoder `name` (`ffmpeg -encoders`).
 pub fn has_encoder(ffmpeg: &Path, name: &str) -> bool {
     let Ok(out) = Command::new(ffmpeg)

@@ -89,6 +89,14 @@ pub trait Socket: Send + Sync + fmt::Debug + 'static {
     /// Half-closes the sending side so the peer sees the end after the last byte.
     fn shutdown_write(&self);
 
+    /// Bytes `try_write_vectored` took that are not in the kernel yet: a TLS layer's
+    /// encrypted records waiting for room ([`crate::io::tls`]). A plain TCP socket holds
+    /// none. The wire counts them as unsent, so it keeps waiting for writability (and the
+    /// final flush keeps flushing) until they are out.
+    fn unsent(&self) -> usize {
+        0
+    }
+
     /// The peer's address.
     fn peer_addr(&self) -> io::Result<SocketAddr>;
 }

@@ -41,3 +41,5 @@ mod limits;
 mod relay;
 #[path = "suite/smol_specific.rs"]
 mod smol_specific;
+#[path = "suite/tls.rs"]
+mod tls;

@@ -41,3 +41,5 @@ mod http;
 mod limits;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/tls.rs"]
+mod tls;

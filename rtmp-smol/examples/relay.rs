@@ -40,13 +40,11 @@ fn main() -> std::io::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let builder = args
-        .relay
-        .builder::<Smol>()
-        .worker_threads(threads.saturating_sub(1));
+    let builder =
+        cli::or_exit(args.relay.builder::<Smol>()).worker_threads(threads.saturating_sub(1));
     smol::block_on(async {
         let server = builder.bind().await?;
-        println!("{}", args.relay.banner(server.local_addr()));
+        println!("{}", args.relay.banner(&server));
         let handle = server.handle();
         let mut signals = Signals::new([Signal::Int, Signal::Term])?;
         let relay = args.relay.clone();

@@ -21,8 +21,15 @@
 //! Without `--publish` the players play a stream someone else publishes (e.g. ffmpeg): bytes,
 //! frames, time to first frame and connect timing are measured as usual, latency is not (its
 //! frames carry no send time; the SUMMARY line says `latency_samples=0`).
+//!
+//! An `rtmps://` URL runs every connection over TLS (the driver's `TlsSocket`, rustls with
+//! ring), trusting the CAs of `--ca FILE.pem` (default: the public web's roots); the
+//! publisher prints the negotiated cipher suite. Plain `rtmp://` runs as before, through
+//! tokio's own stream.
 #![allow(clippy::print_stdout)]
 
+use std::future::poll_fn;
+use std::io::{ErrorKind, IoSlice};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,14 +40,20 @@ use rtmp_proto::session::{
     ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
     StreamHandle,
 };
+use rtmp_tokio::driver::io::tls::{TlsConnector, TlsSocket};
+use rtmp_tokio::driver::runtime::{Runtime, Socket};
+use rtmp_tokio::{Tokio, TokioSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 #[derive(Parser, Debug, Clone)]
 struct Args {
-    /// rtmp://host[:port]/app/stream
+    /// rtmp[s]://host[:port]/app/stream
     #[arg(long)]
     url: String,
+    /// For rtmps://: trust only the CAs in this PEM file.
+    #[arg(long, value_name = "FILE.pem")]
+    ca: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 10)]
     players: usize,
     /// Seconds of playing.
@@ -71,36 +84,112 @@ struct Target {
     app: String,
     stream: String,
     tc_url: String,
+    /// `rtmps://`: the TLS settings and the name to check (and send as SNI).
+    tls: Option<(TlsConnector, String)>,
 }
 
-fn parse_url(url: &str) -> Target {
-    let rest = url.strip_prefix("rtmp://").expect("an rtmp:// URL");
+fn parse_url(url: &str, ca: Option<&std::path::Path>) -> Target {
+    let (scheme, rest, port) = match url.strip_prefix("rtmps://") {
+        Some(rest) => ("rtmps", rest, 443),
+        None => (
+            "rtmp",
+            url.strip_prefix("rtmp://").expect("an rtmp[s]:// URL"),
+            1935,
+        ),
+    };
     let (host, path) = rest.split_once('/').expect("rtmp://host/app/stream");
     let (app, stream) = path.rsplit_once('/').expect("rtmp://host/app/stream");
     let addr = if host.contains(':') {
         host.to_owned()
     } else {
-        format!("{host}:1935")
+        format!("{host}:{port}")
     };
+    let tls = (scheme == "rtmps").then(|| {
+        let connector = match ca {
+            Some(ca) => TlsConnector::with_ca_file(ca).expect("the --ca file"),
+            None => TlsConnector::default(),
+        };
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned();
+        (connector, name)
+    });
     Target {
         addr,
         app: app.to_owned(),
         stream: stream.to_owned(),
-        tc_url: format!("rtmp://{host}/{app}"),
+        tc_url: format!("{scheme}://{host}/{app}"),
+        tls,
+    }
+}
+
+/// A connection's transport: plain TCP through tokio's own stream, or TLS through the
+/// driver's socket (readiness and non-blocking tries, as the relay and client use it).
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<TlsSocket<TokioSocket>>),
+}
+
+impl Transport {
+    async fn write_all(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
+        let s = match self {
+            Transport::Plain(sock) => return sock.write_all(buf).await,
+            Transport::Tls(s) => s,
+        };
+        while !buf.is_empty() {
+            match s.try_write_vectored(&[IoSlice::new(buf)]) {
+                Ok(n) => buf = &buf[n..],
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    poll_fn(|cx| s.poll_writable(cx)).await?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Records rustls still holds go out before the next read waits.
+        while s.unsent() > 0 {
+            poll_fn(|cx| s.poll_writable(cx)).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_buf(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
+        let s = match self {
+            Transport::Plain(sock) => return sock.read_buf(buf).await,
+            Transport::Tls(s) => s,
+        };
+        loop {
+            if buf.capacity() - buf.len() < 4096 {
+                buf.reserve(64 * 1024);
+            }
+            match s.try_read_buf(buf) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    poll_fn(|cx| s.poll_readable(cx)).await?
+                }
+                r => return r,
+            }
+        }
     }
 }
 
 /// One connection's session loop: write what the session queued, read, feed, repeat.
 struct Conn {
-    sock: TcpStream,
+    sock: Transport,
     session: ClientSession,
     input: BytesMut,
 }
 
 impl Conn {
     async fn open(t: &Target, seed: u64) -> std::io::Result<Conn> {
-        let sock = TcpStream::connect(&t.addr).await?;
-        sock.set_nodelay(true)?;
+        let sock = match &t.tls {
+            None => {
+                let sock = TcpStream::connect(&t.addr).await?;
+                sock.set_nodelay(true)?;
+                Transport::Plain(sock)
+            }
+            Some((connector, name)) => {
+                let tls = TlsSocket::client(Tokio.connect(&t.addr).await?, connector, name)?;
+                tls.handshake().await?;
+                Transport::Tls(Box::new(tls))
+            }
+        };
         let mut config = ClientConfig::default();
         config.rng_seed = seed;
         let mut session = ClientSession::new(Arc::new(config), Instant::now());
@@ -271,6 +360,9 @@ async fn publisher(
     origin: Instant,
 ) -> std::io::Result<()> {
     let mut c = Conn::open(&t, 7).await?;
+    if let Transport::Tls(s) = &c.sock {
+        println!("tls cipher suite: {:?}", s.cipher_suite());
+    }
     let mut handle = None;
     let far = || Instant::now() + Duration::from_millis(5);
     while handle.is_none() {
@@ -376,7 +468,7 @@ fn ms(us: u64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let t = Arc::new(parse_url(&args.url));
+    let t = Arc::new(parse_url(&args.url, args.ca.as_deref()));
     let origin = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let publishing = args.publish.then(|| {

@@ -47,8 +47,8 @@ fn main() -> std::io::Result<()> {
             .build()?
     };
     runtime.block_on(async {
-        let server = args.relay.builder::<Tokio>().bind().await?;
-        println!("{}", args.relay.banner(server.local_addr()));
+        let server = cli::or_exit(args.relay.builder::<Tokio>()).bind().await?;
+        println!("{}", args.relay.banner(&server));
         let handle = server.handle();
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let relay = args.relay.clone();

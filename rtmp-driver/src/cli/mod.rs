@@ -59,6 +59,16 @@ fn plain(e: impl std::fmt::Display) -> Box<dyn std::error::Error + Send + Sync> 
     Box::new(Plain(e.to_string()))
 }
 
+/// The value, or the error printed as a sentence on stderr and exit status 2: for setup
+/// errors a user fixes (a certificate file that cannot be read names the file), which
+/// `main` returning `io::Result` would print as a `Debug` dump.
+pub fn or_exit<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
+    })
+}
+
 /// Which of two futures finished first.
 enum First<A, B> {
     A(A),

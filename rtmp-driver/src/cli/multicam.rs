@@ -25,7 +25,7 @@ pub struct MulticamArgs {
     /// and stream; see docs/fleet.md). Replaces --template, --fallback, --cameras, --stream.
     #[arg(long, value_name = "FILE", conflicts_with = "template")]
     pub config: Option<PathBuf>,
-    /// URL template, e.g. rtmp://host/live/cam{camera_id}_{stream}.
+    /// URL template, e.g. rtmp://host/live/cam{camera_id}_{stream} (or rtmps://).
     #[arg(long, required_unless_present = "config")]
     pub template: Option<String>,
     /// A fallback URL template, tried after the template fails (repeat for more).
@@ -50,6 +50,11 @@ pub struct MulticamArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
+    /// Trust only the certificate authorities in this PEM file for rtmps:// URLs (a
+    /// private CA); default: the public web's roots.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
 }
 
 impl MulticamArgs {
@@ -78,7 +83,13 @@ pub async fn multicam<R: Runtime + Default>(
 ) -> CliResult {
     let specs = args.specs()?;
     let rt = R::default();
-    let fleet = Fleet::<R>::default();
+    #[allow(unused_mut)]
+    let mut settings = crate::client::ClientBuilder::<R>::default();
+    #[cfg(feature = "tls")]
+    if let Some(ca) = &args.ca {
+        settings = settings.tls(crate::io::tls::TlsConnector::with_ca_file(ca)?);
+    }
+    let fleet = Fleet::<R>::new(settings);
     let mut feeders = Vec::new();
     // Each feeder holds a sender: the channel closes once every source ended.
     let (done_tx, done_rx) = async_channel::bounded::<()>(1);

@@ -11,7 +11,7 @@ use crate::runtime::Runtime;
 /// The `play` example's flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlayArgs {
-    /// Server URL, rtmp://host[:port]/app/stream. Repeat for backups, tried in order.
+    /// Server URL, rtmp[s]://host[:port]/app/stream. Repeat for backups, tried in order.
     #[arg(long, required = true)]
     pub url: Vec<String>,
     /// The FLV file to write.
@@ -20,6 +20,11 @@ pub struct PlayArgs {
     /// Stop after this many seconds (default: until Ctrl-C or the player gives up).
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
+    /// Trust only the certificate authorities in this PEM file for rtmps:// URLs (a
+    /// private CA); default: the public web's roots.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
 }
 
 /// Plays `args.url` into `args.out` until `--duration`, `interrupted` (Ctrl-C) or the
@@ -31,6 +36,10 @@ pub async fn play<R: Runtime + Default>(
     let mut builder = Client::<R>::builder();
     for url in &args.url {
         builder = builder.url(url);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(ca) = &args.ca {
+        builder = builder.ca_file(ca);
     }
     let rt = R::default();
     let mut player = builder.play().await?;

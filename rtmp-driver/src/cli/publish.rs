@@ -10,7 +10,7 @@ use crate::runtime::Runtime;
 /// The `publish` example's flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PublishArgs {
-    /// Server URL, rtmp://host[:port]/app/stream. Repeat for backups, tried in order.
+    /// Server URL, rtmp[s]://host[:port]/app/stream. Repeat for backups, tried in order.
     #[arg(long, required = true)]
     pub url: Vec<String>,
     /// The FLV file to send.
@@ -22,6 +22,11 @@ pub struct PublishArgs {
     /// Do not reconnect after the stream fails once established.
     #[arg(long)]
     pub no_reconnect: bool,
+    /// Trust only the certificate authorities in this PEM file for rtmps:// URLs (a
+    /// private CA); default: the public web's roots.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
 }
 
 /// Publishes `args.file` until it ends (or forever with `--loop`) or `interrupted`
@@ -33,6 +38,10 @@ pub async fn publish<R: Runtime + Default>(
     let mut builder = Client::<R>::builder().auto_reconnect(!args.no_reconnect);
     for url in &args.url {
         builder = builder.url(url);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(ca) = &args.ca {
+        builder = builder.ca_file(ca);
     }
     let publisher = builder.publish().await?;
     tracing::info!(url = ?publisher.status().url.map(|u| u.to_string()), "publishing");

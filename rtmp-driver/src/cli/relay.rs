@@ -2,12 +2,15 @@
 //! the `relay` examples types, and how they set up a [`ServerBuilder`]. Each example adds
 //! only what its runtime decides (threads, Ctrl-C).
 
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use rtmp_proto::relay::RelayConfig;
 
+#[cfg(feature = "tls")]
+use crate::io::tls::TlsAcceptor;
 use crate::runtime::Runtime;
 use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder, ServerHandle};
 
@@ -17,6 +20,19 @@ pub struct RelayArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:1935")]
     pub listen: SocketAddr,
+    /// Also listen for RTMPS (RTMP over TLS) on this address, e.g. 0.0.0.0:443; needs
+    /// --tls-cert and --tls-key.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "ADDR", requires_all = ["tls_cert", "tls_key"])]
+    pub tls_listen: Option<SocketAddr>,
+    /// The RTMPS listener's certificate chain, PEM, leaf first.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem", requires = "tls_listen")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "FILE.pem", requires = "tls_listen")]
+    pub tls_key: Option<PathBuf>,
     /// Also write each published stream to DIR/<app>/<stream>-<n>.flv (flushed per tag).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -65,8 +81,9 @@ pub struct RelayArgs {
 }
 
 impl RelayArgs {
-    /// A server builder with these settings.
-    pub fn builder<R: Runtime + Default>(&self) -> ServerBuilder<R> {
+    /// A server builder with these settings. Fails when the TLS certificate or key cannot
+    /// be read or do not match (the error names the file).
+    pub fn builder<R: Runtime + Default>(&self) -> io::Result<ServerBuilder<R>> {
         let mut relay = RelayConfig::default();
         if let Some(n) = self.gop_cache_bytes {
             relay.gop_max_bytes = n;
@@ -90,7 +107,13 @@ impl RelayArgs {
         if let Some(dir) = &self.record {
             builder = builder.record_dir(dir);
         }
-        builder
+        #[cfg(feature = "tls")]
+        if let (Some(addr), Some(cert), Some(key)) =
+            (self.tls_listen, &self.tls_cert, &self.tls_key)
+        {
+            builder = builder.tls_listen(addr, TlsAcceptor::from_pem_files(cert, key)?);
+        }
+        Ok(builder)
     }
 
     /// What Ctrl-C or SIGTERM does: a drain to `--drain-to` when given, else a graceful
@@ -108,12 +131,17 @@ impl RelayArgs {
         }
     }
 
-    /// Where to publish and play, and where recordings go, for a server bound at `addr`.
-    pub fn banner(&self, addr: SocketAddr) -> String {
+    /// Where to publish and play, and where recordings go, for a bound `server`.
+    pub fn banner<R: Runtime>(&self, server: &Server<R>) -> String {
+        let addr = server.local_addr();
         let mut s = format!(
             "publish to: rtmp://{addr}/live/<stream>   (e.g. rtmp://{addr}/live/test)\n\
              play from:  rtmp://{addr}/live/<stream>"
         );
+        #[cfg(feature = "tls")]
+        if let Some(tls) = server.tls_local_addr() {
+            s.push_str(&format!("\nrtmps:      rtmps://{tls}/live/<stream>"));
+        }
         if let Some(dir) = &self.record {
             s.push_str(&format!(
                 "\nrecording:  {}/<app>/<stream>-<n>.flv",

@@ -12,6 +12,8 @@ use rtmp_proto::session::ClientConfig;
 
 use super::player::Player;
 use super::publisher::Publisher;
+#[cfg(feature = "tls")]
+use crate::io::tls::TlsConnector;
 use crate::runtime::Runtime;
 use crate::seed::connection_seed;
 
@@ -28,6 +30,9 @@ pub(crate) struct ClientOptions {
     pub(crate) high_water: usize,
     /// A publisher's video codec preference, decided after each connect.
     pub(crate) codec: Option<CodecPreference>,
+    /// Whom `rtmps://` servers must prove to be (`None`: the public web's roots).
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<TlsConnector>,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +45,8 @@ impl Default for ClientOptions {
             queue_frames: 64,
             high_water: 512 * 1024,
             codec: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -172,6 +179,33 @@ impl<R> ClientBuilder<R> {
     pub fn high_water(mut self, bytes: usize) -> Self {
         self.options.high_water = bytes.max(1);
         self
+    }
+
+    /// The TLS settings of `rtmps://` URLs: the certificate authorities a server's
+    /// certificate must chain to (default: the public web's roots, see
+    /// [`TlsConnector`]). The name checked, and sent as SNI, is the URL's host. A
+    /// certificate that does not verify is a permanent failure of that URL
+    /// ([`FailureReason::Permanent`](rtmp_proto::client::FailureReason::Permanent)): the
+    /// next URL of the failover list is tried, and that one is not dialed again.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, connector: TlsConnector) -> Self {
+        self.options.tls = Some(connector);
+        self
+    }
+
+    /// Trusts only the certificate authorities in the PEM file `path` for `rtmps://`
+    /// URLs (a private CA); see [`tls`](Self::tls). An unreadable or empty file is
+    /// reported by `publish`/`play` as [`ClientError::Io`] naming the file.
+    #[cfg(feature = "tls")]
+    pub fn ca_file(self, path: impl AsRef<std::path::Path>) -> Self {
+        match TlsConnector::with_ca_file(path) {
+            Ok(c) => self.tls(c),
+            Err(e) => {
+                let mut this = self;
+                this.error.get_or_insert(ClientError::Io(e.to_string()));
+                this
+            }
+        }
     }
 
     /// Fixes the seed of the backoff jitter (tests); by default it comes from the OS.

@@ -7,11 +7,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rtmp_proto::client::{ClientLink, DrivenLink, LinkRole, RtmpUrl};
-use rtmp_proto::session::ClientConfig;
 
+use super::builder::ClientOptions;
+#[cfg(feature = "tls")]
+use crate::io::tls::{MaybeTls, TlsSocket, is_certificate_error};
 use crate::io::{Deadline, ReadOutcome, Wire};
 use crate::runtime::{Runtime, timeout_at};
 use crate::seed::connection_seed;
+#[cfg(feature = "tls")]
+use rtmp_proto::client::PermanentFailure;
 
 /// How long the last flush of a closing connection may take.
 const CLOSE_FLUSH: Duration = Duration::from_secs(2);
@@ -19,11 +23,17 @@ const CLOSE_FLUSH: Duration = Duration::from_secs(2);
 /// A dial in progress: the publisher's and player's loops poll it beside their links.
 pub(crate) type Dialing<R> = Pin<Box<dyn Future<Output = io::Result<LinkIo<R>>> + Send>>;
 
+/// The socket of a client link: TCP, or TLS over it for `rtmps://`.
+#[cfg(feature = "tls")]
+type LinkSocket<R> = MaybeTls<<R as Runtime>::Socket>;
+#[cfg(not(feature = "tls"))]
+type LinkSocket<R> = <R as Runtime>::Socket;
+
 /// One connection of a publisher or player.
 #[derive(Debug)]
 pub(crate) struct LinkIo<R: Runtime> {
     link: ClientLink,
-    wire: Wire<R::Socket>,
+    wire: Wire<LinkSocket<R>>,
     deadline: Deadline<R>,
 }
 
@@ -39,25 +49,53 @@ pub(crate) async fn connect<R: Runtime>(
     }
 }
 
-/// Starts dialing `url` for a publisher or a player: TCP within `timeout`, then the
-/// handshake (seeded from the OS, one seed per connection) and `connect` are queued.
+/// Starts dialing `url` for a publisher or a player: TCP within `timeout` (for `rtmps://`
+/// the TLS handshake too, within the same time), then the RTMP handshake (seeded from the
+/// OS, one seed per connection) and `connect` are queued.
 pub(crate) fn dial<R: Runtime>(
     rt: &R,
     url: RtmpUrl,
-    config: &ClientConfig,
+    options: &ClientOptions,
     role: LinkRole,
-    timeout: Duration,
 ) -> Dialing<R> {
     let rt = rt.clone();
-    let mut config = config.clone();
+    let mut config = options.session.clone();
+    let timeout = options.connect_timeout;
+    #[cfg(feature = "tls")]
+    let tls = options.tls.clone();
     Box::pin(async move {
+        let until = rt.now() + timeout;
+        let sock = connect(&rt, &url.socket_addr_string(), timeout).await?;
+        #[cfg(feature = "tls")]
+        let sock = if url.scheme().is_tls() {
+            let sock = TlsSocket::client(sock, &tls.unwrap_or_default(), url.host())?;
+            match timeout_at(&rt, until, sock.handshake()).await {
+                Some(Ok(())) => MaybeTls::Tls(Box::new(sock)),
+                Some(Err(e)) if is_certificate_error(&e) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        PermanentFailure::new(format!("TLS to {}: {e}", url.host())),
+                    ));
+                }
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "TLS handshake timed out",
+                    ));
+                }
+            }
+        } else {
+            MaybeTls::Plain(sock)
+        };
+        #[cfg(not(feature = "tls"))]
         if url.scheme().is_tls() {
+            let _ = until;
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "rtmps:// needs TLS, which is not provided yet",
+                "rtmps:// needs rtmp-driver's `tls` feature",
             ));
         }
-        let sock = connect(&rt, &url.socket_addr_string(), timeout).await?;
         config.rng_seed = connection_seed();
         let link = ClientLink::new(&config, url, role, rt.now());
         Ok(LinkIo {

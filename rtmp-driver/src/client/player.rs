@@ -114,15 +114,7 @@ async fn run<R: Runtime>(
 ) {
     let rt = builder.rt().clone();
     let opts = builder.options().clone();
-    let dial = |url| {
-        dial(
-            &rt,
-            url,
-            &opts.session,
-            LinkRole::Play,
-            opts.connect_timeout,
-        )
-    };
+    let dial = |url| dial(&rt, url, &opts, LinkRole::Play);
     let mut task: PlayTask<LinkIo<R>, Dialing<R>> = PlayTask::new(sup);
     let (mut dial_timer, mut health_timer) = (Deadline::<R>::new(), Deadline::<R>::new());
     'run: loop {

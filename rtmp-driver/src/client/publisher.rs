@@ -252,15 +252,7 @@ async fn run<R: Runtime>(
 ) {
     let rt = builder.rt().clone();
     let opts = builder.options().clone();
-    let dial = |url| {
-        dial(
-            &rt,
-            url,
-            &opts.session,
-            LinkRole::Publish,
-            opts.connect_timeout,
-        )
-    };
+    let dial = |url| dial(&rt, url, &opts, LinkRole::Publish);
     let mut task: PublishTask<LinkIo<R>, Dialing<R>> = PublishTask::new(sup, opts.high_water);
     if let Some(codec) = opts.codec {
         task.publish_loop().set_codec_preference(codec);

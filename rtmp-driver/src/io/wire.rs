@@ -73,15 +73,16 @@ impl<S: Socket> Wire<S> {
         self.sock.clone()
     }
 
-    /// Bytes taken from the session but not written yet.
+    /// Bytes taken from the session but not written yet (a TLS socket's encrypted
+    /// records waiting for the kernel included).
     pub fn unsent(&self) -> usize {
-        self.batch.len()
+        self.batch.len() + self.sock.unsent()
     }
 
     /// Polls for readability, and for writability while output waits. `Pending` only
     /// when neither is ready.
     pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Readiness>> {
-        poll_ready(&*self.sock, !self.batch.is_empty(), cx)
+        poll_ready(&*self.sock, self.unsent() > 0, cx)
     }
 
     /// Reads what the socket has without waiting (see the module docs for how much) and
@@ -143,13 +144,13 @@ impl<S: Socket> Wire<S> {
         limit: Duration,
     ) -> io::Result<()>
     where
-        R: Runtime<Socket = S>,
+        R: Runtime,
         T: Session,
     {
         let flush = async {
             loop {
                 self.pump_out(session)?;
-                if self.batch.is_empty() {
+                if self.unsent() == 0 {
                     return Ok(());
                 }
                 let sock = &*self.sock;

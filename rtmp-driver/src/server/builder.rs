@@ -13,11 +13,15 @@ use rtmp_proto::relay::RelayConfig;
 use rtmp_proto::session::ServerConfig;
 
 use super::Server;
+#[cfg(feature = "tls")]
+use super::TlsListener;
 use super::hooks::{
     self, ConnectContext, ConnectDecision, Hooks, PlayContext, PublishContext, StreamDecision,
 };
 use super::hub::Hub;
 use super::shared::Shared;
+#[cfg(feature = "tls")]
+use crate::io::tls::TlsAcceptor;
 use crate::runtime::{Listener, Runtime};
 
 /// The default of [`ServerBuilder::memory_budget`]: a small machine's share for peers.
@@ -33,6 +37,8 @@ pub struct ServerBuilder<R: Runtime> {
     runtime: R,
     worker_threads: usize,
     listen: SocketAddr,
+    #[cfg(feature = "tls")]
+    tls: Option<(SocketAddr, TlsAcceptor)>,
     session: ServerConfig,
     max_connections: usize,
     hooks: Hooks,
@@ -53,6 +59,7 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("runtime", &self.runtime)
             .field("worker_threads", &self.worker_threads)
             .field("listen", &self.listen)
+            .field("tls", &self.tls_addr())
             .field("session", &self.session)
             .field("max_connections", &self.max_connections)
             .field("hooks", &self.hooks)
@@ -73,6 +80,8 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             runtime: R::default(),
             worker_threads: 0,
             listen: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            #[cfg(feature = "tls")]
+            tls: None,
             session: ServerConfig::default(),
             max_connections: 1024,
             hooks: Hooks::default(),
@@ -101,6 +110,23 @@ impl<R: Runtime> ServerBuilder<R> {
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
+    }
+
+    /// Also listens for RTMPS on `addr` (port 0 picks a free port), with `acceptor`'s
+    /// certificate, beside the plain listener. The TLS handshake counts toward the RTMP
+    /// handshake's deadline; a plain RTMP client on this port is closed with that reason
+    /// in the log. See [`crate::io::tls`].
+    #[cfg(feature = "tls")]
+    pub fn tls_listen(mut self, addr: SocketAddr, acceptor: TlsAcceptor) -> Self {
+        self.tls = Some((addr, acceptor));
+        self
+    }
+
+    fn tls_addr(&self) -> Option<SocketAddr> {
+        #[cfg(feature = "tls")]
+        return self.tls.as_ref().map(|(a, _)| *a);
+        #[cfg(not(feature = "tls"))]
+        None
     }
 
     /// The configuration every connection's `ServerSession` starts from (the handshake
@@ -228,7 +254,7 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
-    /// Binds the listeners.
+    /// Binds the listeners (the plain one, and the TLS and HTTP ones when set).
     pub async fn bind(self) -> io::Result<Server<R>> {
         let listener = self.runtime.bind(self.listen)?;
         let local_addr = listener.local_addr()?;
@@ -238,6 +264,19 @@ impl<R: Runtime> ServerBuilder<R> {
                 let l = self.runtime.bind(addr)?;
                 let addr = l.local_addr()?;
                 Some((l, addr))
+            }
+            None => None,
+        };
+        #[cfg(feature = "tls")]
+        let tls = match self.tls {
+            Some((addr, acceptor)) => {
+                let listener = self.runtime.bind(addr)?;
+                let addr = listener.local_addr()?;
+                Some(TlsListener {
+                    listener,
+                    addr,
+                    acceptor,
+                })
             }
             None => None,
         };
@@ -259,6 +298,8 @@ impl<R: Runtime> ServerBuilder<R> {
             runtime: self.runtime,
             listener,
             local_addr,
+            #[cfg(feature = "tls")]
+            tls,
             shared,
             max_connections: self.max_connections,
             worker_threads: self.worker_threads,

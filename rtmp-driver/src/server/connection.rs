@@ -43,9 +43,9 @@ impl Drop for Registered {
 }
 
 /// Serves one accepted socket to the end, logging open and close.
-pub(super) async fn serve<R: Runtime>(
+pub(super) async fn serve<R: Runtime, S: Socket>(
     rt: R,
-    sock: R::Socket,
+    sock: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
 ) {
@@ -81,7 +81,7 @@ struct Woken {
 }
 
 /// The socket loop; see the module docs.
-async fn run<R: Runtime>(rt: &R, cell: &ConnCell<Wire<R::Socket>>, sock: &R::Socket) -> End {
+async fn run<R: Runtime, S: Socket>(rt: &R, cell: &ConnCell<Wire<S>>, sock: &S) -> End {
     let mut stopping = false;
     let mut deadline = Deadline::<R>::new();
     let (answers, link, shared) = {
@@ -149,10 +149,10 @@ async fn run<R: Runtime>(rt: &R, cell: &ConnCell<Wire<R::Socket>>, sock: &R::Soc
 
 /// Writes everything the session has queued, waiting for the socket, for at most `limit`
 /// (the last flush before a close must not hang on a dead peer).
-async fn flush_all<R: Runtime>(
+async fn flush_all<R: Runtime, S: Socket>(
     rt: &R,
-    cell: &ConnCell<Wire<R::Socket>>,
-    sock: &R::Socket,
+    cell: &ConnCell<Wire<S>>,
+    sock: &S,
     limit: Duration,
 ) -> io::Result<()> {
     let flush = async {

@@ -50,6 +50,8 @@ pub use shared::Shared;
 pub use subscriber::{IN_PROCESS, Subscribed, Subscriber, SubscriptionEnd};
 
 use crate::io::Deadline;
+#[cfg(feature = "tls")]
+use crate::io::tls::{TlsAcceptor, TlsSocket};
 use crate::runtime::{Listener, Runtime, Task, sleep_until, timeout_at};
 use crate::sync::Mailbox;
 
@@ -59,12 +61,23 @@ pub struct Server<R: Runtime> {
     runtime: R,
     listener: R::Listener,
     local_addr: SocketAddr,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsListener<R::Listener>>,
     shared: Arc<Shared>,
     max_connections: usize,
     worker_threads: usize,
     stats_interval: Duration,
     #[cfg(feature = "http")]
     http: Option<(R::Listener, SocketAddr)>,
+}
+
+/// The RTMPS listener and its certificate.
+#[cfg(feature = "tls")]
+#[derive(Debug)]
+struct TlsListener<L> {
+    listener: L,
+    addr: SocketAddr,
+    acceptor: TlsAcceptor,
 }
 
 /// Stops a running server from anywhere and reads its counters; cheap to clone.
@@ -153,7 +166,8 @@ impl Drop for StopOnDrop {
 /// One step of the accept loop.
 enum Step<S> {
     Stop,
-    Accepted(io::Result<(S, SocketAddr)>),
+    /// A connection on the plain listener (`false`) or the TLS one (`true`).
+    Accepted(io::Result<(S, SocketAddr)>, bool),
     /// A connection task finished (its number).
     Done(u64),
     /// Time to look at a drain's progress (or a drain began).
@@ -177,6 +191,12 @@ impl<R: Runtime> Server<R> {
     #[cfg(feature = "http")]
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().map(|(_, addr)| *addr)
+    }
+
+    /// The address the RTMPS listener bound, when there is one.
+    #[cfg(feature = "tls")]
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|t| t.addr)
     }
 
     /// A handle to stop the server and read its counters.
@@ -205,10 +225,16 @@ impl<R: Runtime> Server<R> {
             stats_interval,
             #[cfg(feature = "http")]
             http,
+            #[cfg(feature = "tls")]
+            tls,
             ..
         } = self;
         let _stop_on_drop = StopOnDrop(shared.clone());
         tracing::info!(addr = %local_addr, "listening");
+        #[cfg(feature = "tls")]
+        if let Some(t) = &tls {
+            tracing::info!(addr = %t.addr, "listening for RTMPS");
+        }
         // Tasks beside the accept loop, ended with it.
         let mut side_tasks: Vec<R::Task> = Vec::new();
         #[cfg(feature = "http")]
@@ -263,7 +289,13 @@ impl<R: Runtime> Server<R> {
                 if let Poll::Ready(id) = done.poll_recv(cx) {
                     return Poll::Ready(Step::Done(id));
                 }
-                listener.poll_accept(cx).map(Step::Accepted)
+                #[cfg(feature = "tls")]
+                if let Some(t) = &tls
+                    && let Poll::Ready(r) = t.listener.poll_accept(cx)
+                {
+                    return Poll::Ready(Step::Accepted(r, true));
+                }
+                listener.poll_accept(cx).map(|r| Step::Accepted(r, false))
             })
             .await;
             match step {
@@ -272,12 +304,12 @@ impl<R: Runtime> Server<R> {
                 Step::Done(id) => {
                     tasks.remove(&id);
                 }
-                Step::Accepted(Err(e)) => {
+                Step::Accepted(Err(e), _) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
                     sleep_until(&rt, rt.now() + Duration::from_millis(50)).await;
                 }
-                Step::Accepted(Ok((sock, peer))) => {
+                Step::Accepted(Ok((sock, peer)), secure) => {
                     while let Some(id) = done.try_recv() {
                         tasks.remove(&id);
                     }
@@ -289,15 +321,34 @@ impl<R: Runtime> Server<R> {
                     let id = next_id;
                     next_id = next_id.wrapping_add(1);
                     let (shared, done, conn_rt) = (shared.clone(), done.sender(), rt.clone());
-                    let task = rt.spawn(async move {
-                        connection::serve(conn_rt, sock, peer, shared).await;
-                        let _ = done.try_send(id);
-                    });
+                    let task = if secure {
+                        #[cfg(feature = "tls")]
+                        let Some(t) = &tls else { continue };
+                        #[cfg(feature = "tls")]
+                        let sock = match TlsSocket::server(sock, &t.acceptor) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                tracing::warn!(%peer, error = %e, "TLS session not created");
+                                continue;
+                            }
+                        };
+                        rt.spawn(async move {
+                            connection::serve(conn_rt, sock, peer, shared).await;
+                            let _ = done.try_send(id);
+                        })
+                    } else {
+                        rt.spawn(async move {
+                            connection::serve(conn_rt, sock, peer, shared).await;
+                            let _ = done.try_send(id);
+                        })
+                    };
                     tasks.insert(id, task);
                 }
             }
         }
         drop(listener);
+        #[cfg(feature = "tls")]
+        drop(tls);
         tracing::info!(connections = tasks.len(), "shutting down");
         let limit = rt.now() + shared.grace + Duration::from_secs(1);
         let all_done = async {

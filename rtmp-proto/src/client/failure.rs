@@ -28,6 +28,31 @@ pub enum FailureReason {
     Closed(CloseReason),
     /// An I/O error on an established connection; the adapter's error text.
     Io(String),
+    /// A dial failed in a way that dialing the same URL again cannot cure (the server's
+    /// TLS certificate does not verify: unknown issuer, wrong name, expired). The
+    /// [`Reconnector`](super::Reconnector) moves to the next URL and leaves this one out
+    /// of later rounds; when every URL is out, it gives up. The adapter's error text.
+    Permanent(String),
+}
+
+/// The error an adapter wraps in the `io::Error` of a failed dial
+/// (`io::Error::new(kind, PermanentFailure::new(..))`) to say retrying the URL is
+/// useless; [`Supervisor::on_dial_error`](super::Supervisor::on_dial_error) reports it as
+/// [`FailureReason::Permanent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PermanentFailure(String);
+
+impl PermanentFailure {
+    /// A permanent failure with this reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        PermanentFailure(reason.into())
+    }
+
+    /// Whether `error` wraps a [`PermanentFailure`].
+    pub fn is_in(error: &std::io::Error) -> bool {
+        error.get_ref().is_some_and(|e| e.is::<PermanentFailure>())
+    }
 }
 
 impl FailureReason {

@@ -60,7 +60,7 @@ mod url;
 pub use backoff::ReconnectPolicy;
 pub use error::{IllegalTransition, PolicyError, TemplateError, UrlError};
 pub use failover::Failover;
-pub use failure::FailureReason;
+pub use failure::{FailureReason, PermanentFailure};
 pub use fleet::{
     CameraConfig, CodecPreference, CodecSelector, ConfigProblem, FleetConfig, FleetConfigError,
     FleetEvent, RateMeter, SessionSnapshot, StreamCodec, StreamConfig, StreamKey, StreamSpec,

@@ -52,6 +52,8 @@ pub struct Reconnector {
     healthy: bool,
     gave_up: bool,
     last_failure: Option<FailureReason>,
+    /// URLs a [`FailureReason::Permanent`] left out of the rotation, by index.
+    excluded: Vec<bool>,
 }
 
 impl Reconnector {
@@ -70,6 +72,7 @@ impl Reconnector {
             healthy: false,
             gave_up: false,
             last_failure: None,
+            excluded: Vec::new(),
         })
     }
 
@@ -132,10 +135,23 @@ impl Reconnector {
     /// Call once per failed dial or ended connection, with its first failure only (a
     /// refused connect is followed by the session's `Closed`: report the refusal). Then
     /// sleep until the answer's `at`, or stop on [`Next::GiveUp`].
+    ///
+    /// A [`FailureReason::Permanent`] failure also leaves the URL out of every later
+    /// round (a certificate that does not verify will not verify in a minute either);
+    /// once every URL is out, the answer is [`Next::GiveUp`].
     pub fn on_failure(&mut self, now: Instant, reason: FailureReason) -> Next {
         let was_healthy = self.on_healthy(now);
         self.connected_at = None;
         self.healthy = false;
+        if matches!(reason, FailureReason::Permanent(_)) {
+            self.excluded.resize(self.failover.len(), false);
+            if let Some(e) = self.excluded.get_mut(self.index) {
+                *e = true;
+            }
+            if self.excluded.iter().all(|&e| e) {
+                self.gave_up = true;
+            }
+        }
         self.last_failure = Some(reason);
         if self.gave_up {
             return Next::GiveUp;
@@ -150,14 +166,18 @@ impl Reconnector {
             return Next::GiveUp;
         }
         let delay = if was_healthy {
-            self.index = 0;
+            self.index = self.usable_from(0).unwrap_or(0);
             self.rounds = 1;
             self.policy.delay(0, &mut self.rng)
-        } else if let Some(next) = self.failover.after(self.index) {
+        } else if let Some(next) = self
+            .failover
+            .after(self.index)
+            .and_then(|i| self.usable_from(i))
+        {
             self.index = next;
             self.policy.failover_delay
         } else {
-            self.index = 0;
+            self.index = self.usable_from(0).unwrap_or(0);
             let d = self.policy.delay(self.rounds, &mut self.rng);
             self.rounds = self.rounds.saturating_add(1);
             d
@@ -168,8 +188,15 @@ impl Reconnector {
         }
     }
 
-    /// Forgets the history: the next failure is treated like the first one.
+    /// The first URL at or after `index` not left out by a permanent failure.
+    fn usable_from(&self, index: usize) -> Option<usize> {
+        (index..self.failover.len()).find(|&i| !self.excluded.get(i).copied().unwrap_or(false))
+    }
+
+    /// Forgets the history (the URLs left out by permanent failures too): the next
+    /// failure is treated like the first one.
     pub fn reset(&mut self) {
+        self.excluded.clear();
         self.index = 0;
         self.rounds = 0;
         self.failures = 0;

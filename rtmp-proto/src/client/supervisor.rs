@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::backoff::ReconnectPolicy;
 use super::error::{IllegalTransition, PolicyError};
 use super::failover::Failover;
-use super::failure::FailureReason;
+use super::failure::{FailureReason, PermanentFailure};
 use super::reconnector::{Next, Reconnector};
 use super::state::{ConnectionState, StateMachine, Transition};
 use super::url::RtmpUrl;
@@ -156,9 +156,16 @@ impl Supervisor {
     }
 
     /// Call when the TCP connect of a dial failed (or timed out); the failure counts
-    /// toward the backoff.
+    /// toward the backoff. An error wrapping a [`PermanentFailure`] (a TLS certificate
+    /// that does not verify) is [`FailureReason::Permanent`]: the URL is not dialed again.
     pub fn on_dial_error(&mut self, now: Instant, error: &io::Error) {
-        self.fail(now, FailureReason::Dial(error.to_string()));
+        let text = error.to_string();
+        let reason = if PermanentFailure::is_in(error) {
+            FailureReason::Permanent(text)
+        } else {
+            FailureReason::Dial(text)
+        };
+        self.fail(now, reason);
     }
 
     /// Call when the TCP connect of a dial succeeded, before the handshake starts.
@@ -333,6 +340,44 @@ mod tests {
         let d = sup.next_dial().unwrap();
         assert_eq!((d.at, d.url_index), (t0 + Duration::from_secs(1), 0));
         assert_eq!(sup.state(), ConnectionState::Reconnecting);
+    }
+
+    #[test]
+    fn a_permanent_failure_moves_on_and_is_not_dialed_again() {
+        let t0 = Instant::now();
+        let mut s = SupervisorSettings::new(urls(&["rtmps://a/live/x", "rtmp://b/live/x"]));
+        s.policy = ReconnectPolicy::default().without_jitter();
+        let mut sup = Supervisor::new(s, 1, t0).unwrap();
+        sup.dialing(t0);
+        let bad_cert = io::Error::new(
+            io::ErrorKind::InvalidData,
+            PermanentFailure::new("certificate: UnknownIssuer"),
+        );
+        sup.on_dial_error(t0, &bad_cert);
+        assert!(matches!(
+            sup.last_failure(),
+            Some(FailureReason::Permanent(t)) if t.contains("UnknownIssuer")
+        ));
+        let d = sup.next_dial().unwrap();
+        assert_eq!((d.at, d.url_index), (t0, 1), "the backup at once");
+        for round in 0..5 {
+            assert_eq!(sup.dialing(d.at).host(), "b", "round {round}");
+            sup.on_dial_error(t0, &refused());
+            let d = sup.next_dial().unwrap();
+            assert_eq!(d.url_index, 1, "a is left out of every later round");
+        }
+    }
+
+    #[test]
+    fn every_url_permanently_failed_gives_up_at_once() {
+        let t0 = Instant::now();
+        let s = SupervisorSettings::new(urls(&["rtmps://a/live/x"]));
+        let mut sup = Supervisor::new(s, 1, t0).unwrap();
+        sup.dialing(t0);
+        let bad = io::Error::other(PermanentFailure::new("certificate expired"));
+        sup.on_dial_error(t0, &bad);
+        assert!(sup.next_dial().is_none());
+        assert!(sup.has_given_up());
     }
 
     #[test]
