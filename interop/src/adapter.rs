@@ -47,6 +47,8 @@ pub struct ServerOpts {
     pub write_merge: Duration,
     /// `--tls-listen` with these certificates: an RTMPS listener beside the plain one.
     pub tls: Option<crate::tls::TestCerts>,
+    /// `--http-listen`: the HTTP side (HTTP-FLV, metrics, stream API) on a free port.
+    pub http: bool,
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
@@ -58,6 +60,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// The RTMPS listener's address, with [`ServerOpts::tls`].
     pub tls_addr: Option<SocketAddr>,
+    /// The HTTP side's address, with [`ServerOpts::http`].
+    pub http_addr: Option<SocketAddr>,
     stats: StatsFn,
     stop: Option<StopFn>,
     thread: Option<JoinHandle<()>>,
@@ -98,6 +102,14 @@ impl RunningServer {
             .tls_addr
             .expect("a server started with ServerOpts::tls");
         format!("rtmps://127.0.0.1:{}/live/{stream}", addr.port())
+    }
+
+    /// `http://<HTTP address><path>`.
+    pub fn http_url(&self, path: &str) -> String {
+        let addr = self
+            .http_addr
+            .expect("a server started with ServerOpts::http");
+        format!("http://{addr}{path}")
     }
 
     /// Graceful shutdown; panics when the server does not stop within 10 s.
@@ -143,12 +155,13 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
             let _ = done_tx.send(());
         })
         .expect("spawn server thread");
-    let (addr, tls_addr, stats, stop) = ready_rx
+    let (addr, tls_addr, http_addr, stats, stop) = ready_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("server bound within 10 s");
     RunningServer {
         addr,
         tls_addr,
+        http_addr,
         stats,
         stop: Some(stop),
         thread: Some(thread),
@@ -156,7 +169,13 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
     }
 }
 
-type Ready = mpsc::Sender<(SocketAddr, Option<SocketAddr>, StatsFn, StopFn)>;
+type Ready = mpsc::Sender<(
+    SocketAddr,
+    Option<SocketAddr>,
+    Option<SocketAddr>,
+    StatsFn,
+    StopFn,
+)>;
 
 fn acceptor(opts: &ServerOpts) -> Option<rtmp_tokio::driver::io::tls::TlsAcceptor> {
     opts.tls.as_ref().map(|c| {
@@ -188,12 +207,16 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);
         }
+        if opts.http {
+            b = b.http_listen(local());
+        }
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
         let h2 = handle.clone();
         let _ = ready.send((
             server.local_addr(),
             server.tls_local_addr(),
+            server.http_addr(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));
@@ -218,12 +241,16 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
         if let Some(dir) = opts.record_dir {
             b = b.record_dir(dir);
         }
+        if opts.http {
+            b = b.http_listen(local());
+        }
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
         let h2 = handle.clone();
         let _ = ready.send((
             server.local_addr(),
             server.tls_local_addr(),
+            server.http_addr(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));

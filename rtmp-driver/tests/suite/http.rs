@@ -1,7 +1,7 @@
 //! The relay's HTTP side (`ServerBuilder::http_listen`): the JSON stream API and the
 //! Prometheus metrics agree with what was published and delivered, `promtool` accepts the
 //! exposition, an ended stream's series are gone, and hostile HTTP clients (a slow head,
-//! an oversized head, more idle connections than allowed) are bounded while the RTMP
+//! an oversized head, 300 idle connections) are bounded while the RTMP
 //! players keep every frame.
 #![allow(clippy::print_stdout)]
 
@@ -216,7 +216,7 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
     );
 
     // Hostile HTTP clients, all at once, while the stream still plays: a head that never ends,
-    // a 20 KiB head, and 300 idle connections (more than the 256 served at once).
+    // a 20 KiB head, and 300 idle connections (each closed when no head comes within 5 s).
     let hostile = rt::unblock(move || {
         let mut slow = TcpStream::connect(http).unwrap();
         slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
