@@ -17,9 +17,9 @@ use crate::rt;
 use adapter::Server;
 use adapter::proto::relay::RelayConfig;
 use adapter::proto::session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
+    ClientConfig, ClientEvent, ClientSession, ConnectParams, PublishMode,
 };
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 const BUDGET: usize = 64 * 1024 * 1024;
 const HOLDERS: usize = 200;
@@ -101,34 +101,9 @@ async fn over_budget_the_largest_holders_are_closed_and_the_rest_go_on() {
             .map(|i| holder(addr, &format!("h{i}")))
             .collect::<Vec<_>>()
     });
-    let all: Vec<Media> = (0..100u32)
-        .map(|i| {
-            let mut body = vec![if i % 10 == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
-            body.resize(3000, i as u8);
-            Media {
-                kind: MediaKind::Video,
-                timestamp: i * 40,
-                payload: Bytes::from(body),
-            }
-        })
-        .collect();
-    let sent = all.clone();
-    let pub_task = rt::spawn(async move {
-        for m in sent {
-            publisher.session().send_media(h, m).unwrap();
-            bounded("publisher flush", publisher.flush()).await.unwrap();
-            rt::sleep(Duration::from_millis(20)).await;
-        }
-        publisher
-    });
-    let mut got = Vec::new();
-    while got.len() < all.len() {
-        match next(&mut player).await {
-            ClientEvent::Media { media, .. } => got.push(media),
-            ClientEvent::Closed(reason) => panic!("bystander player closed: {reason:?}"),
-            _ => {}
-        }
-    }
+    let all = video_frames(100, 3000, 10);
+    let pub_task = publish_paced(publisher, h, all.clone(), Duration::from_millis(20));
+    let got = media(&mut player, all.len(), "bystander player").await;
     assert!(
         got == all,
         "the bystander's frames differ from the published ones"
@@ -183,35 +158,10 @@ async fn over_budget_stalled_players_are_closed_and_a_reading_one_goes_on() {
         playing(&mut p, "big").await;
         stalled.push(p);
     }
-    let all: Vec<Media> = (0..FRAMES)
-        .map(|i| {
-            // Keyframes only: nothing is droppable, nothing is shed for lag.
-            let mut body = vec![0x17, 1, 0, 0, 0];
-            body.resize(FRAME, i as u8);
-            Media {
-                kind: MediaKind::Video,
-                timestamp: i * 40,
-                payload: Bytes::from(body),
-            }
-        })
-        .collect();
-    let sent = all.clone();
-    let pub_task = rt::spawn(async move {
-        for m in sent {
-            publisher.session().send_media(h, m).unwrap();
-            bounded("publisher flush", publisher.flush()).await.unwrap();
-            rt::sleep(Duration::from_millis(5)).await;
-        }
-        publisher
-    });
-    let mut got = Vec::new();
-    while got.len() < all.len() {
-        match next(&mut reader).await {
-            ClientEvent::Media { media, .. } => got.push(media),
-            ClientEvent::Closed(reason) => panic!("reading player closed: {reason:?}"),
-            _ => {}
-        }
-    }
+    // Keyframes only: nothing is droppable, nothing is shed for lag.
+    let all = video_frames(FRAMES, FRAME, 1);
+    let pub_task = publish_paced(publisher, h, all.clone(), Duration::from_millis(5));
+    let got = media(&mut reader, all.len(), "reading player").await;
     assert!(got == all, "the reading player's frames differ");
     // The stalled players read now: what the kernel held, then the server's close.
     for (i, p) in stalled.iter_mut().enumerate() {

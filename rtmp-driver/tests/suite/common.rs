@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter::proto::session::{
-    ClientConfig, ClientEvent, ConnectParams, PublishMode, StreamHandle,
+    ClientConfig, ClientEvent, ConnectParams, Media, MediaKind, PublishMode, StreamHandle,
 };
 use adapter::{ClientConnection, ServerBuilder, ServerHandle};
+use bytes::Bytes;
 
 use crate::rt;
 
@@ -147,4 +148,52 @@ pub fn require_tools(tools: &[&str]) {
         "{} not installed: run scripts/install-test-deps.sh",
         missing.join(", ")
     );
+}
+
+/// `n` video frames of `len` bytes, 40 ms apart, a keyframe every `key_every` (1: all
+/// keyframes, nothing droppable), each filled with its number.
+pub fn video_frames(n: u32, len: usize, key_every: u32) -> Vec<Media> {
+    (0..n)
+        .map(|i| {
+            let key = i.is_multiple_of(key_every);
+            let mut body = vec![if key { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+            body.resize(len, i as u8);
+            Media {
+                kind: MediaKind::Video,
+                timestamp: i * 40,
+                payload: Bytes::from(body),
+            }
+        })
+        .collect()
+}
+
+/// A task publishing `frames` on `h`, one flush each and `pause` between them; it hands
+/// the connection back when done.
+pub fn publish_paced(
+    mut publisher: ClientConnection,
+    h: StreamHandle,
+    frames: Vec<Media>,
+    pause: Duration,
+) -> rt::Task<ClientConnection> {
+    rt::spawn(async move {
+        for m in frames {
+            publisher.session().send_media(h, m).unwrap();
+            bounded("publisher flush", publisher.flush()).await.unwrap();
+            rt::sleep(pause).await;
+        }
+        publisher
+    })
+}
+
+/// The next `n` media messages `player` receives; panics naming `who` if it closes first.
+pub async fn media(player: &mut ClientConnection, n: usize, who: &str) -> Vec<Media> {
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        match next(player).await {
+            ClientEvent::Media { media, .. } => got.push(media),
+            ClientEvent::Closed(reason) => panic!("{who} closed: {reason:?}"),
+            _ => {}
+        }
+    }
+    got
 }

@@ -16,7 +16,7 @@ use crate::hostile::*;
 use crate::rt;
 use adapter::Server;
 use adapter::proto::Limits;
-use adapter::proto::session::{ClientEvent, Media, MediaKind};
+use adapter::proto::session::{Media, MediaKind};
 use bytes::Bytes;
 
 fn frames(n: u32) -> Vec<Media> {
@@ -75,24 +75,8 @@ async fn hostile_peers_are_closed_and_the_live_relay_goes_on() {
         .collect();
 
     // The publisher goes on while the hostile peers are served and closed.
-    let rest = rest.to_vec();
-    let pub_task = rt::spawn(async move {
-        for m in rest {
-            publisher.session().send_media(h, m).unwrap();
-            bounded("publisher flush", publisher.flush()).await.unwrap();
-            rt::sleep(Duration::from_millis(5)).await;
-        }
-        publisher
-    });
-
-    let mut got = Vec::new();
-    while got.len() < all.len() {
-        match next(&mut player).await {
-            ClientEvent::Media { media, .. } => got.push(media),
-            ClientEvent::Closed(reason) => panic!("player closed: {reason:?}"),
-            _ => {}
-        }
-    }
+    let pub_task = publish_paced(publisher, h, rest.to_vec(), Duration::from_millis(5));
+    let got = media(&mut player, all.len(), "player").await;
     assert!(
         got == all,
         "the player's frames differ from the published ones"
