@@ -156,6 +156,25 @@ pub fn player(ffmpeg: &Path, url: &str, mode: Play) -> Command {
     c
 }
 
+/// For a player that does not end by itself (ffmpeg 5.1 ignores nginx-rtmp's
+/// `UnpublishNotify`): waits up to `grace` for it to report `frames` frames, stops it, and
+/// checks it reported no error; the frames it decoded.
+pub fn stop_after_frames(p: &mut Proc, frames: u32, grace: Duration) -> u64 {
+    let deadline = std::time::Instant::now() + grace;
+    while self::frames(p) < u64::from(frames) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = self::frames(p);
+    p.kill();
+    let errors = p.stderr();
+    assert!(
+        errors.trim().is_empty(),
+        "{} reported errors: {errors}",
+        p.name
+    );
+    got
+}
+
 /// Video frames a finished player reported.
 pub fn frames(p: &Proc) -> u64 {
     p.last_progress("frame").unwrap_or(0)

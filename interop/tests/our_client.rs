@@ -9,7 +9,7 @@
 //! - it publishes an HEVC + Opus file (Enhanced RTMP) to a recent ffmpeg acting as a
 //!   server, which saves every HEVC frame, decoding cleanly.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
 use rtmp_interop::nginx::Nginx;
@@ -84,19 +84,9 @@ mod to_nginx {
         std::thread::sleep(Duration::from_millis(500));
         let sent = our_client::publish_file(adapter, &url, &file, Duration::from_secs(5))
             .unwrap_or_else(|e| panic!("our publisher: {e}"));
-        // ffmpeg 5.1 does not end on nginx-rtmp's UnpublishNotify: give it up to 3 s past
-        // the publisher's end (sent at the file's pace) for the last frames, then stop it.
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while ffmpeg::frames(&player) < u64::from(FRAMES) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let frames = ffmpeg::frames(&player);
-        player.kill();
-        let errors = player.stderr();
-        assert!(
-            errors.trim().is_empty(),
-            "the ffmpeg player reported errors: {errors}"
-        );
+        // ffmpeg 5.1 does not end on nginx-rtmp's UnpublishNotify: up to 3 s past the
+        // publisher's end (sent at the file's pace) for the last frames, then it is stopped.
+        let frames = ffmpeg::stop_after_frames(&mut player, FRAMES, Duration::from_secs(3));
         eprintln!(
             "our_client/to_nginx/{}: sent {sent} FLV items; an ffmpeg player decoded {frames} of {FRAMES} video frames through nginx-rtmp",
             adapter.name()

@@ -13,7 +13,7 @@
 //! not available for rtmps", in 5.1 and later).
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rtmp_interop::ffmpeg::{self, Play, assert_most_frames};
 use rtmp_interop::nginx::Nginx;
@@ -136,18 +136,9 @@ mod to_nginx_stream_ssl {
             Some(certs.ca.clone()),
         )
         .unwrap_or_else(|e| panic!("our publisher over rtmps: {e}"));
-        // ffmpeg 5.1 does not end on nginx-rtmp's UnpublishNotify (see our_client.rs).
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while ffmpeg::frames(&player) < u64::from(FRAMES) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let frames = ffmpeg::frames(&player);
-        player.kill();
-        let errors = player.stderr();
-        assert!(
-            errors.trim().is_empty(),
-            "the ffmpeg player reported errors: {errors}"
-        );
+        // ffmpeg 5.1 does not end on nginx-rtmp's UnpublishNotify: up to 3 s past the
+        // publisher's end (sent at the file's pace) for the last frames, then it is stopped.
+        let frames = ffmpeg::stop_after_frames(&mut player, FRAMES, Duration::from_secs(3));
         eprintln!(
             "rtmps/to_nginx_stream_ssl/{}: sent {sent} FLV items over rtmps; an ffmpeg player decoded {frames} of {FRAMES} video frames from nginx-rtmp's plain port",
             adapter.name()
