@@ -286,4 +286,81 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
     bounded("server to stop", run).await.expect("run");
 }
 
-tests!(http_side_reports_streams_and_metrics_and_bounds_hostile_clients);
+/// An HTTP-FLV reader that stops reading is cut by the relay's lag policy like an RTMP
+/// player (its response ends, its connection closes), while an RTMP player of the same
+/// stream gets every frame.
+async fn a_stalled_http_flv_reader_is_cut_and_the_others_go_on() {
+    // 20 MB: far more than loopback's socket buffers hold for a reader that stopped.
+    const FRAMES: u32 = 400;
+    const FRAME: usize = 50_000;
+    let mut relay = RelayConfig::default();
+    relay.player_soft_bytes = 256 * 1024;
+    relay.player_hard_bytes = 1024 * 1024;
+    let server = Server::builder()
+        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .http_listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .relay_config(relay)
+        .bind()
+        .await
+        .expect("bind");
+    let (addr, http) = (server.local_addr(), server.http_addr().expect("http addr"));
+    let handle = server.handle();
+    let run = rt::serve(server);
+
+    let mut publisher = connected(addr, "live").await;
+    let h = publishing(&mut publisher, "big").await;
+    let mut player = connected(addr, "live").await;
+    playing(&mut player, "big").await;
+    // Asks for the stream, reads the response head, then never reads again.
+    let mut stalled = rt::unblock(move || {
+        let mut s = TcpStream::connect(http).unwrap();
+        write!(s, "GET /live/big.flv HTTP/1.0\r\n\r\n").unwrap();
+        let mut head = [0u8; 64];
+        let n = s.read(&mut head).unwrap();
+        assert!(head[..n].starts_with(b"HTTP/1.0 200"), "{:?}", &head[..n]);
+        s
+    })
+    .await;
+
+    let all = video_frames(FRAMES, FRAME, 25);
+    let pub_task = publish_paced(publisher, h, all.clone(), Duration::from_millis(5));
+    let got = media(&mut player, all.len(), "rtmp player").await;
+    assert!(got == all, "the RTMP player's frames differ");
+    let _publisher = bounded("publisher", pub_task).await;
+
+    // The stalled reader's response was ended: reading now drains what the kernel held,
+    // then meets the close long before the whole stream.
+    let read = rt::unblock(move || {
+        stalled
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut total = 0usize;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stalled.read(&mut buf) {
+                Ok(0) => return Some(total),
+                Ok(n) => total += n,
+                Err(_) => return None,
+            }
+        }
+    })
+    .await;
+    let total = read.expect("the stalled reader's connection was not closed");
+    println!(
+        "{}: the stalled HTTP-FLV reader got {total} of {} bytes, then its close",
+        rt::NAME,
+        FRAMES as usize * FRAME
+    );
+    assert!(total < FRAMES as usize * FRAME / 2, "it got {total} bytes");
+    assert!(
+        handle.stats().lag_disconnects >= 1,
+        "no lag disconnect counted"
+    );
+    handle.shutdown();
+    bounded("server to stop", run).await.expect("run");
+}
+
+tests!(
+    http_side_reports_streams_and_metrics_and_bounds_hostile_clients,
+    a_stalled_http_flv_reader_is_cut_and_the_others_go_on,
+);
