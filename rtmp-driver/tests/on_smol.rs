@@ -37,6 +37,8 @@ mod hostile_servers;
 mod http;
 #[path = "suite/limits.rs"]
 mod limits;
+#[path = "suite/local.rs"]
+mod local;
 #[path = "suite/relay.rs"]
 mod relay;
 #[path = "suite/smol_specific.rs"]

@@ -24,6 +24,7 @@ pub(crate) mod core;
 pub mod hooks;
 pub(crate) mod hub;
 pub(crate) mod link;
+mod local_publisher;
 pub mod record;
 mod shared;
 mod subscriber;
@@ -45,6 +46,7 @@ pub use hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
 pub use hub::StreamView;
+pub use local_publisher::LocalPublisher;
 pub use record::Recorder;
 pub use shared::Shared;
 pub use subscriber::{IN_PROCESS, Subscribed, Subscriber, SubscriptionEnd};
@@ -120,6 +122,14 @@ impl ServerHandle {
     /// relay does not wait, or too many waiting). Dropping it leaves the stream.
     pub fn subscribe(&self, app: &str, name: &str) -> Result<Subscriber, Rejection> {
         Subscriber::join(self.shared.clone(), StreamKey::new(app, name))
+    }
+
+    /// Publishes `app`/`name` from your own code: a [`LocalPublisher`] takes the stream's
+    /// publish slot (refused while another publisher holds it, as a network publish would
+    /// be; the `on_publish` hook is for peers and is not asked) and feeds the same
+    /// fan-out. Dropping it ends the publish.
+    pub fn publish(&self, app: &str, name: &str) -> Result<LocalPublisher, Rejection> {
+        LocalPublisher::start(self.shared.clone(), StreamKey::new(app, name))
     }
 }
 
