@@ -62,6 +62,8 @@ pub struct RunningServer {
     pub tls_addr: Option<SocketAddr>,
     /// The HTTP side's address, with [`ServerOpts::http`].
     pub http_addr: Option<SocketAddr>,
+    /// The server's handle: streams published or subscribed from the test's own code.
+    pub handle: rtmp_tokio::driver::server::ServerHandle,
     stats: StatsFn,
     stop: Option<StopFn>,
     thread: Option<JoinHandle<()>>,
@@ -155,13 +157,14 @@ pub fn start(adapter: Adapter, opts: &ServerOpts) -> RunningServer {
             let _ = done_tx.send(());
         })
         .expect("spawn server thread");
-    let (addr, tls_addr, http_addr, stats, stop) = ready_rx
+    let (addr, tls_addr, http_addr, handle, stats, stop) = ready_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("server bound within 10 s");
     RunningServer {
         addr,
         tls_addr,
         http_addr,
+        handle,
         stats,
         stop: Some(stop),
         thread: Some(thread),
@@ -173,6 +176,7 @@ type Ready = mpsc::Sender<(
     SocketAddr,
     Option<SocketAddr>,
     Option<SocketAddr>,
+    rtmp_tokio::driver::server::ServerHandle,
     StatsFn,
     StopFn,
 )>;
@@ -217,6 +221,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
             server.local_addr(),
             server.tls_local_addr(),
             server.http_addr(),
+            handle.clone(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));
@@ -251,6 +256,7 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
             server.local_addr(),
             server.tls_local_addr(),
             server.http_addr(),
+            handle.clone(),
             Box::new(move || h2.stats()),
             Box::new(move || handle.shutdown()),
         ));
