@@ -47,6 +47,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Reports a codec run and checks it: the codec chosen, the one that arrived, frames decoded.
+fn check_codec(
+    what: &str,
+    push: &our_client::CodecPush,
+    arrived: Option<VideoCodec>,
+    decoded: u64,
+    (chosen, on_the_wire): (StreamCodec, VideoCodec),
+) {
+    eprintln!(
+        "fleet_codec/{what} {arrived:?} ({decoded} frames decoded); chose {:?}, sent {} frames",
+        push.codec, push.frames
+    );
+    assert_eq!(push.codec, chosen, "{:?}", push.server_caps);
+    assert_eq!(arrived, Some(on_the_wire));
+    assert!(decoded > 0);
+}
+
 mod our_relay {
     use super::*;
 
@@ -77,16 +94,13 @@ mod our_relay {
         let flv = read_flv(&rec.join("live/cam1_main-1.flv"));
         let decoded = ffmpeg::decoded_video_frames(&recent, &rec.join("live/cam1_main-1.flv"))
             .unwrap_or_else(|e| panic!("the recording does not decode: {e}"));
-        eprintln!(
-            "fleet_codec/our_relay/{}: chose {:?}, sent {} frames; recorded {:?}, {decoded} frames decoded",
-            adapter.name(),
-            push.codec,
-            push.frames,
-            flv.video_codec
+        check_codec(
+            &format!("our_relay/{}: recorded", adapter.name()),
+            &push,
+            flv.video_codec,
+            decoded,
+            (StreamCodec::Hevc, VideoCodec::Hevc),
         );
-        assert_eq!(push.codec, StreamCodec::Hevc, "{:?}", push.server_caps);
-        assert_eq!(flv.video_codec, Some(VideoCodec::Hevc), "{flv:?}");
-        assert!(decoded > 0);
     }
 
     for_each_adapter!(hevc_goes_out_to_a_server_that_answers_hvc1);
@@ -140,16 +154,13 @@ mod nginx {
             "the ffmpeg player reported errors: {errors}"
         );
         let flv = read_flv(&out);
-        eprintln!(
-            "fleet_codec/nginx/{}: chose {:?}, sent {} frames; a player saved {:?}, another decoded {decoded} frames",
-            adapter.name(),
-            push.codec,
-            push.frames,
-            flv.video_codec
+        check_codec(
+            &format!("nginx/{}: a player saved", adapter.name()),
+            &push,
+            flv.video_codec,
+            decoded,
+            (StreamCodec::H264, VideoCodec::Avc),
         );
-        assert_eq!(push.codec, StreamCodec::H264, "{:?}", push.server_caps);
-        assert_eq!(flv.video_codec, Some(VideoCodec::Avc), "{flv:?}");
-        assert!(decoded > 0);
     }
 
     for_each_adapter!(h264_goes_out_to_nginx_and_an_ffmpeg_player_decodes_it);

@@ -99,9 +99,15 @@ fn frames() -> Vec<Media> {
     all
 }
 
-async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
-    let mut relay = RelayConfig::default();
-    relay.publisher_grace = Duration::ZERO;
+/// A server with its HTTP side, both on free ports, running.
+struct HttpServer {
+    addr: SocketAddr,
+    http: SocketAddr,
+    handle: adapter::ServerHandle,
+    run: rt::Task<std::io::Result<()>>,
+}
+
+async fn start_http(relay: RelayConfig) -> HttpServer {
     let server = Server::builder()
         .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
         .http_listen(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -109,9 +115,23 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
         .bind()
         .await
         .expect("bind");
-    let (addr, http) = (server.local_addr(), server.http_addr().expect("http addr"));
-    let handle = server.handle();
-    let run = rt::serve(server);
+    HttpServer {
+        addr: server.local_addr(),
+        http: server.http_addr().expect("http addr"),
+        handle: server.handle(),
+        run: rt::serve(server),
+    }
+}
+
+async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
+    let mut relay = RelayConfig::default();
+    relay.publisher_grace = Duration::ZERO;
+    let HttpServer {
+        addr,
+        http,
+        handle,
+        run,
+    } = start_http(relay).await;
 
     let mut publisher = connected(addr, "live").await;
     let h = publishing(&mut publisher, "stats").await;
@@ -296,16 +316,12 @@ async fn a_stalled_http_flv_reader_is_cut_and_the_others_go_on() {
     let mut relay = RelayConfig::default();
     relay.player_soft_bytes = 256 * 1024;
     relay.player_hard_bytes = 1024 * 1024;
-    let server = Server::builder()
-        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .http_listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .relay_config(relay)
-        .bind()
-        .await
-        .expect("bind");
-    let (addr, http) = (server.local_addr(), server.http_addr().expect("http addr"));
-    let handle = server.handle();
-    let run = rt::serve(server);
+    let HttpServer {
+        addr,
+        http,
+        handle,
+        run,
+    } = start_http(relay).await;
 
     let mut publisher = connected(addr, "live").await;
     let h = publishing(&mut publisher, "big").await;
