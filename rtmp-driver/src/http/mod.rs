@@ -101,17 +101,21 @@ async fn respond<B>(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<B>) ->
             .and_then(|p| p.strip_suffix(".flv"))
             .and_then(|p| p.split_once('/'))
     {
-        return http_flv(shared, peer, app, name).await;
+        let query = req.uri().query().map(str::to_owned);
+        return http_flv(shared, peer, app, name, query).await;
     }
     document(shared, req).map(|b| b.boxed_unsync())
 }
 
 /// An HTTP-FLV play of `app`/`name`: the `on_play` hook decides, as for an RTMP play.
-async fn http_flv(shared: &Arc<Shared>, peer: SocketAddr, app: &str, name: &str) -> Response<Body> {
-    let (name, query) = match name.split_once('?') {
-        Some((n, q)) => (n, Some(q.to_owned())),
-        None => (name, None),
-    };
+/// `query`: the URL's query string (a stream key or token for the hook), as an RTMP play's.
+async fn http_flv(
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+    app: &str,
+    name: &str,
+    query: Option<String>,
+) -> Response<Body> {
     let ctx = PlayContext {
         peer,
         app: app.to_owned(),

@@ -4,6 +4,9 @@
 //! - **Input**: every connection reports, after each of its turns, the input its session
 //!   holds for the peer ([`ServerSession::buffered_input_bytes`]: messages being
 //!   reassembled, at the length they announced, and commands waiting behind a decision).
+//!   An in-process subscriber (an HTTP-FLV player among them) reports the frames its queue
+//!   holds the same way: they are references, but a reader that stops would otherwise keep
+//!   them alive outside the budget.
 //! - **Relayed output**: each frame is chunked once per group of players
 //!   (`EncodedMessage`), and that buffer is counted from its creation until the last
 //!   player's queue lets go of it ([`Budget::track`]), once however many players share it.

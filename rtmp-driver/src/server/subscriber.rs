@@ -49,6 +49,8 @@ pub enum SubscriptionEnd {
     StreamEnded,
     /// The subscriber did not keep up.
     TooSlow(LagReason),
+    /// The server's memory budget was exceeded and this subscriber held the most.
+    OverBudget,
     /// The server is shutting down.
     Shutdown,
 }
@@ -111,7 +113,18 @@ impl State {
 struct Sink {
     key: StreamKey,
     link: Arc<ConnLink>,
+    shared: Arc<Shared>,
     state: Mutex<State>,
+}
+
+impl Sink {
+    /// Reports what the queue holds to the server's memory budget, which counts it like a
+    /// connection's held bytes (and may pick this subscriber to end).
+    fn report(&self, queued: usize) {
+        if queued != self.link.holding.input() {
+            self.shared.hub.report_held(&self.link, queued);
+        }
+    }
 }
 
 impl Deliver for Sink {
@@ -124,7 +137,9 @@ impl Deliver for Sink {
     ) -> Option<u64> {
         let mut s = lock(&self.state);
         let sent = frames.iter().map(|f| s.offer(now, f)).sum();
+        let queued = s.bytes;
         drop(s);
+        self.report(queued);
         self.link.signal.raise();
         Some(sent)
     }
@@ -197,6 +212,7 @@ impl Subscriber {
         let sink = Arc::new(Sink {
             key,
             link: link.clone(),
+            shared: shared.clone(),
             state: Mutex::new(state),
         });
         let direct: Arc<dyn Deliver> = sink.clone();
@@ -229,8 +245,16 @@ impl Subscriber {
             self.take_work();
             {
                 let mut s = lock(&self.sink.state);
+                if self.sink.link.holding.is_evicted() && s.end.is_none() {
+                    s.end = Some(SubscriptionEnd::OverBudget);
+                    s.queue.clear();
+                    s.bytes = 0;
+                }
                 if let Some((sub, _)) = s.queue.pop_front() {
                     s.bytes = s.bytes.saturating_sub(sub.frame.len());
+                    let queued = s.bytes;
+                    drop(s);
+                    self.sink.report(queued);
                     return Poll::Ready(Ok(sub));
                 }
                 if let Some(end) = s.end {
