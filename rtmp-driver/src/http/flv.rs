@@ -28,7 +28,16 @@ pub struct FlvBody {
     /// The size of the last tag sent (written before the next tag, and at the end).
     previous: u32,
     ended: bool,
+    /// Where tag heads are written: one block serves a few hundred of them, so a tag costs
+    /// no allocation of its own.
+    heads: BytesMut,
 }
+
+/// A tag's head: the previous tag's size, then this tag's header.
+const HEAD_LEN: usize = 4 + 11;
+
+/// Room reserved for heads at a time.
+const HEAD_BLOCK: usize = 4096;
 
 impl FlvBody {
     /// The body for `subscriber`'s stream.
@@ -39,6 +48,7 @@ impl FlvBody {
             payload: None,
             previous: 0,
             ended: false,
+            heads: BytesMut::new(),
         }
     }
 }
@@ -97,12 +107,15 @@ impl Body for FlvBody {
                     let Ok(header) = tag.header_bytes() else {
                         continue;
                     };
-                    let mut head = BytesMut::with_capacity(15);
-                    head.put_u32(this.previous);
-                    head.put_slice(&header);
+                    if this.heads.capacity() - this.heads.len() < HEAD_LEN {
+                        this.heads.reserve(HEAD_BLOCK);
+                    }
+                    this.heads.put_u32(this.previous);
+                    this.heads.put_slice(&header);
+                    let head = this.heads.split().freeze();
                     this.previous = (header.len() + tag.data.len()) as u32;
                     this.payload = Some(tag.data);
-                    return Poll::Ready(Some(Ok(BodyFrame::data(head.freeze()))));
+                    return Poll::Ready(Some(Ok(BodyFrame::data(head))));
                 }
             }
         }
