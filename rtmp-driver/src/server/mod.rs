@@ -49,7 +49,7 @@ pub use hub::StreamView;
 pub use local_publisher::LocalPublisher;
 pub use record::Recorder;
 pub use shared::Shared;
-pub use subscriber::{IN_PROCESS, Subscribed, Subscriber, SubscriptionEnd};
+pub use subscriber::{IN_PROCESS, Subscriber, SubscriptionEnd};
 
 use crate::io::Deadline;
 #[cfg(feature = "tls")]

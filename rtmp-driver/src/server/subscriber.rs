@@ -2,13 +2,13 @@
 //! GOP cache, late-join burst, lag policy, waiting and publisher grace as a network player,
 //! without a connection to the server itself. HTTP-FLV players are built on it.
 //!
-//! A subscriber is a player whose "session" is a queue of frames: the publisher's task
-//! offers each run to its [`PlayerPolicy`] and queues what the policy sends (a `Frame`
-//! clone: a reference, no copy), and [`Subscriber::next`] takes them out. A subscriber
+//! A subscriber is a player whose "session" is a queue of frames (`relay::FrameQueue`, the
+//! policy part, in `rtmp-proto`): the publisher's task offers each run to it, it queues
+//! what the player's policy sends (a `Frame` clone: a reference, no copy), and
+//! [`Subscriber::next`] takes them out. A subscriber
 //! that does not keep up loses inter frames to the next keyframe and then its
 //! subscription, like a slow network player; it never slows the publisher.
 
-use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -17,9 +17,10 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use rtmp_proto::relay::{
-    ConnId, Encodings, Frame, LagReason, PlayerPolicy, PlayerRef, PlayerStats, StreamKey, Verdict,
+    ConnId, Encodings, Frame, FrameQueue, LagReason, PlayerRef, PlayerStats, QueueEnd, QueuedFrame,
+    StreamKey,
 };
-use rtmp_proto::session::{Droppable, Rejection, StreamId};
+use rtmp_proto::session::{Rejection, StreamId};
 
 use super::hooks::BoxFuture;
 use super::hub::Joined;
@@ -29,16 +30,6 @@ use super::shared::Shared;
 /// The address subscribers are registered with (they have no peer).
 pub const IN_PROCESS: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
-
-/// One frame for a subscriber, with the timestamp its timeline gives it (continuous across
-/// a publisher's reconnect, like a network player's).
-#[derive(Debug, Clone)]
-pub struct Subscribed {
-    /// The frame (shared with every other player: a reference, no copy).
-    pub frame: Frame,
-    /// Milliseconds on this subscriber's timeline.
-    pub timestamp: u32,
-}
 
 /// Why a subscription ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,56 +46,21 @@ pub enum SubscriptionEnd {
     Shutdown,
 }
 
+/// The queue and its policy ([`FrameQueue`]), and an end decided outside the policy.
 #[derive(Debug)]
 struct State {
-    policy: PlayerPolicy,
-    queue: VecDeque<(Subscribed, Droppable)>,
-    bytes: usize,
-    lag_events: u64,
+    queue: FrameQueue,
     end: Option<SubscriptionEnd>,
 }
 
 impl State {
-    fn offer(&mut self, now: Instant, frame: &Frame) -> u64 {
-        if self.end.is_some() {
-            return 0;
-        }
-        let verdict = self.policy.offer(now, frame, self.bytes);
-        let lag_events = self.policy.stats().lag_events;
-        if lag_events != self.lag_events {
-            self.lag_events = lag_events;
-            // Resumes at a keyframe: what is queued of the current GOP is useless.
-            let before = self.queue.len();
-            self.queue.retain(|(_, d)| *d == Droppable::No);
-            self.bytes = self.queue.iter().map(|(s, _)| s.frame.len()).sum();
-            tracing::debug!(
-                dropped = before - self.queue.len(),
-                "subscriber lagging: frames dropped until the next keyframe"
-            );
-        }
-        match verdict {
-            Verdict::Send(d) => {
-                let timestamp = self.policy.timestamp(frame);
-                self.bytes += frame.len();
-                let s = Subscribed {
-                    frame: frame.clone(),
-                    timestamp,
-                };
-                self.queue.push_back((s, d));
-                frame.len() as u64
-            }
-            Verdict::EndStream => {
-                self.end = Some(SubscriptionEnd::StreamEnded);
-                0
-            }
-            Verdict::Disconnect(why) => {
-                self.end = Some(SubscriptionEnd::TooSlow(why));
-                self.queue.clear();
-                self.bytes = 0;
-                0
-            }
-            _ => 0,
-        }
+    /// The end, once nothing is left to hand out: the policy's, or one of ours.
+    fn end(&self) -> Option<SubscriptionEnd> {
+        let policy = self.queue.end().map(|e| match e {
+            QueueEnd::TooSlow(why) => SubscriptionEnd::TooSlow(why),
+            _ => SubscriptionEnd::StreamEnded,
+        });
+        policy.or(self.end)
     }
 }
 
@@ -136,8 +92,8 @@ impl Deliver for Sink {
         _encodings: &mut Encodings,
     ) -> Option<u64> {
         let mut s = lock(&self.state);
-        let sent = frames.iter().map(|f| s.offer(now, f)).sum();
-        let queued = s.bytes;
+        let sent = frames.iter().map(|f| s.queue.offer(now, f)).sum();
+        let queued = s.queue.bytes();
         drop(s);
         self.report(queued);
         self.link.signal.raise();
@@ -149,7 +105,7 @@ impl Deliver for Sink {
     }
 
     fn take_stats(&self, into: &mut Vec<(StreamKey, PlayerStats)>) {
-        into.push((self.key.clone(), lock(&self.state).policy.take_stats()));
+        into.push((self.key.clone(), lock(&self.state).queue.take_stats()));
     }
 }
 
@@ -193,22 +149,10 @@ impl Subscriber {
                 return Err(why);
             }
         };
-        let policy = playback.into_policy();
-        let lag_events = policy.stats().lag_events;
-        let mut state = State {
-            policy,
-            queue: VecDeque::new(),
-            bytes: 0,
-            lag_events,
+        let state = State {
+            queue: FrameQueue::new(playback.into_policy(), initial),
             end: None,
         };
-        for frame in initial {
-            let timestamp = state.policy.timestamp(&frame);
-            state.bytes += frame.len();
-            state
-                .queue
-                .push_back((Subscribed { frame, timestamp }, Droppable::No));
-        }
         let sink = Arc::new(Sink {
             key,
             link: link.clone(),
@@ -234,30 +178,31 @@ impl Subscriber {
 
     /// The next frame, waiting for it; `Err` once the subscription ended (and everything
     /// before that was taken).
-    pub async fn next(&mut self) -> Result<Subscribed, SubscriptionEnd> {
+    pub async fn next(&mut self) -> Result<QueuedFrame, SubscriptionEnd> {
         poll_fn(|cx| self.poll_next(cx)).await
     }
 
     /// [`next`](Self::next) as a poll: ready with the next frame or the end; otherwise
     /// registers `cx` to be woken.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Subscribed, SubscriptionEnd>> {
+    pub fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<QueuedFrame, SubscriptionEnd>> {
         loop {
             self.take_work();
             {
                 let mut s = lock(&self.sink.state);
-                if self.sink.link.holding.is_evicted() && s.end.is_none() {
+                if self.sink.link.holding.is_evicted() && s.end().is_none() {
                     s.end = Some(SubscriptionEnd::OverBudget);
                     s.queue.clear();
-                    s.bytes = 0;
                 }
-                if let Some((sub, _)) = s.queue.pop_front() {
-                    s.bytes = s.bytes.saturating_sub(sub.frame.len());
-                    let queued = s.bytes;
+                if let Some(frame) = s.queue.pop() {
+                    let queued = s.queue.bytes();
                     drop(s);
                     self.sink.report(queued);
-                    return Poll::Ready(Ok(sub));
+                    return Poll::Ready(Ok(frame));
                 }
-                if let Some(end) = s.end {
+                if let Some(end) = s.end() {
                     return Poll::Ready(Err(end));
                 }
                 if self.shared.is_stopping() {
@@ -285,17 +230,18 @@ impl Subscriber {
         let mut s = lock(&self.sink.state);
         if queued.overflowed && s.end.is_none() {
             s.end = Some(SubscriptionEnd::TooSlow(LagReason::HardBytes));
+            s.queue.clear();
         }
         for (_, work) in queued.items {
             match work {
                 Work::Frame(f) => {
-                    s.offer(now, &f);
+                    s.queue.offer(now, &f);
                 }
                 Work::Ended => {
                     s.end.get_or_insert(SubscriptionEnd::StreamEnded);
                 }
                 Work::Republished => {
-                    s.policy.on_republish();
+                    s.queue.on_republish();
                     self.deadline = None;
                 }
                 Work::Deadline(at) => self.deadline = at,
@@ -334,7 +280,7 @@ impl Subscriber {
 
 impl Drop for Subscriber {
     fn drop(&mut self) {
-        let stats = lock(&self.sink.state).policy.take_stats();
+        let stats = lock(&self.sink.state).queue.take_stats();
         let player = PlayerRef {
             conn: self.id,
             stream: StreamId(1),

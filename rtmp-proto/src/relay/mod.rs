@@ -13,6 +13,8 @@
 //! - [`Playback`]: one player, its policy applied to its `ServerSession`: a run of live
 //!   frames in, verdicts applied (queued, skipped, inter frames shed at a lag event, the
 //!   player ended or cut) out.
+//! - [`FrameQueue`]: the same for a player whose output is a queue of frames (an
+//!   in-process subscriber, an HTTP-FLV response).
 //! - [`Encodings`]: each frame of a run chunked once per group of players that receive the
 //!   same bytes (`chunk::EncodedMessage`), so a player costs a reference, not a chunking.
 //!
@@ -56,6 +58,7 @@ mod counters;
 mod encodings;
 mod error;
 mod frame;
+mod frame_queue;
 mod gop;
 mod key;
 mod playback;
@@ -72,6 +75,7 @@ pub use error::{
     stream_not_found,
 };
 pub use frame::{Frame, FrameClass, Item};
+pub use frame_queue::{FrameQueue, QueueEnd, QueuedFrame};
 pub use key::{ConnId, PlayerRef, StreamKey};
 pub use playback::{Delivery, Playback};
 pub use player::{LagReason, PlayerPolicy, Verdict};
