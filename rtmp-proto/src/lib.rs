@@ -152,6 +152,7 @@
 pub mod amf;
 pub mod chunk;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod handshake;

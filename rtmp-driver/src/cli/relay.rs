@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rtmp_proto::cluster::Remote;
 use rtmp_proto::relay::RelayConfig;
 
 #[cfg(feature = "tls")]
@@ -78,6 +79,22 @@ pub struct RelayArgs {
     /// 0 for none.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub stats_interval: u64,
+    /// Push every stream published here to this URL template ({app} and {stream} are
+    /// replaced; `|` separates failover alternatives), e.g.
+    /// 'rtmp://backup.example/live/{stream}'. Repeat for more targets.
+    #[arg(long, value_name = "URL_TEMPLATE")]
+    pub push: Vec<Remote>,
+    /// Be an edge: a play of a stream not live here pulls it from this origin URL
+    /// template (e.g. 'rtmp://origin:1935/{app}/{stream}'). Repeat for failover origins,
+    /// tried in order.
+    #[arg(long, value_name = "URL_TEMPLATE")]
+    pub pull_from: Vec<Remote>,
+    /// How long a pull goes on after its last player left.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub pull_linger_ms: u64,
+    /// How long an origin may take to send media before the next one is tried.
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub pull_probe_ms: u64,
 }
 
 impl RelayArgs {
@@ -101,6 +118,16 @@ impl RelayArgs {
         if let Some(addr) = self.http_listen {
             builder = builder.http_listen(addr);
         }
+        for target in &self.push {
+            builder = builder.push(target.clone());
+        }
+        for origin in &self.pull_from {
+            builder = builder.pull_from(origin.clone());
+        }
+        builder = builder.pull_timing(
+            Duration::from_millis(self.pull_linger_ms),
+            Duration::from_millis(self.pull_probe_ms),
+        );
         if let Some(n) = self.chunk_size {
             builder = builder.chunk_size(n);
         }
@@ -147,6 +174,12 @@ impl RelayArgs {
                 "\nrecording:  {}/<app>/<stream>-<n>.flv",
                 dir.display()
             ));
+        }
+        for target in &self.push {
+            s.push_str(&format!("\npushing to: {target}"));
+        }
+        for origin in &self.pull_from {
+            s.push_str(&format!("\npulling from: {origin}"));
         }
         if let Some(http) = self.http_listen {
             s.push_str(&format!(

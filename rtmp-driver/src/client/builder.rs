@@ -98,6 +98,18 @@ impl<R: Default> Default for ClientBuilder<R> {
 }
 
 impl<R: Runtime> ClientBuilder<R> {
+    /// Default settings on `runtime` (for a runtime without a `Default`, or a server's
+    /// own runtime value).
+    pub fn new(runtime: R) -> Self {
+        ClientBuilder {
+            urls: Vec::new(),
+            error: None,
+            options: ClientOptions::default(),
+            seed: None,
+            runtime,
+        }
+    }
+
     /// Connects, publishes the URL's stream, and returns once it publishes (or the
     /// reconnect policy gives up).
     pub async fn publish(self) -> Result<Publisher<R>, ClientError> {

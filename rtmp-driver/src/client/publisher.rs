@@ -124,6 +124,16 @@ impl<R: Runtime> Publisher<R> {
         })
     }
 
+    /// Queues `onMetaData` without waiting: [`ClientError::Full`] when the link is behind.
+    pub fn try_send_metadata(&self, metadata: impl Into<Metadata>) -> Result<(), ClientError> {
+        self.tx
+            .try_send(Cmd::Metadata(metadata.into()))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => ClientError::Full,
+                TrySendError::Closed(_) => self.ended(),
+            })
+    }
+
     /// Frames the queue can take before `send_*` waits.
     pub fn queue_room(&self) -> usize {
         self.tx

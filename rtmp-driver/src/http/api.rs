@@ -3,7 +3,10 @@
 use rtmp_proto::relay::{Counters, audio_codec_name, video_codec_name};
 use serde::Serialize;
 
-use crate::server::StreamView;
+use rtmp_proto::client::ConnectionState;
+use rtmp_proto::cluster::PullPhase;
+
+use crate::server::{PushView, StreamSource, StreamView};
 
 /// One live stream, as the API shows it.
 #[derive(Debug, Serialize)]
@@ -24,6 +27,81 @@ pub struct StreamJson {
     frames_dropped: u64,
     lag_disconnects: u64,
     gop_cache_bytes: usize,
+    source: SourceJson,
+    pushes: Vec<PushJson>,
+}
+
+/// Where a stream comes from: `kind` is `peer` (with `address`), `in_process`, `pulled`
+/// (with the origin's `url` and the pull's `phase`) or `none` (held for a new publisher).
+#[derive(Debug, Serialize)]
+struct SourceJson {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
+}
+
+impl From<&StreamSource> for SourceJson {
+    fn from(s: &StreamSource) -> Self {
+        let mut json = SourceJson {
+            kind: "none",
+            address: None,
+            url: None,
+            phase: None,
+        };
+        match s {
+            StreamSource::Peer(addr) => {
+                json.kind = "peer";
+                json.address = Some(addr.to_string());
+            }
+            StreamSource::InProcess => json.kind = "in_process",
+            StreamSource::Pulled { url, phase } => {
+                json.kind = "pulled";
+                json.url = Some(url.clone());
+                json.phase = Some(match phase {
+                    PullPhase::Probing => "probing",
+                    PullPhase::Receiving => "receiving",
+                    PullPhase::BackingOff => "backing_off",
+                    _ => "other",
+                });
+            }
+            _ => {}
+        }
+        json
+    }
+}
+
+/// One push of a stream: the target as configured, the URL of its connection, its state
+/// (`publishing`, `connecting`, `reconnecting`, ...) and how often it started.
+#[derive(Debug, Serialize)]
+struct PushJson {
+    target: String,
+    url: Option<String>,
+    state: &'static str,
+    starts: u64,
+}
+
+impl From<&PushView> for PushJson {
+    fn from(p: &PushView) -> Self {
+        PushJson {
+            target: p.target.clone(),
+            url: p.url.clone(),
+            state: match p.state {
+                ConnectionState::Disconnected => "disconnected",
+                ConnectionState::Connecting => "connecting",
+                ConnectionState::Handshaking => "handshaking",
+                ConnectionState::Connected => "connected",
+                ConnectionState::Publishing => "publishing",
+                ConnectionState::Playing => "playing",
+                ConnectionState::Reconnecting => "reconnecting",
+                _ => "other",
+            },
+            starts: p.starts,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -72,6 +150,8 @@ impl From<&StreamView> for StreamJson {
             frames_dropped: s.frames_dropped,
             lag_disconnects: s.lag_disconnects,
             gop_cache_bytes: v.gop_bytes,
+            source: SourceJson::from(&v.source),
+            pushes: v.pushes.iter().map(PushJson::from).collect(),
         }
     }
 }

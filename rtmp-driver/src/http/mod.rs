@@ -158,7 +158,7 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     match path.trim_end_matches('/') {
         "/metrics" => {
-            let text = metrics::render(&shared.hub.stats(), &shared.hub.streams());
+            let text = metrics::render(&shared.hub.stats(), &shared.streams());
             let open_metrics = req
                 .headers()
                 .get(hyper::header::ACCEPT)
@@ -179,20 +179,20 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
             }
         }
         "/api/streams" => {
-            let streams = shared.hub.streams();
+            let streams = shared.streams();
             json(&api::StreamsJson::new(&shared.hub.stats(), &streams))
         }
         "" => with_type(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            page::render(&shared.hub.streams()),
+            page::render(&shared.streams()),
         ),
         other => match other
             .strip_prefix("/api/streams/")
             .and_then(|r| r.split_once('/'))
         {
             Some((app, name)) => {
-                let streams = shared.hub.streams();
+                let streams = shared.streams();
                 match streams
                     .iter()
                     .find(|v| v.key.app() == app && v.key.name() == name)

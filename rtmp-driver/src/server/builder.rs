@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtmp_proto::Limits;
+use rtmp_proto::cluster::Remote;
 use rtmp_proto::relay::RelayConfig;
 use rtmp_proto::session::ServerConfig;
 
 use super::Server;
 #[cfg(feature = "tls")]
 use super::TlsListener;
+use super::cluster::ClusterConfig;
 use super::hooks::{
     self, ConnectContext, ConnectDecision, Hooks, PlayContext, PublishContext, StreamDecision,
 };
@@ -49,6 +51,7 @@ pub struct ServerBuilder<R: Runtime> {
     memory_budget: usize,
     drain_wait: Duration,
     stats_interval: Duration,
+    cluster: ClusterConfig,
     #[cfg(feature = "http")]
     http_listen: Option<SocketAddr>,
 }
@@ -70,6 +73,7 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("memory_budget", &self.memory_budget)
             .field("drain_wait", &self.drain_wait)
             .field("stats_interval", &self.stats_interval)
+            .field("cluster", &self.cluster)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +96,7 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             drain_wait: Duration::from_secs(10),
             stats_interval: Duration::ZERO,
+            cluster: ClusterConfig::default(),
             #[cfg(feature = "http")]
             http_listen: None,
         }
@@ -254,6 +259,36 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
+    /// Pushes every stream published here (by a peer or by [`ServerHandle::publish`],
+    /// not one pulled here) on to `target`, with a resilient client per stream: backoff,
+    /// the target's `|`-separated alternatives as its failover list, and a fresh start at
+    /// a keyframe with the sequence headers after each reconnect. Repeat for more
+    /// targets. A target that is down or slow never holds up the stream here.
+    ///
+    /// [`ServerHandle::publish`]: super::ServerHandle::publish
+    pub fn push(mut self, target: Remote) -> Self {
+        self.cluster.push.push(target);
+        self
+    }
+
+    /// Makes this server an edge of `origin`: a play of a stream that is not live here
+    /// pulls it from the first origin (in the order of these calls) that has it, once
+    /// however many players ask, and the players wait for it meanwhile. When the origin
+    /// dies, the next one is tried and the players are held (the publisher grace).
+    pub fn pull_from(mut self, origin: Remote) -> Self {
+        self.cluster.pull.origins.push(origin);
+        self
+    }
+
+    /// How long a pull goes on after its last player left (default 10 s), and how long
+    /// an origin may take to send media before the next is tried (default 5 s); with no
+    /// effect unless [`pull_from`](Self::pull_from) is set.
+    pub fn pull_timing(mut self, linger: Duration, probe: Duration) -> Self {
+        self.cluster.pull.linger = linger;
+        self.cluster.pull.probe = probe;
+        self
+    }
+
     /// Binds the listeners (the plain one, and the TLS and HTTP ones when set).
     pub async fn bind(self) -> io::Result<Server<R>> {
         let listener = self.runtime.bind(self.listen)?;
@@ -304,6 +339,7 @@ impl<R: Runtime> ServerBuilder<R> {
             max_connections: self.max_connections,
             worker_threads: self.worker_threads,
             stats_interval: self.stats_interval,
+            cluster: self.cluster,
             #[cfg(feature = "http")]
             http,
         })

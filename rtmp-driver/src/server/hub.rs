@@ -32,7 +32,10 @@ use rtmp_proto::relay::{
 use rtmp_proto::session::{Rejection, ServerSession, StreamId};
 
 use super::budget::Budget;
+use super::cluster::{PushView, StreamSource};
 use super::link::{ConnLink, Work, lock};
+use super::subscriber::IN_PROCESS;
+use crate::sync::Signal;
 
 /// A publisher's reusable state for handing frames to the fan-out, so a run of frames
 /// costs no allocation: the players it reaches and the run's shared encodings (counted
@@ -65,8 +68,13 @@ pub struct Joined {
 pub struct StreamView {
     /// The stream.
     pub key: StreamKey,
-    /// Its publisher's address (none while its players are held for a new one).
+    /// Its publisher's address (none while its players are held for a new one, or when
+    /// it is published in-process).
     pub publisher: Option<SocketAddr>,
+    /// Where it comes from.
+    pub source: StreamSource,
+    /// Where it is pushed to, with each push's state.
+    pub pushes: Vec<PushView>,
     /// Players attached now.
     pub players: usize,
     /// Bytes in its GOP cache.
@@ -81,6 +89,28 @@ struct Inner {
     links: HashMap<ConnId, Arc<ConnLink>>,
     /// Figures of every stream that is live or held for a new publisher.
     streams: HashMap<StreamKey, StreamStats>,
+    /// What the server's push and pull task must hear of, when it runs.
+    news: Option<News>,
+}
+
+/// Streams the push and pull task has not looked at yet: each key at most once in each
+/// list, so they are bounded by the streams that exist.
+#[derive(Debug)]
+struct News {
+    /// Streams a player asked for while they were not live (an edge pulls them).
+    demanded: Vec<StreamKey>,
+    /// Streams a publisher took (they are pushed on).
+    published: Vec<StreamKey>,
+    wake: Arc<Signal>,
+}
+
+/// What [`Hub::take_news`] hands the push and pull task.
+#[derive(Debug, Default)]
+pub struct ClusterNews {
+    /// Streams a player asked for while they were not live.
+    pub demanded: Vec<StreamKey>,
+    /// Streams a publisher took.
+    pub published: Vec<StreamKey>,
 }
 
 impl Inner {
@@ -129,6 +159,7 @@ impl Hub {
                 registry: Registry::new(config),
                 links: HashMap::new(),
                 streams: HashMap::new(),
+                news: None,
             }),
             budget: Arc::new(Budget::new(budget)),
         }
@@ -231,6 +262,12 @@ impl Hub {
             .streams
             .entry(key.clone())
             .or_insert_with(|| StreamStats::new(Instant::now()));
+        if let Some(news) = &mut inner.news
+            && !news.published.contains(key)
+        {
+            news.published.push(key.clone());
+            news.wake.raise();
+        }
         Ok(())
     }
 
@@ -287,6 +324,7 @@ impl Hub {
                 registry,
                 links,
                 streams,
+                ..
             } = &mut *inner;
             let mut stats = streams.get_mut(key);
             if let Some(stats) = stats.as_deref_mut() {
@@ -336,24 +374,35 @@ impl Hub {
     /// A player asks for `key`: its policy, and what to send it first.
     pub fn join(&self, key: &StreamKey, player: PlayerRef) -> Result<Joined, Rejection> {
         let mut inner = lock(&self.inner);
-        match inner.registry.join(Instant::now(), key, player) {
-            Join::Live { initial, policy } => Ok(Joined {
+        let joined = match inner.registry.join(Instant::now(), key, player) {
+            Join::Live { initial, policy } => Joined {
                 playback: Playback::new(player.stream, policy),
                 initial,
                 deadline: None,
-            }),
-            Join::Waiting { policy, until } => Ok(Joined {
+            },
+            Join::Waiting { policy, until } => Joined {
                 playback: Playback::new(player.stream, policy),
                 initial: Vec::new(),
                 deadline: until,
-            }),
-            Join::NotFound => Err(stream_not_found(key)),
-            Join::TooManyWaiting => Err(Rejection::new(format!(
-                "{key} is not live and too many players wait for it"
-            ))),
+            },
+            Join::NotFound => return Err(stream_not_found(key)),
+            Join::TooManyWaiting => {
+                return Err(Rejection::new(format!(
+                    "{key} is not live and too many players wait for it"
+                )));
+            }
             // A join outcome this adapter does not know yet.
-            _ => Err(stream_not_found(key)),
+            _ => return Err(stream_not_found(key)),
+        };
+        // A player waits for a publisher (none yet, or one that left): an edge pulls.
+        if !inner.registry.is_live(key)
+            && let Some(news) = &mut inner.news
+            && !news.demanded.contains(key)
+        {
+            news.demanded.push(key.clone());
+            news.wake.raise();
         }
+        Ok(joined)
     }
 
     /// The player stopped; `stats`: what its playback counted since it last reported.
@@ -379,6 +428,38 @@ impl Hub {
     pub fn unpause(&self, key: &StreamKey, playback: &mut Playback, session: &mut ServerSession) {
         let inner = lock(&self.inner);
         playback.unpause(inner.registry.cache(key), session);
+    }
+
+    /// From now on, plays of streams that are not live and publishes are noted for
+    /// [`take_news`](Self::take_news), and `wake` is raised when there is news.
+    pub fn watch(&self, wake: Arc<Signal>) {
+        lock(&self.inner).news = Some(News {
+            demanded: Vec::new(),
+            published: Vec::new(),
+            wake,
+        });
+    }
+
+    /// What happened since the last call (see [`watch`](Self::watch)).
+    pub fn take_news(&self) -> ClusterNews {
+        match &mut lock(&self.inner).news {
+            Some(news) => ClusterNews {
+                demanded: std::mem::take(&mut news.demanded),
+                published: std::mem::take(&mut news.published),
+            },
+            None => ClusterNews::default(),
+        }
+    }
+
+    /// Players that watch `key` or wait for it.
+    pub fn audience(&self, key: &StreamKey) -> usize {
+        let inner = lock(&self.inner);
+        inner.registry.players(key).count() + inner.registry.waiting(key).count()
+    }
+
+    /// Whether `key` has a publisher now.
+    pub fn is_live(&self, key: &StreamKey) -> bool {
+        lock(&self.inner).registry.is_live(key)
     }
 
     /// Wakes every connection's task (the server is shutting down: each sees it in its
@@ -409,16 +490,26 @@ impl Hub {
         let mut views: Vec<StreamView> = inner
             .streams
             .iter()
-            .map(|(key, stats)| StreamView {
-                key: key.clone(),
-                publisher: inner
+            .map(|(key, stats)| {
+                let peer = inner
                     .registry
                     .publisher(key)
                     .and_then(|c| inner.links.get(&c))
-                    .map(|l| l.peer()),
-                players: inner.registry.players(key).count(),
-                gop_bytes: inner.registry.cache(key).map_or(0, |c| c.gop_bytes()),
-                stats: stats.snapshot(now),
+                    .map(|l| l.peer());
+                let source = match peer {
+                    Some(IN_PROCESS) => StreamSource::InProcess,
+                    Some(addr) => StreamSource::Peer(addr),
+                    None => StreamSource::Nobody,
+                };
+                StreamView {
+                    key: key.clone(),
+                    publisher: peer.filter(|a| *a != IN_PROCESS),
+                    source,
+                    pushes: Vec::new(),
+                    players: inner.registry.players(key).count(),
+                    gop_bytes: inner.registry.cache(key).map_or(0, |c| c.gop_bytes()),
+                    stats: stats.snapshot(now),
+                }
             })
             .collect();
         views.sort_by_key(|v| v.key.to_string());

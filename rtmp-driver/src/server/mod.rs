@@ -19,6 +19,7 @@
 mod budget;
 mod builder;
 pub(crate) mod cell;
+mod cluster;
 mod connection;
 pub(crate) mod core;
 pub mod hooks;
@@ -42,6 +43,7 @@ use rtmp_proto::session::Rejection;
 
 pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
+pub use cluster::{PushView, StreamSource};
 pub use hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
@@ -69,6 +71,7 @@ pub struct Server<R: Runtime> {
     max_connections: usize,
     worker_threads: usize,
     stats_interval: Duration,
+    cluster: cluster::ClusterConfig,
     #[cfg(feature = "http")]
     http: Option<(R::Listener, SocketAddr)>,
 }
@@ -113,7 +116,7 @@ impl ServerHandle {
     /// Every live stream (or one held for a new publisher) with its figures: codecs,
     /// picture, bitrates, players, drops.
     pub fn streams(&self) -> Vec<StreamView> {
-        self.shared.hub.streams()
+        self.shared.streams()
     }
 
     /// Plays `app`/`name` from your own code: a [`Subscriber`] gets the stream's frames
@@ -150,7 +153,7 @@ impl<T: Task> Drop for AbortOnDrop<T> {
 async fn log_stats<R: Runtime>(rt: R, shared: Arc<Shared>, interval: Duration) {
     loop {
         sleep_until(&rt, rt.now() + interval).await;
-        for v in shared.hub.streams() {
+        for v in shared.streams() {
             let s = &v.stats;
             tracing::info!(
                 stream = %v.key,
@@ -233,6 +236,7 @@ impl<R: Runtime> Server<R> {
             shared,
             max_connections,
             stats_interval,
+            cluster,
             #[cfg(feature = "http")]
             http,
             #[cfg(feature = "tls")]
@@ -254,6 +258,9 @@ impl<R: Runtime> Server<R> {
         }
         if !stats_interval.is_zero() {
             side_tasks.push(rt.spawn(log_stats(rt.clone(), shared.clone(), stats_interval)));
+        }
+        if cluster.is_active() {
+            side_tasks.push(rt.spawn(cluster::run(rt.clone(), shared.clone(), cluster)));
         }
         let _side_tasks = AbortOnDrop(side_tasks);
         // Connection tasks by number; each reports its end to `done`.

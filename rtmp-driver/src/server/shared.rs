@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use rtmp_proto::session::ServerConfig;
 
+use super::cluster::ClusterViews;
 use super::hooks::{BoxFuture, Hooks};
-use super::hub::Hub;
+use super::hub::{Hub, StreamView};
 use crate::sync::Signal;
 
 /// Shared by all connection tasks of a server (behind an `Arc`); opaque outside this
@@ -41,6 +42,8 @@ pub struct Shared {
     /// The runtime's timer, for waits outside a connection task (subscribers' deadlines);
     /// set when the server is bound.
     sleeper: SleeperCell,
+    /// What the push and pull task reports of its streams.
+    pub(crate) cluster: ClusterViews,
 }
 
 /// Holds the [`Sleeper`] (a closure, shown as whether it is set).
@@ -79,6 +82,7 @@ impl Shared {
             drain_begun: AtomicBool::new(false),
             drain_wait,
             sleeper: SleeperCell::default(),
+            cluster: ClusterViews::default(),
         }
     }
 
@@ -117,6 +121,19 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Every live stream (or one held for a new publisher) with its figures, where it
+    /// comes from and where it is pushed to.
+    pub(crate) fn streams(&self) -> Vec<StreamView> {
+        let mut views = self.hub.streams();
+        for v in &mut views {
+            if let Some(source) = self.cluster.pulled(&v.key) {
+                v.source = source;
+            }
+            v.pushes = self.cluster.pushes(&v.key);
+        }
+        views
     }
 
     /// Whether shutdown began.
