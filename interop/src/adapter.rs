@@ -49,6 +49,60 @@ pub struct ServerOpts {
     pub tls: Option<crate::tls::TestCerts>,
     /// `--http-listen`: the HTTP side (HTTP-FLV, metrics, stream API) on a free port.
     pub http: bool,
+    /// The relay example's command line (without the program name), as a user types it:
+    /// when set, the server is built from these flags alone (`cli::RelayArgs`, the code
+    /// the `relay` examples run) and the other fields are ignored. Give `--listen`
+    /// (`127.0.0.1:0` for a free port).
+    pub args: Vec<String>,
+}
+
+impl ServerOpts {
+    /// A server built from the relay example's flags (see [`ServerOpts::args`]).
+    pub fn flags<S: AsRef<str>>(args: &[S]) -> Self {
+        ServerOpts {
+            args: args.iter().map(|a| a.as_ref().to_owned()).collect(),
+            ..ServerOpts::default()
+        }
+    }
+}
+
+/// The relay example's command line.
+#[derive(Debug, clap::Parser)]
+struct RelayCli {
+    #[command(flatten)]
+    relay: rtmp_driver::cli::RelayArgs,
+}
+
+/// A builder from `opts`: the relay example's flags when given, else the test's settings.
+fn builder<R: rtmp_driver::runtime::Runtime + Default>(
+    opts: ServerOpts,
+    tls: Option<rtmp_tokio::driver::io::tls::TlsAcceptor>,
+) -> rtmp_driver::server::ServerBuilder<R> {
+    use clap::Parser;
+    if !opts.args.is_empty() {
+        let cli = RelayCli::try_parse_from(std::iter::once("relay".to_owned()).chain(opts.args))
+            .unwrap_or_else(|e| panic!("relay flags: {e}"));
+        return cli
+            .relay
+            .builder::<R>()
+            .expect("relay flags")
+            .shutdown_grace(Duration::from_secs(2));
+    }
+    let mut b = rtmp_driver::server::Server::<R>::builder()
+        .listen(local())
+        .relay_config(opts.relay)
+        .write_merge(opts.write_merge)
+        .shutdown_grace(Duration::from_secs(2));
+    if let Some(a) = tls {
+        b = b.tls_listen(local(), a);
+    }
+    if let Some(dir) = opts.record_dir {
+        b = b.record_dir(dir);
+    }
+    if opts.http {
+        b = b.http_listen(local());
+    }
+    b
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
@@ -200,20 +254,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         .expect("tokio runtime");
     let tls = acceptor(&opts);
     rt.block_on(async move {
-        let mut b = rtmp_tokio::Server::builder()
-            .listen(local())
-            .relay_config(opts.relay)
-            .write_merge(opts.write_merge)
-            .shutdown_grace(Duration::from_secs(2));
-        if let Some(a) = tls {
-            b = b.tls_listen(local(), a);
-        }
-        if let Some(dir) = opts.record_dir {
-            b = b.record_dir(dir);
-        }
-        if opts.http {
-            b = b.http_listen(local());
-        }
+        let b = builder::<rtmp_tokio::Tokio>(opts, tls);
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
         let h2 = handle.clone();
@@ -234,21 +275,7 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
 fn smol_server(opts: ServerOpts, ready: Ready) {
     let tls = acceptor(&opts);
     smol::block_on(async move {
-        let mut b = rtmp_smol::Server::builder()
-            .listen(local())
-            .relay_config(opts.relay)
-            .write_merge(opts.write_merge)
-            .worker_threads(1)
-            .shutdown_grace(Duration::from_secs(2));
-        if let Some(a) = tls {
-            b = b.tls_listen(local(), a);
-        }
-        if let Some(dir) = opts.record_dir {
-            b = b.record_dir(dir);
-        }
-        if opts.http {
-            b = b.http_listen(local());
-        }
+        let b = builder::<rtmp_smol::Smol>(opts, tls).worker_threads(1);
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
         let h2 = handle.clone();
@@ -267,6 +294,8 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
 /// Environment variables of a server process (see [`serve_if_child`]).
 const ENV_ADAPTER: &str = "RTMP_INTEROP_SERVER";
 const ENV_RECORD: &str = "RTMP_INTEROP_RECORD";
+/// The relay flags of a server process, one per line.
+const ENV_ARGS: &str = "RTMP_INTEROP_ARGS";
 /// The line a server process prints once it listens.
 const ADDR_LINE: &str = "RTMP_INTEROP_ADDR=";
 
@@ -281,6 +310,9 @@ pub fn serve_if_child() {
     let adapter = Adapter::from_name(&name).expect("known adapter name");
     let opts = ServerOpts {
         record_dir: std::env::var_os(ENV_RECORD).map(PathBuf::from),
+        args: std::env::var(ENV_ARGS)
+            .map(|a| a.lines().map(str::to_owned).collect())
+            .unwrap_or_default(),
         ..ServerOpts::default()
     };
     let server = start(adapter, &opts);
@@ -306,6 +338,9 @@ pub fn spawn_server_process(
         .env(ENV_ADAPTER, adapter.name());
     if let Some(dir) = &opts.record_dir {
         cmd.env(ENV_RECORD, dir);
+    }
+    if !opts.args.is_empty() {
+        cmd.env(ENV_ARGS, opts.args.join("\n"));
     }
     let mut proc = crate::Proc::spawn("server process", &mut cmd);
     let line = proc

@@ -33,17 +33,22 @@ fn free_port() -> u16 {
 
 impl Nginx {
     pub fn start(nginx: &Path) -> Nginx {
-        Self::start_with(nginx, None)
+        Self::start_with(nginx, None, free_port(), "")
+    }
+
+    /// nginx-rtmp on `port` (a restart on the port of one stopped before) with more
+    /// directives in its `live` application, e.g. `pull rtmp://127.0.0.1:1935/live;`.
+    pub fn start_live(nginx: &Path, port: Option<u16>, directives: &str) -> Nginx {
+        Self::start_with(nginx, None, port.unwrap_or_else(free_port), directives)
     }
 
     /// nginx-rtmp behind nginx's `stream` module terminating TLS with `cert` and `key`
     /// (PEM files) on [`tls_port`](Self::tls_port).
     pub fn start_tls(nginx: &Path, cert: &Path, key: &Path) -> Nginx {
-        Self::start_with(nginx, Some((cert, key)))
+        Self::start_with(nginx, Some((cert, key)), free_port(), "")
     }
 
-    fn start_with(nginx: &Path, tls: Option<(&Path, &Path)>) -> Nginx {
-        let port = free_port();
+    fn start_with(nginx: &Path, tls: Option<(&Path, &Path)>, port: u16, directives: &str) -> Nginx {
         let dir = temp_dir("nginx");
         let conf = dir.join("nginx.conf");
         let tls_port = tls.map(|_| free_port());
@@ -68,7 +73,7 @@ impl Nginx {
                  pid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
                  events {{ worker_connections 256; }}\n\
                  rtmp {{ server {{ listen 127.0.0.1:{port}; \
-                 application live {{ live on; }} }} }}\n{stream}",
+                 application live {{ live on; {directives} }} }} }}\n{stream}",
                 dir = dir.display()
             ),
         )

@@ -232,6 +232,32 @@ fn players_are_held_through_a_publisher_reconnect_and_their_timeline_continues()
     assert_eq!(got.0.last().unwrap().0, 10_000 + 1_600 + 80);
 }
 
+/// An edge moving its pull to another origin takes milliseconds: the new publisher's
+/// first keyframe still goes out a frame's duration after the last frame, not within it
+/// (ffmpeg's muxers count in frames and reject two frames on one tick).
+#[test]
+fn a_switch_faster_than_a_frame_moves_the_timeline_on_by_a_frame() {
+    let t0 = Instant::now();
+    let mut reg = Registry::new(RelayConfig::default());
+    let (a, v) = (reg.open_connection(), reg.open_connection());
+    reg.publish(&key(), a).unwrap();
+    let Join::Live { mut policy, .. } = reg.join(t0, &key(), player(v)) else {
+        panic!()
+    };
+    let mut got = Received::default();
+    let first = [avc_seq(0, 1), avc_key(1000, 10), avc_inter(1040, 10), avc_inter(1080, 10)];
+    publish(&mut reg, a, &mut policy, &mut got, t0, &first);
+    reg.unpublish(t0, &key(), a);
+    let b = reg.open_connection();
+    let back = t0 + Duration::from_millis(3);
+    assert_eq!(reg.publish(&key(), b).unwrap().resumed, [player(v)]);
+    policy.on_republish();
+    let second = [avc_seq(0, 1), avc_key(500, 10), avc_inter(540, 10)];
+    publish(&mut reg, b, &mut policy, &mut got, back, &second);
+    let ts = got.timestamps();
+    assert_eq!(ts, [0, 1000, 1040, 1080, 1120, 1160], "one frame on, not 3 ms");
+}
+
 #[test]
 fn after_the_grace_period_the_players_end() {
     let t0 = Instant::now();

@@ -113,6 +113,13 @@ pub struct PlayerPolicy {
     last_out: Option<(u32, Instant)>,
     /// A new publisher took over: the next frame sent sets `offset`.
     rebase: bool,
+    /// The last video frame's timestamp sent (offset applied) and the step before it (a
+    /// frame's duration, once two were sent): a new publisher's first frame goes at
+    /// least one step after the last, so a fast switch (a pull moving to another origin
+    /// in milliseconds) does not stamp two frames within one frame's duration, which
+    /// players that count in frames (ffmpeg's muxers) reject as non-monotonic.
+    last_video: Option<u32>,
+    video_step: u32,
     /// Since a new publisher took over, until its first keyframe went out: its metadata and
     /// sequence headers go out only if they differ from what the player has.
     republished: bool,
@@ -181,6 +188,8 @@ impl PlayerPolicy {
             offset: 0,
             last_out: None,
             rebase: false,
+            last_video: None,
+            video_step: 0,
             republished: false,
             sent_configs: Vec::new(),
         }
@@ -331,13 +340,23 @@ impl PlayerPolicy {
             let next = match self.last_out {
                 Some((ts, at)) => {
                     let gap = now.saturating_duration_since(at).as_millis();
-                    ts.wrapping_add(u32::try_from(gap).unwrap_or(u32::MAX))
+                    let gap = u32::try_from(gap).unwrap_or(u32::MAX).max(self.video_step);
+                    ts.wrapping_add(gap)
                 }
                 None => frame.timestamp(),
             };
             self.offset = next.wrapping_sub(frame.timestamp());
         }
         let out = self.timestamp(frame);
+        if frame.class() == FrameClass::VideoKeyframe || frame.class() == FrameClass::VideoInter {
+            if let Some(prev) = self.last_video {
+                let step = out.wrapping_sub(prev);
+                if (1..=1000).contains(&step) {
+                    self.video_step = step;
+                }
+            }
+            self.last_video = Some(out);
+        }
         // Monotonic: a frame stamped before the last one sent (B-frames' decode order
         // keeps DTS monotonic; this only guards a rebase) does not move it back.
         let last = match self.last_out {
