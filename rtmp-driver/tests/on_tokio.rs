@@ -19,6 +19,8 @@ mod client_memory;
 mod client_play_flv;
 #[path = "suite/client_reconnect.rs"]
 mod client_reconnect;
+#[path = "suite/cluster.rs"]
+mod cluster;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/drain.rs"]

@@ -245,7 +245,12 @@ fn a_switch_faster_than_a_frame_moves_the_timeline_on_by_a_frame() {
         panic!()
     };
     let mut got = Received::default();
-    let first = [avc_seq(0, 1), avc_key(1000, 10), avc_inter(1040, 10), avc_inter(1080, 10)];
+    let first = [
+        avc_seq(0, 1),
+        avc_key(1000, 10),
+        avc_inter(1040, 10),
+        avc_inter(1080, 10),
+    ];
     publish(&mut reg, a, &mut policy, &mut got, t0, &first);
     reg.unpublish(t0, &key(), a);
     let b = reg.open_connection();
@@ -255,7 +260,11 @@ fn a_switch_faster_than_a_frame_moves_the_timeline_on_by_a_frame() {
     let second = [avc_seq(0, 1), avc_key(500, 10), avc_inter(540, 10)];
     publish(&mut reg, b, &mut policy, &mut got, back, &second);
     let ts = got.timestamps();
-    assert_eq!(ts, [0, 1000, 1040, 1080, 1120, 1160], "one frame on, not 3 ms");
+    assert_eq!(
+        ts,
+        [0, 1000, 1040, 1080, 1120, 1160],
+        "one frame on, not 3 ms"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::runtime::Runtime;
 /// The `play` example's flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlayArgs {
-    /// Server URL, rtmp[s]://host[:port]/app/stream. Repeat for backups, tried in order.
+    /// Server URL, `rtmp[s]://host[:port]/app/stream`. Repeat for backups, tried in order.
     #[arg(long, required = true)]
     pub url: Vec<String>,
     /// The FLV file to write.

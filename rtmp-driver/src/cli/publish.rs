@@ -10,7 +10,7 @@ use crate::runtime::Runtime;
 /// The `publish` example's flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PublishArgs {
-    /// Server URL, rtmp[s]://host[:port]/app/stream. Repeat for backups, tried in order.
+    /// Server URL, `rtmp[s]://host[:port]/app/stream`. Repeat for backups, tried in order.
     #[arg(long, required = true)]
     pub url: Vec<String>,
     /// The FLV file to send.

@@ -34,7 +34,7 @@ pub struct RelayArgs {
     #[cfg(feature = "tls")]
     #[arg(long, value_name = "FILE.pem", requires = "tls_listen")]
     pub tls_key: Option<PathBuf>,
-    /// Also write each published stream to DIR/<app>/<stream>-<n>.flv (flushed per tag).
+    /// Also write each published stream to `DIR/<app>/<stream>-<n>.flv` (flushed per tag).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
     /// Bytes of the last GOP kept per stream for late joiners (0 disables the GOP cache).

@@ -324,6 +324,9 @@ impl<R: Runtime> ServerBuilder<R> {
             self.write_merge,
             self.drain_wait,
         ));
+        if self.cluster.is_active() {
+            self.cluster.watch(&shared.hub);
+        }
         let rt = self.runtime.clone();
         shared.set_sleeper(Arc::new(move |at| {
             let rt = rt.clone();

@@ -30,6 +30,7 @@ use rtmp_proto::relay::StreamKey;
 pub(crate) use views::ClusterViews;
 pub use views::{PushView, StreamSource};
 
+use super::hub::Hub;
 use super::link::lock;
 use super::shared::Shared;
 use crate::io::Deadline;
@@ -43,6 +44,9 @@ const AUDIT_EVERY: Duration = Duration::from_secs(1);
 /// What a server pushes and pulls.
 #[derive(Debug, Clone)]
 pub(crate) struct ClusterConfig {
+    /// Raised when the hub has news for the cluster task; the hub notes news from the
+    /// moment the server is bound ([`ClusterConfig::watch`]), before the task first runs.
+    wake: Arc<Signal>,
     /// Every stream published here goes to each of these.
     pub push: Vec<Remote>,
     /// Streams played here but not live are pulled from its origins (when it has any).
@@ -52,6 +56,7 @@ pub(crate) struct ClusterConfig {
 impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
+            wake: Signal::new(),
             push: Vec::new(),
             pull: PullConfig::new(Vec::new()),
         }
@@ -59,6 +64,11 @@ impl Default for ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// Makes `hub` note what the cluster task must hear of (call at bind, when active).
+    pub fn watch(&self, hub: &Hub) {
+        hub.watch(self.wake.clone());
+    }
+
     /// Whether there is anything to do.
     pub fn is_active(&self) -> bool {
         !self.push.is_empty() || !self.pull.origins.is_empty()
@@ -124,9 +134,8 @@ impl<K, T: Task> Drop for Tasks<K, T> {
 pub(crate) async fn run<R: Runtime>(rt: R, shared: Arc<Shared>, config: ClusterConfig) {
     let inbox = Arc::new(Inbox {
         reports: Mutex::new(Vec::new()),
-        wake: Signal::new(),
+        wake: config.wake.clone(),
     });
-    shared.hub.watch(inbox.wake.clone());
     let seed = u64::from(std::process::id()) ^ rt.now().elapsed().subsec_nanos() as u64;
     let mut puller = (!config.pull.origins.is_empty()).then(|| Puller::new(config.pull, seed));
     let mut pulls: Tasks<StreamKey, R::Task> = Tasks(HashMap::new());
