@@ -56,6 +56,11 @@ struct Args {
     ca: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 10)]
     players: usize,
+    /// Where the players play, when not `--url` (repeat: players are dealt round-robin
+    /// over these, e.g. an origin and its edges, and a `URL` line per URL reports its
+    /// latency).
+    #[arg(long, value_name = "URL")]
+    play_url: Vec<String>,
     /// Seconds of playing.
     #[arg(long, default_value_t = 10)]
     duration: u64,
@@ -480,6 +485,14 @@ async fn main() {
     }
     let until = Instant::now() + Duration::from_secs(args.duration);
     let settled = Arc::new(AtomicUsize::new(0));
+    let play_targets: Vec<Arc<Target>> = if args.play_url.is_empty() {
+        vec![t.clone()]
+    } else {
+        args.play_url
+            .iter()
+            .map(|u| Arc::new(parse_url(u, args.ca.as_deref())))
+            .collect()
+    };
     let mut players = Vec::with_capacity(args.players);
     for i in 0..args.players {
         if args.spawn_interval_us > 0 && i > 0 {
@@ -487,7 +500,7 @@ async fn main() {
         }
         let settled = settled.clone();
         players.push(tokio::spawn(player(
-            t.clone(),
+            play_targets[i % play_targets.len()].clone(),
             i,
             until,
             origin,
@@ -505,6 +518,26 @@ async fn main() {
     let mut reports = Vec::new();
     for p in players {
         reports.push(p.await.expect("player task"));
+    }
+    if args.play_url.len() > 1 {
+        for (u, url) in args.play_url.iter().enumerate() {
+            let mut lat: Vec<u64> = reports
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % args.play_url.len() == u)
+                .flat_map(|(_, r)| r.latencies_us.iter().copied())
+                .collect();
+            lat.sort_unstable();
+            println!(
+                "URL {url} players={} latency_samples={} latency_p50_us={} latency_p99_us={}",
+                (0..reports.len())
+                    .filter(|i| i % args.play_url.len() == u)
+                    .count(),
+                lat.len(),
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99)
+            );
+        }
     }
     stop.store(true, Ordering::Relaxed);
     if let Some(p) = publishing
