@@ -21,6 +21,7 @@ mod builder;
 pub(crate) mod cell;
 mod connection;
 pub(crate) mod core;
+pub mod events;
 pub mod hooks;
 pub(crate) mod hub;
 pub(crate) mod link;
@@ -42,6 +43,7 @@ use rtmp_proto::session::Rejection;
 
 pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
+pub use events::{CloseCause, Event, EventKind, Request, StopReason};
 pub use hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
@@ -108,6 +110,12 @@ impl ServerHandle {
     /// Relay counters.
     pub fn stats(&self) -> Counters {
         self.shared.hub.stats()
+    }
+
+    /// Lifecycle events dropped because the [`on_event`](ServerBuilder::on_event)
+    /// callback fell a whole queue behind (see [`events`]).
+    pub fn events_dropped(&self) -> u64 {
+        self.shared.events.dropped()
     }
 
     /// Every live stream (or one held for a new publisher) with its figures: codecs,
@@ -322,6 +330,11 @@ impl<R: Runtime> Server<R> {
                 Step::Accepted(Ok((sock, peer)), secure) => {
                     while let Some(id) = done.try_recv() {
                         tasks.remove(&id);
+                    }
+                    if !shared.hooks.accepts(peer) {
+                        tracing::info!(%peer, "connection refused by the accept filter");
+                        drop(sock);
+                        continue;
                     }
                     if tasks.len() >= max_connections {
                         tracing::warn!(%peer, "connection refused: max connections reached");

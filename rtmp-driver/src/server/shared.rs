@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use rtmp_proto::session::ServerConfig;
 
+use super::events::Events;
 use super::hooks::{BoxFuture, Hooks};
 use super::hub::Hub;
 use crate::sync::Signal;
@@ -19,6 +20,8 @@ pub struct Shared {
     /// The template of every connection's session config.
     pub(crate) session: ServerConfig,
     pub(crate) hooks: Hooks,
+    /// Lifecycle notifications to the application's `on_event` callback, if any.
+    pub(crate) events: Events,
     /// Where published streams are recorded, if anywhere.
     pub(crate) record_dir: Option<PathBuf>,
     pub(crate) hub: Hub,
@@ -60,6 +63,7 @@ impl Shared {
     pub(crate) fn new(
         session: ServerConfig,
         hooks: Hooks,
+        events: Events,
         record_dir: Option<PathBuf>,
         hub: Hub,
         grace: Duration,
@@ -69,6 +73,7 @@ impl Shared {
         Shared {
             session,
             hooks,
+            events,
             record_dir,
             hub,
             grace,
