@@ -23,6 +23,8 @@ mod client_reconnect;
 mod common;
 #[path = "suite/drain.rs"]
 mod drain;
+#[path = "suite/events.rs"]
+mod events;
 #[path = "suite/fleet.rs"]
 mod fleet;
 #[path = "suite/hooks.rs"]

@@ -4,8 +4,8 @@
 
 use bytes::BytesMut;
 use rtmp_proto::media::adts::adts_frames;
-use rtmp_proto::media::asc::AudioSpecificConfig;
 use rtmp_proto::media::annexb::{NalCodec, START_CODE, annex_b_nalus};
+use rtmp_proto::media::asc::AudioSpecificConfig;
 use rtmp_proto::media::depacketize::{
     AacFormat, Codec, Depacketizer, FrameFormat, NalFormat, ParsedFrame, Unpacked,
 };
@@ -73,7 +73,10 @@ fn h264_keyframes_carry_sps_and_pps_and_aac_gets_adts() {
     assert!(!keys.is_empty() && video.len() > keys.len());
     for k in keys {
         let types = nal_types(NalCodec::Avc, k);
-        assert!(types.contains(&7) && types.contains(&8) && types.contains(&5), "{types:?}");
+        assert!(
+            types.contains(&7) && types.contains(&8) && types.contains(&5),
+            "{types:?}"
+        );
     }
     let asc = items
         .iter()
@@ -147,5 +150,8 @@ fn frames_before_their_sequence_header_are_an_error_of_that_message_only() {
     let nalu = bytes::Bytes::from_static(&[0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
     assert!(d.video(0, nalu, &mut out).is_err());
     assert!(out.is_empty());
-    assert!(d.video(0, bytes::Bytes::from_static(&[0x17]), &mut out).is_err());
+    assert!(
+        d.video(0, bytes::Bytes::from_static(&[0x17]), &mut out)
+            .is_err()
+    );
 }

@@ -317,7 +317,10 @@ impl ConnCore {
     /// Unregisters everything this connection publishes or plays; `reason`: why they
     /// stop, when the connection has not said so itself (its end, if set, says more).
     pub fn leave_all(&mut self, reason: StopReason) {
-        let reason = self.end.as_ref().map_or(reason, |e| e.cause().stop_reason());
+        let reason = self
+            .end
+            .as_ref()
+            .map_or(reason, |e| e.cause().stop_reason());
         let publishing: Vec<Publishing> = self.publishing.drain().map(|(_, p)| p).collect();
         for p in publishing {
             self.stop_publishing(p, reason);
@@ -457,9 +460,11 @@ impl ConnCore {
                 }
                 tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
                 let key = &p.key;
-                self.shared.events.emit(self.id, self.peer, || EventKind::Metadata {
-                    key: key.clone(),
-                });
+                self.shared
+                    .events
+                    .emit(self.id, self.peer, || EventKind::Metadata {
+                        key: key.clone(),
+                    });
                 self.shared.hub.on_metadata(&p.key, &metadata.values);
                 p.pending.push(Frame::metadata(&metadata));
             }

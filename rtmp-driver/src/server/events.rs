@@ -196,9 +196,7 @@ impl CloseCause {
     pub fn stop_reason(&self) -> StopReason {
         match self {
             CloseCause::Session(CloseReason::Timeout(_)) => StopReason::Timeout,
-            CloseCause::Session(CloseReason::Protocol(_)) | CloseCause::Io(_) => {
-                StopReason::Error
-            }
+            CloseCause::Session(CloseReason::Protocol(_)) | CloseCause::Io(_) => StopReason::Error,
             CloseCause::Session(_) => StopReason::Disconnected,
             CloseCause::Shutdown => StopReason::Shutdown,
             CloseCause::Replaced => StopReason::Replaced,
@@ -373,8 +371,12 @@ fn dispatch(rx: Receiver<Event>, hook: EventHook) {
         }
         let took = start.elapsed();
         if took > SLOW_CALL {
-            tracing::warn!(conn = conn.0, event = what, took_ms = took.as_millis() as u64,
-                "on_event callback slow: later notifications wait (media does not)");
+            tracing::warn!(
+                conn = conn.0,
+                event = what,
+                took_ms = took.as_millis() as u64,
+                "on_event callback slow: later notifications wait (media does not)"
+            );
         }
     }
 }

@@ -29,6 +29,7 @@ mod local_publisher;
 pub mod record;
 mod shared;
 mod subscriber;
+pub mod tap;
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -52,6 +53,7 @@ pub use local_publisher::LocalPublisher;
 pub use record::Recorder;
 pub use shared::Shared;
 pub use subscriber::{IN_PROCESS, Subscriber, SubscriptionEnd};
+pub use tap::{Tap, TapEvent, TapItem, TapMode};
 
 use crate::io::Deadline;
 #[cfg(feature = "tls")]
@@ -130,6 +132,14 @@ impl ServerHandle {
     /// relay does not wait, or too many waiting). Dropping it leaves the stream.
     pub fn subscribe(&self, app: &str, name: &str) -> Result<Subscriber, Rejection> {
         Subscriber::join(self.shared.clone(), StreamKey::new(app, name))
+    }
+
+    /// Taps `app`/`name`: a [`Tap`] is a [`Subscriber`] delivering the stream as FLV
+    /// tags, parsed codec frames or stream events ([`TapMode`]), under the same player
+    /// policy (a tap that falls behind drops to the next keyframe, then is cut). Refused
+    /// as [`subscribe`](Self::subscribe) is.
+    pub fn tap(&self, app: &str, name: &str, mode: TapMode) -> Result<Tap, Rejection> {
+        Ok(Tap::new(self.subscribe(app, name)?, mode))
     }
 
     /// Publishes `app`/`name` from your own code: a [`LocalPublisher`] takes the stream's

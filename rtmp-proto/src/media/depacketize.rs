@@ -240,8 +240,9 @@ impl Depacketizer {
             VideoPart::Coded { cts, data } => {
                 let data = match (nal_codec, self.format.nal) {
                     (Some(_), NalFormat::AnnexB) => {
-                        let c = get(&self.nal, track)
-                            .ok_or(MediaError::Invalid("coded frames before the sequence header"))?;
+                        let c = get(&self.nal, track).ok_or(MediaError::Invalid(
+                            "coded frames before the sequence header",
+                        ))?;
                         let mut annex_b = BytesMut::new();
                         to_annex_b(
                             data,
@@ -323,7 +324,11 @@ impl Depacketizer {
         match packet {
             AudioPacket::SequenceStart(data) => {
                 if codec == AudioCodec::Aac {
-                    set(&mut self.aac, track, AudioSpecificConfig::parse(data.clone())?);
+                    set(
+                        &mut self.aac,
+                        track,
+                        AudioSpecificConfig::parse(data.clone())?,
+                    );
                 }
                 out.push(Unpacked::Config {
                     codec: Codec::Audio(codec),
