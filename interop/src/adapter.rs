@@ -49,6 +49,18 @@ pub struct ServerOpts {
     pub tls: Option<crate::tls::TestCerts>,
     /// `--http-listen`: the HTTP side (HTTP-FLV, metrics, stream API) on a free port.
     pub http: bool,
+    /// `on_event`: the server's lifecycle events go to this callback.
+    pub on_event: Option<EventSink>,
+}
+
+/// A lifecycle event callback for [`ServerOpts::on_event`] (shown as a name only).
+#[derive(Clone)]
+pub struct EventSink(pub std::sync::Arc<dyn Fn(rtmp_tokio::Event) + Send + Sync>);
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventSink")
+    }
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;
@@ -214,6 +226,9 @@ fn tokio_server(opts: ServerOpts, ready: Ready) {
         if opts.http {
             b = b.http_listen(local());
         }
+        if let Some(sink) = opts.on_event {
+            b = b.on_event(move |e| (sink.0)(e));
+        }
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
         let h2 = handle.clone();
@@ -248,6 +263,9 @@ fn smol_server(opts: ServerOpts, ready: Ready) {
         }
         if opts.http {
             b = b.http_listen(local());
+        }
+        if let Some(sink) = opts.on_event {
+            b = b.on_event(move |e| (sink.0)(e));
         }
         let server = b.bind().await.expect("bind");
         let handle = server.handle();
