@@ -12,7 +12,7 @@ use rtmp_proto::relay::RelayConfig;
 #[cfg(feature = "tls")]
 use crate::io::tls::TlsAcceptor;
 use crate::runtime::Runtime;
-use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder, ServerHandle};
+use crate::server::{DEFAULT_MEMORY_BUDGET, Event, Server, ServerBuilder, ServerHandle};
 
 /// The relay's flags (clap: `#[command(flatten)]` them into an example's own `Args`).
 #[derive(Debug, Clone, clap::Args)]
@@ -78,6 +78,17 @@ pub struct RelayArgs {
     /// 0 for none.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub stats_interval: u64,
+    /// Print one line per lifecycle event of every connection (opened, handshake,
+    /// connect, publish and play start and stop with their reasons, pause, close with byte
+    /// counts) to stdout, through the server's `on_event` callback.
+    #[arg(long)]
+    pub log_events: bool,
+}
+
+/// `--log-events`: one line per event on stdout (the lock keeps lines whole).
+fn print_event(event: Event) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "event {event}");
 }
 
 impl RelayArgs {
@@ -100,6 +111,9 @@ impl RelayArgs {
             .relay_config(relay);
         if let Some(addr) = self.http_listen {
             builder = builder.http_listen(addr);
+        }
+        if self.log_events {
+            builder = builder.on_event(print_event);
         }
         if let Some(n) = self.chunk_size {
             builder = builder.chunk_size(n);
