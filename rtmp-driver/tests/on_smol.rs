@@ -45,5 +45,7 @@ mod local;
 mod relay;
 #[path = "suite/smol_specific.rs"]
 mod smol_specific;
+#[path = "suite/taps.rs"]
+mod taps;
 #[path = "suite/tls.rs"]
 mod tls;

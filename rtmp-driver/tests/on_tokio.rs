@@ -45,5 +45,7 @@ mod limits;
 mod local;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/taps.rs"]
+mod taps;
 #[path = "suite/tls.rs"]
 mod tls;
