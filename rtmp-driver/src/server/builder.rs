@@ -323,16 +323,18 @@ impl<R: Runtime> ServerBuilder<R> {
             Some(hook) => Events::start(hook, self.event_queue)?,
             None => Events::off(),
         };
-        let shared = Arc::new(Shared::new(
-            self.session,
-            self.hooks,
-            events,
-            self.record_dir,
-            Hub::new(self.relay, self.memory_budget),
-            self.grace,
-            self.write_merge,
-            self.drain_wait,
-        ));
+        let shared = Arc::new(
+            Shared::new(
+                self.session,
+                self.hooks,
+                self.record_dir,
+                Hub::new(self.relay, self.memory_budget),
+                self.grace,
+                self.write_merge,
+                self.drain_wait,
+            )
+            .with_events(events),
+        );
         let rt = self.runtime.clone();
         shared.set_sleeper(Arc::new(move |at| {
             let rt = rt.clone();

@@ -117,6 +117,7 @@ pub type AcceptFilter = Arc<dyn Fn(SocketAddr) -> bool + Send + Sync>;
 /// The decision hooks; each defaults to accepting everything.
 #[derive(Clone, Default)]
 pub struct Hooks {
+    /// Filters new connections by peer before any byte (`ServerBuilder::on_accept`).
     pub accept: Option<AcceptFilter>,
     pub connect: Option<Hook<ConnectContext, ConnectDecision>>,
     pub publish: Option<Hook<PublishContext, StreamDecision>>,

@@ -63,7 +63,6 @@ impl Shared {
     pub(crate) fn new(
         session: ServerConfig,
         hooks: Hooks,
-        events: Events,
         record_dir: Option<PathBuf>,
         hub: Hub,
         grace: Duration,
@@ -73,7 +72,7 @@ impl Shared {
         Shared {
             session,
             hooks,
-            events,
+            events: Events::off(),
             record_dir,
             hub,
             grace,
@@ -85,6 +84,12 @@ impl Shared {
             drain_wait,
             sleeper: SleeperCell::default(),
         }
+    }
+
+    /// The same, with lifecycle notifications going through `events`.
+    pub(crate) fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 
     /// Lets waits outside connection tasks use the runtime's timer (once).

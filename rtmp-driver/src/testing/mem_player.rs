@@ -114,7 +114,6 @@ impl MemStream {
         let shared = Arc::new(Shared::new(
             ServerConfig::default(),
             Hooks::default(),
-            crate::server::events::Events::off(),
             None,
             Hub::new(relay, usize::MAX),
             Duration::from_secs(1),

@@ -228,7 +228,7 @@ async fn a_player_cut_for_lag_is_reported_as_too_slow() {
     let mut i = 0u32;
     bounded("the stalled player to be cut", async {
         while srv.handle.stats().lag_disconnects == 0 {
-            let head: &[u8] = if i % 25 == 0 {
+            let head: &[u8] = if i.is_multiple_of(25) {
                 &[0x17, 1, 0, 0, 0]
             } else {
                 &[0x27, 1, 0, 0, 0]
@@ -242,7 +242,7 @@ async fn a_player_cut_for_lag_is_reported_as_too_slow() {
             };
             publisher.session().send_media(h, m).unwrap();
             i += 1;
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 bounded("publisher flush", publisher.flush()).await.unwrap();
                 rt::sleep(Duration::from_millis(5)).await;
             }
@@ -295,7 +295,7 @@ async fn a_connection_refused_by_address_gets_no_byte_and_no_event() {
     .await;
     match got {
         Ok(0) => {}
-        Err(k) if k == std::io::ErrorKind::ConnectionReset => {}
+        Err(std::io::ErrorKind::ConnectionReset) => {}
         other => panic!("the refused peer read {other:?}"),
     }
     // The filter lets the next one in: its events are the only ones.
