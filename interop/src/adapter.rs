@@ -54,6 +54,8 @@ pub struct ServerOpts {
     /// the `relay` examples run) and the other fields are ignored. Give `--listen`
     /// (`127.0.0.1:0` for a free port).
     pub args: Vec<String>,
+    /// `on_event`: the server's lifecycle events go to this callback.
+    pub on_event: Option<EventSink>,
 }
 
 impl ServerOpts {
@@ -79,14 +81,16 @@ fn builder<R: rtmp_driver::runtime::Runtime + Default>(
     tls: Option<rtmp_tokio::driver::io::tls::TlsAcceptor>,
 ) -> rtmp_driver::server::ServerBuilder<R> {
     use clap::Parser;
+    let on_event = opts.on_event.clone();
+    let with_events = |b: rtmp_driver::server::ServerBuilder<R>| match on_event {
+        Some(sink) => b.on_event(move |e| (sink.0)(e)),
+        None => b,
+    };
     if !opts.args.is_empty() {
         let cli = RelayCli::try_parse_from(std::iter::once("relay".to_owned()).chain(opts.args))
             .unwrap_or_else(|e| panic!("relay flags: {e}"));
-        return cli
-            .relay
-            .builder::<R>()
-            .expect("relay flags")
-            .shutdown_grace(Duration::from_secs(2));
+        let b = cli.relay.builder::<R>().expect("relay flags");
+        return with_events(b.shutdown_grace(Duration::from_secs(2)));
     }
     let mut b = rtmp_driver::server::Server::<R>::builder()
         .listen(local())
@@ -102,7 +106,17 @@ fn builder<R: rtmp_driver::runtime::Runtime + Default>(
     if opts.http {
         b = b.http_listen(local());
     }
-    b
+    with_events(b)
+}
+
+/// A lifecycle event callback for [`ServerOpts::on_event`] (shown as a name only).
+#[derive(Clone)]
+pub struct EventSink(pub std::sync::Arc<dyn Fn(rtmp_tokio::Event) + Send + Sync>);
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventSink")
+    }
 }
 
 type StatsFn = Box<dyn Fn() -> Counters + Send + Sync>;

@@ -34,7 +34,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use adapter::{
-    Adapter, RunningServer, ServerOpts, serve_if_child, spawn_server_process, start,
+    Adapter, EventSink, RunningServer, ServerOpts, serve_if_child, spawn_server_process, start,
 };
 pub use client::Client;
 pub use peers::Peers;

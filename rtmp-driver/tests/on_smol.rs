@@ -25,6 +25,8 @@ mod cluster;
 mod common;
 #[path = "suite/drain.rs"]
 mod drain;
+#[path = "suite/events.rs"]
+mod events;
 #[path = "suite/fleet.rs"]
 mod fleet;
 #[path = "suite/hooks.rs"]
@@ -45,5 +47,7 @@ mod local;
 mod relay;
 #[path = "suite/smol_specific.rs"]
 mod smol_specific;
+#[path = "suite/taps.rs"]
+mod taps;
 #[path = "suite/tls.rs"]
 mod tls;

@@ -25,6 +25,8 @@ mod cluster;
 mod common;
 #[path = "suite/drain.rs"]
 mod drain;
+#[path = "suite/events.rs"]
+mod events;
 #[path = "suite/ffmpeg_relay.rs"]
 mod ffmpeg_relay;
 #[path = "suite/fleet.rs"]
@@ -45,5 +47,7 @@ mod limits;
 mod local;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/taps.rs"]
+mod taps;
 #[path = "suite/tls.rs"]
 mod tls;

@@ -111,6 +111,7 @@ fn ffmpeg_publish_session_replays_to_the_same_events() {
     let rest = expect_connect(&events, "FMLE/3.0 (compatible; Lavf59.27.100)");
     let one = StreamId(1);
     let [
+        ServerEvent::FcPublish { name: announced },
         ServerEvent::StreamCreated { stream },
         ServerEvent::PublishRequested { request, .. },
         ServerEvent::Metadata {
@@ -120,8 +121,9 @@ fn ffmpeg_publish_session_replays_to_the_same_events() {
         media @ ..,
     ] = rest
     else {
-        panic!("expected StreamCreated, PublishRequested, Metadata: {rest:#?}");
+        panic!("expected FcPublish, StreamCreated, PublishRequested, Metadata: {rest:#?}");
     };
+    assert_eq!(announced, "test");
     assert_eq!(*stream, one);
     assert_eq!(request.stream, one);
     assert_eq!(request.name, "test");

@@ -45,8 +45,9 @@ pub use runtime::{Smol, SmolListener, SmolSocket, SmolTask, SmolTimer};
 
 pub use rtmp_driver::client::{ClientError, ClientStatus, FleetEvents, PlayerEvent};
 pub use rtmp_driver::server::{
-    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
-    StreamDecision,
+    BoxFuture, CloseCause, ConnectContext, ConnectDecision, Event, EventKind, PlayContext,
+    PublishContext, Request, ServerHandle, StopReason, StreamDecision, Tap, TapEvent, TapItem,
+    TapMode,
 };
 pub use rtmp_driver::sync::StatusWatch;
 

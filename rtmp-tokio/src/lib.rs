@@ -56,8 +56,9 @@ pub use runtime::{Tokio, TokioListener, TokioSocket, TokioTask, TokioTimer};
 
 pub use rtmp_driver::client::{ClientError, ClientStatus, FleetEvents, PlayerEvent};
 pub use rtmp_driver::server::{
-    BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, ServerHandle,
-    StreamDecision,
+    BoxFuture, CloseCause, ConnectContext, ConnectDecision, Event, EventKind, PlayContext,
+    PublishContext, Request, ServerHandle, StopReason, StreamDecision, Tap, TapEvent, TapItem,
+    TapMode,
 };
 pub use rtmp_driver::sync::StatusWatch;
 

@@ -7,6 +7,7 @@ mod play;
 mod publish;
 mod relay;
 mod status_table;
+mod tap;
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -18,6 +19,7 @@ pub use play::{PlayArgs, play};
 pub use publish::{PublishArgs, publish};
 pub use relay::RelayArgs;
 pub use status_table::status_table;
+pub use tap::{TapArgs, write_keyframes};
 
 use crate::runtime::{Runtime, sleep_until};
 

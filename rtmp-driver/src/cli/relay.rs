@@ -13,7 +13,7 @@ use rtmp_proto::relay::RelayConfig;
 #[cfg(feature = "tls")]
 use crate::io::tls::TlsAcceptor;
 use crate::runtime::Runtime;
-use crate::server::{DEFAULT_MEMORY_BUDGET, Server, ServerBuilder, ServerHandle};
+use crate::server::{DEFAULT_MEMORY_BUDGET, Event, Server, ServerBuilder, ServerHandle};
 
 /// The relay's flags (clap: `#[command(flatten)]` them into an example's own `Args`).
 #[derive(Debug, Clone, clap::Args)]
@@ -95,6 +95,17 @@ pub struct RelayArgs {
     /// How long an origin may take to send media before the next one is tried.
     #[arg(long, value_name = "MS", default_value_t = 5_000)]
     pub pull_probe_ms: u64,
+    /// Print one line per lifecycle event of every connection (opened, handshake,
+    /// connect, publish and play start and stop with their reasons, pause, close with byte
+    /// counts) to stdout, through the server's `on_event` callback.
+    #[arg(long)]
+    pub log_events: bool,
+}
+
+/// `--log-events`: one line per event on stdout (the lock keeps lines whole).
+fn print_event(event: Event) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "event {event}");
 }
 
 impl RelayArgs {
@@ -128,6 +139,9 @@ impl RelayArgs {
             Duration::from_millis(self.pull_linger_ms),
             Duration::from_millis(self.pull_probe_ms),
         );
+        if self.log_events {
+            builder = builder.on_event(print_event);
+        }
         if let Some(n) = self.chunk_size {
             builder = builder.chunk_size(n);
         }

@@ -38,6 +38,9 @@ pub struct Wire<S> {
     /// dominate the memory of a server holding many idle players).
     input: ReadBuffer,
     batch: TxBatch,
+    /// RTMP bytes read and written so far (plaintext under TLS).
+    bytes_in: u64,
+    bytes_out: u64,
 }
 
 /// What [`Wire::pump_in`] saw.
@@ -65,7 +68,14 @@ impl<S: Socket> Wire<S> {
             sock: Arc::new(sock),
             input: ReadBuffer::new(),
             batch: TxBatch::new(),
+            bytes_in: 0,
+            bytes_out: 0,
         }
+    }
+
+    /// RTMP bytes read from and written to the socket so far (the plaintext under TLS).
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.bytes_in, self.bytes_out)
     }
 
     /// The socket, to wait on without holding the wire.
@@ -103,6 +113,7 @@ impl<S: Socket> Wire<S> {
                     return Ok(ReadOutcome::Eof);
                 }
                 Ok(n) => {
+                    self.bytes_in += n as u64;
                     self.input.on_read(n, room);
                     // A protocol error also arrives as the session's `Closed` event.
                     let _ = session.handle_input(now, self.input.input());
@@ -128,10 +139,17 @@ impl<S: Socket> Wire<S> {
     /// without waiting.
     pub fn pump_out<T: Session>(&mut self, session: &mut T) -> io::Result<()> {
         let sock = &*self.sock;
+        let out = &mut self.bytes_out;
         self.batch.pump(
             BATCH_HIGH_WATER,
             || session.poll_transmit(),
-            |slices| sock.try_write_vectored(slices),
+            |slices| {
+                let written = sock.try_write_vectored(slices);
+                if let Ok(n) = written {
+                    *out += n as u64;
+                }
+                written
+            },
         )
     }
 

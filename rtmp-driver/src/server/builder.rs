@@ -17,6 +17,7 @@ use super::Server;
 #[cfg(feature = "tls")]
 use super::TlsListener;
 use super::cluster::ClusterConfig;
+use super::events::{DEFAULT_EVENT_QUEUE, Event, EventHook, Events};
 use super::hooks::{
     self, ConnectContext, ConnectDecision, Hooks, PlayContext, PublishContext, StreamDecision,
 };
@@ -44,6 +45,8 @@ pub struct ServerBuilder<R: Runtime> {
     session: ServerConfig,
     max_connections: usize,
     hooks: Hooks,
+    on_event: Option<EventHook>,
+    event_queue: usize,
     record_dir: Option<PathBuf>,
     relay: RelayConfig,
     grace: Duration,
@@ -66,6 +69,8 @@ impl<R: Runtime> fmt::Debug for ServerBuilder<R> {
             .field("session", &self.session)
             .field("max_connections", &self.max_connections)
             .field("hooks", &self.hooks)
+            .field("on_event", &self.on_event.is_some())
+            .field("event_queue", &self.event_queue)
             .field("record_dir", &self.record_dir)
             .field("relay", &self.relay)
             .field("grace", &self.grace)
@@ -89,6 +94,8 @@ impl<R: Runtime + Default> Default for ServerBuilder<R> {
             session: ServerConfig::default(),
             max_connections: 1024,
             hooks: Hooks::default(),
+            on_event: None,
+            event_queue: DEFAULT_EVENT_QUEUE,
             record_dir: None,
             relay: RelayConfig::default(),
             grace: Duration::from_secs(5),
@@ -244,6 +251,38 @@ impl<R: Runtime> ServerBuilder<R> {
         self
     }
 
+    /// Filters connections by peer address as they are accepted, before any byte is read
+    /// or written: `false` closes the socket at once (the peer sees the connection closed
+    /// without a byte). Runs on the accept loop, so it must be quick (a set lookup, not a
+    /// network call); no other event is reported for a refused connection.
+    pub fn on_accept<F>(mut self, f: F) -> Self
+    where
+        F: Fn(SocketAddr) -> bool + Send + Sync + 'static,
+    {
+        self.hooks.accept = Some(Arc::new(f));
+        self
+    }
+
+    /// Tells `f` every step of every connection ([`Event`]: opened, handshake, connect,
+    /// publish and play start and stop with their reasons, pause, close with byte counts),
+    /// in order per connection. `f` runs on a thread of its own fed by a bounded queue
+    /// ([`event_queue`](Self::event_queue)): it may block or panic without holding up any
+    /// connection (see [`events`](super::events)).
+    pub fn on_event<F>(mut self, f: F) -> Self
+    where
+        F: Fn(Event) + Send + Sync + 'static,
+    {
+        self.on_event = Some(Arc::new(f));
+        self
+    }
+
+    /// How many events may wait for the [`on_event`](Self::on_event) callback; beyond
+    /// that new events are dropped and counted (default 4096).
+    pub fn event_queue(mut self, events: usize) -> Self {
+        self.event_queue = events;
+        self
+    }
+
     /// Every `interval`, one INFO line per live stream (bitrate in and out, players,
     /// drops, uptime); zero (the default) for none.
     pub fn stats_interval(mut self, interval: Duration) -> Self {
@@ -315,15 +354,22 @@ impl<R: Runtime> ServerBuilder<R> {
             }
             None => None,
         };
-        let shared = Arc::new(Shared::new(
-            self.session,
-            self.hooks,
-            self.record_dir,
-            Hub::new(self.relay, self.memory_budget),
-            self.grace,
-            self.write_merge,
-            self.drain_wait,
-        ));
+        let events = match self.on_event {
+            Some(hook) => Events::start(hook, self.event_queue)?,
+            None => Events::off(),
+        };
+        let shared = Arc::new(
+            Shared::new(
+                self.session,
+                self.hooks,
+                self.record_dir,
+                Hub::new(self.relay, self.memory_budget),
+                self.grace,
+                self.write_merge,
+                self.drain_wait,
+            )
+            .with_events(events),
+        );
         if self.cluster.is_active() {
             self.cluster.watch(&shared.hub);
         }

@@ -26,6 +26,7 @@ use tracing::Instrument;
 use super::Shared;
 use super::cell::{ConnCell, ConnState, Turn};
 use super::core::{Answer, ConnCore, End};
+use super::events::EventKind;
 use crate::io::{Deadline, Readiness, Wire, wire::poll_ready};
 use crate::runtime::{Runtime, Socket, timeout_at};
 
@@ -57,14 +58,25 @@ pub(super) async fn serve<R: Runtime, S: Socket>(
     let span = tracing::info_span!("conn", id = id.0, %peer);
     async move {
         tracing::info!("connection opened");
+        shared.events.emit(id, peer, || EventKind::Opened);
         let wire = Wire::new(sock);
         let sock = wire.socket();
-        let core = ConnCore::new(id, link, peer, shared, rt.now());
+        let core = ConnCore::new(id, link, peer, shared.clone(), rt.now());
         let cell = ConnCell::new(core, wire);
         let end = run(&rt, &cell, &*sock).await;
-        cell.lock().core.leave_all();
+        let cause = end.cause();
+        let (bytes_in, bytes_out) = {
+            let mut state = cell.lock();
+            state.core.leave_all(cause.stop_reason());
+            state.wire.bytes()
+        };
         drop(registered);
         tracing::info!(reason = %end, "connection closed");
+        shared.events.emit(id, peer, || EventKind::Closed {
+            reason: cause,
+            bytes_in,
+            bytes_out,
+        });
     }
     .instrument(span)
     .await

@@ -17,13 +17,15 @@ use std::time::Instant;
 use rtmp_proto::media::flv::FlvTagType;
 use rtmp_proto::media::{AudioTag, VideoTag};
 use rtmp_proto::relay::{
-    ConnId, Delivery, Encodings, Frame, FrameClass, Playback, PlayerRef, PlayerStats, StreamKey,
+    ConnId, Delivery, Encodings, Frame, FrameClass, LagReason, Playback, PlayerRef, PlayerStats,
+    StreamKey,
 };
 use rtmp_proto::session::{
     CloseReason, ConnectId, ConnectReply, Media, PlayId, PlayRequest, PublishId, PublishRequest,
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
+use super::events::{CloseCause, EventKind, Request, StopReason};
 use super::hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
@@ -69,6 +71,22 @@ pub enum End {
     Replaced,
     /// Picked to close by the server's memory budget, holding this many bytes.
     OverBudget(usize),
+    /// One of its players was cut for lag.
+    TooSlow(LagReason),
+}
+
+impl End {
+    /// The reason as the application's events tell it.
+    pub fn cause(&self) -> CloseCause {
+        match self {
+            End::Session(r) => CloseCause::Session(r.clone()),
+            End::Io(e) => CloseCause::Io(e.to_string()),
+            End::Shutdown => CloseCause::Shutdown,
+            End::Replaced => CloseCause::Replaced,
+            End::OverBudget(held) => CloseCause::OverBudget(*held),
+            End::TooSlow(why) => CloseCause::TooSlow(*why),
+        }
+    }
 }
 
 impl fmt::Display for End {
@@ -87,6 +105,7 @@ impl fmt::Display for End {
                 f,
                 "server memory budget exceeded: this connection held {held} bytes, the most"
             ),
+            End::TooSlow(why) => write!(f, "player too slow ({why:?})"),
         }
     }
 }
@@ -100,6 +119,8 @@ pub struct ConnCore {
     session: ServerSession,
     /// The app accepted at connect.
     app: String,
+    /// The tcUrl of the connect, for the `Connected` event.
+    tc_url: Option<String>,
     /// Shared with the driver, which waits on it outside the connection's state lock.
     answers: Arc<Mailbox<Answer>>,
     /// Hook futures for the driver to spawn.
@@ -176,6 +197,7 @@ impl ConnCore {
             session,
             spawns: Vec::new(),
             app: String::new(),
+            tc_url: None,
             answers: Arc::new(Mailbox::new(capacity)),
             pending_publish: HashMap::new(),
             pending_play: HashMap::new(),
@@ -225,14 +247,14 @@ impl ConnCore {
         self.drain_events(now);
         if self.link.kicked.swap(false, Ordering::AcqRel) {
             self.end = Some(End::Replaced);
-            self.leave_all();
+            self.leave_all(StopReason::Disconnected);
             self.session.close();
             self.drain_events(now);
         }
         if self.link.holding.is_evicted() && !self.session.is_closed() {
             self.end = Some(End::OverBudget(self.link.holding.held()));
             self.abandon_output = true;
-            self.leave_all();
+            self.leave_all(StopReason::Disconnected);
             self.session.close();
             self.drain_events(now);
         }
@@ -274,9 +296,11 @@ impl ConnCore {
     /// Ends our streams toward players and publishers, then closes the session; the loop
     /// flushes what that queued and exits.
     pub fn begin_shutdown(&mut self) {
+        self.end.get_or_insert(End::Shutdown);
         for mut p in std::mem::take(&mut self.playing) {
             let stream = p.playback.stream();
             tracing::info!(stream = %p.key, "play stop (shutdown)");
+            self.emit_play_stopped(&p.key, StopReason::Shutdown);
             let player = PlayerRef {
                 conn: self.id,
                 stream,
@@ -286,19 +310,25 @@ impl ConnCore {
                 .leave(&p.key, player, &p.playback.take_stats());
             let _ = self.session.end_stream(stream);
         }
-        self.leave_all();
+        self.leave_all(StopReason::Disconnected);
         self.session.close();
     }
 
-    /// Unregisters everything this connection publishes or plays.
-    pub fn leave_all(&mut self) {
+    /// Unregisters everything this connection publishes or plays; `reason`: why they
+    /// stop, when the connection has not said so itself (its end, if set, says more).
+    pub fn leave_all(&mut self, reason: StopReason) {
+        let reason = self
+            .end
+            .as_ref()
+            .map_or(reason, |e| e.cause().stop_reason());
         let publishing: Vec<Publishing> = self.publishing.drain().map(|(_, p)| p).collect();
         for p in publishing {
-            self.stop_publishing(p);
+            self.stop_publishing(p, reason);
         }
         for mut p in std::mem::take(&mut self.playing) {
             let stream = p.playback.stream();
             tracing::info!(stream = %p.key, "play stop");
+            self.emit_play_stopped(&p.key, reason);
             let player = PlayerRef {
                 conn: self.id,
                 stream,
@@ -335,18 +365,46 @@ impl ConnCore {
 
     /// Stops publishing one stream: what this read brought still reaches the players, then
     /// their end of stream.
-    fn stop_publishing(&mut self, mut p: Publishing) {
+    fn stop_publishing(&mut self, mut p: Publishing, reason: StopReason) {
         Self::hand_off(&self.shared, self.id, &mut p, &mut self.scratch);
         tracing::info!(stream = %p.key, "publish stop");
         self.shared.hub.unpublish(&p.key, self.id);
+        self.emit(|| EventKind::PublishStopped { key: p.key, reason });
+    }
+
+    /// Tells the application's `on_event` (if any) what `make` builds.
+    fn emit(&self, make: impl FnOnce() -> EventKind) {
+        self.shared.events.emit(self.id, self.peer, make);
+    }
+
+    fn emit_play_stopped(&self, key: &StreamKey, reason: StopReason) {
+        self.emit(|| EventKind::PlayStopped {
+            key: key.clone(),
+            reason,
+        });
+    }
+
+    fn emit_rejected(&self, request: Request, name: &str, description: &str) {
+        self.emit(|| EventKind::Rejected {
+            request,
+            name: name.to_owned(),
+            description: description.to_owned(),
+        });
     }
 
     fn on_event(&mut self, now: Instant, event: ServerEvent) {
         match event {
-            ServerEvent::HandshakeDone => tracing::debug!("handshake done"),
+            ServerEvent::HandshakeDone => {
+                tracing::debug!("handshake done");
+                self.emit(|| EventKind::HandshakeDone);
+            }
+            ServerEvent::FcPublish { name } => self.emit(|| EventKind::FcPublish { name }),
             ServerEvent::ConnectRequested { id, request } => {
                 tracing::debug!(app = %request.app, tc_url = ?request.tc_url, "connect");
                 self.app = request.app.clone();
+                if self.shared.events.on() {
+                    self.tc_url = request.tc_url.clone();
+                }
                 let ctx = ConnectContext {
                     peer: self.peer,
                     request: *request,
@@ -401,17 +459,24 @@ impl ConnCore {
                     r.write(FlvTagType::Script, metadata.timestamp, payload);
                 }
                 tracing::debug!(stream = %p.key, metadata = %metadata.values, "metadata");
+                let key = &p.key;
+                self.shared
+                    .events
+                    .emit(self.id, self.peer, || EventKind::Metadata {
+                        key: key.clone(),
+                    });
                 self.shared.hub.on_metadata(&p.key, &metadata.values);
                 p.pending.push(Frame::metadata(&metadata));
             }
             ServerEvent::PublishStopped { stream } => {
                 if let Some(p) = self.publishing.remove(&stream) {
-                    self.stop_publishing(p);
+                    self.stop_publishing(p, StopReason::Client);
                 }
             }
             ServerEvent::PlayStopped { stream } => {
                 if let Some(mut p) = self.take_player(stream) {
                     tracing::info!(stream = %p.key, "play stop");
+                    self.emit_play_stopped(&p.key, StopReason::Client);
                     let player = PlayerRef {
                         conn: self.id,
                         stream,
@@ -424,6 +489,15 @@ impl ConnCore {
             ServerEvent::Paused { stream, paused, .. } => {
                 if let Some(p) = player_on(&mut self.playing, stream) {
                     tracing::debug!(stream = %p.key, paused, "pause");
+                    let key = &p.key;
+                    self.shared.events.emit(self.id, self.peer, || {
+                        let key = key.clone();
+                        if paused {
+                            EventKind::Paused { key }
+                        } else {
+                            EventKind::Unpaused { key }
+                        }
+                    });
                     if paused {
                         p.playback.pause();
                     } else {
@@ -436,7 +510,7 @@ impl ConnCore {
             ServerEvent::Closed(reason) => {
                 // A reason of ours (replaced, over budget) came first and says more.
                 self.end.get_or_insert(End::Session(reason));
-                self.leave_all();
+                self.leave_all(StopReason::Disconnected);
             }
             other => tracing::trace!(event = ?other, "event"),
         }
@@ -463,16 +537,25 @@ impl ConnCore {
     pub fn apply(&mut self, now: Instant, answer: Answer) {
         match answer {
             Answer::Connect(id, ConnectDecision::Accept) => {
-                let _ = self
+                let accepted = self
                     .session
                     .accept_connect(now, id, ConnectReply::default());
+                if accepted.is_ok() {
+                    let tc_url = self.tc_url.take();
+                    self.emit(|| EventKind::Connected {
+                        app: self.app.clone(),
+                        tc_url,
+                    });
+                }
             }
             Answer::Connect(id, ConnectDecision::Redirect(url)) => {
                 tracing::info!(%url, "connect redirected");
+                self.emit_rejected(Request::Connect, &self.app, &format!("redirect to {url}"));
                 let _ = self.session.redirect(now, id, &url);
             }
             Answer::Connect(id, ConnectDecision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
+                self.emit_rejected(Request::Connect, &self.app, &why.description);
                 let _ = self.session.reject(now, id, why);
             }
             Answer::Publish(id, decision) => {
@@ -482,6 +565,7 @@ impl ConnCore {
                 match decision {
                     StreamDecision::Accept => self.start_publish(now, id, request),
                     StreamDecision::Reject(why) => {
+                        self.emit_rejected(Request::Publish, &request.name, &why.description);
                         self.refuse(now, id.into(), &request.name, "publish", why)
                     }
                 }
@@ -493,6 +577,7 @@ impl ConnCore {
                 match decision {
                     StreamDecision::Accept => self.start_play(now, id, request),
                     StreamDecision::Reject(why) => {
+                        self.emit_rejected(Request::Play, &request.name, &why.description);
                         self.refuse(now, id.into(), &request.name, "play", why)
                     }
                 }
@@ -509,6 +594,7 @@ impl ConnCore {
         let key = StreamKey::new(&self.app, &request.name);
         if let Err(why) = self.shared.hub.publish(&key, self.id) {
             tracing::info!(stream = %key, reason = %why.description, "publish rejected");
+            self.emit_rejected(Request::Publish, &request.name, &why.description);
             let _ = self.session.reject(now, id, why);
             return;
         }
@@ -524,6 +610,7 @@ impl ConnCore {
                 .ok()
         });
         tracing::info!(stream = %key, "publish start");
+        self.emit(|| EventKind::PublishStarted { key: key.clone() });
         self.publishing.insert(
             request.stream,
             Publishing {
@@ -548,6 +635,7 @@ impl ConnCore {
             Ok(joined) => joined,
             Err(why) => {
                 tracing::info!(stream = %key, reason = %why.description, "play rejected");
+                self.emit_rejected(Request::Play, &request.name, &why.description);
                 let _ = self.session.reject(now, id, why);
                 return;
             }
@@ -557,6 +645,7 @@ impl ConnCore {
             return;
         }
         tracing::info!(stream = %key, "play start");
+        self.emit(|| EventKind::PlayStarted { key: key.clone() });
         // The late-joiner burst; live frames that came meanwhile wait on our link.
         playback.start(&mut self.session, initial);
         let _ = self.take_player(request.stream);
@@ -616,6 +705,7 @@ impl ConnCore {
             Delivery::Ended => self.end_play(stream, "a new publisher changed the codec"),
             Delivery::Disconnect(why) => {
                 tracing::warn!(stream = %p.key, reason = ?why, "player too slow: disconnecting");
+                self.end.get_or_insert(End::TooSlow(why));
                 self.abandon_output = true;
                 self.session.close();
                 // Our task ends the connection.
@@ -634,6 +724,7 @@ impl ConnCore {
         };
         if queued.overflowed && !self.session.is_closed() {
             tracing::warn!("player too slow to take its frames: disconnecting");
+            self.end.get_or_insert(End::TooSlow(LagReason::HardBytes));
             self.abandon_output = true;
             self.session.close();
         }
@@ -670,6 +761,7 @@ impl ConnCore {
             return;
         };
         tracing::info!(stream = %p.key, "play stop ({why})");
+        self.emit_play_stopped(&p.key, StopReason::StreamEnded);
         let _ = self.session.end_stream(stream);
         let player = PlayerRef {
             conn: self.id,

@@ -111,9 +111,14 @@ pub struct PlayContext {
 
 type Hook<C, D> = Arc<dyn Fn(C) -> BoxFuture<D> + Send + Sync>;
 
-/// The three hooks; each defaults to accepting everything.
+/// The accept filter: `false` closes a new connection before any byte.
+pub type AcceptFilter = Arc<dyn Fn(SocketAddr) -> bool + Send + Sync>;
+
+/// The decision hooks; each defaults to accepting everything.
 #[derive(Clone, Default)]
 pub struct Hooks {
+    /// Filters new connections by peer before any byte (`ServerBuilder::on_accept`).
+    pub accept: Option<AcceptFilter>,
     pub connect: Option<Hook<ConnectContext, ConnectDecision>>,
     pub publish: Option<Hook<PublishContext, StreamDecision>>,
     pub play: Option<Hook<PlayContext, StreamDecision>>,
@@ -122,6 +127,7 @@ pub struct Hooks {
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
+            .field("accept", &self.accept.is_some())
             .field("connect", &self.connect.is_some())
             .field("publish", &self.publish.is_some())
             .field("play", &self.play.is_some())
@@ -138,6 +144,10 @@ where
 }
 
 impl Hooks {
+    /// Whether a connection from `peer` may be served (no filter: yes).
+    pub fn accepts(&self, peer: SocketAddr) -> bool {
+        self.accept.as_ref().is_none_or(|f| f(peer))
+    }
     /// The decision future for a request; `None` means "accept at once" (no hook set).
     pub fn on_connect(&self, c: ConnectContext) -> Option<BoxFuture<ConnectDecision>> {
         self.connect.as_ref().map(|h| h(c))

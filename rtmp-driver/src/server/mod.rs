@@ -22,6 +22,7 @@ pub(crate) mod cell;
 mod cluster;
 mod connection;
 pub(crate) mod core;
+pub mod events;
 pub mod hooks;
 pub(crate) mod hub;
 pub(crate) mod link;
@@ -29,6 +30,7 @@ mod local_publisher;
 pub mod record;
 mod shared;
 mod subscriber;
+pub mod tap;
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -44,6 +46,7 @@ use rtmp_proto::session::Rejection;
 pub use builder::{DEFAULT_MEMORY_BUDGET, OwnExecutor, ServerBuilder};
 pub use cell::{Turn, WireOut};
 pub use cluster::{PushView, StreamSource};
+pub use events::{CloseCause, Event, EventKind, Request, StopReason};
 pub use hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
@@ -52,6 +55,7 @@ pub use local_publisher::LocalPublisher;
 pub use record::Recorder;
 pub use shared::Shared;
 pub use subscriber::{IN_PROCESS, Subscriber, SubscriptionEnd};
+pub use tap::{Tap, TapEvent, TapItem, TapMode};
 
 use crate::io::Deadline;
 #[cfg(feature = "tls")]
@@ -113,6 +117,12 @@ impl ServerHandle {
         self.shared.hub.stats()
     }
 
+    /// Lifecycle events dropped because the [`on_event`](ServerBuilder::on_event)
+    /// callback fell a whole queue behind (see [`events`]).
+    pub fn events_dropped(&self) -> u64 {
+        self.shared.events.dropped()
+    }
+
     /// Every live stream (or one held for a new publisher) with its figures: codecs,
     /// picture, bitrates, players, drops.
     pub fn streams(&self) -> Vec<StreamView> {
@@ -125,6 +135,14 @@ impl ServerHandle {
     /// relay does not wait, or too many waiting). Dropping it leaves the stream.
     pub fn subscribe(&self, app: &str, name: &str) -> Result<Subscriber, Rejection> {
         Subscriber::join(self.shared.clone(), StreamKey::new(app, name))
+    }
+
+    /// Taps `app`/`name`: a [`Tap`] is a [`Subscriber`] delivering the stream as FLV
+    /// tags, parsed codec frames or stream events ([`TapMode`]), under the same player
+    /// policy (a tap that falls behind drops to the next keyframe, then is cut). Refused
+    /// as [`subscribe`](Self::subscribe) is.
+    pub fn tap(&self, app: &str, name: &str, mode: TapMode) -> Result<Tap, Rejection> {
+        Ok(Tap::new(self.subscribe(app, name)?, mode))
     }
 
     /// Publishes `app`/`name` from your own code: a [`LocalPublisher`] takes the stream's
@@ -329,6 +347,11 @@ impl<R: Runtime> Server<R> {
                 Step::Accepted(Ok((sock, peer)), secure) => {
                     while let Some(id) = done.try_recv() {
                         tasks.remove(&id);
+                    }
+                    if !shared.hooks.accepts(peer) {
+                        tracing::info!(%peer, "connection refused by the accept filter");
+                        drop(sock);
+                        continue;
                     }
                     if tasks.len() >= max_connections {
                         tracing::warn!(%peer, "connection refused: max connections reached");

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use rtmp_proto::session::ServerConfig;
 
 use super::cluster::ClusterViews;
+use super::events::Events;
 use super::hooks::{BoxFuture, Hooks};
 use super::hub::{Hub, StreamView};
 use crate::sync::Signal;
@@ -20,6 +21,8 @@ pub struct Shared {
     /// The template of every connection's session config.
     pub(crate) session: ServerConfig,
     pub(crate) hooks: Hooks,
+    /// Lifecycle notifications to the application's `on_event` callback, if any.
+    pub(crate) events: Events,
     /// Where published streams are recorded, if anywhere.
     pub(crate) record_dir: Option<PathBuf>,
     pub(crate) hub: Hub,
@@ -72,6 +75,7 @@ impl Shared {
         Shared {
             session,
             hooks,
+            events: Events::off(),
             record_dir,
             hub,
             grace,
@@ -84,6 +88,12 @@ impl Shared {
             sleeper: SleeperCell::default(),
             cluster: ClusterViews::default(),
         }
+    }
+
+    /// The same, with lifecycle notifications going through `events`.
+    pub(crate) fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 
     /// Lets waits outside connection tasks use the runtime's timer (once).

@@ -176,6 +176,12 @@ impl Subscriber {
         &self.sink.key
     }
 
+    /// Totals since it joined: frames handed over, frames dropped by the lag policy, lag
+    /// events.
+    pub fn stats(&self) -> PlayerStats {
+        *lock(&self.sink.state).queue.stats()
+    }
+
     /// The next frame, waiting for it; `Err` once the subscription ended (and everything
     /// before that was taken).
     pub async fn next(&mut self) -> Result<QueuedFrame, SubscriptionEnd> {

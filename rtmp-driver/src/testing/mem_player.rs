@@ -278,7 +278,10 @@ impl MemPlayer {
     /// The connection ended, as a driver ends it: everything it played is left and the
     /// hub forgets it.
     pub fn end(&self) {
-        self.cell.lock().core.leave_all();
+        self.cell
+            .lock()
+            .core
+            .leave_all(crate::server::StopReason::Disconnected);
         self.shared.hub.close_connection(self.id);
     }
 

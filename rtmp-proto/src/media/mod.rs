@@ -10,6 +10,8 @@
 //! - [`avcc`], [`hvcc`], [`asc`]: decoder configuration records.
 //! - [`annexb`], [`adts`]: converters to the framings other systems (MPEG-TS, SRT, raw
 //!   files) expect.
+//! - [`depacketize`]: messages to codec frames (Annex B / length-prefixed, ADTS / raw),
+//!   following a stream's sequence headers.
 //! - [`flv`]: streaming FLV file reader and writer.
 //! - [`caps`]: E-RTMP capability negotiation in `connect` and the reconnect request.
 //! - [`metadata`]: codec ids in `onMetaData` and the video Metadata (`colorInfo`) body.
@@ -21,6 +23,7 @@ mod audio;
 pub mod avcc;
 pub mod caps;
 mod classify;
+pub mod depacketize;
 mod error;
 mod ex;
 pub mod flv;

@@ -133,6 +133,12 @@ impl FrameQueue {
         self.policy.on_republish();
     }
 
+    /// Totals since the player joined (frames sent, dropped for lag, lag events), without
+    /// disturbing what [`take_stats`](Self::take_stats) reports.
+    pub fn stats(&self) -> &PlayerStats {
+        self.policy.stats()
+    }
+
     /// Stats since the previous call.
     pub fn take_stats(&mut self) -> PlayerStats {
         self.policy.take_stats()

@@ -262,6 +262,12 @@ pub enum ServerEvent {
         /// The new message stream id, already sent in the `_result`.
         stream: StreamId,
     },
+    /// The client announced a publish with `FCPublish` (already answered with
+    /// `onFCPublish`; the `publish` itself follows).
+    FcPublish {
+        /// The stream name announced.
+        name: String,
+    },
     /// Answer with `accept_publish` or `reject`.
     PublishRequested {
         /// Pass to the answer.

@@ -371,6 +371,7 @@ impl ServerSession {
                         description: &name,
                     },
                 );
+                self.events.push_back(ServerEvent::FcPublish { name });
                 Ok(())
             }
             (_, b"FCUnpublish") => {
