@@ -43,5 +43,7 @@ mod limits;
 mod local;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/server_counters.rs"]
+mod server_counters;
 #[path = "suite/tls.rs"]
 mod tls;

@@ -5,7 +5,8 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /metrics` | totals and per-stream series (`app`, `stream` labels): OpenMetrics text when asked for, else the classic text format |
-//! | `GET /api/streams` | totals and every live stream, JSON |
+//! | `GET /api/streams` | totals (`server`) and every live stream (`streams`), JSON |
+//! | `GET /api/server` | the totals alone: connections by state and transport, refusals by cause, bytes, lag disconnects; JSON |
 //! | `GET /api/streams/{app}/{stream}` | one stream, JSON; 404 when it is not live |
 //! | `GET /{app}/{stream}.flv` | HTTP-FLV playback ([`flv`]), decided by the `on_play` hook |
 //! | `GET /` | an HTML page listing the live streams, refreshing itself |
@@ -39,6 +40,7 @@ pub use io::HyperIo;
 pub use timer::HyperTimer;
 
 use crate::runtime::{Runtime, accept};
+use crate::server::counters::Refused;
 use crate::server::{PlayContext, Shared, StreamDecision, Subscriber};
 
 /// Most HTTP connections served at once (HTTP-FLV players included).
@@ -66,6 +68,7 @@ pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<
         };
         if open.load(Ordering::Acquire) >= MAX_HTTP_CONNECTIONS {
             tracing::warn!(%peer, "http connection refused: too many open");
+            shared.counters.refused(Refused::HttpConnection);
             continue;
         }
         open.fetch_add(1, Ordering::AcqRel);
@@ -133,6 +136,7 @@ async fn http_flv(
     {
         tracing::info!(%peer, stream = %format!("{app}/{name}"), reason = %why.description,
             "http-flv play rejected");
+        shared.counters.refused(Refused::PlayByHook);
         let text = format!("{}\n", why.description);
         return plain(StatusCode::FORBIDDEN, &text).map(|b| b.boxed_unsync());
     }
@@ -158,7 +162,7 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     match path.trim_end_matches('/') {
         "/metrics" => {
-            let text = metrics::render(&shared.hub.stats(), &shared.hub.streams());
+            let text = metrics::render(&shared.stats(), &shared.hub.streams());
             let open_metrics = req
                 .headers()
                 .get(hyper::header::ACCEPT)
@@ -180,8 +184,9 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
         }
         "/api/streams" => {
             let streams = shared.hub.streams();
-            json(&api::StreamsJson::new(&shared.hub.stats(), &streams))
+            json(&api::StreamsJson::new(&shared.stats(), &streams))
         }
+        "/api/server" => json(&api::ServerJson::from(&shared.stats())),
         "" => with_type(
             StatusCode::OK,
             "text/html; charset=utf-8",

@@ -24,6 +24,7 @@ use rtmp_proto::session::{
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
+use super::counters::{Phase, Refused};
 use super::hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
 };
@@ -126,6 +127,10 @@ pub struct ConnCore {
     /// Under a write-merge window: when this publisher's players get their held output
     /// written if no further frame comes first (a window after the last frame).
     flush_at: Option<Instant>,
+    /// Its `connect` was accepted.
+    connected: bool,
+    /// The state the server's connection gauges count it in.
+    phase: Phase,
 }
 
 /// Payloads up to this size are copied once at ingest.
@@ -156,6 +161,13 @@ impl fmt::Debug for ConnCore {
     }
 }
 
+impl Drop for ConnCore {
+    /// The connection is gone from the state gauges however its task ended.
+    fn drop(&mut self) {
+        self.shared.counters.moved(Some(self.phase), None);
+    }
+}
+
 impl ConnCore {
     /// A connection accepted at `now` from `peer`.
     pub(crate) fn new(
@@ -169,6 +181,7 @@ impl ConnCore {
         config.rng_seed = connection_seed();
         let session = ServerSession::new(Arc::new(config), now);
         let capacity = shared.session.max_pending_requests.saturating_add(1);
+        shared.counters.moved(None, Some(Phase::Handshaking));
         ConnCore {
             id,
             link,
@@ -188,7 +201,26 @@ impl ConnCore {
             drain_asked: false,
             held_since: None,
             flush_at: None,
+            connected: false,
+            phase: Phase::Handshaking,
             shared,
+        }
+    }
+
+    /// Moves the connection's count to the state it is in now.
+    fn sync_phase(&mut self) {
+        let now = if !self.publishing.is_empty() {
+            Phase::Publishing
+        } else if !self.playing.is_empty() {
+            Phase::Playing
+        } else if self.connected {
+            Phase::Idle
+        } else {
+            Phase::Handshaking
+        };
+        if now != self.phase {
+            self.shared.counters.moved(Some(self.phase), Some(now));
+            self.phase = now;
         }
     }
 
@@ -240,6 +272,7 @@ impl ConnCore {
         if held != self.link.holding.held() {
             self.shared.hub.report_held(&self.link, held);
         }
+        self.sync_phase();
     }
 
     /// Hook futures to run as tasks; each delivers its answer to [`Self::answers`].
@@ -463,9 +496,10 @@ impl ConnCore {
     pub fn apply(&mut self, now: Instant, answer: Answer) {
         match answer {
             Answer::Connect(id, ConnectDecision::Accept) => {
-                let _ = self
+                self.connected |= self
                     .session
-                    .accept_connect(now, id, ConnectReply::default());
+                    .accept_connect(now, id, ConnectReply::default())
+                    .is_ok();
             }
             Answer::Connect(id, ConnectDecision::Redirect(url)) => {
                 tracing::info!(%url, "connect redirected");
@@ -473,6 +507,7 @@ impl ConnCore {
             }
             Answer::Connect(id, ConnectDecision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
+                self.shared.counters.refused(Refused::ConnectByHook);
                 let _ = self.session.reject(now, id, why);
             }
             Answer::Publish(id, decision) => {
@@ -482,6 +517,7 @@ impl ConnCore {
                 match decision {
                     StreamDecision::Accept => self.start_publish(now, id, request),
                     StreamDecision::Reject(why) => {
+                        self.shared.counters.refused(Refused::PublishByHook);
                         self.refuse(now, id.into(), &request.name, "publish", why)
                     }
                 }
@@ -493,6 +529,7 @@ impl ConnCore {
                 match decision {
                     StreamDecision::Accept => self.start_play(now, id, request),
                     StreamDecision::Reject(why) => {
+                        self.shared.counters.refused(Refused::PlayByHook);
                         self.refuse(now, id.into(), &request.name, "play", why)
                     }
                 }
@@ -579,7 +616,9 @@ impl ConnCore {
         unsent: usize,
     ) -> u64 {
         self.take_work(now, unsent);
-        self.offer_run(now, stream, frames, encodings, unsent)
+        let sent = self.offer_run(now, stream, frames, encodings, unsent);
+        self.sync_phase();
+        sent
     }
 
     fn offer_run(

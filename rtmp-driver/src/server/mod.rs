@@ -21,6 +21,7 @@ mod builder;
 pub(crate) mod cell;
 mod connection;
 pub(crate) mod core;
+pub(crate) mod counters;
 pub mod hooks;
 pub(crate) mod hub;
 pub(crate) mod link;
@@ -105,9 +106,10 @@ impl ServerHandle {
         self.shared.drain(target);
     }
 
-    /// Relay counters.
+    /// Relay and server counters: connections (by state, by transport), publishers,
+    /// players, bytes and frames in and out, refusals by cause, lag disconnects.
     pub fn stats(&self) -> Counters {
-        self.shared.hub.stats()
+        self.shared.stats()
     }
 
     /// Every live stream (or one held for a new publisher) with its figures: codecs,
@@ -325,11 +327,13 @@ impl<R: Runtime> Server<R> {
                     }
                     if tasks.len() >= max_connections {
                         tracing::warn!(%peer, "connection refused: max connections reached");
+                        shared.counters.refused(counters::Refused::ConnectByLimit);
                         drop(sock);
                         continue;
                     }
                     let id = next_id;
                     next_id = next_id.wrapping_add(1);
+                    shared.counters.accepted(secure);
                     let (shared, done, conn_rt) = (shared.clone(), done.sender(), rt.clone());
                     let task = if secure {
                         #[cfg(feature = "tls")]

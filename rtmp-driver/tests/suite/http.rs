@@ -23,7 +23,7 @@ const VIDEO: usize = 10_000;
 
 /// A blocking `GET path`: status and body (the server closes or the body ends at
 /// `Content-Length`).
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("http connect");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
@@ -67,11 +67,38 @@ fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
 }
 
 /// The value of the series `name{labels}` in a text exposition.
-fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
+pub(crate) fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
     metrics.lines().find_map(|l| {
         l.strip_prefix(name_and_labels)
             .and_then(|rest| rest.trim().parse().ok())
     })
+}
+
+/// Fails unless `promtool check metrics` accepts `metrics`.
+pub(crate) async fn promtool_accepts(metrics: String) {
+    let promtool = rt::unblock(move || {
+        let mut child = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("promtool (bash scripts/install-test-deps.sh installs it)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await;
+    assert!(
+        promtool.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&promtool.stdout),
+        String::from_utf8_lossy(&promtool.stderr)
+    );
 }
 
 fn frames() -> Vec<Media> {
@@ -211,30 +238,7 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
         series(&metrics, &format!("rtmp_stream_players{labels}")),
         Some(2.0)
     );
-    let check = metrics.clone();
-    let promtool = rt::unblock(move || {
-        let mut child = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("promtool (bash scripts/install-test-deps.sh installs it)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(check.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await;
-    assert!(
-        promtool.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&promtool.stdout),
-        String::from_utf8_lossy(&promtool.stderr)
-    );
+    promtool_accepts(metrics.clone()).await;
 
     // Hostile HTTP clients, all at once, while the stream still plays: a head that never ends,
     // a 20 KiB head, and 300 idle connections (each closed when no head comes within 5 s).
