@@ -85,6 +85,8 @@ pub struct ServerJson {
     /// Network RTMP connections by state (in-process players and publishers, and HTTP-FLV
     /// readers, count in `connections` only).
     connections_by_state: StatesJson,
+    /// HTTP connections open now (HTTP-FLV readers included).
+    http_connections: u64,
     /// Connections accepted, by listener.
     accepted: AcceptedJson,
     /// Refusals by kind and cause.
@@ -149,6 +151,7 @@ impl From<&Counters> for ServerJson {
                 publishing: c.states.publishing,
                 playing: c.states.playing,
             },
+            http_connections: c.http_connections,
             accepted: AcceptedJson {
                 plain: c.accepted_plain,
                 tls: c.accepted_tls,

@@ -87,6 +87,12 @@ fn server_series(r: &mut Registry, c: &Counters) {
         "RTMP connections accepted, by listener",
         transports,
     );
+    gauge(
+        r,
+        "http_connections",
+        "HTTP connections open now, HTTP-FLV readers included",
+        c.http_connections,
+    );
     let rj = &c.rejected;
     by_cause(
         r,

@@ -26,7 +26,6 @@ mod timer;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -56,7 +55,6 @@ type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// Serves HTTP on `listener` until the task is aborted (the server's accept loop does that
 /// when it ends).
 pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<Shared>) {
-    let open = Arc::new(AtomicUsize::new(0));
     loop {
         let (sock, peer) = match accept(&listener).await {
             Ok(accepted) => accepted,
@@ -66,17 +64,24 @@ pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<
                 continue;
             }
         };
-        if open.load(Ordering::Acquire) >= MAX_HTTP_CONNECTIONS {
+        if !shared.counters.http_opened(MAX_HTTP_CONNECTIONS) {
             tracing::warn!(%peer, "http connection refused: too many open");
-            shared.counters.refused(Refused::HttpConnection);
             continue;
         }
-        open.fetch_add(1, Ordering::AcqRel);
-        let (conn_rt, shared, open) = (rt.clone(), shared.clone(), open.clone());
+        let (conn_rt, shared) = (rt.clone(), shared.clone());
         let _detached = rt.spawn(async move {
+            let _open = HttpOpen(shared.clone());
             serve_one(&conn_rt, sock, peer, shared).await;
-            open.fetch_sub(1, Ordering::AcqRel);
         });
+    }
+}
+
+/// Counts an HTTP connection out however its task ends.
+struct HttpOpen(Arc<Shared>);
+
+impl Drop for HttpOpen {
+    fn drop(&mut self) {
+        self.0.counters.http_closed();
     }
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct ServerCounters {
     publishes_by_hook: AtomicU64,
     plays_by_hook: AtomicU64,
     http_refused: AtomicU64,
+    /// Gauge: HTTP connections open.
+    http_open: AtomicU64,
 }
 
 impl ServerCounters {
@@ -67,6 +69,23 @@ impl ServerCounters {
             Refused::HttpConnection => &self.http_refused,
         };
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An HTTP connection was accepted: counted and `true` while fewer than `limit` are
+    /// open, else refused (counted as such) and `false`. One accept loop calls it, so the
+    /// check and the count need not be one atomic step.
+    pub(crate) fn http_opened(&self, limit: usize) -> bool {
+        if self.http_open.load(Ordering::Acquire) >= limit as u64 {
+            self.refused(Refused::HttpConnection);
+            return false;
+        }
+        self.http_open.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// An HTTP connection ended.
+    pub(crate) fn http_closed(&self) {
+        self.http_open.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// A connection entered `phase` (from `from`, or new when `None`; `to` is `None` when
@@ -94,6 +113,7 @@ impl ServerCounters {
         c.rejected.publishes.hook = get(&self.publishes_by_hook);
         c.rejected.plays.hook = get(&self.plays_by_hook);
         c.rejected.http_connections = get(&self.http_refused);
+        c.http_connections = get(&self.http_open);
     }
 }
 
@@ -113,6 +133,9 @@ mod tests {
         s.accepted(false);
         s.refused(Refused::PlayByHook);
         s.refused(Refused::ConnectByLimit);
+        assert!(s.http_opened(2) && s.http_opened(2));
+        assert!(!s.http_opened(2));
+        s.http_closed();
         let mut c = Counters::default();
         s.fill(&mut c);
         assert_eq!(
@@ -121,6 +144,7 @@ mod tests {
         );
         assert_eq!((c.accepted_plain, c.accepted_tls), (2, 1));
         assert_eq!((c.rejected.plays.hook, c.rejected.connects.limit), (1, 1));
+        assert_eq!((c.http_connections, c.rejected.http_connections), (1, 1));
         s.moved(Some(Phase::Playing), None);
         s.fill(&mut c);
         assert_eq!(c.states.playing, 0);

@@ -37,6 +37,8 @@ pub struct Counters {
     /// Connections accepted on a TLS listener (adapter-counted): with `accepted_plain`,
     /// how much of the load pays for encryption.
     pub accepted_tls: u64,
+    /// Gauge: HTTP connections open now (adapter-counted; HTTP-FLV readers included).
+    pub http_connections: u64,
     /// Requests and connections refused, by what refused them. The registry counts its
     /// own refusals (`relay`, and `limit` for plays); the adapter the hooks' and its
     /// accept limits'.
