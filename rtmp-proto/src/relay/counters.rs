@@ -32,9 +32,10 @@ pub struct Counters {
     /// registry does not see a connection's handshake or connect); zero from
     /// [`Registry::counters`](super::Registry::counters).
     pub states: ConnectionStates,
-    /// Connections accepted on a plain TCP listener (adapter-counted).
+    /// Connections accepted on a plain TCP listener and served (adapter-counted; those
+    /// closed at once over the connection limit count in `rejected.connects.limit`).
     pub accepted_plain: u64,
-    /// Connections accepted on a TLS listener (adapter-counted): with `accepted_plain`,
+    /// Connections accepted on a TLS listener and served, as `accepted_plain`: with it,
     /// how much of the load pays for encryption.
     pub accepted_tls: u64,
     /// Gauge: HTTP connections open now (adapter-counted; HTTP-FLV readers included).
