@@ -88,8 +88,8 @@ impl ServerCounters {
         self.http_open.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// A connection entered `phase` (from `from`, or new when `None`; `to` is `None` when
-    /// it ended).
+    /// A connection moved from state `from` (`None`: it is new) to `to` (`None`: it
+    /// ended).
     pub(crate) fn moved(&self, from: Option<Phase>, to: Option<Phase>) {
         if let Some(p) = from {
             self.phases[p as usize].fetch_sub(1, Ordering::Relaxed);
