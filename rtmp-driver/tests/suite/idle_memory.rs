@@ -166,6 +166,8 @@ async fn server_heap_with(addr: SocketAddr, n: usize) -> Heap {
     heap
 }
 
+// The turn is held for the whole test on purpose; no other task of its runtime takes it.
+#[allow(clippy::await_holding_lock)]
 async fn an_idle_connection_costs_the_server_little_heap() {
     let _turn = one_at_a_time();
     const N: usize = 200;
@@ -233,6 +235,8 @@ async fn idle_http_clients(
 /// connection state and read buffer, the task, the socket registration, the head timer),
 /// with 1000 of them open: what the HTTP side's limit of 1024 connections costs at most
 /// before requests arrive. Each is closed by the server within `HEAD_TIMEOUT`.
+// The turn is held for the whole test on purpose; no other task of its runtime takes it.
+#[allow(clippy::await_holding_lock)]
 async fn an_idle_http_connection_costs_the_server_bounded_heap() {
     let _turn = one_at_a_time();
     const N: usize = 1000;
