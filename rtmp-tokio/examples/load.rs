@@ -373,8 +373,9 @@ async fn http_play(
     r: &mut PlayerReport,
     settled: &mut Option<Arc<AtomicUsize>>,
 ) -> Result<(), BoxError> {
-    let mut rx = Receiving::new(origin);
     let sock = Tokio.connect(&t.addr).await?;
+    // Timed from the TCP connect, as an RTMP player's figures are.
+    let mut rx = Receiving::new(origin);
     let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(sock)).await?;
     let conn = tokio::spawn(conn);
     let request = hyper::Request::get(t.path.as_str())
