@@ -11,6 +11,7 @@
 # - nginx with nginx-rtmp from Debian, as a real server for our client, and nginx's
 #   stream module (libnginx-mod-stream) terminating TLS in front of it for the RTMPS tests;
 # - promtool from Debian's prometheus package, to check the relay's metrics;
+# - Chromium from Debian, to load the relay's status page in a real (headless) browser;
 # - a C compiler, to build interop/peers/librtmp_publish.c.
 # The only installer: the tests install nothing, and a test whose peer is missing fails
 # naming this script. Idempotent and quiet when everything is already there. Prints where
@@ -66,6 +67,14 @@ if ! command -v promtool >/dev/null 2>&1; then
     prometheus >/dev/null
 fi
 echo "promtool: $(command -v promtool)"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    chromium >/dev/null
+fi
+echo "chromium: $(command -v chromium)"
 
 # The encoders the Enhanced RTMP tests use (interop/src/peers.rs: RECENT_ENCODERS and one
 # of RECENT_AV1_ENCODERS).

@@ -1,6 +1,7 @@
 //! Finding the real peers: ffmpeg 5.1 + ffprobe (legacy RTMP), a recent ffmpeg from
 //! imageio-ffmpeg (Enhanced RTMP), rtmpdump (librtmp), GStreamer (rtmp2sink/rtmp2src, and
-//! rtmpsrc on librtmp) and nginx with nginx-rtmp (a real server for our client).
+//! rtmpsrc on librtmp), nginx with nginx-rtmp (a real server for our client) and Debian's
+//! Chromium (a real browser for the relay's status page).
 //!
 //! Tests never install anything and never skip themselves: `scripts/install-test-deps.sh`
 //! (idempotent) installs every peer, and a test whose peer is missing fails with one line
@@ -279,4 +280,14 @@ pub fn has_encoder(ffmpeg: &Path, name: &str) -> bool {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .any(|l| l.split_whitespace().nth(1) == Some(name))
+}
+
+/// Debian's Chromium (package `chromium`), to load the relay's status page headless; a
+/// missing one fails the test.
+pub fn chromium(test: &str) -> PathBuf {
+    let chromium = PathBuf::from("chromium");
+    if !runs_with(&chromium, "--version") {
+        missing(test, "chromium (Debian package `chromium`)");
+    }
+    chromium
 }

@@ -45,6 +45,8 @@ mod limits;
 mod local;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/server_counters.rs"]
+mod server_counters;
 #[path = "suite/smol_specific.rs"]
 mod smol_specific;
 #[path = "suite/taps.rs"]

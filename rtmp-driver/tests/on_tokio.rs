@@ -47,6 +47,8 @@ mod limits;
 mod local;
 #[path = "suite/relay.rs"]
 mod relay;
+#[path = "suite/server_counters.rs"]
+mod server_counters;
 #[path = "suite/taps.rs"]
 mod taps;
 #[path = "suite/tls.rs"]

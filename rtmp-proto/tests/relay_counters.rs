@@ -86,3 +86,59 @@ fn registry_counts_connections_publishers_players_and_input() {
     assert_eq!((c.publishers, c.players, c.connections), (0, 0, 1));
     assert_eq!(c.connections_total, 3);
 }
+
+/// The registry counts its own refusals by cause: a second publisher under
+/// `DuplicatePublish::Reject` (relay), a play of a stream that is not live when players do
+/// not wait (relay), a play over the waiting limit (limit). Hooks' refusals and accept
+/// limits are the adapter's: they stay zero here.
+#[test]
+fn registry_counts_its_refusals_by_cause() {
+    let now = Instant::now();
+    let mut config = RelayConfig::default();
+    config.duplicate_publish = rtmp_proto::relay::DuplicatePublish::Reject;
+    config.max_waiting_per_stream = 1;
+    let mut reg = Registry::new(config);
+    let (a, b, v) = (
+        reg.open_connection(),
+        reg.open_connection(),
+        reg.open_connection(),
+    );
+    let live = StreamKey::new("live", "cam");
+    reg.publish(&live, a).unwrap();
+    assert!(reg.publish(&live, b).is_err());
+    assert!(reg.publish(&live, b).is_err());
+    let player = |n| PlayerRef {
+        conn: v,
+        stream: StreamId(n),
+    };
+    let off = StreamKey::new("live", "off");
+    assert!(matches!(
+        reg.join(now, &off, player(1)),
+        Join::Waiting { .. }
+    ));
+    assert!(matches!(
+        reg.join(now, &off, player(2)),
+        Join::TooManyWaiting
+    ));
+    let r = reg.counters().rejected;
+    assert_eq!(
+        (r.publishes.relay, r.publishes.hook, r.publishes.limit),
+        (2, 0, 0)
+    );
+    assert_eq!((r.plays.relay, r.plays.hook, r.plays.limit), (0, 0, 1));
+
+    let mut config = RelayConfig::default();
+    config.wait_for_publisher = false;
+    let mut reg = Registry::new(config);
+    let v = reg.open_connection();
+    let p = PlayerRef {
+        conn: v,
+        stream: StreamId(1),
+    };
+    assert!(matches!(reg.join(now, &off, p), Join::NotFound));
+    let c = *reg.counters();
+    assert_eq!((c.rejected.plays.relay, c.rejected.plays.limit), (1, 0));
+    assert_eq!(c.rejected.connects, Default::default());
+    assert_eq!(c.states, Default::default());
+    assert_eq!((c.accepted_plain, c.accepted_tls), (0, 0));
+}

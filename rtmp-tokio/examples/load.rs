@@ -22,6 +22,14 @@
 //! frames, time to first frame and connect timing are measured as usual, latency is not (its
 //! frames carry no send time; the SUMMARY line says `latency_samples=0`).
 //!
+//! With `--http-flv http://host:port/app/stream.flv` the players read that HTTP-FLV URL (the
+//! relay's `--http-listen`) instead of playing `--url` over RTMP, through hyper's HTTP/1.1
+//! client (a chunked response body, its FLV tags read by `rtmp_proto`'s `FlvReader`); the
+//! publisher still publishes to `--url`. The same figures are measured: payload bytes and
+//! frames per player (script tags are not counted, as RTMP players do not count data
+//! messages), time to first frame, latency; "connect" and "Play.Start" are then the time to
+//! the response head.
+//!
 //! An `rtmps://` URL runs every connection over TLS (the driver's `TlsSocket`, rustls with
 //! ring), trusting the CAs of `--ca FILE.pem` (default: the public web's roots); the
 //! publisher prints the negotiated cipher suite. Plain `rtmp://` runs as before, through
@@ -36,10 +44,13 @@ use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use clap::Parser;
+use http_body_util::BodyExt;
+use rtmp_proto::media::flv::{FlvItem, FlvReader, FlvReaderConfig, FlvTagType};
 use rtmp_proto::session::{
     ClientConfig, ClientEvent, ClientSession, ConnectParams, Media, MediaKind, PublishMode,
     StreamHandle,
 };
+use rtmp_tokio::driver::http::HyperIo;
 use rtmp_tokio::driver::io::tls::{TlsConnector, TlsSocket};
 use rtmp_tokio::driver::runtime::{Runtime, Socket};
 use rtmp_tokio::{Tokio, TokioSocket};
@@ -76,6 +87,10 @@ struct Args {
     /// Connect only (no play) and hold the connections: for memory per idle connection.
     #[arg(long)]
     idle: bool,
+    /// Players read this HTTP-FLV URL (http://host:port/app/stream.flv) instead of playing
+    /// `--url` over RTMP; the publisher still uses `--url`.
+    #[arg(long, value_name = "URL")]
+    http_flv: Option<String>,
     /// Start the players this many microseconds apart instead of all at once (connect
     /// timing without the load generator's own queueing).
     #[arg(long, default_value_t = 0)]
@@ -258,6 +273,157 @@ fn micros_since(origin: Instant) -> u64 {
     Instant::now().duration_since(origin).as_micros() as u64
 }
 
+/// Counts what one player receives, the same for an RTMP media message and an HTTP-FLV tag
+/// (both carry the same payload).
+struct Receiving {
+    /// When the player's connection was opened.
+    started: Instant,
+    origin: Instant,
+    /// Frames sent before this player joined arrive in the GOP-cache burst: their age is the
+    /// cache's doing, not the relay's latency, so only later frames are timed.
+    joined_us: u64,
+    saw_video_header: bool,
+}
+
+impl Receiving {
+    fn new(origin: Instant) -> Self {
+        Receiving {
+            started: Instant::now(),
+            origin,
+            joined_us: micros_since(origin),
+            saw_video_header: false,
+        }
+    }
+
+    fn media(&mut self, r: &mut PlayerReport, kind: MediaKind, p: &[u8]) {
+        r.bytes += p.len() as u64;
+        match kind {
+            MediaKind::Audio => r.audio_frames += 1,
+            MediaKind::Video => {
+                let is_header = p.get(1) == Some(&0);
+                if is_header {
+                    self.saw_video_header = true;
+                    r.video_headers += 1;
+                    return;
+                }
+                r.video_frames += 1;
+                if r.first_frame.is_none() {
+                    r.first_frame = Some(self.started.elapsed());
+                    r.first_is_key_after_headers =
+                        self.saw_video_header && p.first() == Some(&0x17);
+                }
+                if let Some(sent) = sent_at(p).filter(|s| *s >= self.joined_us) {
+                    r.latencies_us
+                        .push(micros_since(self.origin).saturating_sub(sent));
+                }
+            }
+        }
+    }
+}
+
+/// Where HTTP-FLV players read: `http://host:port/path`.
+struct HttpTarget {
+    addr: String,
+    host: String,
+    path: String,
+}
+
+fn parse_http_url(url: &str) -> HttpTarget {
+    let rest = url
+        .strip_prefix("http://")
+        .expect("an http://host:port/app/stream.flv URL");
+    let (host, path) = rest
+        .split_once('/')
+        .expect("http://host:port/app/stream.flv");
+    let addr = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:80")
+    };
+    HttpTarget {
+        addr,
+        host: host.to_owned(),
+        path: format!("/{path}"),
+    }
+}
+
+/// One HTTP-FLV player: GET the URL, read the FLV body's tags until `until`.
+async fn http_player(
+    t: Arc<HttpTarget>,
+    until: Instant,
+    origin: Instant,
+    settled: Arc<AtomicUsize>,
+) -> PlayerReport {
+    let mut r = PlayerReport::default();
+    let mut settled = Some(settled);
+    let outcome = http_play(&t, until, origin, &mut r, &mut settled).await;
+    if let Some(s) = settled {
+        s.fetch_add(1, Ordering::AcqRel);
+    }
+    if let Err(e) = outcome {
+        if !r.dropped {
+            println!("http-flv player: {e}");
+        }
+        r.dropped = true;
+    }
+    r
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn http_play(
+    t: &HttpTarget,
+    until: Instant,
+    origin: Instant,
+    r: &mut PlayerReport,
+    settled: &mut Option<Arc<AtomicUsize>>,
+) -> Result<(), BoxError> {
+    let sock = Tokio.connect(&t.addr).await?;
+    // Timed from the TCP connect, as an RTMP player's figures are.
+    let mut rx = Receiving::new(origin);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(sock)).await?;
+    let conn = tokio::spawn(conn);
+    let request = hyper::Request::get(t.path.as_str())
+        .header(hyper::header::HOST, t.host.as_str())
+        .body(http_body_util::Empty::<Bytes>::new())?;
+    let response = sender.send_request(request).await?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()).into());
+    }
+    r.connected = Some(rx.started.elapsed());
+    r.play_started = r.connected;
+    if let Some(s) = settled.take() {
+        s.fetch_add(1, Ordering::AcqRel);
+    }
+    let mut body = response.into_body();
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut flv = FlvReader::new(FlvReaderConfig::default());
+    loop {
+        let frame = match tokio::time::timeout_at(until.into(), body.frame()).await {
+            // The run is over.
+            Err(_) => break,
+            Ok(None) => return Err("the response ended".into()),
+            Ok(Some(frame)) => frame?,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        buf.extend_from_slice(&data);
+        while let Some(item) = flv.read(&mut buf)? {
+            if let FlvItem::Tag(tag) = item {
+                let kind = match tag.tag_type {
+                    FlvTagType::Audio => MediaKind::Audio,
+                    FlvTagType::Video => MediaKind::Video,
+                    _ => continue,
+                };
+                rx.media(r, kind, &tag.data);
+            }
+        }
+    }
+    conn.abort();
+    Ok(())
+}
+
 async fn player(
     t: Arc<Target>,
     id: usize,
@@ -279,12 +445,9 @@ async fn player(
         mark_settled();
         return r;
     };
-    let started = Instant::now();
-    // Frames sent before this player joined arrive in the GOP-cache burst: their age is the
-    // cache's doing, not the relay's latency, so only later frames are timed.
-    let joined_us = micros_since(origin);
+    let mut rx = Receiving::new(origin);
+    let started = rx.started;
     let mut handle: Option<StreamHandle> = None;
-    let mut saw_video_header = false;
     while Instant::now() < until {
         let Ok(events) = c.step(until).await else {
             r.dropped = true;
@@ -300,31 +463,7 @@ async fn player(
                     }
                 }
                 ClientEvent::PlayStarted { .. } => r.play_started = Some(started.elapsed()),
-                ClientEvent::Media { media, .. } => {
-                    r.bytes += media.payload.len() as u64;
-                    match media.kind {
-                        MediaKind::Audio => r.audio_frames += 1,
-                        MediaKind::Video => {
-                            let p = &media.payload;
-                            let is_header = p.get(1) == Some(&0);
-                            if is_header {
-                                saw_video_header = true;
-                                r.video_headers += 1;
-                                continue;
-                            }
-                            r.video_frames += 1;
-                            if r.first_frame.is_none() {
-                                r.first_frame = Some(started.elapsed());
-                                r.first_is_key_after_headers =
-                                    saw_video_header && p.first() == Some(&0x17);
-                            }
-                            if let Some(sent) = sent_at(p).filter(|s| *s >= joined_us) {
-                                r.latencies_us
-                                    .push(micros_since(origin).saturating_sub(sent));
-                            }
-                        }
-                    }
-                }
+                ClientEvent::Media { media, .. } => rx.media(&mut r, media.kind, &media.payload),
                 ClientEvent::Closed(_) => {
                     r.dropped = true;
                     mark_settled();
@@ -493,20 +632,27 @@ async fn main() {
             .map(|u| Arc::new(parse_url(u, args.ca.as_deref())))
             .collect()
     };
+    let http = args
+        .http_flv
+        .as_deref()
+        .map(|u| Arc::new(parse_http_url(u)));
     let mut players = Vec::with_capacity(args.players);
     for i in 0..args.players {
         if args.spawn_interval_us > 0 && i > 0 {
             tokio::time::sleep(Duration::from_micros(args.spawn_interval_us)).await;
         }
         let settled = settled.clone();
-        players.push(tokio::spawn(player(
-            play_targets[i % play_targets.len()].clone(),
-            i,
-            until,
-            origin,
-            args.idle,
-            settled,
-        )));
+        players.push(match &http {
+            Some(h) => tokio::spawn(http_player(h.clone(), until, origin, settled)),
+            None => tokio::spawn(player(
+                play_targets[i % play_targets.len()].clone(),
+                i,
+                until,
+                origin,
+                args.idle,
+                settled,
+            )),
+        });
     }
     let n = args.players;
     tokio::spawn(async move {

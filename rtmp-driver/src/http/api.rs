@@ -1,6 +1,6 @@
 //! The JSON stream API: `GET /api/streams` and `GET /api/streams/{app}/{stream}`.
 
-use rtmp_proto::relay::{Counters, audio_codec_name, video_codec_name};
+use rtmp_proto::relay::{Counters, RejectCauses, audio_codec_name, video_codec_name};
 use serde::Serialize;
 
 use rtmp_proto::client::ConnectionState;
@@ -156,11 +156,21 @@ impl From<&StreamView> for StreamJson {
     }
 }
 
-/// The server's totals, as the API shows them.
+/// The server's totals, as the API shows them (`GET /api/server`, and `server` in
+/// `GET /api/streams`).
 #[derive(Debug, Serialize)]
 pub struct ServerJson {
     connections: u64,
     connections_total: u64,
+    /// Network RTMP connections by state (in-process players and publishers, and HTTP-FLV
+    /// readers, count in `connections` only).
+    connections_by_state: StatesJson,
+    /// HTTP connections open now (HTTP-FLV readers included).
+    http_connections: u64,
+    /// Connections accepted, by listener.
+    accepted: AcceptedJson,
+    /// Refusals by kind and cause.
+    rejected: RejectedJson,
     publishers: u64,
     players: u64,
     bytes_in: u64,
@@ -171,11 +181,67 @@ pub struct ServerJson {
     lag_disconnects: u64,
 }
 
+#[derive(Debug, Serialize)]
+struct StatesJson {
+    handshaking: u64,
+    idle: u64,
+    publishing: u64,
+    playing: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct AcceptedJson {
+    plain: u64,
+    tls: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct CausesJson {
+    hook: u64,
+    relay: u64,
+    limit: u64,
+}
+
+impl From<&RejectCauses> for CausesJson {
+    fn from(c: &RejectCauses) -> Self {
+        CausesJson {
+            hook: c.hook,
+            relay: c.relay,
+            limit: c.limit,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RejectedJson {
+    connects: CausesJson,
+    publishes: CausesJson,
+    plays: CausesJson,
+    http_connections: u64,
+}
+
 impl From<&Counters> for ServerJson {
     fn from(c: &Counters) -> Self {
         ServerJson {
             connections: c.connections,
             connections_total: c.connections_total,
+            connections_by_state: StatesJson {
+                handshaking: c.states.handshaking,
+                idle: c.states.idle,
+                publishing: c.states.publishing,
+                playing: c.states.playing,
+            },
+            http_connections: c.http_connections,
+            accepted: AcceptedJson {
+                plain: c.accepted_plain,
+                tls: c.accepted_tls,
+            },
+            rejected: RejectedJson {
+                connects: (&c.rejected.connects).into(),
+                publishes: (&c.rejected.publishes).into(),
+                plays: (&c.rejected.plays).into(),
+                http_connections: c.rejected.http_connections,
+            },
             publishers: c.publishers,
             players: c.players,
             bytes_in: c.bytes_in,

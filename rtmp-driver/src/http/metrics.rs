@@ -32,6 +32,98 @@ fn counter(registry: &mut Registry, name: &str, help: &str, value: u64) {
     registry.register(name, help, c);
 }
 
+/// The label of a server-wide series split one way (`state`, `transport`, `cause`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransportLabel {
+    transport: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CauseLabel {
+    cause: &'static str,
+}
+
+/// A counter family with one series per cause.
+fn by_cause(registry: &mut Registry, name: &str, help: &str, causes: &[(&'static str, u64)]) {
+    let family = Family::<CauseLabel, Counter>::default();
+    for (cause, value) in causes {
+        family.get_or_create(&CauseLabel { cause }).inc_by(*value);
+    }
+    registry.register(name, help, family);
+}
+
+/// The server's own series: connections by state and transport, refusals by cause.
+fn server_series(r: &mut Registry, c: &Counters) {
+    let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let states = Family::<StateLabel, Gauge>::default();
+    for (state, value) in [
+        ("handshaking", c.states.handshaking),
+        ("idle", c.states.idle),
+        ("publishing", c.states.publishing),
+        ("playing", c.states.playing),
+    ] {
+        states
+            .get_or_create(&StateLabel { state })
+            .set(to_i64(value));
+    }
+    r.register(
+        "connections",
+        "Network RTMP connections by state now",
+        states,
+    );
+    let transports = Family::<TransportLabel, Counter>::default();
+    for (transport, value) in [("plain", c.accepted_plain), ("tls", c.accepted_tls)] {
+        transports
+            .get_or_create(&TransportLabel { transport })
+            .inc_by(value);
+    }
+    r.register(
+        "accepted_network_connections",
+        "RTMP connections accepted, by listener",
+        transports,
+    );
+    gauge(
+        r,
+        "http_connections",
+        "HTTP connections open now, HTTP-FLV readers included",
+        c.http_connections,
+    );
+    let rj = &c.rejected;
+    by_cause(
+        r,
+        "rejected_connects",
+        "Connections refused: by the on_connect hook, or over the connection limit",
+        &[("hook", rj.connects.hook), ("limit", rj.connects.limit)],
+    );
+    by_cause(
+        r,
+        "rejected_publishes",
+        "Publishes refused: by the on_publish hook, or by the relay (stream already published)",
+        &[("hook", rj.publishes.hook), ("relay", rj.publishes.relay)],
+    );
+    by_cause(
+        r,
+        "rejected_plays",
+        "Plays refused: by the on_play hook, by the relay (not live), or over the waiting limits",
+        &[
+            ("hook", rj.plays.hook),
+            ("relay", rj.plays.relay),
+            ("limit", rj.plays.limit),
+        ],
+    );
+    counter(
+        r,
+        "rejected_http_connections",
+        "HTTP connections closed on accept over the HTTP connection limit",
+        rj.http_connections,
+    );
+}
+
 /// The text exposition of `counters` and `streams`.
 pub fn render(counters: &Counters, streams: &[StreamView]) -> String {
     let mut r = Registry::with_prefix("rtmp");
@@ -90,6 +182,7 @@ pub fn render(counters: &Counters, streams: &[StreamView]) -> String {
         "Players cut for lag",
         counters.lag_disconnects,
     );
+    server_series(&mut r, counters);
 
     let players = Family::<StreamLabels, Gauge>::default();
     let bitrate_in = Family::<StreamLabels, Gauge>::default();

@@ -5,7 +5,8 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /metrics` | totals and per-stream series (`app`, `stream` labels): OpenMetrics text when asked for, else the classic text format |
-//! | `GET /api/streams` | totals and every live stream, JSON |
+//! | `GET /api/streams` | totals (`server`) and every live stream (`streams`), JSON |
+//! | `GET /api/server` | the totals alone: connections by state and transport, refusals by cause, bytes, lag disconnects; JSON |
 //! | `GET /api/streams/{app}/{stream}` | one stream, JSON; 404 when it is not live |
 //! | `GET /{app}/{stream}.flv` | HTTP-FLV playback ([`flv`]), decided by the `on_play` hook |
 //! | `GET /` | an HTML page listing the live streams, refreshing itself |
@@ -25,7 +26,6 @@ mod timer;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,6 +39,7 @@ pub use io::HyperIo;
 pub use timer::HyperTimer;
 
 use crate::runtime::{Runtime, accept};
+use crate::server::counters::Refused;
 use crate::server::{PlayContext, Shared, StreamDecision, Subscriber};
 
 /// Most HTTP connections served at once (HTTP-FLV players included).
@@ -54,7 +55,6 @@ type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// Serves HTTP on `listener` until the task is aborted (the server's accept loop does that
 /// when it ends).
 pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<Shared>) {
-    let open = Arc::new(AtomicUsize::new(0));
     loop {
         let (sock, peer) = match accept(&listener).await {
             Ok(accepted) => accepted,
@@ -64,16 +64,24 @@ pub(crate) async fn serve<R: Runtime>(rt: R, listener: R::Listener, shared: Arc<
                 continue;
             }
         };
-        if open.load(Ordering::Acquire) >= MAX_HTTP_CONNECTIONS {
+        if !shared.counters.http_opened(MAX_HTTP_CONNECTIONS) {
             tracing::warn!(%peer, "http connection refused: too many open");
             continue;
         }
-        open.fetch_add(1, Ordering::AcqRel);
-        let (conn_rt, shared, open) = (rt.clone(), shared.clone(), open.clone());
+        let (conn_rt, shared) = (rt.clone(), shared.clone());
         let _detached = rt.spawn(async move {
+            let _open = HttpOpen(shared.clone());
             serve_one(&conn_rt, sock, peer, shared).await;
-            open.fetch_sub(1, Ordering::AcqRel);
         });
+    }
+}
+
+/// Counts an HTTP connection out however its task ends.
+struct HttpOpen(Arc<Shared>);
+
+impl Drop for HttpOpen {
+    fn drop(&mut self) {
+        self.0.counters.http_closed();
     }
 }
 
@@ -133,6 +141,7 @@ async fn http_flv(
     {
         tracing::info!(%peer, stream = %format!("{app}/{name}"), reason = %why.description,
             "http-flv play rejected");
+        shared.counters.refused(Refused::PlayByHook);
         let text = format!("{}\n", why.description);
         return plain(StatusCode::FORBIDDEN, &text).map(|b| b.boxed_unsync());
     }
@@ -158,7 +167,7 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     match path.trim_end_matches('/') {
         "/metrics" => {
-            let text = metrics::render(&shared.hub.stats(), &shared.streams());
+            let text = metrics::render(&shared.stats(), &shared.streams());
             let open_metrics = req
                 .headers()
                 .get(hyper::header::ACCEPT)
@@ -180,8 +189,9 @@ fn document<B>(shared: &Shared, req: &Request<B>) -> Response<Full<Bytes>> {
         }
         "/api/streams" => {
             let streams = shared.streams();
-            json(&api::StreamsJson::new(&shared.hub.stats(), &streams))
+            json(&api::StreamsJson::new(&shared.stats(), &streams))
         }
+        "/api/server" => json(&api::ServerJson::from(&shared.stats())),
         "" => with_type(
             StatusCode::OK,
             "text/html; charset=utf-8",

@@ -25,6 +25,7 @@ use rtmp_proto::session::{
     Rejection, RequestId, ServerEvent, ServerSession, StreamId,
 };
 
+use super::counters::{Phase, Refused};
 use super::events::{CloseCause, EventKind, Request, StopReason};
 use super::hooks::{
     BoxFuture, ConnectContext, ConnectDecision, PlayContext, PublishContext, StreamDecision,
@@ -147,6 +148,10 @@ pub struct ConnCore {
     /// Under a write-merge window: when this publisher's players get their held output
     /// written if no further frame comes first (a window after the last frame).
     flush_at: Option<Instant>,
+    /// Its `connect` was accepted.
+    connected: bool,
+    /// The state the server's connection gauges count it in.
+    phase: Phase,
 }
 
 /// Payloads up to this size are copied once at ingest.
@@ -177,6 +182,13 @@ impl fmt::Debug for ConnCore {
     }
 }
 
+impl Drop for ConnCore {
+    /// The connection is gone from the state gauges however its task ended.
+    fn drop(&mut self) {
+        self.shared.counters.moved(Some(self.phase), None);
+    }
+}
+
 impl ConnCore {
     /// A connection accepted at `now` from `peer`.
     pub(crate) fn new(
@@ -190,6 +202,7 @@ impl ConnCore {
         config.rng_seed = connection_seed();
         let session = ServerSession::new(Arc::new(config), now);
         let capacity = shared.session.max_pending_requests.saturating_add(1);
+        shared.counters.moved(None, Some(Phase::Handshaking));
         ConnCore {
             id,
             link,
@@ -210,7 +223,26 @@ impl ConnCore {
             drain_asked: false,
             held_since: None,
             flush_at: None,
+            connected: false,
+            phase: Phase::Handshaking,
             shared,
+        }
+    }
+
+    /// Moves the connection's count to the state it is in now.
+    fn sync_phase(&mut self) {
+        let now = if !self.publishing.is_empty() {
+            Phase::Publishing
+        } else if !self.playing.is_empty() {
+            Phase::Playing
+        } else if self.connected {
+            Phase::Idle
+        } else {
+            Phase::Handshaking
+        };
+        if now != self.phase {
+            self.shared.counters.moved(Some(self.phase), Some(now));
+            self.phase = now;
         }
     }
 
@@ -262,6 +294,7 @@ impl ConnCore {
         if held != self.link.holding.held() {
             self.shared.hub.report_held(&self.link, held);
         }
+        self.sync_phase();
     }
 
     /// Hook futures to run as tasks; each delivers its answer to [`Self::answers`].
@@ -540,6 +573,7 @@ impl ConnCore {
                 let accepted = self
                     .session
                     .accept_connect(now, id, ConnectReply::default());
+                self.connected |= accepted.is_ok();
                 if accepted.is_ok() {
                     let tc_url = self.tc_url.take();
                     self.emit(|| EventKind::Connected {
@@ -556,6 +590,7 @@ impl ConnCore {
             Answer::Connect(id, ConnectDecision::Reject(why)) => {
                 tracing::info!(reason = %why.description, "connect rejected");
                 self.emit_rejected(Request::Connect, &self.app, &why.description);
+                self.shared.counters.refused(Refused::ConnectByHook);
                 let _ = self.session.reject(now, id, why);
             }
             Answer::Publish(id, decision) => {
@@ -566,6 +601,7 @@ impl ConnCore {
                     StreamDecision::Accept => self.start_publish(now, id, request),
                     StreamDecision::Reject(why) => {
                         self.emit_rejected(Request::Publish, &request.name, &why.description);
+                        self.shared.counters.refused(Refused::PublishByHook);
                         self.refuse(now, id.into(), &request.name, "publish", why)
                     }
                 }
@@ -578,6 +614,7 @@ impl ConnCore {
                     StreamDecision::Accept => self.start_play(now, id, request),
                     StreamDecision::Reject(why) => {
                         self.emit_rejected(Request::Play, &request.name, &why.description);
+                        self.shared.counters.refused(Refused::PlayByHook);
                         self.refuse(now, id.into(), &request.name, "play", why)
                     }
                 }
@@ -668,7 +705,9 @@ impl ConnCore {
         unsent: usize,
     ) -> u64 {
         self.take_work(now, unsent);
-        self.offer_run(now, stream, frames, encodings, unsent)
+        let sent = self.offer_run(now, stream, frames, encodings, unsent);
+        self.sync_phase();
+        sent
     }
 
     fn offer_run(

@@ -22,6 +22,7 @@ pub(crate) mod cell;
 mod cluster;
 mod connection;
 pub(crate) mod core;
+pub(crate) mod counters;
 pub mod events;
 pub mod hooks;
 pub(crate) mod hub;
@@ -112,9 +113,10 @@ impl ServerHandle {
         self.shared.drain(target);
     }
 
-    /// Relay counters.
+    /// Relay and server counters: connections (by state, by transport), publishers,
+    /// players, bytes and frames in and out, refusals by cause, lag disconnects.
     pub fn stats(&self) -> Counters {
-        self.shared.hub.stats()
+        self.shared.stats()
     }
 
     /// Lifecycle events dropped because the [`on_event`](ServerBuilder::on_event)
@@ -355,11 +357,13 @@ impl<R: Runtime> Server<R> {
                     }
                     if tasks.len() >= max_connections {
                         tracing::warn!(%peer, "connection refused: max connections reached");
+                        shared.counters.refused(counters::Refused::ConnectByLimit);
                         drop(sock);
                         continue;
                     }
                     let id = next_id;
                     next_id = next_id.wrapping_add(1);
+                    shared.counters.accepted(secure);
                     let (shared, done, conn_rt) = (shared.clone(), done.sender(), rt.clone());
                     let task = if secure {
                         #[cfg(feature = "tls")]

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use rtmp_proto::session::ServerConfig;
 
+use rtmp_proto::relay::Counters;
+
 use super::cluster::ClusterViews;
+use super::counters::ServerCounters;
 use super::events::Events;
 use super::hooks::{BoxFuture, Hooks};
 use super::hub::{Hub, StreamView};
@@ -26,6 +29,8 @@ pub struct Shared {
     /// Where published streams are recorded, if anywhere.
     pub(crate) record_dir: Option<PathBuf>,
     pub(crate) hub: Hub,
+    /// The server's own counters (connection states, accepts, refusals).
+    pub(crate) counters: ServerCounters,
     /// How long a closing connection may spend flushing.
     pub(crate) grace: Duration,
     /// How long a player's output may be held to be written in one go (zero: never held);
@@ -78,6 +83,7 @@ impl Shared {
             events: Events::off(),
             record_dir,
             hub,
+            counters: ServerCounters::default(),
             grace,
             write_merge,
             stopping: AtomicBool::new(false),
@@ -94,6 +100,13 @@ impl Shared {
     pub(crate) fn with_events(mut self, events: Events) -> Self {
         self.events = events;
         self
+    }
+
+    /// The relay's counters with the server's own copied in.
+    pub(crate) fn stats(&self) -> Counters {
+        let mut c = self.hub.stats();
+        self.counters.fill(&mut c);
+        c
     }
 
     /// Lets waits outside connection tasks use the runtime's timer (once).

@@ -1,8 +1,8 @@
 //! The relay's HTTP side (`ServerBuilder::http_listen`): the JSON stream API and the
 //! Prometheus metrics agree with what was published and delivered, `promtool` accepts the
 //! exposition, an ended stream's series are gone, and hostile HTTP clients (a slow head,
-//! an oversized head, 300 idle connections) are bounded while the RTMP
-//! players keep every frame.
+//! an oversized head, 1000 idle connections, then up to the limit of 1024 and one more,
+//! closed on accept) are bounded and closed while the RTMP players keep every frame.
 #![allow(clippy::print_stdout)]
 
 use std::io::{Read, Write};
@@ -20,10 +20,12 @@ use bytes::Bytes;
 const FPS: u32 = 25;
 const SECONDS: u32 = 3;
 const VIDEO: usize = 10_000;
+/// Idle HTTP connections opened at once by the hostile clients.
+const IDLE: usize = 1000;
 
 /// A blocking `GET path`: status and body (the server closes or the body ends at
 /// `Content-Length`).
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("http connect");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
@@ -67,11 +69,38 @@ fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
 }
 
 /// The value of the series `name{labels}` in a text exposition.
-fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
+pub(crate) fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
     metrics.lines().find_map(|l| {
         l.strip_prefix(name_and_labels)
             .and_then(|rest| rest.trim().parse().ok())
     })
+}
+
+/// Fails unless `promtool check metrics` accepts `metrics`.
+pub(crate) async fn promtool_accepts(metrics: String) {
+    let promtool = rt::unblock(move || {
+        let mut child = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("promtool (bash scripts/install-test-deps.sh installs it)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await;
+    assert!(
+        promtool.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&promtool.stdout),
+        String::from_utf8_lossy(&promtool.stderr)
+    );
 }
 
 fn frames() -> Vec<Media> {
@@ -211,34 +240,14 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
         series(&metrics, &format!("rtmp_stream_players{labels}")),
         Some(2.0)
     );
-    let check = metrics.clone();
-    let promtool = rt::unblock(move || {
-        let mut child = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("promtool (bash scripts/install-test-deps.sh installs it)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(check.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await;
-    assert!(
-        promtool.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&promtool.stdout),
-        String::from_utf8_lossy(&promtool.stderr)
-    );
+    promtool_accepts(metrics.clone()).await;
 
-    // Hostile HTTP clients, all at once, while the stream still plays: a head that never ends,
-    // a 20 KiB head, and 300 idle connections (each closed when no head comes within 5 s).
-    let hostile = rt::unblock(move || {
+    // Hostile HTTP clients while the stream still plays: a head that never ends, a 20 KiB
+    // head, and 1000 idle connections (each closed when no head comes within
+    // `HEAD_TIMEOUT`). The idle ones are opened 100 at a time, each hundred accepted before
+    // the next: the listener's accept queue (std's backlog of 128) would otherwise hold
+    // some back for a SYN-ACK retransmission, a second or more.
+    let (slow, big) = rt::unblock(move || {
         let mut slow = TcpStream::connect(http).unwrap();
         slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
         let mut big = TcpStream::connect(http).unwrap();
@@ -247,13 +256,74 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
             "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
             "a".repeat(20_000)
         );
-        let idle: Vec<TcpStream> = (0..300)
-            .filter_map(|_| TcpStream::connect(http).ok())
+        (slow, big)
+    })
+    .await;
+    let mut slow = slow;
+    let opened = Instant::now();
+    // The oversized head is answered and closed at once.
+    let mut big = big;
+    let big_closed = rt::unblock(move || closed_within(&mut big, Duration::from_secs(2))).await;
+    assert!(big_closed, "the oversized head was not closed");
+    let open = |n: u64| {
+        let handle = handle.clone();
+        async move {
+            let until = Instant::now() + STEP;
+            loop {
+                let c = handle.stats();
+                if c.http_connections == n {
+                    break;
+                }
+                assert!(
+                    Instant::now() < until,
+                    "{} HTTP connections counted, not {n}: {c:?}",
+                    c.http_connections
+                );
+                rt::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    open(1).await;
+    let mut idle: Vec<TcpStream> = Vec::with_capacity(IDLE);
+    while idle.len() < IDLE {
+        let batch = rt::unblock(move || {
+            (0..100)
+                .map(|_| TcpStream::connect(http).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .await;
+        idle.extend(batch);
+        open(1 + idle.len() as u64).await;
+    }
+    // Up to the limit, then one more: closed on accept, and counted.
+    let limit = adapter::driver::http::MAX_HTTP_CONNECTIONS;
+    let more = limit - IDLE - 1;
+    let (filled, over) = rt::unblock(move || {
+        let filled: Vec<TcpStream> = (0..more)
+            .map(|_| TcpStream::connect(http).unwrap())
             .collect();
-        (slow, big, idle)
-    });
-
-    let (mut slow, mut big, idle) = bounded("hostile clients", hostile).await;
+        (filled, TcpStream::connect(http).unwrap())
+    })
+    .await;
+    idle.extend(filled);
+    open(limit as u64).await;
+    let mut over = over;
+    let over_closed = rt::unblock(move || closed_within(&mut over, Duration::from_secs(2))).await;
+    assert!(
+        over_closed,
+        "connection {} was not closed on accept",
+        limit + 1
+    );
+    assert!(
+        opened.elapsed() < adapter::driver::http::HEAD_TIMEOUT,
+        "the limit was reached too late to be checked: {:?}",
+        opened.elapsed()
+    );
+    let c = handle.stats();
+    assert_eq!(
+        (c.http_connections, c.rejected.http_connections),
+        (limit as u64, 1)
+    );
 
     // Every frame reached both players while the hostile clients sat there.
     let mut received = 0;
@@ -265,25 +335,33 @@ async fn http_side_reports_streams_and_metrics_and_bounds_hostile_clients() {
     }
     let _publisher = bounded("publisher", pub_task).await;
 
-    // The slow head and the big head were closed; the idle connections go (dropped at the
-    // end of this closure), and the slots they held with them.
-    let (slow_closed, big_closed, opened) = rt::unblock(move || {
+    // The slow head and every idle connection were closed by the server.
+    let (slow_closed, idle_closed, idle_open) = rt::unblock(move || {
         let limit = Duration::from_secs(12);
-        (
-            closed_within(&mut slow, limit),
-            closed_within(&mut big, limit),
-            idle.len(),
-        )
+        let slow_closed = closed_within(&mut slow, limit);
+        let n = idle.len();
+        let closed = idle
+            .iter_mut()
+            .map(|s| closed_within(s, Duration::from_secs(1) + limit / 2))
+            .filter(|&closed| closed)
+            .count();
+        (slow_closed, closed, n)
     })
     .await;
-    rt::sleep(Duration::from_millis(300)).await;
-    assert!(big_closed, "the oversized head was not closed");
     assert!(
         slow_closed,
         "the slow head is still open after {:?}",
         start.elapsed()
     );
-    println!("{}: {opened} idle HTTP connections opened", rt::NAME);
+    assert_eq!(idle_closed, idle_open, "idle HTTP connections left open");
+    open(0).await;
+    println!(
+        "{}: {idle_open} idle HTTP connections closed by the server within {:?}; \
+         connection {} refused",
+        rt::NAME,
+        opened.elapsed(),
+        limit + 1
+    );
     let (_, metrics) = rt::unblock(move || get(http, "/metrics")).await;
     let sent = series(&metrics, &format!("rtmp_stream_sent_bytes_total{labels}"))
         .expect("sent bytes series");
@@ -387,10 +465,8 @@ async fn stalled_http_flv_reader(relay: RelayConfig, memory_budget: usize, by_la
     );
     assert!(total < FRAMES as usize * FRAME / 2, "it got {total} bytes");
     if by_lag {
-        assert!(
-            handle.stats().lag_disconnects >= 1,
-            "no lag disconnect counted"
-        );
+        let stats = handle.stats();
+        assert_eq!(stats.lag_disconnects, 1, "{stats:?}");
     }
     handle.shutdown();
     bounded("server to stop", run).await.expect("run");

@@ -244,7 +244,8 @@ async fn a_player_that_stops_reading_is_cut_and_nobody_else_waits() {
         }
     })
     .await;
-    assert_eq!(srv.handle.stats().players, 1);
+    let stats = srv.handle.stats();
+    assert_eq!((stats.players, stats.lag_disconnects), (1, 1), "{stats:?}");
     drop(stalled);
     srv.stop().await;
 }

@@ -26,7 +26,7 @@ const KEY: &[u8] = &[0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65];
 const INTER: &[u8] = &[0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41];
 
 /// A test CA and a server certificate it issued.
-struct Pki {
+pub(crate) struct Pki {
     /// The CA's certificate, PEM.
     ca: String,
     /// The server's chain and key, PEM.
@@ -36,7 +36,7 @@ struct Pki {
 
 /// How the server certificate is made.
 #[derive(Clone, Copy)]
-enum Leaf {
+pub(crate) enum Leaf {
     /// Valid now, for `localhost` and 127.0.0.1.
     Good,
     /// Valid now, for `rtmp.test` only.
@@ -45,7 +45,7 @@ enum Leaf {
     Expired,
 }
 
-fn pki(leaf: Leaf) -> Pki {
+pub(crate) fn pki(leaf: Leaf) -> Pki {
     let ca_key = KeyPair::generate().expect("CA key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -75,11 +75,11 @@ fn pki(leaf: Leaf) -> Pki {
 }
 
 impl Pki {
-    fn acceptor(&self) -> TlsAcceptor {
+    pub(crate) fn acceptor(&self) -> TlsAcceptor {
         TlsAcceptor::from_pem(self.chain.as_bytes(), self.key.as_bytes()).expect("acceptor")
     }
 
-    fn connector(&self) -> TlsConnector {
+    pub(crate) fn connector(&self) -> TlsConnector {
         TlsConnector::with_ca_pem(self.ca.as_bytes()).expect("connector")
     }
 }

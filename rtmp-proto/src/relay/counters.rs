@@ -28,6 +28,67 @@ pub struct Counters {
     pub lag_events: u64,
     /// Players disconnected for lag.
     pub lag_disconnects: u64,
+    /// Gauge: the adapter's network connections by state now. Counted by the adapter (the
+    /// registry does not see a connection's handshake or connect); zero from
+    /// [`Registry::counters`](super::Registry::counters).
+    pub states: ConnectionStates,
+    /// Connections accepted on a plain TCP listener and served (adapter-counted; those
+    /// closed at once over the connection limit count in `rejected.connects.limit`).
+    pub accepted_plain: u64,
+    /// Connections accepted on a TLS listener and served, as `accepted_plain`: with it,
+    /// how much of the load pays for encryption.
+    pub accepted_tls: u64,
+    /// Gauge: HTTP connections open now (adapter-counted; HTTP-FLV readers included).
+    pub http_connections: u64,
+    /// Requests and connections refused, by what refused them. The registry counts its
+    /// own refusals (`relay`, and `limit` for plays); the adapter the hooks' and its
+    /// accept limits'.
+    pub rejected: Rejections,
+}
+
+/// Network connections by the state they are in; every open one is in exactly one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionStates {
+    /// Accepted, its handshake or `connect` not accepted yet.
+    pub handshaking: u64,
+    /// Connected, neither publishing nor playing.
+    pub idle: u64,
+    /// Publishing at least one stream (whether or not it also plays).
+    pub publishing: u64,
+    /// Playing at least one stream, publishing none.
+    pub playing: u64,
+}
+
+/// Refusals of one kind of request, by cause: an operator reading these tells an auth
+/// problem (`hook`) from a client error (`relay`) from capacity (`limit`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RejectCauses {
+    /// Refused by the application's hook.
+    pub hook: u64,
+    /// Refused by the relay's rules: a publish of a stream that has a publisher (under
+    /// [`DuplicatePublish::Reject`](super::DuplicatePublish::Reject)), a play of a stream
+    /// that is not live when players do not wait.
+    pub relay: u64,
+    /// Refused for capacity: a connection over the server's connection limit, a play over
+    /// the limits of players waiting for a publisher.
+    pub limit: u64,
+}
+
+/// Everything refused, by kind of request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rejections {
+    /// Connections: `connect` commands refused by the hook, sockets closed on accept over
+    /// the connection limit.
+    pub connects: RejectCauses,
+    /// `publish` commands (and in-process publishes).
+    pub publishes: RejectCauses,
+    /// `play` commands, HTTP-FLV requests and in-process subscriptions.
+    pub plays: RejectCauses,
+    /// HTTP connections closed on accept over the HTTP side's connection limit.
+    pub http_connections: u64,
 }
 
 impl Counters {

@@ -68,7 +68,7 @@ mod stream_stats;
 
 pub use cache::StreamCache;
 pub use config::{DuplicatePublish, RelayConfig};
-pub use counters::{Counters, PlayerStats};
+pub use counters::{ConnectionStates, Counters, PlayerStats, RejectCauses, Rejections};
 pub use encodings::{Encodings, Wrap};
 pub use error::{
     CODE_PLAY_STREAM_NOT_FOUND, CODE_PUBLISH_BAD_NAME, NotPublisher, PublishRefused,

@@ -213,6 +213,7 @@ impl Registry {
             .or_insert_with(|| Slot::new(config));
         let displaced = match slot.publisher {
             Some(current) if self.config.duplicate_publish == DuplicatePublish::Reject => {
+                self.counters.rejected.publishes.relay += 1;
                 return Err(PublishRefused {
                     key: key.clone(),
                     current,
@@ -375,6 +376,11 @@ impl Registry {
             }
             _ => Join::NotFound,
         };
+        match join {
+            Join::NotFound => self.counters.rejected.plays.relay += 1,
+            Join::TooManyWaiting => self.counters.rejected.plays.limit += 1,
+            _ => {}
+        }
         self.recount();
         join
     }
