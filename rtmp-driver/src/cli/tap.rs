@@ -19,7 +19,7 @@ pub struct TapArgs {
     /// The stream to tap, as `app/name`.
     #[arg(long, value_name = "APP/NAME", default_value = "live/test")]
     pub stream: String,
-    /// Where the keyframes go: DIR/key-<n>.h264 (or .h265).
+    /// Where the keyframes go: `DIR/key-<n>.h264` (or `.h265`).
     #[arg(long, value_name = "DIR", default_value = "keyframes")]
     pub out: PathBuf,
 }
