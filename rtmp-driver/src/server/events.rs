@@ -451,4 +451,58 @@ mod tests {
         assert!(events.dropped() >= 97, "{}", events.dropped());
         drop(gate_tx);
     }
+
+    /// What a test's subscriber writes, shared with the test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panicking_or_slow_callback_is_logged() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let hook: EventHook = Arc::new(|e: Event| match e.kind {
+            EventKind::Opened => panic!("a buggy callback"),
+            _ => std::thread::sleep(SLOW_CALL + Duration::from_millis(50)),
+        });
+        let (tx, rx) = sync_channel(4);
+        let (c, p) = ev(3);
+        for kind in [EventKind::Opened, EventKind::HandshakeDone] {
+            tx.send(Event {
+                conn: c,
+                peer: p,
+                kind,
+            })
+            .unwrap();
+        }
+        drop(tx);
+        // The dispatcher's loop, on this thread, under the capturing subscriber.
+        tracing::subscriber::with_default(subscriber, || dispatch(rx, hook));
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains("ERROR")
+                && log.contains("on_event callback panicked")
+                && log.contains("event=\"opened\""),
+            "{log}"
+        );
+        assert!(
+            log.contains("WARN")
+                && log.contains("on_event callback slow")
+                && log.contains("event=\"handshake_done\""),
+            "{log}"
+        );
+    }
 }
