@@ -21,7 +21,9 @@ pub mod flv;
 mod io;
 mod metrics;
 mod page;
+pub mod segments;
 mod timer;
+mod whole;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -41,6 +43,8 @@ pub use timer::HyperTimer;
 use crate::runtime::{Runtime, accept};
 use crate::server::counters::Refused;
 use crate::server::{PlayContext, Shared, StreamDecision, Subscriber};
+use segments::Segments;
+use whole::Whole;
 
 /// Most HTTP connections served at once (HTTP-FLV players included).
 pub const MAX_HTTP_CONNECTIONS: usize = 1024;
@@ -50,7 +54,12 @@ pub const MAX_HTTP_CONNECTIONS: usize = 1024;
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A response body: a whole document or an HTTP-FLV stream.
-type Body = UnsyncBoxBody<Bytes, Infallible>;
+type Body = UnsyncBoxBody<Segments, Infallible>;
+
+/// A whole-body response in the server's body type.
+fn boxed(full: Full<Bytes>) -> Body {
+    Whole::new(full.into_inner().unwrap_or_default()).boxed_unsync()
+}
 
 /// Serves HTTP on `listener` until the task is aborted (the server's accept loop does that
 /// when it ends).
@@ -112,7 +121,7 @@ async fn respond<B>(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<B>) ->
         let query = req.uri().query().map(str::to_owned);
         return http_flv(shared, peer, app, name, query).await;
     }
-    document(shared, req).map(|b| b.boxed_unsync())
+    document(shared, req).map(boxed)
 }
 
 /// An HTTP-FLV play of `app`/`name`: the `on_play` hook decides, as for an RTMP play.
@@ -143,7 +152,7 @@ async fn http_flv(
             "http-flv play rejected");
         shared.counters.refused(Refused::PlayByHook);
         let text = format!("{}\n", why.description);
-        return plain(StatusCode::FORBIDDEN, &text).map(|b| b.boxed_unsync());
+        return plain(StatusCode::FORBIDDEN, &text).map(boxed);
     }
     match Subscriber::join(shared.clone(), rtmp_proto::relay::StreamKey::new(app, name)) {
         Ok(subscriber) => {
@@ -155,8 +164,7 @@ async fn http_flv(
             );
             response
         }
-        Err(why) => plain(StatusCode::NOT_FOUND, &format!("{}\n", why.description))
-            .map(|b| b.boxed_unsync()),
+        Err(why) => plain(StatusCode::NOT_FOUND, &format!("{}\n", why.description)).map(boxed),
     }
 }
 

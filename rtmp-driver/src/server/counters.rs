@@ -29,6 +29,7 @@ pub(crate) enum Refused {
     /// `play` (or an HTTP-FLV request) refused by the `on_play` hook.
     PlayByHook,
     /// An HTTP connection closed on accept: the HTTP side's connection limit.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     HttpConnection,
 }
 
@@ -74,6 +75,7 @@ impl ServerCounters {
     /// An HTTP connection was accepted: counted and `true` while fewer than `limit` are
     /// open, else refused (counted as such) and `false`. One accept loop calls it, so the
     /// check and the count need not be one atomic step.
+    #[cfg(feature = "http")]
     pub(crate) fn http_opened(&self, limit: usize) -> bool {
         if self.http_open.load(Ordering::Acquire) >= limit as u64 {
             self.refused(Refused::HttpConnection);
@@ -84,6 +86,7 @@ impl ServerCounters {
     }
 
     /// An HTTP connection ended.
+    #[cfg(feature = "http")]
     pub(crate) fn http_closed(&self) {
         self.http_open.fetch_sub(1, Ordering::AcqRel);
     }
