@@ -31,7 +31,7 @@
 //! the response head.
 //!
 //! An `rtmps://` URL runs every connection over TLS (the driver's `TlsSocket`, rustls with
-//! ring), trusting the CAs of `--ca FILE.pem` (default: the public web's roots); the
+//! aws-lc-rs), trusting the CAs of `--ca FILE.pem` (default: the public web's roots); the
 //! publisher prints the negotiated cipher suite. Plain `rtmp://` runs as before, through
 //! tokio's own stream.
 #![allow(clippy::print_stdout)]

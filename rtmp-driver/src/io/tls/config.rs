@@ -10,13 +10,12 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-/// The provider every config here is built with (`ring`; see the module docs of
+/// The provider every config here is built with (`aws-lc-rs`; see the module docs of
 /// [`crate::io::tls`]), named explicitly so no process-wide default has to be installed.
-/// rustls marks ring's provider deprecated because ring lacks post-quantum key exchange;
-/// the classical groups it offers are what RTMPS peers (ffmpeg, librtmp, nginx) speak.
-#[allow(deprecated)]
+/// Its key exchange offers post-quantum X25519MLKEM768 first, then X25519, P-256, P-384:
+/// peers without the hybrid (ffmpeg, librtmp, nginx today) agree on X25519.
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// A server's TLS settings: its certificate chain and key. Cheap to clone.
@@ -105,7 +104,7 @@ impl Default for TlsConnector {
                 let roots = RootCertStore {
                     roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
                 };
-                // The ring provider supports the safe default versions: this cannot fail.
+                // The provider supports the safe default versions: this cannot fail.
                 TlsConnector::with_roots(roots).unwrap_or_else(|e| panic!("{e}"))
             })
             .clone()
