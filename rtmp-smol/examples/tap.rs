@@ -26,12 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let server = cli::or_exit(args.tap.relay.builder::<Smol>())
             .bind()
             .await?;
-        println!("{}", args.tap.relay.banner(&server));
-        println!(
-            "keyframes of {} go to {}",
-            args.tap.stream,
-            args.tap.out.display()
-        );
+        println!("{}", args.tap.banner(&server));
         let handle = server.handle();
         let mut signals = Signals::new([Signal::Int, Signal::Term])?;
         let relay = args.tap.relay.clone();

@@ -32,12 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let server = cli::or_exit(args.tap.relay.builder::<Tokio>())
             .bind()
             .await?;
-        println!("{}", args.tap.relay.banner(&server));
-        println!(
-            "keyframes of {} go to {}",
-            args.tap.stream,
-            args.tap.out.display()
-        );
+        println!("{}", args.tap.banner(&server));
         let handle = server.handle();
         let relay = args.tap.relay.clone();
         let stop = handle.clone();

@@ -34,17 +34,7 @@ pub fn status_table(sessions: &[SessionSnapshot]) -> String {
 }
 
 fn state(s: ConnectionState, gave_up: bool) -> &'static str {
-    match s {
-        _ if gave_up => "gave up",
-        ConnectionState::Disconnected => "disconnected",
-        ConnectionState::Connecting => "connecting",
-        ConnectionState::Handshaking => "handshaking",
-        ConnectionState::Connected => "connected",
-        ConnectionState::Publishing => "publishing",
-        ConnectionState::Playing => "playing",
-        ConnectionState::Reconnecting => "reconnecting",
-        _ => "?",
-    }
+    if gave_up { "gave up" } else { s.as_str() }
 }
 
 /// `h:mm:ss`.

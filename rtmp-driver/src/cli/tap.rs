@@ -24,6 +24,18 @@ pub struct TapArgs {
     pub out: PathBuf,
 }
 
+impl TapArgs {
+    /// The relay's banner and where the keyframes go, for a bound `server`.
+    pub fn banner<R: crate::runtime::Runtime>(&self, server: &crate::server::Server<R>) -> String {
+        format!(
+            "{}\nkeyframes of {} go to {}",
+            self.relay.banner(server),
+            self.stream,
+            self.out.display()
+        )
+    }
+}
+
 /// Taps `--stream` on the server behind `handle` and writes its keyframes until the server
 /// shuts down; a stream that ends is waited for again.
 pub async fn write_keyframes(handle: ServerHandle, args: TapArgs) -> CliResult {

@@ -3,7 +3,6 @@
 use rtmp_proto::relay::{Counters, RejectCauses, audio_codec_name, video_codec_name};
 use serde::Serialize;
 
-use rtmp_proto::client::ConnectionState;
 use rtmp_proto::cluster::PullPhase;
 
 use crate::server::{PushView, StreamSource, StreamView};
@@ -89,16 +88,7 @@ impl From<&PushView> for PushJson {
         PushJson {
             target: p.target.clone(),
             url: p.url.clone(),
-            state: match p.state {
-                ConnectionState::Disconnected => "disconnected",
-                ConnectionState::Connecting => "connecting",
-                ConnectionState::Handshaking => "handshaking",
-                ConnectionState::Connected => "connected",
-                ConnectionState::Publishing => "publishing",
-                ConnectionState::Playing => "playing",
-                ConnectionState::Reconnecting => "reconnecting",
-                _ => "other",
-            },
+            state: p.state.as_str(),
             starts: p.starts,
         }
     }

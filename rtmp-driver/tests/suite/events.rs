@@ -104,7 +104,9 @@ fn peer_closed(c: &CloseCause) -> bool {
     *c == CloseCause::Session(CloseReason::PeerClosed)
 }
 
-async fn a_publish_and_its_stop_are_reported_in_order() {
+/// A publisher sends a few frames and leaves, closing its stream first (`unpublish`) or
+/// vanishing as a killed process would: its events, in order, end with `reason`.
+async fn publish_and_leave(unpublish: bool, reason: StopReason) {
     let log = Log::default();
     let srv = start(Server::builder().on_event(log.hook())).await;
     let mut c = connected(srv.addr, "live").await;
@@ -112,7 +114,9 @@ async fn a_publish_and_its_stop_are_reported_in_order() {
     for m in video_frames(5, 100, 5) {
         c.session().send_media(h, m).unwrap();
     }
-    c.session().close_stream(h).unwrap();
+    if unpublish {
+        c.session().close_stream(h).unwrap();
+    }
     bounded("flush", c.flush()).await.unwrap();
     drop(c);
     log.closed(1).await;
@@ -123,10 +127,7 @@ async fn a_publish_and_its_stop_are_reported_in_order() {
         [
             EventKind::FcPublish { name: "cam".into() },
             EventKind::PublishStarted { key: key() },
-            EventKind::PublishStopped {
-                key: key(),
-                reason: StopReason::Client
-            },
+            EventKind::PublishStopped { key: key(), reason },
         ],
         "{kinds:#?}"
     );
@@ -134,34 +135,13 @@ async fn a_publish_and_its_stop_are_reported_in_order() {
     srv.stop().await;
 }
 
+async fn a_publish_and_its_stop_are_reported_in_order() {
+    publish_and_leave(true, StopReason::Client).await;
+}
+
 async fn a_killed_publisher_stops_its_publish_as_disconnected() {
-    let log = Log::default();
-    let srv = start(Server::builder().on_event(log.hook())).await;
-    let mut c = connected(srv.addr, "live").await;
-    let h = publishing(&mut c, "cam").await;
-    for m in video_frames(5, 100, 5) {
-        c.session().send_media(h, m).unwrap();
-    }
-    bounded("flush", c.flush()).await.unwrap();
     // Gone without a word, as a killed process.
-    drop(c);
-    log.closed(1).await;
-    let kinds = log.of(|k| matches!(k, EventKind::PublishStarted { .. }));
-    opening(&kinds, srv.addr);
-    assert_eq!(
-        kinds[3..kinds.len() - 1],
-        [
-            EventKind::FcPublish { name: "cam".into() },
-            EventKind::PublishStarted { key: key() },
-            EventKind::PublishStopped {
-                key: key(),
-                reason: StopReason::Disconnected
-            },
-        ],
-        "{kinds:#?}"
-    );
-    closed(&kinds, peer_closed);
-    srv.stop().await;
+    publish_and_leave(false, StopReason::Disconnected).await;
 }
 
 async fn a_player_that_pauses_and_resumes_is_reported_in_order() {

@@ -41,6 +41,20 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// The state's name in lower case (`publishing`, `reconnecting`...), as stats and
+    /// status tables show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Handshaking => "handshaking",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Publishing => "publishing",
+            ConnectionState::Playing => "playing",
+            ConnectionState::Reconnecting => "reconnecting",
+        }
+    }
+
     /// A state with a connection in progress or up.
     pub fn is_active(self) -> bool {
         matches!(
