@@ -409,8 +409,14 @@ mod tests {
         (ConnId(n), SocketAddr::from(([127, 0, 0, 1], 1)))
     }
 
+    /// Held by the tests whose dispatcher logs: tracing caches per call site whether
+    /// anyone listens, and a site first hit on another test's thread without a subscriber
+    /// could be cached as unheard while the logging test's subscriber is in place.
+    static LOGGING: Mutex<()> = Mutex::new(());
+
     #[test]
     fn a_panicking_callback_does_not_stop_later_events() {
+        let _serial = LOGGING.lock().unwrap_or_else(|e| e.into_inner());
         let (tx, rx) = channel();
         let tx = Mutex::new(tx);
         let hook: EventHook = Arc::new(move |e: Event| {
@@ -468,6 +474,7 @@ mod tests {
 
     #[test]
     fn a_panicking_or_slow_callback_is_logged() {
+        let _serial = LOGGING.lock().unwrap_or_else(|e| e.into_inner());
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
