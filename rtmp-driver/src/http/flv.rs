@@ -14,9 +14,7 @@ use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use hyper::body::{Body, Frame as BodyFrame};
-use rtmp_proto::media::flv::{FLV_HEADER_LEN, FlvHeader, FlvTag, FlvTagType};
-use rtmp_proto::relay::{Frame, Item};
-use rtmp_proto::session::MediaKind;
+use rtmp_proto::media::flv::{FLV_HEADER_LEN, FlvHeader, FlvTag};
 
 use super::segments::Segments;
 use crate::server::{Subscriber, SubscriptionEnd};
@@ -57,14 +55,6 @@ impl FlvBody {
     }
 }
 
-fn tag_type(frame: &Frame) -> FlvTagType {
-    match frame.item() {
-        Item::Media(m) if m.kind == MediaKind::Audio => FlvTagType::Audio,
-        Item::Media(_) => FlvTagType::Video,
-        _ => FlvTagType::Script,
-    }
-}
-
 impl FlvBody {
     /// Appends the next tag to `out`; `false` when none is ready (or the stream ended,
     /// which appends the last tag's size and sets `ended`).
@@ -83,7 +73,7 @@ impl FlvBody {
                 }
                 Poll::Ready(Ok(sub)) => {
                     let tag = FlvTag {
-                        tag_type: tag_type(&sub.frame),
+                        tag_type: sub.frame.flv_tag_type(),
                         timestamp: sub.timestamp,
                         stream_id: 0,
                         data: sub.frame.payload().clone(),

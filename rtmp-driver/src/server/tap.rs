@@ -177,25 +177,21 @@ impl Tap {
     /// Turns one queued frame into items of the tap's mode.
     fn unpack(&mut self, q: QueuedFrame) {
         let timestamp = q.timestamp;
+        if self.mode == TapMode::Tags {
+            let tag_type = q.frame.flv_tag_type();
+            let payload = q.frame.payload().clone();
+            self.ready
+                .push_back(TapItem::Tag(tag(tag_type, timestamp, payload)));
+            return;
+        }
         let (kind, payload) = match q.frame.into_item() {
             Item::Metadata { payload, .. } => {
-                self.ready.push_back(match self.mode {
-                    TapMode::Tags => TapItem::Tag(tag(FlvTagType::Script, timestamp, payload)),
-                    _ => TapItem::Event(TapEvent::Metadata { timestamp, payload }),
-                });
+                let event = TapEvent::Metadata { timestamp, payload };
+                self.ready.push_back(TapItem::Event(event));
                 return;
             }
             Item::Media(m) => (m.kind, m.payload),
         };
-        if self.mode == TapMode::Tags {
-            let t = match kind {
-                MediaKind::Audio => FlvTagType::Audio,
-                _ => FlvTagType::Video,
-            };
-            self.ready
-                .push_back(TapItem::Tag(tag(t, timestamp, payload)));
-            return;
-        }
         let mut out = std::mem::take(&mut self.scratch);
         let unpacked = match kind {
             MediaKind::Audio => self.depacketizer.audio(timestamp, payload, &mut out),

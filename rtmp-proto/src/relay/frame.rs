@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use crate::UsageError;
 use crate::chunk::EncodedMessage;
+use crate::media::flv::FlvTagType;
 use crate::media::{AudioTag, VideoTag};
 use crate::message::RawMessage;
 use crate::session::csid;
@@ -132,6 +133,16 @@ impl Frame {
     /// The media message or metadata, without its classification.
     pub fn into_item(self) -> Item {
         self.item
+    }
+
+    /// The FLV tag this frame is written as (audio, video, or script data for metadata),
+    /// for those who write frames as FLV (HTTP-FLV, taps).
+    pub fn flv_tag_type(&self) -> FlvTagType {
+        match &self.item {
+            Item::Media(m) if m.kind == MediaKind::Audio => FlvTagType::Audio,
+            Item::Media(_) => FlvTagType::Video,
+            Item::Metadata { .. } => FlvTagType::Script,
+        }
     }
 
     /// The media message, unless this is metadata.

@@ -136,7 +136,7 @@ pub(crate) async fn run<R: Runtime>(rt: R, shared: Arc<Shared>, config: ClusterC
         reports: Mutex::new(Vec::new()),
         wake: config.wake.clone(),
     });
-    let seed = u64::from(std::process::id()) ^ rt.now().elapsed().subsec_nanos() as u64;
+    let seed = crate::seed::connection_seed();
     let mut puller = (!config.pull.origins.is_empty()).then(|| Puller::new(config.pull, seed));
     let mut pulls: Tasks<StreamKey, R::Task> = Tasks(HashMap::new());
     let mut pushes: Tasks<(StreamKey, usize), R::Task> = Tasks(HashMap::new());
