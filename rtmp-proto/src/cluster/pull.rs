@@ -38,6 +38,10 @@ pub struct PullConfig {
     /// The wait after a whole round of origins without media (`max_attempts` is ignored:
     /// a pull goes on while players want it).
     pub backoff: ReconnectPolicy,
+    /// Most streams pulled at once (default 1024): each is an outbound connection, and
+    /// players can name any stream, so a peer cycling through names must not open one per
+    /// name. A demand beyond it is not pulled (its players wait as for any stream).
+    pub max_pulls: usize,
 }
 
 impl PullConfig {
@@ -48,6 +52,7 @@ impl PullConfig {
             linger: Duration::from_secs(10),
             probe: Duration::from_secs(5),
             backoff: ReconnectPolicy::default(),
+            max_pulls: 1024,
         }
     }
 }
@@ -153,11 +158,14 @@ impl Puller {
 
     /// A player asked for `key`, which is not live here: the first demand starts a pull
     /// (a dial of the first origin); later ones only count as an audience. `None` when
-    /// the stream is pulled already or no origin makes a URL for it.
+    /// the stream is pulled already, `max_pulls` are, or no origin makes a URL for it.
     pub fn demand(&mut self, now: Instant, key: &StreamKey) -> Option<PullAction> {
         if let Some(pull) = self.pulls.get_mut(key) {
             pull.empty_since = None;
             pull.audience = pull.audience.max(1);
+            return None;
+        }
+        if self.pulls.len() >= self.config.max_pulls {
             return None;
         }
         let urls: Vec<RtmpUrl> = self
@@ -485,6 +493,20 @@ mod tests {
         assert_eq!(p.keys().count(), 0);
         // A new demand starts over.
         assert!(p.demand(t0 + Duration::from_secs(17), &key()).is_some());
+    }
+
+    #[test]
+    fn pulls_are_bounded_however_many_names_players_ask_for() {
+        let t0 = Instant::now();
+        let mut p = puller(&["rtmp://o1/live/{stream}"]);
+        p.config.max_pulls = 2;
+        assert!(p.demand(t0, &StreamKey::new("live", "a")).is_some());
+        assert!(p.demand(t0, &StreamKey::new("live", "b")).is_some());
+        assert_eq!(p.demand(t0, &StreamKey::new("live", "c")), None);
+        // One ends (nobody watches it any more): room for the next.
+        p.on_audience(t0, &StreamKey::new("live", "a"), 0);
+        p.handle_timeout(t0 + Duration::from_secs(10));
+        assert!(p.demand(t0, &StreamKey::new("live", "c")).is_some());
     }
 
     #[test]
