@@ -52,6 +52,9 @@ struct Publishing {
     /// Frames of the current read, handed to the fan-out together (one lock and one wake
     /// per player for the run) at the end of the event drain. Emptied, never shrunk.
     pending: Vec<Frame>,
+    /// Reused by every run of this stream, so relaying a frame allocates nothing here and
+    /// the stream's players are collected only when they change.
+    fanout: Fanout,
 }
 
 #[derive(Debug)]
@@ -133,8 +136,6 @@ pub struct ConnCore {
     /// one cold line less per relayed frame).
     playing: Vec<Playing>,
     end: Option<End>,
-    /// Reused by every `ingest` so relaying a frame allocates nothing here.
-    scratch: Fanout,
     /// Reused for frames the fan-out queued on our link (chunked for us alone).
     encodings: Encodings,
     /// Cut for lag: what is still queued would only keep a slow socket busy, so the final
@@ -217,7 +218,6 @@ impl ConnCore {
             publishing: HashMap::new(),
             playing: Vec::new(),
             end: None,
-            scratch: shared.hub.fanout(),
             encodings: Encodings::new(),
             abandon_output: false,
             drain_asked: false,
@@ -378,7 +378,7 @@ impl ConnCore {
         }
         let mut handed = false;
         for p in self.publishing.values_mut() {
-            handed |= Self::hand_off(&self.shared, self.id, p, &mut self.scratch);
+            handed |= Self::hand_off(&self.shared, self.id, p);
         }
         if handed && !self.shared.write_merge.is_zero() {
             self.flush_at = Some(Instant::now() + self.shared.write_merge);
@@ -387,11 +387,11 @@ impl ConnCore {
 
     /// Gives the fan-out the frames gathered from this read; no latency is added (it runs
     /// before the task waits again), only the per-frame locking and waking is shared.
-    fn hand_off(shared: &Shared, id: ConnId, p: &mut Publishing, scratch: &mut Fanout) -> bool {
+    fn hand_off(shared: &Shared, id: ConnId, p: &mut Publishing) -> bool {
         if p.pending.is_empty() {
             return false;
         }
-        shared.hub.ingest_all(&p.key, id, &p.pending, scratch);
+        shared.hub.ingest_all(&p.key, id, &p.pending, &mut p.fanout);
         p.pending.clear();
         true
     }
@@ -399,7 +399,7 @@ impl ConnCore {
     /// Stops publishing one stream: what this read brought still reaches the players, then
     /// their end of stream.
     fn stop_publishing(&mut self, mut p: Publishing, reason: StopReason) {
-        Self::hand_off(&self.shared, self.id, &mut p, &mut self.scratch);
+        Self::hand_off(&self.shared, self.id, &mut p);
         tracing::info!(stream = %p.key, "publish stop");
         self.shared.hub.unpublish(&p.key, self.id);
         self.emit(|| EventKind::PublishStopped { key: p.key, reason });
@@ -654,6 +654,7 @@ impl ConnCore {
                 key,
                 recorder,
                 pending: Vec::new(),
+                fanout: self.shared.hub.fanout(),
             },
         );
     }

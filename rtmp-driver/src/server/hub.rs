@@ -37,12 +37,18 @@ use super::link::{ConnLink, Work, lock};
 use super::subscriber::IN_PROCESS;
 use crate::sync::Signal;
 
-/// A publisher's reusable state for handing frames to the fan-out, so a run of frames
-/// costs no allocation: the players it reaches and the run's shared encodings (counted
-/// against the server's memory budget while players hold them). Made by [`Hub::fanout`].
+/// One published stream's reusable state for handing frames to the fan-out, so a run of
+/// frames costs no allocation: the players it reaches and the run's shared encodings
+/// (counted against the server's memory budget while players hold them). Made by
+/// [`Hub::fanout`]; one per stream, not per connection (a connection may publish several).
 #[derive(Debug)]
 pub struct Fanout {
+    /// The stream's players' links, kept between runs and collected again only when the
+    /// registry's audience changed: collecting them for every run cost a map lookup and a
+    /// reference-count bump (one cold cache line) per player and run.
     players: Vec<(StreamId, Arc<ConnLink>)>,
+    /// The [`Registry::audience_version`] `players` was collected at.
+    audience: Option<u64>,
     encodings: Encodings,
     /// Payload bytes the last run handed to players directly: the stream's output rate,
     /// added under the next run's lock.
@@ -170,6 +176,7 @@ impl Hub {
         let budget = self.budget.clone();
         Fanout {
             players: Vec::new(),
+            audience: None,
             encodings: Encodings::with_wrap(Arc::new(move |wire| budget.track(wire))),
             delivered: 0,
         }
@@ -233,6 +240,9 @@ impl Hub {
         }
         if let Some(link) = inner.links.remove(&conn) {
             self.budget.release(&link.holding);
+            // A publisher's fan-out may hold the link until its next run: frames queued on
+            // it must not wait for that.
+            drop(link.take_work());
         }
     }
 
@@ -311,6 +321,7 @@ impl Hub {
     ) {
         let Fanout {
             players,
+            audience,
             encodings,
             delivered,
         } = scratch;
@@ -339,16 +350,20 @@ impl Hub {
                     stats.on_frame(now, frame);
                 }
             }
-            players.extend(
-                registry
-                    .players(key)
-                    .filter_map(|p| links.get(&p.conn).map(|l| (p.stream, l.clone()))),
-            );
+            let version = registry.audience_version();
+            if *audience != Some(version) {
+                players.clear();
+                players.extend(
+                    registry
+                        .players(key)
+                        .filter_map(|p| links.get(&p.conn).map(|l| (p.stream, l.clone()))),
+                );
+                *audience = Some(version);
+            }
         }
         for (stream, link) in players.iter() {
             *delivered += link.deliver(now, *stream, frames, encodings);
         }
-        players.clear();
         encodings.clear();
         // The run's encodings are held by players' queues now: counted once each.
         if self.budget.over() > 0 {

@@ -11,6 +11,7 @@
 use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use smallvec::SmallVec;
 
 use super::header::{
     self, DEFAULT_CHUNK_SIZE, FMT_CONTINUE, FMT_DELTA_ONLY, FMT_FULL, FMT_NO_STREAM, HeaderBytes,
@@ -28,9 +29,15 @@ const HEADER_SCRATCH: usize = 4096;
 pub struct ChunkEncoder {
     chunk_size: u32,
     /// The last header emitted on each csid. The caller chooses the csids, and a session
-    /// uses a handful, so a linear scan is the fastest lookup.
-    streams: Vec<OutStream>,
+    /// uses a handful, so a linear scan is the fastest lookup; they are kept inline because
+    /// a relay touches this table for every player and frame, and a separate heap buffer
+    /// would be one more cold cache line each time.
+    streams: SmallVec<[OutStream; STREAMS_INLINE]>,
 }
+
+/// Csids whose last headers are kept inline: a session's five (control, command, audio,
+/// data, video).
+const STREAMS_INLINE: usize = 5;
 
 /// The last message header emitted on one csid.
 #[derive(Debug)]
@@ -123,7 +130,7 @@ impl ChunkEncoder {
     pub fn new() -> Self {
         ChunkEncoder {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            streams: Vec::new(),
+            streams: SmallVec::new(),
         }
     }
 

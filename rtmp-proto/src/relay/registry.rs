@@ -134,6 +134,8 @@ pub struct Registry {
     open: HashSet<ConnId>,
     next_conn: u64,
     counters: Counters,
+    /// See [`audience_version`](Self::audience_version).
+    audience_version: u64,
 }
 
 impl Registry {
@@ -145,7 +147,16 @@ impl Registry {
             open: HashSet::new(),
             next_conn: 0,
             counters: Counters::default(),
+            audience_version: 0,
         }
+    }
+
+    /// A number that changes whenever the live players of any stream may have changed
+    /// (a join, a leave, a closed connection, a publish or its end, an expired wait).
+    /// A fan-out that keeps each stream's [`players`](Self::players) between frames, to
+    /// avoid collecting them for every run, rebuilds them when it changes.
+    pub fn audience_version(&self) -> u64 {
+        self.audience_version
     }
 
     /// The policy it was built with, e.g. to build a [`PlayerPolicy`] by hand.
@@ -170,6 +181,7 @@ impl Registry {
     ///
     /// Call exactly when the connection ends, with that moment's `now`.
     pub fn close_connection(&mut self, now: Instant, conn: ConnId) -> ConnectionClosed {
+        self.audience_version += 1;
         let mut closed = ConnectionClosed::default();
         let mut published: Vec<StreamKey> = Vec::new();
         for (key, slot) in &mut self.streams {
@@ -206,6 +218,7 @@ impl Registry {
         key: &StreamKey,
         conn: ConnId,
     ) -> Result<PublishGrant, PublishRefused> {
+        self.audience_version += 1;
         let config = &self.config;
         let slot = self
             .streams
@@ -249,6 +262,7 @@ impl Registry {
     ///
     /// Call on the publisher's `ServerEvent::PublishStopped` or `StreamDeleted`.
     pub fn unpublish(&mut self, now: Instant, key: &StreamKey, conn: ConnId) -> Vec<PlayerRef> {
+        self.audience_version += 1;
         let grace = self.config.publisher_grace;
         let Some(slot) = self.streams.get_mut(key) else {
             return Vec::new();
@@ -285,6 +299,7 @@ impl Registry {
     /// Call at the instant [`Join::Waiting::until`] or [`held_until`](Self::held_until)
     /// named (early or repeated calls are harmless and return nothing).
     pub fn expire(&mut self, now: Instant, key: &StreamKey, player: PlayerRef) -> Vec<PlayerRef> {
+        self.audience_version += 1;
         let Some(slot) = self.streams.get_mut(key) else {
             return Vec::new();
         };
@@ -338,6 +353,7 @@ impl Registry {
     ///
     /// Call on `ServerEvent::PlayRequested`, and answer the play as the [`Join`] says.
     pub fn join(&mut self, now: Instant, key: &StreamKey, player: PlayerRef) -> Join {
+        self.audience_version += 1;
         for slot in self.streams.values_mut() {
             slot.remove_player(&player);
         }
@@ -388,6 +404,7 @@ impl Registry {
     /// A player stopped (closeStream, deleteStream, disconnected for lag). Returns whether
     /// it was attached to `key`.
     pub fn leave(&mut self, key: &StreamKey, player: PlayerRef) -> bool {
+        self.audience_version += 1;
         let Some(slot) = self.streams.get_mut(key) else {
             return false;
         };

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
 
 use crate::chunk::{
     ChunkEncoder, DEFAULT_CHUNK_SIZE, EncodedMessage, MAX_HEADER_LEN, OutboundMessage,
@@ -36,6 +37,12 @@ const COALESCE_SEGMENT: usize = 4096;
 /// How much scratch room to reserve at a time for small chunks: the whole setup exchange
 /// (control messages, `_result`s, `onStatus`) fits in one block.
 const SCRATCH_BLOCK: usize = 1024;
+
+/// Shared chunks committed at once while nothing else is queued (see
+/// [`Outbound::push_encoded`]): a relayed run is a video frame and an audio frame or two.
+/// Kept inline in the session, whose lines the delivery touches anyway, because a queue's
+/// heap buffer is one more cold cache line per player and frame in a fan-out.
+const COMMITTED_INLINE: usize = 4;
 
 /// The largest payload the 24-bit length field of a chunk header can carry.
 pub(crate) const MAX_PAYLOAD: usize = 0xFF_FFFF;
@@ -71,15 +78,15 @@ pub(crate) struct Outbound {
     media: VecDeque<Queued>,
     priority_flight: Option<OutboundMessage>,
     media_flight: Option<OutboundMessage>,
-    /// The payload part of a chunk whose header was just returned, or shared chunks queued
-    /// while nothing else was (see [`Outbound::push_encoded`]): out before anything else.
+    /// The payload part of a chunk whose header was just returned: out before anything else.
     payload_next: Option<Bytes>,
+    /// Shared chunks queued while nothing else was (see [`Outbound::push_encoded`]), with
+    /// their payload bytes (still counted as queued): out next, in order.
+    committed: SmallVec<[(Bytes, usize); COMMITTED_INLINE]>,
     scratch: BytesMut,
     queued_bytes: usize,
     /// The chunk size of the last Set Chunk Size queued: what media queued now is cut at.
     chunk_size: u32,
-    /// Payload bytes of shared chunks committed in `payload_next`, still counted as queued.
-    committed: usize,
 }
 
 impl Outbound {
@@ -92,16 +99,18 @@ impl Outbound {
             priority_flight: None,
             media_flight: None,
             payload_next: None,
+            committed: SmallVec::new(),
             scratch: BytesMut::new(),
             queued_bytes: 0,
             chunk_size: DEFAULT_CHUNK_SIZE,
-            committed: 0,
         }
     }
 
-    /// Nothing queued, in flight or half-written.
-    fn is_idle(&self) -> bool {
-        self.payload_next.is_none()
+    /// Nothing queued, in flight or half-written but shared chunks committed at once, and
+    /// room for one more of those.
+    fn can_commit(&self) -> bool {
+        self.committed.len() < COMMITTED_INLINE
+            && self.payload_next.is_none()
             && self.raw.is_empty()
             && self.priority.is_empty()
             && self.media.is_empty()
@@ -143,15 +152,16 @@ impl Outbound {
     /// chunking, when it reaches the wire at the chunk size it was cut at.
     ///
     /// When nothing else is queued or in flight (a player keeping up), the chunks are
-    /// committed at once: the next poll returns them, as if their message were in flight.
-    /// That skips the queue's bookkeeping for the common case; such a message can no longer
-    /// be discarded, like any message that started.
+    /// committed at once, up to a run of [`COMMITTED_INLINE`] messages: the next polls
+    /// return them, as if their message were in flight. That skips the queue's bookkeeping
+    /// (and its heap buffer) for the common case; such a message can no longer be
+    /// discarded, like any message that started.
     pub(crate) fn push_encoded(&mut self, encoded: &EncodedMessage, droppable: bool) {
-        self.queued_bytes += encoded.message().payload.len();
-        if self.is_idle() && encoded.chunk_size() == self.encoder.chunk_size() {
+        let len = encoded.message().payload.len();
+        self.queued_bytes += len;
+        if self.can_commit() && encoded.chunk_size() == self.encoder.chunk_size() {
             self.encoder.record_full(encoded.csid(), encoded.message());
-            self.payload_next = Some(encoded.wire().clone());
-            self.committed = encoded.message().payload.len();
+            self.committed.push((encoded.wire().clone(), len));
             return;
         }
         self.media.push_back(Queued {
@@ -206,8 +216,12 @@ impl Outbound {
     /// still leave one per poll, so a queued droppable frame stays discardable.
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         if let Some(p) = self.payload_next.take() {
-            self.queued_bytes -= std::mem::take(&mut self.committed);
             return Some(p);
+        }
+        if !self.committed.is_empty() {
+            let (wire, len) = self.committed.remove(0);
+            self.queued_bytes -= len;
+            return Some(wire);
         }
         if let Some(raw) = self.raw.pop_front() {
             self.queued_bytes -= raw.len();

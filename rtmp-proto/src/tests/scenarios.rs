@@ -998,19 +998,19 @@ fn playback_applies_the_policy_to_the_session() {
 
     // Unwritten output over the soft bound: a lag event, queued inter frames are shed.
     encodings.clear();
-    let run = [inter(120, 6000), inter(160, 6000)];
+    let run: Vec<Frame> = (0..5).map(|i| inter(120 + 40 * i, 2500)).collect();
     playback.offer(now, &run, &mut encodings, &mut p.server, 0);
     encodings.clear();
-    let d = playback.offer(now, &[inter(200, 100)], &mut encodings, &mut p.server, 0);
-    // The first of the two went out at once (the session had nothing else queued), the
-    // second was still queued.
+    let d = playback.offer(now, &[inter(320, 100)], &mut encodings, &mut p.server, 0);
+    // The first four went out at once (the session had nothing else queued: a short run
+    // is committed whole), the fifth was still queued.
     assert_eq!(d, Delivery::Playing { discarded: 1 });
     assert!(playback.policy().is_lagging());
 
     // Over the hard bound inside a run: cut, and nothing after that is queued.
     encodings.clear();
     let before = p.server.pending_transmit_bytes();
-    let run = [key(240, 3000), inter(280, 1000), inter(320, 1000)];
+    let run = [key(360, 3000), inter(400, 1000), inter(440, 1000)];
     let d = playback.offer(now, &run, &mut encodings, &mut p.server, 40_000);
     assert_eq!(d, Delivery::Disconnect(LagReason::HardBytes));
     assert_eq!(p.server.pending_transmit_bytes(), before);
