@@ -65,13 +65,19 @@ fn connected_server() -> ServerSession {
 fn an_idle_server_session_holds_little_heap() {
     // Warm up lazily initialised statics.
     drop(connected_server());
+    // The vector's buffer is made first: it holds the sessions' inline part, which is
+    // counted once, below, not also as heap.
+    let mut sessions: Vec<ServerSession> = Vec::with_capacity(100);
     let before = LIVE.load(Ordering::Relaxed);
-    let sessions: Vec<ServerSession> = (0..100).map(|_| connected_server()).collect();
+    sessions.extend((0..100).map(|_| connected_server()));
     let per = (LIVE.load(Ordering::Relaxed) - before) / 100;
     let inline = std::mem::size_of::<ServerSession>();
     println!("idle ServerSession: {per} heap bytes + {inline} inline");
     // Measured 2683 heap + 1096 inline after boxing the connect request and dropping the
-    // finished handshake (it was 3547 + its 3 KiB S0S1S2 before). Keep it under 4 KiB.
-    assert!(per + inline as isize <= 4096, "{per} + {inline}");
+    // finished handshake (it was 3547 + its 3 KiB S0S1S2 before), counting the inline part
+    // twice. Counted once: 1755 heap + 1264 inline after the fan-out's per-player state
+    // moved inline (committed chunks, the encoder's csid table, the stream table), which
+    // moved 96 bytes off the heap and added 264 inline. Keep it under 3.5 KiB.
+    assert!(per + inline as isize <= 3584, "{per} + {inline}");
     drop(sessions);
 }

@@ -13,6 +13,7 @@ mod reply;
 mod request;
 mod server;
 mod status;
+mod stream_table;
 mod timer;
 mod wire;
 

@@ -1,6 +1,6 @@
 //! The server side of one RTMP connection, from the first handshake byte to `Closed`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +19,7 @@ use super::request::{
     CallId, ConnectId, IdSource, PlayId, PublishId, Rejection, RequestId, StreamId,
 };
 use super::status;
+use super::stream_table::StreamTable;
 use super::timer::{Liveness, LivenessAction, TimeoutKind};
 use super::wire::{self, Inbound};
 use crate::amf::Value;
@@ -97,7 +98,7 @@ pub struct ServerSession {
     /// Commands and media that arrived while a decision was pending, handled in order after.
     blocked: VecDeque<RawMessage>,
     blocked_bytes: usize,
-    streams: BTreeMap<u32, StreamRole>,
+    streams: StreamTable<StreamRole>,
     next_stream: u32,
     object_encoding: f64,
     /// How we send commands: like the peer's connect (type 17 answers type 17).
@@ -130,7 +131,7 @@ impl ServerSession {
             pending: Vec::new(),
             blocked: VecDeque::new(),
             blocked_bytes: 0,
-            streams: BTreeMap::new(),
+            streams: StreamTable::default(),
             next_stream: 1,
             object_encoding: 0.0,
             encoding: Encoding::Amf0,
