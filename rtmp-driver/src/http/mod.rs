@@ -28,6 +28,7 @@ mod whole;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,6 +44,7 @@ pub use timer::HyperTimer;
 use crate::runtime::{Runtime, accept};
 use crate::server::counters::Refused;
 use crate::server::{PlayContext, Shared, StreamDecision, Subscriber};
+use crate::sync::Signal;
 use segments::Segments;
 use whole::Whole;
 
@@ -94,22 +96,45 @@ impl Drop for HttpOpen {
     }
 }
 
+/// One HTTP connection. It is closed at once when the memory budget ends its HTTP-FLV
+/// subscription (`cut`): hyper polls a body only when the socket takes more, so a reader
+/// that stopped reading would otherwise keep the connection, and its subscription, forever.
 async fn serve_one<R: Runtime>(rt: &R, sock: R::Socket, peer: SocketAddr, shared: Arc<Shared>) {
-    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(respond(&shared, peer, &req).await) }
-    });
+    let cut = Signal::new();
+    let service = {
+        let cut = cut.clone();
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            let shared = shared.clone();
+            let cut = cut.clone();
+            async move { Ok::<_, Infallible>(respond(&shared, peer, &req, cut).await) }
+        })
+    };
     let conn = hyper::server::conn::http1::Builder::new()
         .max_buf_size(16 * 1024)
         .timer(HyperTimer(rt.clone()))
         .header_read_timeout(HEAD_TIMEOUT)
         .serve_connection(HyperIo::new(sock), service);
-    if let Err(e) = conn.await {
-        tracing::debug!(%peer, error = %e, "http connection ended");
+    let mut conn = std::pin::pin!(conn);
+    let ended = std::future::poll_fn(|cx| {
+        if cut.poll_wait(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        conn.as_mut().poll(cx).map(Some)
+    })
+    .await;
+    match ended {
+        Some(Ok(())) => {}
+        Some(Err(e)) => tracing::debug!(%peer, error = %e, "http connection ended"),
+        None => tracing::info!(%peer, "http-flv player over the memory budget: connection closed"),
     }
 }
 
-async fn respond<B>(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<B>) -> Response<Body> {
+async fn respond<B>(
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+    req: &Request<B>,
+    cut: Arc<Signal>,
+) -> Response<Body> {
     if req.method() == Method::GET
         && let Some((app, name)) = req
             .uri()
@@ -119,7 +144,7 @@ async fn respond<B>(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<B>) ->
             .and_then(|p| p.split_once('/'))
     {
         let query = req.uri().query().map(str::to_owned);
-        return http_flv(shared, peer, app, name, query).await;
+        return http_flv(shared, peer, app, name, query, cut).await;
     }
     document(shared, req).map(boxed)
 }
@@ -132,6 +157,7 @@ async fn http_flv(
     app: &str,
     name: &str,
     query: Option<String>,
+    cut: Arc<Signal>,
 ) -> Response<Body> {
     let ctx = PlayContext {
         peer,
@@ -157,6 +183,7 @@ async fn http_flv(
     match Subscriber::join(shared.clone(), rtmp_proto::relay::StreamKey::new(app, name)) {
         Ok(subscriber) => {
             tracing::info!(%peer, stream = %subscriber.key(), "http-flv play start");
+            subscriber.cut_on_eviction(cut);
             let mut response = Response::new(flv::FlvBody::new(subscriber).boxed_unsync());
             response.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,

@@ -12,7 +12,7 @@
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -26,6 +26,7 @@ use super::hooks::BoxFuture;
 use super::hub::Joined;
 use super::link::{ConnLink, Deliver, Work, lock};
 use super::shared::Shared;
+use crate::sync::Signal;
 
 /// The address subscribers are registered with (they have no peer).
 pub const IN_PROCESS: SocketAddr =
@@ -71,6 +72,9 @@ struct Sink {
     link: Arc<ConnLink>,
     shared: Arc<Shared>,
     state: Mutex<State>,
+    /// Raised when the memory budget ends the subscription (see
+    /// [`Subscriber::cut_on_eviction`]).
+    cut: OnceLock<Arc<Signal>>,
 }
 
 impl Sink {
@@ -92,6 +96,22 @@ impl Deliver for Sink {
         _encodings: &mut Encodings,
     ) -> Option<u64> {
         let mut s = lock(&self.state);
+        if self.link.holding.is_evicted() {
+            // Picked by the memory budget. Its reader may be stalled and never look again
+            // (an HTTP body is only polled when the socket takes more), so nothing more
+            // is queued, what was queued is let go, and whoever serves it is told.
+            if s.end.is_none() {
+                s.end = Some(SubscriptionEnd::OverBudget);
+                s.queue.clear();
+            }
+            drop(s);
+            self.report(0);
+            if let Some(cut) = self.cut.get() {
+                cut.raise();
+            }
+            self.link.signal.raise();
+            return Some(0);
+        }
         let sent = frames.iter().map(|f| s.queue.offer(now, f)).sum();
         let queued = s.queue.bytes();
         drop(s);
@@ -158,6 +178,7 @@ impl Subscriber {
             link: link.clone(),
             shared: shared.clone(),
             state: Mutex::new(state),
+            cut: OnceLock::new(),
         });
         let direct: Arc<dyn Deliver> = sink.clone();
         let weak: Weak<dyn Deliver> = Arc::downgrade(&direct);
@@ -169,6 +190,14 @@ impl Subscriber {
             deadline,
             sleep: None,
         })
+    }
+
+    /// Raises `cut` when the server's memory budget ends this subscription, from the
+    /// publisher's task: a reader that waits on something else (an HTTP connection whose
+    /// socket is full) learns it there, not only at its next [`next`](Self::next).
+    /// Only the first call has an effect.
+    pub(crate) fn cut_on_eviction(&self, cut: Arc<Signal>) {
+        let _ = self.sink.cut.set(cut);
     }
 
     /// The stream subscribed to.
