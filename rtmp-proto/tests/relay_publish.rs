@@ -251,3 +251,53 @@ fn live_streams_lists_published_keys_only() {
     assert!(later.resume_frames().is_empty());
     assert!(reg.cache(&StreamKey::new("live", "unknown")).is_none());
 }
+
+/// A fan-out keeps a stream's players between frames and collects them again when
+/// `audience_version` changes: every change of who plays must change it, and frames alone
+/// must not.
+#[test]
+fn audience_version_changes_with_every_change_of_players() {
+    let now = std::time::Instant::now();
+    let mut reg = Registry::new(RelayConfig::default());
+    let (publisher, a, b) = (
+        reg.open_connection(),
+        reg.open_connection(),
+        reg.open_connection(),
+    );
+    let mut seen = reg.audience_version();
+    let mut changed = |reg: &Registry, what: &str| {
+        let v = reg.audience_version();
+        assert_ne!(v, seen, "{what} did not change the audience version");
+        seen = v;
+    };
+    reg.publish(&key(), publisher).unwrap();
+    changed(&reg, "publish");
+    assert!(matches!(
+        reg.join(now, &key(), player(a, 1)),
+        Join::Live { .. }
+    ));
+    changed(&reg, "join");
+    reg.join(now, &key(), player(b, 1));
+    changed(&reg, "a second join");
+    let before = reg.audience_version();
+    reg.ingest(&key(), publisher, &avc_key(0, 10)).unwrap();
+    assert_eq!(reg.audience_version(), before, "a frame changed it");
+    reg.leave(&key(), player(a, 1));
+    let after_leave = reg.audience_version();
+    assert_ne!(after_leave, before, "leave did not change it");
+    reg.close_connection(now, b);
+    assert_ne!(
+        reg.audience_version(),
+        after_leave,
+        "a closed player did not change it"
+    );
+    let before = reg.audience_version();
+    reg.unpublish(now, &key(), publisher);
+    assert_ne!(
+        reg.audience_version(),
+        before,
+        "unpublish did not change it"
+    );
+    let players: Vec<_> = reg.players(&key()).collect();
+    assert!(players.is_empty());
+}
