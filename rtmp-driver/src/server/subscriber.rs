@@ -55,6 +55,15 @@ struct State {
 }
 
 impl State {
+    /// The memory budget picked this subscriber: what is queued is let go and the
+    /// subscription ends.
+    fn evicted(&mut self) {
+        if self.end.is_none() {
+            self.end = Some(SubscriptionEnd::OverBudget);
+            self.queue.clear();
+        }
+    }
+
     /// The end, once nothing is left to hand out: the policy's, or one of ours.
     fn end(&self) -> Option<SubscriptionEnd> {
         let policy = self.queue.end().map(|e| match e {
@@ -100,10 +109,7 @@ impl Deliver for Sink {
             // Picked by the memory budget. Its reader may be stalled and never look again
             // (an HTTP body is only polled when the socket takes more), so nothing more
             // is queued, what was queued is let go, and whoever serves it is told.
-            if s.end.is_none() {
-                s.end = Some(SubscriptionEnd::OverBudget);
-                s.queue.clear();
-            }
+            s.evicted();
             drop(s);
             self.report(0);
             if let Some(cut) = self.cut.get() {
@@ -228,8 +234,7 @@ impl Subscriber {
             {
                 let mut s = lock(&self.sink.state);
                 if self.sink.link.holding.is_evicted() && s.end().is_none() {
-                    s.end = Some(SubscriptionEnd::OverBudget);
-                    s.queue.clear();
+                    s.evicted();
                 }
                 if let Some(frame) = s.queue.pop() {
                     let queued = s.queue.bytes();

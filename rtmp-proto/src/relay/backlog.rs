@@ -56,9 +56,7 @@ impl Backlog {
     /// The age of the oldest frame still queued when `queued` bytes are queued.
     pub(crate) fn age(&mut self, now: Instant, queued: usize) -> Duration {
         if queued == 0 {
-            if !self.older.is_empty() {
-                self.older.clear();
-            }
+            self.older.clear();
             self.newest = None;
             self.bytes = 0;
             return Duration::ZERO;
