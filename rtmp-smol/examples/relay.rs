@@ -20,6 +20,17 @@ use rtmp_smol::Smol;
 use rtmp_smol::driver::cli::{self, RelayArgs};
 use smol::stream::StreamExt;
 
+/// The relay's allocator. mimalloc takes memory from the OS in large aligned segments and
+/// asks the kernel to back them with transparent huge pages (`madvise`, Linux's default
+/// mode; `AnonHugePages` in the process's smaps shows them), so the players' connection
+/// state lives on a few 2 MiB pages instead of hundreds of 4 KiB ones.
+/// The fan-out touches every player's state once per frame, and with 4 KiB pages most of
+/// those first touches missed the TLB: measured on a 2-core VM with 100 players of a real
+/// encoder's stream, mimalloc cut the relay's user CPU by ~25% (see docs/benchmarks.md).
+/// Embedders choose their own allocator; the library does not depend on it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(about = "RTMP live relay (smol)")]
 struct Args {
