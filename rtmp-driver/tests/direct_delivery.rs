@@ -17,6 +17,7 @@ use rtmp_driver::testing::mem_player::{MemPlayer, MemStream};
 use rtmp_proto::relay::Frame;
 use rtmp_proto::relay::RelayConfig;
 use rtmp_proto::session::{ClientEvent, Media, MediaKind};
+use tracing_subscriber::layer::SubscriberExt;
 
 fn video(key: bool, timestamp: u32, len: usize) -> Frame {
     let mut body = vec![if key { 0x17 } else { 0x27 }, 0x01, 0, 0, 0];
@@ -186,4 +187,102 @@ fn under_a_write_merge_window_the_first_delivery_after_the_window_writes_everyth
         media_payloads(s.client_reads()),
         vec![first.payload().clone(), second.payload().clone()]
     );
+}
+
+/// A log line a player writes while the publisher's task delivers to it (here: cut for
+/// lag) is a child of the player's connection span, not of the publisher's, in whose
+/// task it runs: else the line would name the publisher's id and address.
+#[test]
+fn a_player_cut_during_delivery_logs_under_its_own_connection() {
+    let log = log_spans::LogSpans::default();
+    let subscriber = tracing_subscriber::registry().with(log.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        let mut relay = RelayConfig::default();
+        relay.player_soft_bytes = 16 * 1024;
+        relay.player_hard_bytes = 64 * 1024;
+        // Cut at the first lag event.
+        relay.max_consecutive_lag_events = 1;
+        let mut s = tracing::info_span!("conn", id = 2u64)
+            .in_scope(|| Setup::playing_config(Duration::ZERO, relay));
+        // The player's socket takes nothing from here on.
+        s.player.cell.lock().wire.room = 0;
+        tracing::info_span!("conn", id = 1u64).in_scope(|| {
+            for i in 0..20 {
+                s.publish(&[video(i % 10 == 0, i * 40, 20_000)]);
+            }
+        });
+        assert!(s.woken(), "the cut player's task is woken to close it");
+    });
+    let lines = log.lines();
+    let cut = lines
+        .iter()
+        .find(|(message, _)| message.contains("player too slow"))
+        .unwrap_or_else(|| panic!("no cut logged: {lines:?}"));
+    assert_eq!(cut.1, Some(2), "{lines:?}");
+}
+
+/// A tracing layer that keeps each event's message and the `id` field of its parent span.
+mod log_spans {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::Context;
+    use tracing_subscriber::registry::LookupSpan;
+
+    /// An event's message and its parent span's `id`.
+    pub type Line = (String, Option<u64>);
+
+    #[derive(Clone, Default)]
+    pub struct LogSpans(Arc<Mutex<Vec<Line>>>);
+
+    impl LogSpans {
+        /// Every event so far.
+        pub fn lines(&self) -> Vec<Line> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    /// A span's `id` field, kept in its extensions.
+    struct ConnTag(u64);
+
+    #[derive(Default)]
+    struct Fields {
+        id: Option<u64>,
+        message: String,
+    }
+
+    impl Visit for Fields {
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            if field.name() == "id" {
+                self.id = Some(value);
+            }
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                self.message = format!("{value:?}");
+            }
+        }
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for LogSpans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            if let (Some(conn), Some(span)) = (fields.id, ctx.span(id)) {
+                span.extensions_mut().insert(ConnTag(conn));
+            }
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let conn = ctx
+                .event_span(event)
+                .and_then(|span| span.extensions().get::<ConnTag>().map(|c| c.0));
+            self.0.lock().unwrap().push((fields.message, conn));
+        }
+    }
 }

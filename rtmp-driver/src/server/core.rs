@@ -153,6 +153,11 @@ pub struct ConnCore {
     connected: bool,
     /// The state the server's connection gauges count it in.
     phase: Phase,
+    /// The span its task runs in (`conn` with its id and peer), made current when it was
+    /// created. What it logs while a publisher's task delivers to it (a player lagging, cut
+    /// or ended) runs in that publisher's span, so those lines name this span as their
+    /// parent: else they would carry the publisher's id and address.
+    span: tracing::Span,
 }
 
 /// Payloads up to this size are copied once at ingest.
@@ -226,6 +231,7 @@ impl ConnCore {
             connected: false,
             phase: Phase::Handshaking,
             shared,
+            span: tracing::Span::current(),
         }
     }
 
@@ -722,6 +728,7 @@ impl ConnCore {
         if self.session.is_closed() {
             return 0;
         }
+        let span = &self.span;
         let Some(p) = player_on(&mut self.playing, stream) else {
             // It stopped playing; the hub learns that on its own.
             return 0;
@@ -739,12 +746,13 @@ impl ConnCore {
         match delivery {
             Delivery::Playing { discarded: 0 } => {}
             Delivery::Playing { discarded } => {
-                tracing::info!(stream = %p.key, discarded,
+                tracing::info!(parent: span, stream = %p.key, discarded,
                     "player lagging: frames dropped until the next keyframe");
             }
             Delivery::Ended => self.end_play(stream, "a new publisher changed the codec"),
             Delivery::Disconnect(why) => {
-                tracing::warn!(stream = %p.key, reason = ?why, "player too slow: disconnecting");
+                tracing::warn!(parent: span, stream = %p.key, reason = ?why,
+                    "player too slow: disconnecting");
                 self.end.get_or_insert(End::TooSlow(why));
                 self.abandon_output = true;
                 self.session.close();
@@ -763,7 +771,7 @@ impl ConnCore {
             return;
         };
         if queued.overflowed && !self.session.is_closed() {
-            tracing::warn!("player too slow to take its frames: disconnecting");
+            tracing::warn!(parent: &self.span, "player too slow to take its frames: disconnecting");
             self.end.get_or_insert(End::TooSlow(LagReason::HardBytes));
             self.abandon_output = true;
             self.session.close();
@@ -800,7 +808,7 @@ impl ConnCore {
         let Some(mut p) = self.take_player(stream) else {
             return;
         };
-        tracing::info!(stream = %p.key, "play stop ({why})");
+        tracing::info!(parent: &self.span, stream = %p.key, "play stop ({why})");
         self.emit_play_stopped(&p.key, StopReason::StreamEnded);
         let _ = self.session.end_stream(stream);
         let player = PlayerRef {
