@@ -101,9 +101,7 @@ impl<R: Runtime> Connection<R, ServerSession> {
     /// Serves an accepted socket: the session waits for the client's handshake. The
     /// handshake PRNG is reseeded from the OS for this connection.
     pub fn accept(rt: R, sock: R::Socket, peer: SocketAddr, config: Arc<ServerConfig>) -> Self {
-        let mut config = (*config).clone();
-        config.rng_seed = connection_seed();
-        let session = ServerSession::new(Arc::new(config), rt.now());
+        let session = ServerSession::with_rng_seed(config, connection_seed(), rt.now());
         Connection::new(rt, session, sock, peer)
     }
 }

@@ -204,9 +204,7 @@ impl ConnCore {
         shared: Arc<Shared>,
         now: Instant,
     ) -> Self {
-        let mut config = shared.session.clone();
-        config.rng_seed = connection_seed();
-        let session = ServerSession::new(Arc::new(config), now);
+        let session = ServerSession::with_rng_seed(shared.session.clone(), connection_seed(), now);
         let capacity = shared.session.max_pending_requests.saturating_add(1);
         shared.counters.moved(None, Some(Phase::Handshaking));
         ConnCore {

@@ -21,8 +21,9 @@ use crate::sync::Signal;
 /// crate (the in-memory player of `testing` hands it around).
 #[derive(Debug)]
 pub struct Shared {
-    /// The template of every connection's session config.
-    pub(crate) session: ServerConfig,
+    /// Every connection's session config: one allocation for all of them (each session
+    /// gets its own handshake seed), so the fan-out reads one hot copy of the limits.
+    pub(crate) session: Arc<ServerConfig>,
     pub(crate) hooks: Hooks,
     /// Lifecycle notifications to the application's `on_event` callback, if any.
     pub(crate) events: Events,
@@ -78,7 +79,7 @@ impl Shared {
         drain_wait: Duration,
     ) -> Self {
         Shared {
-            session,
+            session: Arc::new(session),
             hooks,
             events: Events::off(),
             record_dir,

@@ -114,7 +114,17 @@ impl ServerSession {
     ///
     /// Nothing is queued yet: the server speaks once the client's C0+C1 is in.
     pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
-        let mut rng = Rng::new(config.rng_seed);
+        let seed = config.rng_seed;
+        Self::with_rng_seed(config, seed, now)
+    }
+
+    /// [`new`](Self::new) with `seed` for the handshake's randoms in place of
+    /// `config.rng_seed`, so one `Arc<ServerConfig>` can serve every connection of a server
+    /// while each draws its own randoms. A server that fans frames out to many sessions
+    /// also reads their limits from that one config, hot in cache, instead of one cold
+    /// copy per connection.
+    pub fn with_rng_seed(config: Arc<ServerConfig>, seed: u64, now: Instant) -> Self {
+        let mut rng = Rng::new(seed);
         // The session never shows how the client answered S1: skip classifying C2 (for a
         // digest client, an HMAC over 1504 bytes on every connection).
         let handshake = Handshake::server(&config.handshake, &mut rng, 0).without_answer_check();
