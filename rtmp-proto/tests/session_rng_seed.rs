@@ -4,27 +4,29 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use rtmp_proto::session::{ClientConfig, ClientSession, ServerConfig, ServerSession};
+
+/// Everything a session has queued for its peer.
+fn drain(mut poll: impl FnMut() -> Option<Bytes>) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(seg) = poll() {
+        out.extend_from_slice(&seg);
+    }
+    out
+}
 
 /// What `s` answers to `c0c1`: S0+S1+S2.
 fn answer(mut s: ServerSession, now: Instant, c0c1: &[u8]) -> Vec<u8> {
     s.handle_input(now, &mut BytesMut::from(c0c1)).unwrap();
-    let mut out = Vec::new();
-    while let Some(seg) = s.poll_transmit() {
-        out.extend_from_slice(&seg);
-    }
-    out
+    drain(|| s.poll_transmit())
 }
 
 #[test]
 fn sessions_sharing_a_config_draw_randoms_from_their_own_seed() {
     let now = Instant::now();
     let mut client = ClientSession::new(Arc::new(ClientConfig::default()), now);
-    let mut c0c1 = Vec::new();
-    while let Some(seg) = client.poll_transmit() {
-        c0c1.extend_from_slice(&seg);
-    }
+    let c0c1 = drain(|| client.poll_transmit());
     let config = Arc::new(ServerConfig::default());
     let seeded = |seed| {
         answer(

@@ -20,14 +20,10 @@ use rtmp_smol::Smol;
 use rtmp_smol::driver::cli::{self, RelayArgs};
 use smol::stream::StreamExt;
 
-/// The relay's allocator. mimalloc takes memory from the OS in large aligned segments and
-/// asks the kernel to back them with transparent huge pages (`madvise`, Linux's default
-/// mode; `AnonHugePages` in the process's smaps shows them), so the players' connection
-/// state lives on a few 2 MiB pages instead of hundreds of 4 KiB ones.
-/// The fan-out touches every player's state once per frame, and with 4 KiB pages most of
-/// those first touches missed the TLB: measured on a 2-core VM with 100 players of a real
-/// encoder's stream, mimalloc cut the relay's user CPU by ~25% (see docs/benchmarks.md).
-/// Embedders choose their own allocator; the library does not depend on it.
+/// mimalloc: its segments get transparent huge pages, so the players' state the fan-out
+/// touches every frame sits on a few 2 MiB pages (why and what it saves:
+/// docs/nginx-comparison.md, "huge pages for the players' state"). The library does not
+/// depend on it; embedders choose their own allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
