@@ -34,7 +34,10 @@
 # build of it (for before/after comparisons); ROUNDS=n measures both servers n times,
 # alternating, so a background load that comes and goes hits both alike. CPU is also split
 # into user and system time (from /proc/<pid>/stat; the kernel samples that split per tick,
-# so it is rougher than the total).
+# so it is rougher than the total). With ROUNDS above 1 each server also gets a line pooled
+# over its rounds (the sums of CPU time, MB and frames): the tick-sampled user time has a
+# sampling error of about 1/sqrt(user ticks x 2.5) (250 Hz ticks, reported in 1/100 s), e.g.
+# ±21% for the ~9 user ticks of one 15-s run at 100 players, ±12% pooled over 3 rounds.
 #
 # PIN=1 runs the servers on CPU 0 and the load generator on CPU 1 (both need 2 CPUs), so the
 # two never share a core's caches or time slices. RPS=1 (with PIN=1, as root) also steers
@@ -117,7 +120,7 @@ if [ "$source" = ffmpeg ] && [ "$mode" = full ] && [ ! -s "$clip" ]; then
 fi
 [ "$source" = synthetic ] || clip_note=" clip=$clip"
 # Where the load goes: plain RTMP, or with TLS=1 the TLS ports in front of the same servers.
-scheme=rtmp nginx_port=19400 relay_port=19401 load_tls=() relay_tls=() stream_module= stream=
+scheme=rtmp nginx_port=19400 relay_port=19401 load_tls=() relay_tls=() stream_module='' stream=''
 if [ "${TLS:-0}" = 1 ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj "/CN=compare-nginx CA" -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
@@ -206,6 +209,7 @@ measure() { # name pid port
   cat "$work/load.out" >&2
   out=$(grep SUMMARY "$work/load.out")
   bytes=$(field delivered_bytes "$out")
+  echo "$((after - before)) $((sys_after - sys_before)) $bytes $(field delivered_frames "$out")" >>"$work/$name.rounds"
   awk -v n="$name" -v c=$((after - before)) -v t="$tck" -v sy=$((sys_after - sys_before)) -v b="$bytes" -v s="$out" \
     -v src="$source" -v secs="$secs" 'BEGIN {
     split(s, f, " "); for (k in f) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
@@ -220,6 +224,13 @@ measure() { # name pid port
       n, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6), per_frame,
       v["delivered_frames"] / (v["players"] > 0 ? v["players"] : 1) / secs, b / 1e6, lat, v["ttff_p99_us"] / 1000,
       v["connect_p50_us"] / 1000, v["connect_p99_us"] / 1000, v["play_p50_us"] / 1000, v["play_p99_us"] / 1000, v["dropped"] }'
+}
+
+pooled_line() { # name: the rounds' sums, one figure each (see the header)
+  awk -v n="$1" -v t="$tck" '{ c += $1; sy += $2; b += $3; fr += $4; r++ } END {
+    printf "%-10s pooled over %d rounds: cpu %.2f ms/MB (user %.2f sys %.2f)  user %s µs/player-frame (%d user ticks)\n",
+      n, r, (c / t * 1000) / (b / 1e6), ((c - sy) / t * 1000) / (b / 1e6), (sy / t * 1000) / (b / 1e6),
+      (fr > 0 ? sprintf("%.2f", (c - sy) / t * 1e6 / fr) : "n/a"), c - sy }' "$work/$1.rounds"
 }
 
 idle_line() { # name
@@ -246,6 +257,10 @@ if [ "$mode" = full ]; then
     measure nginx-rtmp "$nginx_worker" "$nginx_port"
     measure rtmp-tokio "$relay_pid" "$relay_port"
   done
+  if [ "${ROUNDS:-1}" -gt 1 ]; then
+    pooled_line nginx-rtmp
+    pooled_line rtmp-tokio
+  fi
 fi
 idle_line nginx-rtmp
 idle_line rtmp-tokio
