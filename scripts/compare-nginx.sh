@@ -4,6 +4,7 @@
 # only; every run is bounded in time.
 #
 #   scripts/compare-nginx.sh [players] [seconds] [idle-connections]   # load run + idle memory
+#                                                   # (idle-connections 0: load run only)
 #   SOURCE=ffmpeg scripts/compare-nginx.sh [players] [seconds] [idle-connections]
 #                                                   # the same with a real encoder's stream
 #   scripts/compare-nginx.sh idle [idle-connections]                  # idle memory only
@@ -37,7 +38,8 @@
 # so it is rougher than the total). With ROUNDS above 1 each server also gets a line pooled
 # over its rounds (the sums of CPU time, MB and frames): the tick-sampled user time has a
 # sampling error of about 1/sqrt(user ticks x 2.5) (250 Hz ticks, reported in 1/100 s), e.g.
-# ±21% for the ~9 user ticks of one 15-s run at 100 players, ±12% pooled over 3 rounds.
+# ±19% for the ~11 user ticks of our relay in one 15-s round at 100 players, ±11% pooled
+# over three rounds.
 #
 # PIN=1 runs the servers on CPU 0 and the load generator on CPU 1 (both need 2 CPUs), so the
 # two never share a core's caches or time slices. RPS=1 (with PIN=1, as root) also steers
@@ -250,8 +252,10 @@ sleep 0.5
 echo "source=$source players=$players seconds=$secs idle=$idle relay_args=${RELAY_ARGS:-} rounds=${ROUNDS:-1} pin=${PIN:-0} rps=${RPS:-0} tls=${TLS:-0}${clip_note:-}" >&2
 # Idle memory first, while both servers are fresh (after a load run, freed memory is reused
 # and the growth would be understated).
-idle_run nginx-rtmp "$nginx_worker" "$nginx_port"
-idle_run rtmp-tokio "$relay_pid" "$relay_port"
+if [ "$idle" -gt 0 ]; then
+  idle_run nginx-rtmp "$nginx_worker" "$nginx_port"
+  idle_run rtmp-tokio "$relay_pid" "$relay_port"
+fi
 if [ "$mode" = full ]; then
   for round in $(seq 1 "${ROUNDS:-1}"); do
     measure nginx-rtmp "$nginx_worker" "$nginx_port"
@@ -262,5 +266,7 @@ if [ "$mode" = full ]; then
     pooled_line rtmp-tokio
   fi
 fi
-idle_line nginx-rtmp
-idle_line rtmp-tokio
+if [ "$idle" -gt 0 ]; then
+  idle_line nginx-rtmp
+  idle_line rtmp-tokio
+fi
