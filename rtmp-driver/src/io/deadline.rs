@@ -110,8 +110,10 @@ mod tests {
     }
 
     #[derive(Debug)]
+    /// Fires once, then stays pending until reset: the stricter of the runtimes' ways
+    /// (smol's timer; tokio's stays ready), which `Deadline` must work with too.
     struct ManualTimer {
-        at: Instant,
+        at: Option<Instant>,
         rt: Manual,
     }
 
@@ -130,13 +132,15 @@ mod tests {
     impl Timer for ManualTimer {
         fn reset(&mut self, at: Instant) {
             self.rt.resets.fetch_add(1, Ordering::Relaxed);
-            self.at = at;
+            self.at = Some(at);
         }
         fn poll_fire(&mut self, _: &mut Context<'_>) -> Poll<()> {
-            if self.rt.now() >= self.at {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            match self.at {
+                Some(at) if self.rt.now() >= at => {
+                    self.at = None;
+                    Poll::Ready(())
+                }
+                _ => Poll::Pending,
             }
         }
     }
@@ -151,7 +155,7 @@ mod tests {
         }
         fn timer(&self, at: Instant) -> ManualTimer {
             ManualTimer {
-                at,
+                at: Some(at),
                 rt: self.clone(),
             }
         }
